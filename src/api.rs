@@ -1,0 +1,19 @@
+//! Server functions the pages load data through.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Whether the stream is live, for the home page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamSummary {
+    pub live: bool,
+    pub viewers: usize,
+}
+
+#[server]
+pub async fn stream_info() -> Result<StreamSummary, ServerFnError> {
+    let state = use_context::<crate::server::AppState>()
+        .ok_or_else(|| ServerFnError::new("the server state is missing"))?;
+    let status = state.signaling.status();
+    Ok(StreamSummary { live: status.live, viewers: status.viewers })
+}

@@ -1,0 +1,4 @@
+//! Reusable view pieces.
+
+pub mod status_badge;
+pub mod viewer_table;

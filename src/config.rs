@@ -1,0 +1,202 @@
+//! One typed [`Config`] from `Leptos.toml`, command-line flags and environment variables.
+//!
+//! Precedence, highest first: flag, its `ONAIR_*` variable, the `LEPTOS_*` variable that
+//! cargo-leptos sets (address and site root only), the config file, the built-in default.
+
+use crate::protocol::IceServer;
+use clap::Parser;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:9090";
+pub const DEFAULT_STUN: &str = "stun:stun.l.google.com:19302";
+const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
+
+#[derive(Debug, Parser)]
+#[command(name = "onair", version, about = "Go live from a browser tab; viewers watch peer to peer.")]
+pub struct Cli {
+    /// Runtime configuration file (TOML). A missing default file is not an error.
+    #[arg(long, env = "ONAIR_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:9090; LEPTOS_SITE_ADDR also works].
+    #[arg(long, env = "ONAIR_ADDR", value_name = "HOST:PORT")]
+    pub addr: Option<SocketAddr>,
+    /// Folder with the built site (`pkg/`, assets) [default: target/site].
+    #[arg(long, env = "ONAIR_SITE_ROOT", value_name = "DIR")]
+    pub site_root: Option<PathBuf>,
+    /// ICE server URL handed to browsers (repeatable; comma-separated in the variable).
+    /// `none` means no ICE servers at all (host candidates only, e.g. on a LAN or in tests).
+    #[arg(long = "ice-server", env = "ONAIR_ICE_SERVERS", value_delimiter = ',', value_name = "URL")]
+    pub ice_servers: Vec<String>,
+}
+
+/// The file's keys; every one is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct FileConfig {
+    addr: Option<SocketAddr>,
+    site_root: Option<PathBuf>,
+    ice_servers: Option<Vec<String>>,
+    admin_password_env: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub site_root: PathBuf,
+    pub ice_servers: Vec<IceServer>,
+    /// `None`: generate one at start and print it once.
+    pub admin_password: Option<String>,
+    /// Which variable the password came from (for the log line).
+    pub admin_password_env: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the configuration file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{var} is not a valid HOST:PORT address: {value:?}")]
+    BadAddr { var: &'static str, value: String },
+    #[error("ICE server URL {0:?} must start with stun:, stuns:, turn: or turns:")]
+    BadIceServer(String),
+}
+
+impl Config {
+    /// Reads the file named by the flags (or `Leptos.toml` when present) and applies overrides.
+    pub fn load(cli: Cli) -> Result<Config, ConfigError> {
+        let (path, required) = match &cli.config {
+            Some(p) => (p.clone(), true),
+            None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+        };
+        let file = read_file(&path, required)?;
+        Self::resolve(cli, file, |k| std::env::var(k).ok())
+    }
+
+    fn resolve(cli: Cli, file: FileConfig, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let addr = match cli.addr {
+            Some(a) => a,
+            None => match env("LEPTOS_SITE_ADDR") {
+                Some(v) => v.parse().map_err(|_| ConfigError::BadAddr { var: "LEPTOS_SITE_ADDR", value: v })?,
+                None => file.addr.unwrap_or_else(|| DEFAULT_ADDR.parse().expect("valid default")),
+            },
+        };
+        let site_root = cli
+            .site_root
+            .or_else(|| env("LEPTOS_SITE_ROOT").map(PathBuf::from))
+            .or(file.site_root)
+            .unwrap_or_else(|| PathBuf::from("target/site"));
+        let urls = if cli.ice_servers.is_empty() {
+            file.ice_servers.unwrap_or_else(|| vec![DEFAULT_STUN.to_owned()])
+        } else {
+            cli.ice_servers
+        };
+        let ice_servers = parse_ice_servers(urls)?;
+        let admin_password_env = file.admin_password_env.unwrap_or_else(|| "ONAIR_ADMIN_PASSWORD".to_owned());
+        let admin_password = env(&admin_password_env).filter(|p| !p.is_empty());
+        Ok(Config { addr, site_root, ice_servers, admin_password, admin_password_env })
+    }
+}
+
+fn read_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
+    };
+    toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.message().to_owned() })
+}
+
+fn parse_ice_servers(urls: Vec<String>) -> Result<Vec<IceServer>, ConfigError> {
+    let urls: Vec<String> = urls.into_iter().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()).collect();
+    if urls.iter().any(|u| u.eq_ignore_ascii_case("none")) {
+        return Ok(Vec::new());
+    }
+    urls.into_iter()
+        .map(|url| {
+            let ok = ["stun:", "stuns:", "turn:", "turns:"].iter().any(|p| url.starts_with(p));
+            if ok {
+                Ok(IceServer { urls: vec![url], username: None, credential: None })
+            } else {
+                Err(ConfigError::BadIceServer(url))
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("onair").chain(args.iter().copied())).unwrap()
+    }
+
+    fn file(text: &str) -> FileConfig {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn defaults_without_file_flags_or_env() {
+        let c = Config::resolve(cli(&[]), FileConfig::default(), |_| None).unwrap();
+        assert_eq!(c.addr.to_string(), DEFAULT_ADDR);
+        assert_eq!(c.site_root, PathBuf::from("target/site"));
+        assert_eq!(c.ice_servers[0].urls, vec![DEFAULT_STUN.to_owned()]);
+        assert_eq!(c.admin_password, None);
+    }
+
+    #[test]
+    fn flag_beats_leptos_env_beats_file() {
+        let f = || file("addr = \"0.0.0.0:8000\"\nsite-root = \"site\"");
+        let env = |k: &str| (k == "LEPTOS_SITE_ADDR").then(|| "127.0.0.1:7000".to_owned());
+        assert_eq!(Config::resolve(cli(&[]), f(), |_| None).unwrap().addr.port(), 8000);
+        assert_eq!(Config::resolve(cli(&[]), f(), env).unwrap().addr.port(), 7000);
+        assert_eq!(Config::resolve(cli(&["--addr", "127.0.0.1:6000"]), f(), env).unwrap().addr.port(), 6000);
+        assert_eq!(Config::resolve(cli(&[]), f(), |_| None).unwrap().site_root, PathBuf::from("site"));
+    }
+
+    #[test]
+    fn ice_servers_from_flags_replace_the_file_and_none_clears_them() {
+        let f = || file("ice-servers = [\"stun:a.example\", \"turn:b.example\"]");
+        assert_eq!(Config::resolve(cli(&[]), f(), |_| None).unwrap().ice_servers.len(), 2);
+        let c = Config::resolve(cli(&["--ice-server", "stun:c.example"]), f(), |_| None).unwrap();
+        assert_eq!(c.ice_servers[0].urls, vec!["stun:c.example".to_owned()]);
+        assert!(Config::resolve(cli(&["--ice-server", "none"]), f(), |_| None).unwrap().ice_servers.is_empty());
+        assert!(matches!(
+            Config::resolve(cli(&["--ice-server", "http://x"]), f(), |_| None),
+            Err(ConfigError::BadIceServer(_))
+        ));
+    }
+
+    #[test]
+    fn admin_password_comes_from_the_named_variable() {
+        let env = |k: &str| match k {
+            "ONAIR_ADMIN_PASSWORD" => Some("secret".to_owned()),
+            "MY_PW" => Some("other".to_owned()),
+            _ => None,
+        };
+        assert_eq!(Config::resolve(cli(&[]), FileConfig::default(), env).unwrap().admin_password.as_deref(), Some("secret"));
+        let c = Config::resolve(cli(&[]), file("admin-password-env = \"MY_PW\""), env).unwrap();
+        assert_eq!(c.admin_password.as_deref(), Some("other"));
+        let empty = |k: &str| (k == "ONAIR_ADMIN_PASSWORD").then(String::new);
+        assert_eq!(Config::resolve(cli(&[]), FileConfig::default(), empty).unwrap().admin_password, None);
+    }
+
+    #[test]
+    fn bad_leptos_addr_and_unknown_file_keys_are_clear_errors() {
+        let env = |k: &str| (k == "LEPTOS_SITE_ADDR").then(|| "nope".to_owned());
+        let e = Config::resolve(cli(&[]), FileConfig::default(), env).unwrap_err();
+        assert!(e.to_string().contains("LEPTOS_SITE_ADDR"));
+        assert!(toml::from_str::<FileConfig>("adress = \"x\"").is_err());
+    }
+
+    #[test]
+    fn the_shipped_leptos_toml_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("Leptos.toml");
+        let f = read_file(&path, true).unwrap();
+        let c = Config::resolve(cli(&[]), f, |_| None).unwrap();
+        assert_eq!(c.addr.to_string(), DEFAULT_ADDR);
+    }
+}

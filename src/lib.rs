@@ -1,0 +1,26 @@
+//! OnAir: go live from a browser tab; viewers watch peer to peer over WebRTC.
+//!
+//! One crate, two builds: `ssr` (the server binary) and `hydrate` (the browser wasm).
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod pages;
+pub mod protocol;
+pub mod session;
+pub mod status;
+
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+pub mod rtc;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,42 @@
+//! `/`: what OnAir is, whether the stream is live, and the way in.
+
+use crate::api::stream_info;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let info = Resource::new(|| (), |_| stream_info());
+    view! {
+        <Title text="OnAir"/>
+        <section class="hero">
+            <h1>"Live from a browser tab"</h1>
+            <p class="lead">
+                "OnAir sends your camera straight to every viewer, peer to peer, with sub-second delay. No video service in between."
+            </p>
+            <Suspense fallback=|| view! { <p class="muted">"Checking the stream…"</p> }>
+                {move || Suspend::new(async move {
+                    match info.await {
+                        Ok(i) if i.live => view! {
+                            <p class="badge" data-testid="home-status" data-state="live">
+                                <span class="badge-dot" aria-hidden="true"></span>
+                                {format!("Live now · {} watching", i.viewers)}
+                            </p>
+                        }.into_any(),
+                        Ok(_) => view! {
+                            <p class="badge" data-testid="home-status" data-state="offline">
+                                <span class="badge-dot" aria-hidden="true"></span>
+                                "Offline right now"
+                            </p>
+                        }.into_any(),
+                        Err(_) => view! { <p class="muted">"The stream status is not available."</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <div class="actions">
+                <a class="button primary" href="/watch" rel="external">"Watch the stream"</a>
+                <a class="button" href="/admin" rel="external">"Open the studio"</a>
+            </div>
+        </section>
+    }
+}

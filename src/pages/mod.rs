@@ -1,0 +1,6 @@
+//! One file per route.
+
+pub mod admin;
+pub mod home;
+pub mod login;
+pub mod watch;

@@ -1,0 +1,5 @@
+//! Browser-only wrappers over web-sys: small typed pieces the sessions are built from.
+
+pub mod media;
+pub mod peer;
+pub mod signaling;

@@ -1,0 +1,190 @@
+//! One `RTCPeerConnection`: offer, answer, candidates (queued until the remote
+//! description is in place), state changes and incoming tracks.
+
+use crate::protocol::{IceCandidate, IceServer, SdpType, SessionDescription};
+use std::cell::{Cell, RefCell};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceServer, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+};
+
+/// A browser error from a WebRTC call, in words.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct RtcError(pub String);
+
+impl From<JsValue> for RtcError {
+    fn from(v: JsValue) -> Self {
+        let text = js_sys::Reflect::get(&v, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .or_else(|| v.as_string())
+            .unwrap_or_else(|| "unknown WebRTC error".to_owned());
+        RtcError(text)
+    }
+}
+
+pub struct Peer {
+    pc: RtcPeerConnection,
+    remote_set: Cell<bool>,
+    early_candidates: RefCell<Vec<IceCandidate>>,
+    handlers: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
+}
+
+impl Peer {
+    pub fn new(ice_servers: &[IceServer]) -> Result<Peer, RtcError> {
+        let servers = js_sys::Array::new();
+        for s in ice_servers {
+            let server = RtcIceServer::new();
+            let urls: js_sys::Array = s.urls.iter().map(|u| JsValue::from_str(u)).collect();
+            server.set_urls(&urls);
+            if let Some(u) = &s.username {
+                server.set_username(u);
+            }
+            if let Some(c) = &s.credential {
+                server.set_credential(c);
+            }
+            servers.push(&server);
+        }
+        let config = RtcConfiguration::new();
+        config.set_ice_servers(&servers);
+        let pc = RtcPeerConnection::new_with_configuration(&config)?;
+        Ok(Peer { pc, remote_set: Cell::new(false), early_candidates: RefCell::new(Vec::new()), handlers: RefCell::new(Vec::new()) })
+    }
+
+    /// Calls `f` with every local candidate to send to the other side.
+    pub fn on_ice_candidate(&self, f: impl Fn(IceCandidate) + 'static) {
+        let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let e: RtcPeerConnectionIceEvent = e.unchecked_into();
+            // `null` marks the end of gathering: nothing to send.
+            if let Some(c) = e.candidate() {
+                f(IceCandidate {
+                    candidate: c.candidate(),
+                    sdp_mid: c.sdp_mid(),
+                    sdp_m_line_index: c.sdp_m_line_index(),
+                    username_fragment: None,
+                });
+            }
+        });
+        self.pc.set_onicecandidate(Some(handler.as_ref().unchecked_ref()));
+        self.handlers.borrow_mut().push(handler);
+    }
+
+    /// Calls `f` with the new `connectionState` on every change.
+    pub fn on_connection_state(&self, f: impl Fn(String) + 'static) {
+        let pc = self.pc.clone();
+        let handler = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| f(connection_state(&pc)));
+        self.pc.set_onconnectionstatechange(Some(handler.as_ref().unchecked_ref()));
+        self.handlers.borrow_mut().push(handler);
+    }
+
+    /// Calls `f` with the remote stream of each incoming track.
+    pub fn on_track(&self, f: impl Fn(MediaStream) + 'static) {
+        let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let e: RtcTrackEvent = e.unchecked_into();
+            if let Ok(stream) = e.streams().get(0).dyn_into::<MediaStream>() {
+                f(stream);
+            }
+        });
+        self.pc.set_ontrack(Some(handler.as_ref().unchecked_ref()));
+        self.handlers.borrow_mut().push(handler);
+    }
+
+    /// Sends every track of `stream`.
+    pub fn add_stream(&self, stream: &MediaStream) {
+        for track in stream.get_tracks().iter() {
+            let track: MediaStreamTrack = track.unchecked_into();
+            self.pc.add_track_0(&track, stream);
+        }
+    }
+
+    /// Creates an offer and makes it the local description.
+    pub async fn create_offer(&self) -> Result<SessionDescription, RtcError> {
+        let offer = JsFuture::from(self.pc.create_offer()).await?;
+        self.apply_local(offer, SdpType::Offer).await
+    }
+
+    /// Applies a remote offer and returns the answer, already set as local description.
+    pub async fn answer(&self, offer: &SessionDescription) -> Result<SessionDescription, RtcError> {
+        self.set_remote(offer).await?;
+        let answer = JsFuture::from(self.pc.create_answer()).await?;
+        self.apply_local(answer, SdpType::Answer).await
+    }
+
+    /// Applies the remote description, then the candidates that arrived before it.
+    pub async fn set_remote(&self, desc: &SessionDescription) -> Result<(), RtcError> {
+        let init = RtcSessionDescriptionInit::new(sdp_type(desc.kind));
+        init.set_sdp(&desc.sdp);
+        JsFuture::from(self.pc.set_remote_description(&init)).await?;
+        self.remote_set.set(true);
+        let early: Vec<IceCandidate> = self.early_candidates.borrow_mut().drain(..).collect();
+        for c in early {
+            self.add_candidate_now(&c).await;
+        }
+        Ok(())
+    }
+
+    /// Adds a remote candidate, or keeps it until the remote description is set.
+    pub async fn add_remote_candidate(&self, c: IceCandidate) {
+        if self.remote_set.get() {
+            self.add_candidate_now(&c).await;
+        } else {
+            self.early_candidates.borrow_mut().push(c);
+        }
+    }
+
+    pub fn connection_state(&self) -> String {
+        connection_state(&self.pc)
+    }
+
+    pub fn close(&self) {
+        self.pc.set_onicecandidate(None);
+        self.pc.set_onconnectionstatechange(None);
+        self.pc.set_ontrack(None);
+        self.pc.close();
+    }
+
+    async fn add_candidate_now(&self, c: &IceCandidate) {
+        let init = RtcIceCandidateInit::new(&c.candidate);
+        init.set_sdp_mid(c.sdp_mid.as_deref());
+        init.set_sdp_m_line_index(c.sdp_m_line_index);
+        if let Err(e) = JsFuture::from(self.pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init))).await {
+            // One bad candidate must not end the connection: others may work.
+            web_sys::console::warn_1(&format!("OnAir: a remote ICE candidate was refused: {}", RtcError::from(e)).into());
+        }
+    }
+
+    async fn apply_local(&self, desc: JsValue, kind: SdpType) -> Result<SessionDescription, RtcError> {
+        // createOffer/createAnswer resolve to a plain {type, sdp} dictionary.
+        let sdp = js_sys::Reflect::get(&desc, &"sdp".into())?
+            .as_string()
+            .ok_or_else(|| RtcError("the browser produced no SDP".into()))?;
+        JsFuture::from(self.pc.set_local_description(desc.unchecked_ref())).await?;
+        Ok(SessionDescription { kind, sdp })
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn connection_state(pc: &RtcPeerConnection) -> String {
+    js_sys::Reflect::get(pc, &"connectionState".into())
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| "new".to_owned())
+}
+
+fn sdp_type(kind: SdpType) -> RtcSdpType {
+    match kind {
+        SdpType::Offer => RtcSdpType::Offer,
+        SdpType::Answer => RtcSdpType::Answer,
+        SdpType::Pranswer => RtcSdpType::Pranswer,
+        SdpType::Rollback => RtcSdpType::Rollback,
+    }
+}

@@ -1,0 +1,152 @@
+//! The `/ws` client: typed send and receive, and reconnection with backoff.
+
+use crate::protocol::{ClientMessage, ServerMessage};
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
+
+/// What the socket reports to its owner.
+#[derive(Debug)]
+pub enum SignalEvent {
+    /// Connected (or connected again): register now.
+    Open,
+    Message(ServerMessage),
+    /// The connection dropped; a new attempt is scheduled.
+    Closed,
+}
+
+const BACKOFF_MS: [i32; 6] = [250, 500, 1000, 2000, 4000, 8000];
+
+/// A signaling connection that reconnects by itself until [`Signaling::close`] is called.
+#[derive(Clone)]
+pub struct Signaling {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    url: String,
+    socket: RefCell<Option<WebSocket>>,
+    on_event: Box<dyn Fn(SignalEvent)>,
+    failures: Cell<usize>,
+    stopped: Cell<bool>,
+    #[allow(clippy::type_complexity)]
+    handlers: RefCell<Option<(Closure<dyn FnMut(Event)>, Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(CloseEvent)>)>>,
+}
+
+impl Signaling {
+    /// Opens `/ws` on the page's own host.
+    pub fn connect(on_event: impl Fn(SignalEvent) + 'static) -> Signaling {
+        let location = web_sys::window().expect("a window").location();
+        let scheme = if location.protocol().ok().as_deref() == Some("https:") { "wss:" } else { "ws:" };
+        let host = location.host().unwrap_or_default();
+        let inner = Rc::new(Inner {
+            url: format!("{scheme}//{host}/ws"),
+            socket: RefCell::new(None),
+            on_event: Box::new(on_event),
+            failures: Cell::new(0),
+            stopped: Cell::new(false),
+            handlers: RefCell::new(None),
+        });
+        Inner::open(&inner);
+        Signaling { inner }
+    }
+
+    /// Sends a message; false when the socket is not open (the caller re-registers on `Open`).
+    pub fn send(&self, msg: &ClientMessage) -> bool {
+        let socket = self.inner.socket.borrow();
+        match socket.as_ref() {
+            Some(ws) if ws.ready_state() == WebSocket::OPEN => ws.send_with_str(&msg.to_json()).is_ok(),
+            _ => false,
+        }
+    }
+
+    /// Drops the current connection; the usual `Closed` then `Open` follow shortly.
+    pub fn reconnect(&self) {
+        if let Some(ws) = self.inner.socket.borrow().as_ref() {
+            let _ = ws.close();
+        }
+    }
+
+    /// Closes for good: no more events, no reconnection.
+    pub fn close(&self) {
+        self.inner.stopped.set(true);
+        if let Some(ws) = self.inner.socket.borrow_mut().take() {
+            Inner::detach(&ws);
+            let _ = ws.close();
+        }
+        // The handlers stay until `Inner` drops: this may run inside one of them.
+    }
+}
+
+impl Inner {
+    fn open(this: &Rc<Inner>) {
+        if this.stopped.get() {
+            return;
+        }
+        let ws = match WebSocket::new(&this.url) {
+            Ok(ws) => ws,
+            Err(_) => {
+                Inner::retry_later(this);
+                return;
+            }
+        };
+        let weak = Rc::downgrade(this);
+        let on_open = Closure::<dyn FnMut(Event)>::new({
+            let weak = weak.clone();
+            move |_| {
+                if let Some(inner) = weak.upgrade() {
+                    inner.failures.set(0);
+                    (inner.on_event)(SignalEvent::Open);
+                }
+            }
+        });
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
+            let weak = weak.clone();
+            move |e: MessageEvent| {
+                let Some(inner) = weak.upgrade() else { return };
+                let Some(text) = e.data().as_string() else { return };
+                match serde_json::from_str::<ServerMessage>(&text) {
+                    Ok(msg) => (inner.on_event)(SignalEvent::Message(msg)),
+                    Err(err) => web_sys::console::warn_1(&format!("OnAir: ignored a server message: {err}").into()),
+                }
+            }
+        });
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_| {
+            let Some(inner) = weak.upgrade() else { return };
+            if inner.stopped.get() {
+                return;
+            }
+            inner.socket.borrow_mut().take();
+            (inner.on_event)(SignalEvent::Closed);
+            Inner::retry_later(&inner);
+        });
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        *this.socket.borrow_mut() = Some(ws);
+        *this.handlers.borrow_mut() = Some((on_open, on_message, on_close));
+    }
+
+    fn retry_later(this: &Rc<Inner>) {
+        let n = this.failures.get();
+        this.failures.set(n + 1);
+        let delay = BACKOFF_MS[n.min(BACKOFF_MS.len() - 1)];
+        let weak: Weak<Inner> = Rc::downgrade(this);
+        let retry = Closure::once_into_js(move || {
+            if let Some(inner) = weak.upgrade() {
+                Inner::open(&inner);
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), delay);
+        }
+    }
+
+    fn detach(ws: &WebSocket) {
+        ws.set_onopen(None);
+        ws.set_onmessage(None);
+        ws.set_onclose(None);
+    }
+}

@@ -1,0 +1,632 @@
+//! The room state machine: who is connected in which role, and who gets which message.
+//!
+//! No sockets, tasks or clocks in here: the socket layer feeds events in and delivers the
+//! returned [`Outbox`]. Every routing rule is therefore a plain unit test.
+
+use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, ViewerId};
+use std::collections::HashMap;
+
+/// One WebSocket connection, numbered by the socket layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+/// Something the socket layer must do after an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Send { to: ConnId, msg: ServerMessage },
+    /// The same message to many connections: serialize it once.
+    Broadcast { to: Vec<ConnId>, msg: ServerMessage },
+    /// Close this connection (after what was sent to it before).
+    Close { conn: ConnId },
+}
+
+pub type Outbox = Vec<Action>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Role {
+    /// Connected, no role taken yet.
+    Pending,
+    Viewer { name: Option<String> },
+    Streamer,
+}
+
+#[derive(Debug)]
+struct Conn {
+    /// Set by the socket layer from the admin session cookie at upgrade.
+    is_admin: bool,
+    /// Assigned when the socket connects; used once the connection becomes a viewer.
+    viewer_id: ViewerId,
+    role: Role,
+}
+
+/// A snapshot for pages and health checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HubStatus {
+    pub live: bool,
+    pub viewers: usize,
+    pub connections: usize,
+}
+
+const MAX_NAME_CHARS: usize = 40;
+
+pub struct Hub {
+    ice_servers: Vec<IceServer>,
+    conns: HashMap<ConnId, Conn>,
+    streamer: Option<ConnId>,
+    viewers: HashMap<ViewerId, ConnId>,
+    /// The count last broadcast, so that a storm of joins becomes one message per flush.
+    count_sent: usize,
+}
+
+impl Hub {
+    pub fn new(ice_servers: Vec<IceServer>) -> Self {
+        Hub {
+            ice_servers,
+            conns: HashMap::new(),
+            streamer: None,
+            viewers: HashMap::new(),
+            count_sent: 0,
+        }
+    }
+
+    pub fn status(&self) -> HubStatus {
+        HubStatus {
+            live: self.streamer.is_some(),
+            viewers: self.viewers.len(),
+            connections: self.conns.len(),
+        }
+    }
+
+    /// A socket opened. `viewer_id` is the fresh, unguessable id it gets if it becomes a viewer.
+    pub fn connect(&mut self, conn: ConnId, viewer_id: ViewerId, is_admin: bool) {
+        self.conns.insert(conn, Conn { is_admin, viewer_id, role: Role::Pending });
+    }
+
+    /// A socket closed (or was dropped): forget it and tell whoever needs to know.
+    pub fn disconnect(&mut self, conn: ConnId) -> Outbox {
+        let Some(c) = self.conns.remove(&conn) else { return Vec::new() };
+        match c.role {
+            Role::Pending => Vec::new(),
+            Role::Viewer { .. } => {
+                self.viewers.remove(&c.viewer_id);
+                tracing::info!(viewer = %c.viewer_id, "viewer left");
+                match self.streamer {
+                    Some(s) => vec![Action::Send {
+                        to: s,
+                        msg: ServerMessage::ViewerLeft { viewer_id: c.viewer_id },
+                    }],
+                    None => Vec::new(),
+                }
+            }
+            Role::Streamer => {
+                self.streamer = None;
+                tracing::info!("streamer left; stream offline");
+                self.to_all_viewers(ServerMessage::Offline)
+            }
+        }
+    }
+
+    /// One decoded message from a connection.
+    pub fn handle(&mut self, conn: ConnId, msg: ClientMessage) -> Outbox {
+        let Some(c) = self.conns.get(&conn) else { return Vec::new() };
+        let role = c.role.clone();
+        match (msg, role) {
+            (ClientMessage::Streamer, Role::Viewer { .. }) => {
+                error(conn, ErrorCode::WrongRole, "this connection is already a viewer")
+            }
+            (ClientMessage::Streamer, _) if !c.is_admin => error(
+                conn,
+                ErrorCode::Unauthorized,
+                "only a signed-in admin can stream: sign in at /login",
+            ),
+            (ClientMessage::Streamer, _) => self.register_streamer(conn),
+            (ClientMessage::Viewer { viewer_id: name }, Role::Pending) => {
+                self.register_viewer(conn, name)
+            }
+            (ClientMessage::Viewer { .. }, Role::Viewer { .. }) => {
+                error(conn, ErrorCode::WrongRole, "this connection is already a viewer")
+            }
+            (ClientMessage::Viewer { .. }, Role::Streamer) => {
+                error(conn, ErrorCode::WrongRole, "the streamer cannot also be a viewer")
+            }
+            (ClientMessage::Offer { offer, viewer_id }, Role::Streamer) => {
+                self.to_viewer(conn, viewer_id, |viewer_id| ServerMessage::Offer { offer, viewer_id })
+            }
+            (ClientMessage::Candidate { candidate, viewer_id, .. }, Role::Streamer) => {
+                let Some(viewer_id) = viewer_id else {
+                    return error(
+                        conn,
+                        ErrorCode::InvalidMessage,
+                        "a candidate from the streamer needs the viewerId it is for",
+                    );
+                };
+                self.to_viewer(conn, viewer_id, |viewer_id| ServerMessage::Candidate {
+                    candidate,
+                    target: Target::Viewer,
+                    viewer_id,
+                })
+            }
+            (ClientMessage::Answer { .. }, Role::Streamer) => {
+                error(conn, ErrorCode::WrongRole, "the streamer sends offers, not answers")
+            }
+            (ClientMessage::Answer { answer, .. }, Role::Viewer { .. }) => {
+                let viewer_id = self.conns[&conn].viewer_id.clone();
+                self.to_streamer(conn, ServerMessage::Answer { answer, viewer_id })
+            }
+            (ClientMessage::Candidate { target: Target::Viewer, .. }, Role::Viewer { .. }) => error(
+                conn,
+                ErrorCode::WrongRole,
+                "a viewer can only send candidates to the streamer",
+            ),
+            (ClientMessage::Candidate { candidate, .. }, Role::Viewer { .. }) => {
+                let viewer_id = self.conns[&conn].viewer_id.clone();
+                self.to_streamer(
+                    conn,
+                    ServerMessage::Candidate { candidate, target: Target::Streamer, viewer_id },
+                )
+            }
+            (ClientMessage::Offer { .. }, Role::Viewer { .. }) => {
+                error(conn, ErrorCode::WrongRole, "only the streamer sends offers")
+            }
+            (ClientMessage::Offer { .. } | ClientMessage::Answer { .. } | ClientMessage::Candidate { .. }, Role::Pending) => {
+                error(
+                    conn,
+                    ErrorCode::NotRegistered,
+                    "send {\"type\":\"viewer\"} or {\"type\":\"streamer\"} first",
+                )
+            }
+        }
+    }
+
+    /// Broadcasts the viewer count if it changed since the last flush. The socket layer calls
+    /// this on a timer, which coalesces join and leave storms into one message per tick.
+    pub fn flush_viewer_count(&mut self) -> Outbox {
+        let count = self.viewers.len();
+        if count == self.count_sent {
+            return Vec::new();
+        }
+        self.count_sent = count;
+        let to: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.role != Role::Pending)
+            .map(|(id, _)| *id)
+            .collect();
+        if to.is_empty() {
+            return Vec::new();
+        }
+        vec![Action::Broadcast { to, msg: ServerMessage::ViewerCount { count } }]
+    }
+
+    fn register_streamer(&mut self, conn: ConnId) -> Outbox {
+        let mut out = Vec::new();
+        if let Some(old) = self.streamer.filter(|old| *old != conn) {
+            tracing::info!("a new admin connection takes over the stream");
+            if let Some(c) = self.conns.get_mut(&old) {
+                c.role = Role::Pending;
+            }
+            out.push(Action::Send {
+                to: old,
+                msg: ServerMessage::error(
+                    ErrorCode::Replaced,
+                    "another admin connection took over the stream",
+                ),
+            });
+            out.push(Action::Close { conn: old });
+        }
+        let was_live = self.streamer.is_some();
+        self.streamer = Some(conn);
+        self.conns.get_mut(&conn).expect("caller checked").role = Role::Streamer;
+        tracing::info!(waiting_viewers = self.viewers.len(), "streamer registered; stream live");
+        out.push(Action::Send {
+            to: conn,
+            msg: ServerMessage::StreamerReady { ice_servers: self.ice_servers.clone() },
+        });
+        out.push(Action::Send { to: conn, msg: ServerMessage::ViewerCount { count: self.viewers.len() } });
+        let mut waiting: Vec<(ConnId, &Conn)> = self
+            .viewers
+            .values()
+            .map(|id| (*id, &self.conns[id]))
+            .collect();
+        waiting.sort_by_key(|(id, _)| *id);
+        for (_, c) in waiting {
+            let Role::Viewer { name } = &c.role else { continue };
+            out.push(Action::Send {
+                to: conn,
+                msg: ServerMessage::NewViewer { viewer_id: c.viewer_id.clone(), name: name.clone() },
+            });
+        }
+        // A takeover also tells viewers, so they drop connections to the old streamer.
+        if !was_live || out.iter().any(|a| matches!(a, Action::Close { .. })) {
+            out.extend(self.to_all_viewers(ServerMessage::Live));
+        }
+        out
+    }
+
+    fn register_viewer(&mut self, conn: ConnId, name: Option<String>) -> Outbox {
+        let name = name.as_deref().and_then(clean_name);
+        let c = self.conns.get_mut(&conn).expect("caller checked");
+        c.role = Role::Viewer { name: name.clone() };
+        let viewer_id = c.viewer_id.clone();
+        self.viewers.insert(viewer_id.clone(), conn);
+        tracing::info!(viewer = %viewer_id, name = name.as_deref().unwrap_or(""), "viewer joined");
+        let mut out = vec![
+            Action::Send {
+                to: conn,
+                msg: ServerMessage::Welcome {
+                    viewer_id: viewer_id.clone(),
+                    ice_servers: self.ice_servers.clone(),
+                },
+            },
+            Action::Send { to: conn, msg: ServerMessage::ViewerCount { count: self.viewers.len() } },
+        ];
+        match self.streamer {
+            Some(s) => {
+                out.push(Action::Send { to: conn, msg: ServerMessage::Live });
+                out.push(Action::Send { to: s, msg: ServerMessage::NewViewer { viewer_id, name } });
+            }
+            None => out.push(Action::Send { to: conn, msg: ServerMessage::Offline }),
+        }
+        out
+    }
+
+    fn to_viewer(
+        &self,
+        from: ConnId,
+        viewer_id: ViewerId,
+        make: impl FnOnce(ViewerId) -> ServerMessage,
+    ) -> Outbox {
+        match self.viewers.get(&viewer_id) {
+            Some(to) => vec![Action::Send { to: *to, msg: make(viewer_id) }],
+            None => error(from, ErrorCode::UnknownViewer, format!("no viewer {viewer_id} is connected")),
+        }
+    }
+
+    fn to_streamer(&self, from: ConnId, msg: ServerMessage) -> Outbox {
+        match self.streamer {
+            Some(to) => vec![Action::Send { to, msg }],
+            None => error(from, ErrorCode::NoStreamer, "the stream is offline"),
+        }
+    }
+
+    fn to_all_viewers(&self, msg: ServerMessage) -> Outbox {
+        if self.viewers.is_empty() {
+            return Vec::new();
+        }
+        vec![Action::Broadcast { to: self.viewers.values().copied().collect(), msg }]
+    }
+}
+
+fn error(to: ConnId, code: ErrorCode, message: impl Into<String>) -> Outbox {
+    vec![Action::Send { to, msg: ServerMessage::error(code, message) }]
+}
+
+/// A display name as shown to the streamer: trimmed, no control characters, bounded.
+fn clean_name(raw: &str) -> Option<String> {
+    let name: String = raw
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect::<String>()
+        .trim()
+        .to_owned();
+    (!name.is_empty()).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{IceCandidate, SdpType, SessionDescription};
+
+    const ADMIN: ConnId = ConnId(1);
+
+    fn hub() -> Hub {
+        Hub::new(vec![IceServer { urls: vec!["stun:stun.example".into()], username: None, credential: None }])
+    }
+
+    fn vid(n: u64) -> ViewerId {
+        ViewerId(format!("viewer-{n}"))
+    }
+
+    fn sdp(kind: SdpType) -> SessionDescription {
+        SessionDescription { kind, sdp: "v=0\r\n".into() }
+    }
+
+    fn cand() -> IceCandidate {
+        IceCandidate { candidate: "candidate:1".into(), sdp_mid: Some("0".into()), sdp_m_line_index: Some(0), username_fragment: None }
+    }
+
+    /// Every message `to` receives in an outbox, in order.
+    fn received(out: &Outbox, to: ConnId) -> Vec<ServerMessage> {
+        out.iter()
+            .filter_map(|a| match a {
+                Action::Send { to: t, msg } if *t == to => Some(msg.clone()),
+                Action::Broadcast { to: ts, msg } if ts.contains(&to) => Some(msg.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn error_code(out: &Outbox, to: ConnId) -> Option<ErrorCode> {
+        received(out, to).into_iter().find_map(|m| match m {
+            ServerMessage::Error { code, .. } => Some(code),
+            _ => None,
+        })
+    }
+
+    fn join_viewer(h: &mut Hub, n: u64) -> Outbox {
+        h.connect(ConnId(n), vid(n), false);
+        h.handle(ConnId(n), ClientMessage::Viewer { viewer_id: None })
+    }
+
+    fn go_live(h: &mut Hub) -> Outbox {
+        h.connect(ADMIN, vid(1), true);
+        h.handle(ADMIN, ClientMessage::Streamer)
+    }
+
+    #[test]
+    fn viewer_before_streamer_waits_offline_then_is_announced() {
+        let mut h = hub();
+        let out = join_viewer(&mut h, 10);
+        let got = received(&out, ConnId(10));
+        assert!(matches!(&got[0], ServerMessage::Welcome { viewer_id, ice_servers } if *viewer_id == vid(10) && ice_servers.len() == 1));
+        assert_eq!(got[1], ServerMessage::ViewerCount { count: 1 });
+        assert_eq!(got[2], ServerMessage::Offline);
+
+        let out = go_live(&mut h);
+        let admin = received(&out, ADMIN);
+        assert!(matches!(admin[0], ServerMessage::StreamerReady { .. }));
+        assert!(admin.contains(&ServerMessage::NewViewer { viewer_id: vid(10), name: None }));
+        assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::Live]);
+        assert!(h.status().live);
+    }
+
+    #[test]
+    fn streamer_gets_new_viewer_for_every_waiting_viewer_in_join_order() {
+        let mut h = hub();
+        for n in [30, 10, 20] {
+            join_viewer(&mut h, n);
+        }
+        let out = go_live(&mut h);
+        let announced: Vec<ViewerId> = received(&out, ADMIN)
+            .into_iter()
+            .filter_map(|m| match m {
+                ServerMessage::NewViewer { viewer_id, .. } => Some(viewer_id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(announced, vec![vid(10), vid(20), vid(30)]);
+    }
+
+    #[test]
+    fn viewer_joining_a_live_stream_is_announced_with_its_name() {
+        let mut h = hub();
+        go_live(&mut h);
+        h.connect(ConnId(5), vid(5), false);
+        let out = h.handle(ConnId(5), ClientMessage::Viewer { viewer_id: Some("  Alice\u{7}  ".into()) });
+        assert_eq!(
+            received(&out, ADMIN),
+            vec![ServerMessage::NewViewer { viewer_id: vid(5), name: Some("Alice".into()) }]
+        );
+        assert!(received(&out, ConnId(5)).contains(&ServerMessage::Live));
+    }
+
+    #[test]
+    fn client_chosen_viewer_id_is_only_a_name() {
+        let mut h = hub();
+        go_live(&mut h);
+        h.connect(ConnId(5), vid(5), false);
+        let out = h.handle(ConnId(5), ClientMessage::Viewer { viewer_id: Some("viewer-9".into()) });
+        match &received(&out, ConnId(5))[0] {
+            ServerMessage::Welcome { viewer_id, .. } => assert_eq!(*viewer_id, vid(5)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn long_names_are_cut_and_blank_names_dropped() {
+        assert_eq!(clean_name(&"é".repeat(100)).unwrap().chars().count(), MAX_NAME_CHARS);
+        assert_eq!(clean_name("   "), None);
+        assert_eq!(clean_name("\n\t"), None);
+    }
+
+    #[test]
+    fn offer_answer_and_candidates_are_routed_between_streamer_and_viewer() {
+        let mut h = hub();
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        join_viewer(&mut h, 11);
+
+        let out = h.handle(ADMIN, ClientMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(11) });
+        assert_eq!(received(&out, ConnId(11)), vec![ServerMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(11) }]);
+        assert!(received(&out, ConnId(10)).is_empty());
+
+        let out = h.handle(ADMIN, ClientMessage::Candidate { candidate: cand(), target: Target::Viewer, viewer_id: Some(vid(10)) });
+        assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::Candidate { candidate: cand(), target: Target::Viewer, viewer_id: vid(10) }]);
+
+        let out = h.handle(ConnId(11), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
+        assert_eq!(received(&out, ADMIN), vec![ServerMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: vid(11) }]);
+
+        let out = h.handle(ConnId(10), ClientMessage::Candidate { candidate: cand(), target: Target::Streamer, viewer_id: None });
+        assert_eq!(received(&out, ADMIN), vec![ServerMessage::Candidate { candidate: cand(), target: Target::Streamer, viewer_id: vid(10) }]);
+    }
+
+    #[test]
+    fn viewer_cannot_answer_for_another_viewer() {
+        let mut h = hub();
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        join_viewer(&mut h, 11);
+        let out = h.handle(ConnId(10), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: Some(vid(11)) });
+        assert_eq!(received(&out, ADMIN), vec![ServerMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: vid(10) }]);
+        let out = h.handle(ConnId(10), ClientMessage::Candidate { candidate: cand(), target: Target::Streamer, viewer_id: Some(vid(11)) });
+        assert!(matches!(&received(&out, ADMIN)[0], ServerMessage::Candidate { viewer_id, .. } if *viewer_id == vid(10)));
+    }
+
+    #[test]
+    fn viewer_cannot_reach_other_viewers_or_send_offers() {
+        let mut h = hub();
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        join_viewer(&mut h, 11);
+        let out = h.handle(ConnId(10), ClientMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(11) });
+        assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::WrongRole));
+        assert!(received(&out, ConnId(11)).is_empty());
+        let out = h.handle(ConnId(10), ClientMessage::Candidate { candidate: cand(), target: Target::Viewer, viewer_id: Some(vid(11)) });
+        assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::WrongRole));
+        assert!(received(&out, ConnId(11)).is_empty());
+    }
+
+    #[test]
+    fn viewer_without_admin_session_cannot_take_the_streamer_role() {
+        let mut h = hub();
+        h.connect(ConnId(7), vid(7), false);
+        let out = h.handle(ConnId(7), ClientMessage::Streamer);
+        assert_eq!(error_code(&out, ConnId(7)), Some(ErrorCode::Unauthorized));
+        assert!(!h.status().live);
+        // The connection stays usable as a viewer.
+        let out = h.handle(ConnId(7), ClientMessage::Viewer { viewer_id: None });
+        assert!(matches!(received(&out, ConnId(7))[0], ServerMessage::Welcome { .. }));
+        // …and, once a viewer, cannot switch roles even with a session.
+        let out = h.handle(ConnId(7), ClientMessage::Streamer);
+        assert_eq!(error_code(&out, ConnId(7)), Some(ErrorCode::WrongRole));
+    }
+
+    #[test]
+    fn messages_before_registration_are_refused() {
+        let mut h = hub();
+        go_live(&mut h);
+        h.connect(ConnId(3), vid(3), false);
+        let out = h.handle(ConnId(3), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
+        assert_eq!(error_code(&out, ConnId(3)), Some(ErrorCode::NotRegistered));
+        assert!(received(&out, ADMIN).is_empty());
+    }
+
+    #[test]
+    fn streamer_errors_name_the_problem() {
+        let mut h = hub();
+        go_live(&mut h);
+        let out = h.handle(ADMIN, ClientMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(99) });
+        assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::UnknownViewer));
+        let out = h.handle(ADMIN, ClientMessage::Candidate { candidate: cand(), target: Target::Viewer, viewer_id: None });
+        assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::InvalidMessage));
+        let out = h.handle(ADMIN, ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
+        assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::WrongRole));
+        let out = h.handle(ADMIN, ClientMessage::Viewer { viewer_id: None });
+        assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::WrongRole));
+    }
+
+    #[test]
+    fn answer_while_offline_says_so() {
+        let mut h = hub();
+        join_viewer(&mut h, 10);
+        let out = h.handle(ConnId(10), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
+        assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::NoStreamer));
+    }
+
+    #[test]
+    fn second_admin_connection_takes_over_and_the_old_one_is_closed() {
+        let mut h = hub();
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        let second = ConnId(2);
+        h.connect(second, vid(2), true);
+        let out = h.handle(second, ClientMessage::Streamer);
+        assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::Replaced));
+        assert!(out.contains(&Action::Close { conn: ADMIN }));
+        assert!(received(&out, second).contains(&ServerMessage::NewViewer { viewer_id: vid(10), name: None }));
+        assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::Live]);
+        // The replaced socket's close must not take the stream offline.
+        let out = h.disconnect(ADMIN);
+        assert!(out.is_empty());
+        assert!(h.status().live);
+        let out = h.handle(ConnId(10), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
+        assert_eq!(received(&out, second).len(), 1);
+    }
+
+    #[test]
+    fn streamer_registering_again_gets_the_viewer_list_again() {
+        let mut h = hub();
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        let out = h.handle(ADMIN, ClientMessage::Streamer);
+        assert!(received(&out, ADMIN).contains(&ServerMessage::NewViewer { viewer_id: vid(10), name: None }));
+        assert!(!out.iter().any(|a| matches!(a, Action::Close { .. })));
+        assert!(received(&out, ConnId(10)).is_empty(), "viewers are not told twice");
+    }
+
+    #[test]
+    fn closed_viewer_is_reported_to_the_streamer_and_forgotten() {
+        let mut h = hub();
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        let out = h.disconnect(ConnId(10));
+        assert_eq!(received(&out, ADMIN), vec![ServerMessage::ViewerLeft { viewer_id: vid(10) }]);
+        assert_eq!(h.status(), HubStatus { live: true, viewers: 0, connections: 1 });
+        let out = h.handle(ADMIN, ClientMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(10) });
+        assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::UnknownViewer));
+        assert!(h.disconnect(ConnId(10)).is_empty(), "a second close is harmless");
+    }
+
+    #[test]
+    fn closed_streamer_sends_viewers_offline_and_a_new_one_brings_them_back() {
+        let mut h = hub();
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        join_viewer(&mut h, 11);
+        let out = h.disconnect(ADMIN);
+        assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::Offline]);
+        assert_eq!(received(&out, ConnId(11)), vec![ServerMessage::Offline]);
+        assert!(!h.status().live);
+        let out = go_live(&mut h);
+        assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::Live]);
+        assert_eq!(received(&out, ADMIN).iter().filter(|m| matches!(m, ServerMessage::NewViewer { .. })).count(), 2);
+    }
+
+    #[test]
+    fn viewer_count_is_coalesced_into_one_broadcast_per_flush() {
+        let mut h = hub();
+        go_live(&mut h);
+        assert!(h.flush_viewer_count().is_empty(), "nothing changed yet");
+        for n in 10..1010 {
+            let out = join_viewer(&mut h, n);
+            assert!(out.len() <= 4, "a join is O(1) messages, not O(N)");
+        }
+        let out = h.flush_viewer_count();
+        assert_eq!(out.len(), 1);
+        match &out[0] {
+            Action::Broadcast { to, msg } => {
+                assert_eq!(*msg, ServerMessage::ViewerCount { count: 1000 });
+                assert_eq!(to.len(), 1001, "every viewer and the streamer");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(h.flush_viewer_count().is_empty());
+        h.disconnect(ConnId(10));
+        assert_eq!(received(&h.flush_viewer_count(), ADMIN), vec![ServerMessage::ViewerCount { count: 999 }]);
+    }
+
+    #[test]
+    fn pending_connections_do_not_count_and_leave_no_trace() {
+        let mut h = hub();
+        h.connect(ConnId(4), vid(4), false);
+        assert_eq!(h.status(), HubStatus { live: false, viewers: 0, connections: 1 });
+        assert!(h.disconnect(ConnId(4)).is_empty());
+        assert_eq!(h.status(), HubStatus { live: false, viewers: 0, connections: 0 });
+    }
+
+    #[test]
+    fn everything_is_forgotten_after_everyone_leaves() {
+        let mut h = hub();
+        go_live(&mut h);
+        for n in 10..20 {
+            join_viewer(&mut h, n);
+        }
+        for n in 10..20 {
+            h.disconnect(ConnId(n));
+        }
+        h.disconnect(ADMIN);
+        assert_eq!(h.status(), HubStatus { live: false, viewers: 0, connections: 0 });
+        assert!(h.viewers.is_empty());
+    }
+}

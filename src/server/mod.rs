@@ -1,0 +1,156 @@
+//! The server (ssr only): application state, the router, and serving until shutdown.
+
+pub mod auth;
+pub mod hub;
+pub mod ws;
+
+use crate::app::{shell, App};
+use crate::config::Config;
+use auth::Auth;
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::future::Future;
+use std::sync::Arc;
+use ws::Signaling;
+
+/// Shared by the `/ws` handler, the pages and the server functions.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub signaling: Arc<Signaling>,
+    pub auth: Arc<Auth>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Auth> {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+impl AppState {
+    pub fn new(config: &Config) -> AppState {
+        let password = match &config.admin_password {
+            Some(p) => p.clone(),
+            None => {
+                let generated = auth::generate_password();
+                tracing::warn!(
+                    "{} is not set; the admin password for this run is: {generated}",
+                    config.admin_password_env
+                );
+                generated
+            }
+        };
+        AppState {
+            leptos_options: leptos_options(config),
+            signaling: Signaling::new(hub::Hub::new(config.ice_servers.clone())),
+            auth: Arc::new(Auth::new(password)),
+        }
+    }
+}
+
+fn leptos_options(config: &Config) -> LeptosOptions {
+    // cargo-leptos sets these while developing; a deployment runs as production.
+    let env = match std::env::var("LEPTOS_ENV").map(|v| v.to_ascii_lowercase()) {
+        Ok(v) if v == "dev" || v == "development" => Env::DEV,
+        _ => Env::PROD,
+    };
+    let reload_port = std::env::var("LEPTOS_RELOAD_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3001);
+    LeptosOptions::builder()
+        .output_name("onair")
+        .site_root(config.site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .env(env)
+        .reload_port(reload_port)
+        .build()
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    Router::new()
+        .route("/ws", get(ws::upgrade))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/login", post(auth::login))
+        .route("/logout", get(auth::logout).post(auth::logout))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_admin))
+        .with_state(state)
+}
+
+/// Serves on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let signaling = state.signaling.clone();
+    let ticker = tokio::spawn(async move {
+        let mut every = tokio::time::interval(ws::VIEWER_COUNT_EVERY);
+        loop {
+            every.tick().await;
+            signaling.flush_viewer_count();
+        }
+    });
+    let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    ticker.abort();
+    result.map_err(ServeError::Serve)
+}
+
+/// Binds the configured address and serves until SIGINT or SIGTERM.
+pub async fn run(config: Config) -> Result<(), ServeError> {
+    let state = AppState::new(&config);
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr: config.addr, source })?;
+    let addr = listener.local_addr().unwrap_or(config.addr);
+    tracing::info!("OnAir is listening on http://{addr} (admin: http://{addr}/admin)");
+    serve(listener, state, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

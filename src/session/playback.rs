@@ -1,0 +1,179 @@
+//! A viewer's playback: joins as viewer, answers the streamer's offer, plays the stream,
+//! and waits or reconnects by itself.
+
+use super::PlayerView;
+use crate::protocol::{ClientMessage, IceServer, ServerMessage, Target};
+use crate::rtc::media;
+use crate::rtc::peer::Peer;
+use crate::rtc::signaling::{SignalEvent, Signaling};
+use crate::status::StreamStatus;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::cell::RefCell;
+use std::rc::Rc;
+use web_sys::MediaStream;
+
+pub struct Playback {
+    view: PlayerView,
+    signaling: RefCell<Option<Signaling>>,
+    peer: RefCell<Option<Rc<Peer>>>,
+    ice_servers: RefCell<Vec<IceServer>>,
+}
+
+impl Playback {
+    pub fn start(view: PlayerView) -> Rc<Playback> {
+        let this = Rc::new(Playback {
+            view,
+            signaling: RefCell::new(None),
+            peer: RefCell::new(None),
+            ice_servers: RefCell::new(Vec::new()),
+        });
+        let weak = Rc::downgrade(&this);
+        let signaling = Signaling::connect(move |event| {
+            if let Some(this) = weak.upgrade() {
+                this.on_signal(event);
+            }
+        });
+        *this.signaling.borrow_mut() = Some(signaling);
+        this
+    }
+
+    /// Leaves for good (the page is going away).
+    pub fn stop(&self) {
+        if let Some(s) = self.signaling.borrow_mut().take() {
+            s.close();
+        }
+        self.drop_peer();
+    }
+
+    /// Starts playback after the browser refused to autoplay (a click is a user gesture).
+    pub fn play(&self) {
+        let view = self.view;
+        if let Some(video) = view.player.get_untracked() {
+            spawn_local(async move {
+                let ok = media::play(&video).await;
+                view.needs_play.set(!ok);
+            });
+        }
+    }
+
+    fn send(&self, msg: &ClientMessage) {
+        if let Some(s) = self.signaling.borrow().as_ref() {
+            s.send(msg);
+        }
+    }
+
+    fn on_signal(self: &Rc<Self>, event: SignalEvent) {
+        match event {
+            SignalEvent::Open => self.send(&ClientMessage::Viewer { viewer_id: None }),
+            SignalEvent::Closed => {
+                // Media is peer to peer: what plays keeps playing while signaling is away.
+                self.view.status.set(StreamStatus::Reconnecting);
+            }
+            SignalEvent::Message(msg) => self.on_message(msg),
+        }
+    }
+
+    fn on_message(self: &Rc<Self>, msg: ServerMessage) {
+        match msg {
+            ServerMessage::Welcome { ice_servers, .. } => *self.ice_servers.borrow_mut() = ice_servers,
+            ServerMessage::ViewerCount { count } => self.view.watching.set(Some(count)),
+            ServerMessage::Offline => {
+                self.drop_peer();
+                self.view.status.set(StreamStatus::Offline);
+            }
+            ServerMessage::Live => {
+                if self.view.status.get_untracked() != StreamStatus::Live {
+                    self.view.status.set(StreamStatus::Connecting);
+                }
+            }
+            ServerMessage::Offer { offer, .. } => self.accept_offer(offer),
+            ServerMessage::Candidate { candidate, target: Target::Viewer, .. } => {
+                if let Some(peer) = self.peer.borrow().clone() {
+                    spawn_local(async move { peer.add_remote_candidate(candidate).await });
+                }
+            }
+            ServerMessage::Error { code, message } => {
+                web_sys::console::warn_1(&format!("OnAir: server refused a message ({}): {message}", code.as_str()).into());
+            }
+            _ => {}
+        }
+    }
+
+    fn accept_offer(self: &Rc<Self>, offer: crate::protocol::SessionDescription) {
+        // A new offer means a new streamer session: replace any previous connection.
+        self.drop_peer();
+        let peer = match Peer::new(&self.ice_servers.borrow()) {
+            Ok(p) => Rc::new(p),
+            Err(e) => {
+                web_sys::console::error_1(&format!("OnAir: cannot create a peer connection: {e}").into());
+                return;
+            }
+        };
+        let weak = Rc::downgrade(self);
+        peer.on_ice_candidate({
+            let weak = weak.clone();
+            move |candidate| {
+                if let Some(this) = weak.upgrade() {
+                    this.send(&ClientMessage::Candidate { candidate, target: Target::Streamer, viewer_id: None });
+                }
+            }
+        });
+        peer.on_track({
+            let weak = weak.clone();
+            move |stream| {
+                if let Some(this) = weak.upgrade() {
+                    this.show(stream);
+                }
+            }
+        });
+        peer.on_connection_state(move |state| {
+            let Some(this) = weak.upgrade() else { return };
+            match state.as_str() {
+                "connected" => this.view.status.set(StreamStatus::Live),
+                "disconnected" => this.view.status.set(StreamStatus::Reconnecting),
+                // Rejoin with a fresh connection: the streamer then sends a new offer.
+                "failed" => {
+                    this.view.status.set(StreamStatus::Reconnecting);
+                    if let Some(s) = this.signaling.borrow().as_ref() {
+                        s.reconnect();
+                    }
+                }
+                _ => {}
+            }
+        });
+        *self.peer.borrow_mut() = Some(peer.clone());
+        self.view.status.set(StreamStatus::Connecting);
+        let this = self.clone();
+        spawn_local(async move {
+            match peer.answer(&offer).await {
+                Ok(answer) => this.send(&ClientMessage::Answer { answer, viewer_id: None }),
+                Err(e) => web_sys::console::error_1(&format!("OnAir: cannot answer the stream's offer: {e}").into()),
+            }
+        });
+    }
+
+    fn show(&self, stream: MediaStream) {
+        let Some(video) = self.view.player.get_untracked() else { return };
+        let same = video.src_object().is_some_and(|current| current.id() == stream.id());
+        if same {
+            return;
+        }
+        media::attach(&video, Some(&stream));
+        let view = self.view;
+        spawn_local(async move {
+            let ok = media::play(&video).await;
+            view.needs_play.set(!ok);
+        });
+    }
+
+    fn drop_peer(&self) {
+        if let Some(peer) = self.peer.borrow_mut().take() {
+            peer.close();
+        }
+        if let Some(video) = self.view.player.get_untracked() {
+            media::attach(&video, None);
+        }
+        self.view.needs_play.set(false);
+    }
+}
