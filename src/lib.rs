@@ -1,6 +1,7 @@
 //! OnAir: go live from a browser tab; viewers watch peer to peer over WebRTC.
 //!
 //! One crate, two builds: `ssr` (the server binary) and `hydrate` (the browser wasm).
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod app;

@@ -1,0 +1,388 @@
+//! The real server on an ephemeral port, driven by real WebSocket and HTTP clients.
+
+use futures_util::{SinkExt, StreamExt};
+use onair::config::Config;
+use onair::server::{serve, AppState};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+const PASSWORD: &str = "integration-test-password";
+const WAIT: Duration = Duration::from_secs(5);
+
+struct Server {
+    addr: SocketAddr,
+    state: AppState,
+    _stop: oneshot::Sender<()>,
+}
+
+async fn start() -> Server {
+    let config = Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        site_root: PathBuf::from("target/site"),
+        ice_servers: vec![],
+        admin_password: Some(PASSWORD.to_owned()),
+        admin_password_env: "ONAIR_ADMIN_PASSWORD".to_owned(),
+    };
+    let state = AppState::new(&config);
+    let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(serve(listener, state.clone(), async move {
+        let _ = stopped.await;
+    }));
+    Server { addr, state, _stop: stop }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Signs in through the real form endpoint and returns the `Cookie` header value.
+async fn sign_in(server: &Server) -> String {
+    let res = http()
+        .post(format!("http://{}/login", server.addr))
+        .form(&[("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/admin");
+    let set_cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(flag), "{set_cookie} lacks {flag}");
+    }
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    async fn connect(server: &Server, cookie: Option<&str>) -> Client {
+        let mut req = format!("ws://{}/ws", server.addr).into_client_request().unwrap();
+        if let Some(c) = cookie {
+            req.headers_mut().insert("cookie", c.parse().unwrap());
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        Client { ws }
+    }
+
+    async fn streamer(server: &Server, cookie: &str) -> Client {
+        let mut c = Client::connect(server, Some(cookie)).await;
+        c.send(json!({"type": "streamer"})).await;
+        assert_eq!(c.next_of("streamerReady").await["type"], "streamerReady");
+        c
+    }
+
+    /// Joins as a viewer and returns the client with its server-assigned id.
+    async fn viewer(server: &Server, name: Option<&str>) -> (Client, String) {
+        let mut c = Client::connect(server, None).await;
+        c.send(json!({"type": "viewer", "viewerId": name})).await;
+        let welcome = c.next_of("welcome").await;
+        let id = welcome["viewerId"].as_str().unwrap().to_owned();
+        (c, id)
+    }
+
+    async fn send(&mut self, v: Value) {
+        self.ws.send(Message::text(v.to_string())).await.unwrap();
+    }
+
+    async fn send_raw(&mut self, m: Message) {
+        self.ws.send(m).await.unwrap();
+    }
+
+    /// The next JSON message; `None` when the socket closed.
+    async fn next(&mut self) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.ws.next()).await.expect("no message within 5 s");
+            match msg {
+                Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// The next message of type `kind`, skipping others (such as `viewerCount`).
+    async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let v = self.next().await.unwrap_or_else(|| panic!("socket closed while waiting for {kind}"));
+            if v["type"] == kind {
+                return v;
+            }
+        }
+    }
+
+    async fn error_code(&mut self) -> String {
+        self.next_of("error").await["code"].as_str().unwrap().to_owned()
+    }
+
+    /// Waits until the socket is closed by the server.
+    async fn closed(&mut self) -> bool {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next()).await {
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return true,
+                Ok(Some(Ok(_))) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+fn sdp(kind: &str, body: &str) -> Value {
+    json!({"type": kind, "sdp": body})
+}
+
+fn candidate(n: u32) -> Value {
+    json!({"candidate": format!("candidate:{n} 1 udp 2122260223 127.0.0.1 {} typ host", 50000 + n), "sdpMid": "0", "sdpMLineIndex": 0})
+}
+
+async fn wait_until(mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !cond() {
+        assert!(tokio::time::Instant::now() < deadline, "condition not met within 5 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn streamer_and_three_viewers_negotiate_through_the_server() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+
+    let mut viewers = Vec::new();
+    for name in ["ann", "bob", "cyd"] {
+        let (mut v, id) = Client::viewer(&server, Some(name)).await;
+        assert_eq!(v.next_of("live").await["type"], "live");
+        let announced = streamer.next_of("newViewer").await;
+        assert_eq!(announced["viewerId"], id.as_str());
+        assert_eq!(announced["name"], name);
+        viewers.push((v, id));
+    }
+    let ids: Vec<&String> = viewers.iter().map(|(_, id)| id).collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2], "ids are unique");
+    assert!(ids.iter().all(|id| id.len() >= 32), "ids are long enough not to be guessed");
+
+    for (i, (v, id)) in viewers.iter_mut().enumerate() {
+        let offer = sdp("offer", &format!("offer-for-{i}"));
+        streamer.send(json!({"type": "offer", "offer": offer, "viewerId": id})).await;
+        streamer
+            .send(json!({"type": "candidate", "candidate": candidate(i as u32), "target": "viewer", "viewerId": id}))
+            .await;
+        let got = v.next_of("offer").await;
+        assert_eq!(got["offer"]["sdp"], format!("offer-for-{i}"));
+        let got = v.next_of("candidate").await;
+        assert_eq!(got["candidate"], candidate(i as u32));
+        assert_eq!(got["target"], "viewer");
+
+        v.send(json!({"type": "answer", "answer": sdp("answer", &format!("answer-from-{i}"))})).await;
+        v.send(json!({"type": "candidate", "candidate": candidate(100 + i as u32), "target": "streamer"})).await;
+        let got = streamer.next_of("answer").await;
+        assert_eq!(got["viewerId"], id.as_str());
+        assert_eq!(got["answer"]["sdp"], format!("answer-from-{i}"));
+        let got = streamer.next_of("candidate").await;
+        assert_eq!(got["viewerId"], id.as_str());
+        assert_eq!(got["target"], "streamer");
+    }
+
+    // The coalesced count reaches everyone.
+    loop {
+        if streamer.next_of("viewerCount").await["count"] == 3 {
+            break;
+        }
+    }
+    assert_eq!(server.state.signaling.status().viewers, 3);
+}
+
+#[tokio::test]
+async fn a_viewer_cannot_speak_for_another_viewer_or_act_as_streamer() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let (mut mallory, mallory_id) = Client::viewer(&server, None).await;
+    let (mut victim, victim_id) = Client::viewer(&server, None).await;
+    streamer.next_of("newViewer").await;
+    streamer.next_of("newViewer").await;
+
+    // An answer claiming the victim's id is attributed to its real sender.
+    mallory.send(json!({"type": "answer", "answer": sdp("answer", "x"), "viewerId": victim_id})).await;
+    assert_eq!(streamer.next_of("answer").await["viewerId"], mallory_id.as_str());
+    mallory
+        .send(json!({"type": "candidate", "candidate": candidate(1), "target": "streamer", "viewerId": victim_id}))
+        .await;
+    assert_eq!(streamer.next_of("candidate").await["viewerId"], mallory_id.as_str());
+
+    // Viewers cannot address each other or take the streamer role.
+    mallory.send(json!({"type": "offer", "offer": sdp("offer", "x"), "viewerId": victim_id})).await;
+    assert_eq!(mallory.error_code().await, "wrong_role");
+    mallory
+        .send(json!({"type": "candidate", "candidate": candidate(2), "target": "viewer", "viewerId": victim_id}))
+        .await;
+    assert_eq!(mallory.error_code().await, "wrong_role");
+    mallory.send(json!({"type": "streamer"})).await;
+    assert_eq!(mallory.error_code().await, "wrong_role");
+
+    // Nothing reached the victim; the stream is still the real streamer's.
+    victim.send(json!({"type": "answer", "answer": sdp("answer", "real")})).await;
+    let got = streamer.next_of("answer").await;
+    assert_eq!(got["viewerId"], victim_id.as_str());
+    assert_eq!(got["answer"]["sdp"], "real");
+}
+
+#[tokio::test]
+async fn streamer_role_needs_a_valid_admin_session() {
+    let server = start().await;
+    let mut anonymous = Client::connect(&server, None).await;
+    anonymous.send(json!({"type": "streamer"})).await;
+    assert_eq!(anonymous.error_code().await, "unauthorized");
+
+    let mut forged = Client::connect(&server, Some("onair_session=00112233445566778899aabbccddeeff")).await;
+    forged.send(json!({"type": "streamer"})).await;
+    assert_eq!(forged.error_code().await, "unauthorized");
+    assert!(!server.state.signaling.status().live);
+
+    // The refused connection stays usable as a viewer (documented choice).
+    anonymous.send(json!({"type": "viewer"})).await;
+    assert_eq!(anonymous.next_of("welcome").await["type"], "welcome");
+    assert_eq!(anonymous.next_of("offline").await["type"], "offline");
+
+    // A revoked session no longer streams.
+    let cookie = sign_in(&server).await;
+    let res = http()
+        .post(format!("http://{}/logout", server.addr))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let mut after_logout = Client::connect(&server, Some(&cookie)).await;
+    after_logout.send(json!({"type": "streamer"})).await;
+    assert_eq!(after_logout.error_code().await, "unauthorized");
+}
+
+#[tokio::test]
+async fn garbage_gets_an_error_and_the_connection_and_others_go_on() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let (mut honest, honest_id) = Client::viewer(&server, None).await;
+    streamer.next_of("newViewer").await;
+
+    let mut rogue = Client::connect(&server, None).await;
+    for (frame, code) in [
+        ("not json", "malformed"),
+        ("{\"type\":42}", "malformed"),
+        ("[1,2,3]", "malformed"),
+        ("{\"type\":\"launchMissiles\"}", "unknown_type"),
+        ("{\"type\":\"offer\"}", "invalid_message"),
+        ("{\"type\":\"answer\",\"answer\":{\"type\":\"answer\",\"sdp\":\"x\"}}", "not_registered"),
+    ] {
+        rogue.send_raw(Message::text(frame)).await;
+        assert_eq!(rogue.error_code().await, code, "for {frame}");
+    }
+    rogue.send_raw(Message::binary(vec![0u8, 159, 146, 150])).await;
+    assert_eq!(rogue.error_code().await, "unsupported");
+    // Still usable after all that.
+    rogue.send(json!({"type": "viewer"})).await;
+    rogue.next_of("welcome").await;
+    streamer.next_of("newViewer").await;
+
+    // An oversize frame is refused and that socket closed.
+    let huge = json!({"type": "answer", "answer": sdp("answer", &"a".repeat(200 * 1024))});
+    let _ = rogue.ws.send(Message::text(huge.to_string())).await;
+    assert!(rogue.closed().await, "oversize frame closes the socket");
+    assert_eq!(streamer.next_of("viewerLeft").await["type"], "viewerLeft");
+
+    // The honest viewer and the streamer are untouched.
+    streamer.send(json!({"type": "offer", "offer": sdp("offer", "still-fine"), "viewerId": honest_id})).await;
+    assert_eq!(honest.next_of("offer").await["offer"]["sdp"], "still-fine");
+    wait_until(|| server.state.signaling.status().viewers == 1).await;
+}
+
+#[tokio::test]
+async fn closed_sockets_are_cleaned_up_at_once() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let (mut v1, id1) = Client::viewer(&server, None).await;
+    let (v2, id2) = Client::viewer(&server, None).await;
+    streamer.next_of("newViewer").await;
+    streamer.next_of("newViewer").await;
+
+    drop(v2);
+    assert_eq!(streamer.next_of("viewerLeft").await["viewerId"], id2.as_str());
+    wait_until(|| server.state.signaling.status().viewers == 1).await;
+
+    drop(streamer);
+    assert_eq!(v1.next_of("offline").await["type"], "offline");
+    wait_until(|| !server.state.signaling.status().live).await;
+
+    // A streamer coming back is told about the viewer still waiting.
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    assert_eq!(streamer.next_of("newViewer").await["viewerId"], id1.as_str());
+    assert_eq!(v1.next_of("live").await["type"], "live");
+
+    drop(v1);
+    drop(streamer);
+    wait_until(|| server.state.signaling.status().connections == 0).await;
+}
+
+#[tokio::test]
+async fn a_second_admin_tab_takes_over_the_stream() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let mut first = Client::streamer(&server, &cookie).await;
+    let (_viewer, id) = Client::viewer(&server, None).await;
+    first.next_of("newViewer").await;
+
+    let mut second = Client::streamer(&server, &cookie).await;
+    assert_eq!(second.next_of("newViewer").await["viewerId"], id.as_str());
+    assert_eq!(first.error_code().await, "replaced");
+    assert!(first.closed().await);
+    assert!(server.state.signaling.status().live, "the old tab's close does not end the live");
+}
+
+#[tokio::test]
+async fn pages_health_and_sign_in_flow() {
+    let server = start().await;
+    let base = format!("http://{}", server.addr);
+    let client = http();
+
+    let res = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "ok");
+
+    let res = client.get(format!("{base}/admin")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/login");
+
+    let res = client.post(format!("{base}/login")).form(&[("password", "wrong")]).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/login?error=wrong_password");
+    assert!(res.headers().get("set-cookie").is_none());
+
+    let page = client.get(format!("{base}/login?error=wrong_password")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Wrong password"));
+    assert!(page.contains("Sign in"));
+
+    let cookie = sign_in(&server).await;
+    let res = client.get(format!("{base}/admin")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Go live") && page.contains("viewer-count"));
+
+    let page = client.get(format!("{base}/watch")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("data-testid=\"stream-status\""));
+    let res = client.get(format!("{base}/no-such-page")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}
