@@ -27,6 +27,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Set once the wasm has taken over the page: tests and benchmarks wait for it.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <Stylesheet id="leptos" href="/pkg/onair.css"/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
@@ -34,6 +37,7 @@ pub fn App() -> impl IntoView {
         <Meta name="theme-color" content="#111318"/>
         <Title text="OnAir"/>
         <Router>
+            <div class="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
             <header class="topbar">
                 <a class="brand" href="/" rel="external">
                     <span class="brand-dot" aria-hidden="true"></span>
@@ -52,6 +56,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=LoginPage/>
                 </Routes>
             </main>
+            </div>
         </Router>
     }
 }

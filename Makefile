@@ -1,0 +1,42 @@
+# OnAir. `make run` starts it; `make test` runs every test. Both install what is missing first.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+ADDR ?= 127.0.0.1:9090
+
+.PHONY: run dev build release test test-rust test-e2e tools tools-test clean
+
+## Build a release and serve it on $(ADDR) (admin password: ONAIR_ADMIN_PASSWORD, else printed).
+run: tools release
+	ONAIR_ADDR=$(ADDR) ./target/release/onair --site-root target/site
+
+## Rebuild and reload on every change.
+dev: tools
+	cargo leptos watch
+
+## Debug build of the server and the wasm front end.
+build: tools
+	cargo leptos build
+
+release: tools
+	cargo leptos build --release
+
+## Every test: unit and integration (cargo), then end to end in Chromium.
+test: tools-test test-rust test-e2e
+
+# Same RUSTFLAGS as cargo-leptos's debug build, so both share one set of compiled dependencies.
+test-rust:
+	RUSTFLAGS="--cfg erase_components" cargo test --features ssr
+
+test-e2e: build
+	cd end2end && npx playwright test
+
+tools:
+	@scripts/install-tools.sh
+
+tools-test:
+	@scripts/install-tools.sh --tests
+
+clean:
+	cargo clean
+	rm -rf end2end/test-results

@@ -1,0 +1,49 @@
+import { defineConfig } from "@playwright/test";
+
+// The server the tests run against: the debug build made by `cargo leptos build`.
+const port = Number(process.env.ONAIR_E2E_PORT ?? 9191);
+export const baseURL = `http://127.0.0.1:${port}`;
+export const adminPassword = "e2e-admin-password";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 120_000,
+  expect: { timeout: 20_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [["list"]],
+  outputDir: "test-results",
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    launchOptions: {
+      // Debian's Chromium; Playwright's own browser download is not possible here.
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        "--autoplay-policy=no-user-gesture-required",
+        // Host candidates on loopback instead of mDNS names headless peers cannot resolve.
+        "--disable-features=WebRtcHideLocalIpsWithMdns",
+      ],
+    },
+  },
+  projects: [{ name: "chromium" }],
+  webServer: {
+    command: `../target/debug/onair --addr 127.0.0.1:${port} --site-root ../target/site --ice-server none --config ../Leptos.toml`,
+    url: `${baseURL}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: { ONAIR_ADMIN_PASSWORD: adminPassword, RUST_LOG: "onair=info,warn" },
+    stdout: "pipe",
+    stderr: "pipe",
+  },
+});

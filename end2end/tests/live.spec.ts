@@ -1,0 +1,98 @@
+import { test, expect, type BrowserContext, type Page } from "@playwright/test";
+import { expectPlaying, hydrated, newPage, signIn } from "./helpers";
+
+test("a wrong password is refused with a message", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("login-error")).toHaveText("Wrong password. Try again.");
+  await page.goto("/admin");
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test("the streamer goes live to three viewers, ends, and goes live again", async ({ browser }) => {
+  // Viewers who arrive before the stream wait, offline.
+  const viewers: { context: BrowserContext; page: Page }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const v = await newPage(browser);
+    await v.page.goto("/watch");
+    await hydrated(v.page);
+    viewers.push(v);
+  }
+  for (const v of viewers) {
+    await expect(v.page.getByTestId("stream-status")).toHaveAttribute("data-state", "offline");
+    await expect(v.page.getByTestId("stream-status")).toContainText("Offline");
+  }
+
+  const admin = await newPage(browser);
+  await signIn(admin.page);
+  await expect(admin.page.getByTestId("viewer-count")).toHaveText("0");
+  await admin.page.getByRole("button", { name: "Go live" }).click();
+  await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live");
+  await expectPlaying(admin.page, "preview");
+
+  for (const v of viewers) {
+    await expect(v.page.getByTestId("stream-status")).toHaveAttribute("data-state", "live");
+    await expectPlaying(v.page);
+    await expect(v.page.getByTestId("watching")).toHaveText("3 watching");
+  }
+  await expect(admin.page.getByTestId("viewer-count")).toHaveText("3");
+  const rows = admin.page.getByTestId("viewer-row");
+  await expect(rows).toHaveCount(3);
+  for (let i = 0; i < 3; i++) await expect(rows.nth(i)).toHaveAttribute("data-state", "connected");
+
+  // A viewer who closes the tab disappears from the studio.
+  await viewers[2].context.close();
+  viewers.pop();
+  await expect(admin.page.getByTestId("viewer-count")).toHaveText("2");
+  await expect(rows).toHaveCount(2);
+  await expect(viewers[0].page.getByTestId("watching")).toHaveText("2 watching");
+
+  // Ending the live sends viewers back to offline, without reload.
+  await admin.page.getByRole("button", { name: "End live" }).click();
+  await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "off");
+  for (const v of viewers) {
+    await expect(v.page.getByTestId("stream-status")).toHaveAttribute("data-state", "offline");
+  }
+
+  // Going live again brings them back, playing.
+  await admin.page.getByRole("button", { name: "Go live" }).click();
+  await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live");
+  for (const v of viewers) {
+    await expect(v.page.getByTestId("stream-status")).toHaveAttribute("data-state", "live");
+    await expectPlaying(v.page);
+  }
+  await expect(admin.page.getByTestId("viewer-count")).toHaveText("2");
+  await admin.page.screenshot({ path: "test-results/studio-live.png" });
+  await viewers[0].page.screenshot({ path: "test-results/watch-live.png" });
+
+  for (const v of [...viewers, admin]) await v.context.close();
+});
+
+test("a viewer joining a live stream plays at once, and can unmute", async ({ browser }) => {
+  const admin = await newPage(browser);
+  await signIn(admin.page);
+  await admin.page.getByRole("button", { name: "Go live" }).click();
+  await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live");
+
+  const viewer = await newPage(browser);
+  await viewer.page.goto("/watch");
+  await expect(viewer.page.getByTestId("stream-status")).toHaveAttribute("data-state", "live");
+  await expectPlaying(viewer.page);
+  const player = viewer.page.getByTestId("player");
+  expect(await player.evaluate((v: HTMLVideoElement) => v.muted)).toBe(true);
+  await viewer.page.getByTestId("unmute").click();
+  await expect.poll(() => player.evaluate((v: HTMLVideoElement) => v.muted)).toBe(false);
+  await expect(viewer.page.getByTestId("unmute")).toHaveCount(0);
+
+  // Reloading the studio (a new admin socket) brings the viewer back to live by itself.
+  await admin.page.reload();
+  await hydrated(admin.page);
+  await admin.page.getByRole("button", { name: "Go live" }).click();
+  await expect(viewer.page.getByTestId("stream-status")).toHaveAttribute("data-state", "live");
+  await expectPlaying(viewer.page);
+  await expect(admin.page.getByTestId("viewer-row")).toHaveCount(1);
+
+  await viewer.context.close();
+  await admin.context.close();
+});

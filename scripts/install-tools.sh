@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what OnAir's build (and, with --tests, its test suite) needs, each only when missing.
+# Versions are pinned; wasm-bindgen-cli follows the wasm-bindgen version in Cargo.lock.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10
+BINARYEN_VERSION=132.0.0
+want_tests=false
+[[ "${1:-}" == "--tests" ]] && want_tests=true
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}\$"; then
+  say "installing cargo-leptos ${CARGO_LEPTOS_VERSION} (about 10 minutes on 2 cores)"
+  # no_downloads: a missing tool is a clear error instead of a failed download.
+  cargo install cargo-leptos --version "${CARGO_LEPTOS_VERSION}" --locked --features no_downloads
+fi
+
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+if [[ -z "$wb_version" ]]; then
+  echo "cannot find the wasm-bindgen version in Cargo.lock" >&2
+  exit 1
+fi
+if ! wasm-bindgen --version 2>/dev/null | grep -q " ${wb_version}\$"; then
+  say "installing wasm-bindgen-cli ${wb_version} (about 2 minutes)"
+  # Not --locked: the 0.2.130 lockfile names a crate version the registry lacks.
+  cargo install wasm-bindgen-cli --version "${wb_version}" --force
+fi
+
+# Release builds run wasm-opt; Debian's binaryen 108 emits a wasm that fails at start.
+if ! .tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+  say "installing binaryen ${BINARYEN_VERSION} (wasm-opt) into .tools/"
+  npm install --prefix .tools --no-audit --no-fund --no-save "binaryen@${BINARYEN_VERSION}" >/dev/null
+fi
+
+if $want_tests; then
+  if [[ ! -x /usr/bin/chromium ]]; then
+    say "installing Debian's chromium for the browser tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium >/dev/null
+  fi
+  if [[ ! -x end2end/node_modules/.bin/playwright ]] || ! cmp -s end2end/package-lock.json end2end/node_modules/.package-lock.json 2>/dev/null; then
+    say "installing the end2end packages (Playwright, no browser download)"
+    (cd end2end && npm ci --no-audit --no-fund >/dev/null)
+  fi
+fi
