@@ -186,6 +186,38 @@ impl ClientMessage {
     }
 }
 
+impl ClientMessage {
+    /// The JSON `type` string, e.g. for metric labels.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientMessage::Streamer => "streamer",
+            ClientMessage::Viewer { .. } => "viewer",
+            ClientMessage::Offer { .. } => "offer",
+            ClientMessage::Answer { .. } => "answer",
+            ClientMessage::Candidate { .. } => "candidate",
+        }
+    }
+}
+
+impl ServerMessage {
+    /// The JSON `type` string, e.g. for metric labels.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ServerMessage::Welcome { .. } => "welcome",
+            ServerMessage::StreamerReady { .. } => "streamerReady",
+            ServerMessage::NewViewer { .. } => "newViewer",
+            ServerMessage::Offer { .. } => "offer",
+            ServerMessage::Answer { .. } => "answer",
+            ServerMessage::Candidate { .. } => "candidate",
+            ServerMessage::Live => "live",
+            ServerMessage::Offline => "offline",
+            ServerMessage::ViewerLeft { .. } => "viewerLeft",
+            ServerMessage::ViewerCount { .. } => "viewerCount",
+            ServerMessage::Error { .. } => "error",
+        }
+    }
+}
+
 const CLIENT_TYPES: &[&str] = &["streamer", "viewer", "offer", "answer", "candidate"];
 
 /// A frame the server could not turn into a [`ClientMessage`], with words for the sender.
@@ -390,5 +422,37 @@ mod tests {
             decode_client(r#"{"type":"streamer","room":"main"}"#).unwrap(),
             ClientMessage::Streamer
         );
+    }
+
+    #[test]
+    fn kind_is_the_json_type() {
+        let id = ViewerId("v".into());
+        let cand = IceCandidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: None, username_fragment: None };
+        for m in [
+            ServerMessage::Welcome { viewer_id: id.clone(), ice_servers: vec![] },
+            ServerMessage::StreamerReady { ice_servers: vec![] },
+            ServerMessage::NewViewer { viewer_id: id.clone(), name: None },
+            ServerMessage::Offer { offer: offer(), viewer_id: id.clone() },
+            ServerMessage::Answer { answer: offer(), viewer_id: id.clone() },
+            ServerMessage::Candidate { candidate: cand.clone(), target: Target::Viewer, viewer_id: id.clone() },
+            ServerMessage::Live,
+            ServerMessage::Offline,
+            ServerMessage::ViewerLeft { viewer_id: id.clone() },
+            ServerMessage::ViewerCount { count: 1 },
+            ServerMessage::error(ErrorCode::Malformed, "x"),
+        ] {
+            let v: serde_json::Value = serde_json::from_str(&m.to_json()).unwrap();
+            assert_eq!(v["type"], m.kind());
+        }
+        for m in [
+            ClientMessage::Streamer,
+            ClientMessage::Viewer { viewer_id: None },
+            ClientMessage::Offer { offer: offer(), viewer_id: id.clone() },
+            ClientMessage::Answer { answer: offer(), viewer_id: None },
+            ClientMessage::Candidate { candidate: cand, target: Target::Streamer, viewer_id: None },
+        ] {
+            let v: serde_json::Value = serde_json::from_str(&m.to_json()).unwrap();
+            assert_eq!(v["type"], m.kind());
+        }
     }
 }
