@@ -18,6 +18,22 @@ pub enum Action {
     Broadcast { to: Vec<ConnId>, msg: ServerMessage },
     /// Close this connection (after what was sent to it before).
     Close { conn: ConnId },
+    /// Something observers (history, metrics) want to know; nothing is sent for it.
+    Event(HubEvent),
+}
+
+/// A change in who is connected, for observers outside the signaling path.
+/// Carries no time: whoever receives it stamps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HubEvent {
+    /// A streamer registered while none was live (a takeover by another admin socket is not one).
+    LiveStarted,
+    /// The streamer's socket went away: the stream is offline.
+    LiveEnded,
+    /// A connection became a viewer, live or not. `name` is the cleaned display name.
+    ViewerJoined { viewer_id: ViewerId, name: Option<String> },
+    /// A viewer's socket went away.
+    ViewerLeft { viewer_id: ViewerId },
 }
 
 pub type Outbox = Vec<Action>;
@@ -90,18 +106,18 @@ impl Hub {
             Role::Viewer { .. } => {
                 self.viewers.remove(&c.viewer_id);
                 tracing::info!(viewer = %c.viewer_id, "viewer left");
-                match self.streamer {
-                    Some(s) => vec![Action::Send {
-                        to: s,
-                        msg: ServerMessage::ViewerLeft { viewer_id: c.viewer_id },
-                    }],
-                    None => Vec::new(),
+                let mut out = vec![Action::Event(HubEvent::ViewerLeft { viewer_id: c.viewer_id.clone() })];
+                if let Some(s) = self.streamer {
+                    out.push(Action::Send { to: s, msg: ServerMessage::ViewerLeft { viewer_id: c.viewer_id } });
                 }
+                out
             }
             Role::Streamer => {
                 self.streamer = None;
                 tracing::info!("streamer left; stream offline");
-                self.to_all_viewers(ServerMessage::Offline)
+                let mut out = vec![Action::Event(HubEvent::LiveEnded)];
+                out.extend(self.to_all_viewers(ServerMessage::Offline));
+                out
             }
         }
     }
@@ -215,6 +231,9 @@ impl Hub {
             out.push(Action::Close { conn: old });
         }
         let was_live = self.streamer.is_some();
+        if !was_live {
+            out.push(Action::Event(HubEvent::LiveStarted));
+        }
         self.streamer = Some(conn);
         self.conns.get_mut(&conn).expect("caller checked").role = Role::Streamer;
         tracing::info!(waiting_viewers = self.viewers.len(), "streamer registered; stream live");
@@ -251,6 +270,7 @@ impl Hub {
         self.viewers.insert(viewer_id.clone(), conn);
         tracing::info!(viewer = %viewer_id, name = name.as_deref().unwrap_or(""), "viewer joined");
         let mut out = vec![
+            Action::Event(HubEvent::ViewerJoined { viewer_id: viewer_id.clone(), name: name.clone() }),
             Action::Send {
                 to: conn,
                 msg: ServerMessage::Welcome {
@@ -590,7 +610,8 @@ mod tests {
         assert!(h.flush_viewer_count().is_empty(), "nothing changed yet");
         for n in 10..1010 {
             let out = join_viewer(&mut h, n);
-            assert!(out.len() <= 4, "a join is O(1) messages, not O(N)");
+            let messages = out.iter().filter(|a| !matches!(a, Action::Event(_))).count();
+            assert!(messages <= 4, "a join is O(1) messages, not O(N)");
         }
         let out = h.flush_viewer_count();
         assert_eq!(out.len(), 1);
@@ -628,5 +649,55 @@ mod tests {
         h.disconnect(ADMIN);
         assert_eq!(h.status(), HubStatus { live: false, viewers: 0, connections: 0 });
         assert!(h.viewers.is_empty());
+    }
+
+    fn events(out: &Outbox) -> Vec<HubEvent> {
+        out.iter()
+            .filter_map(|a| match a {
+                Action::Event(e) => Some(e.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn events_follow_a_live_with_viewers_coming_and_going() {
+        let mut h = hub();
+        h.connect(ConnId(10), vid(10), false);
+        let out = h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: Some(" Ann ".into()) });
+        assert_eq!(events(&out), vec![HubEvent::ViewerJoined { viewer_id: vid(10), name: Some("Ann".into()) }]);
+        assert_eq!(events(&go_live(&mut h)), vec![HubEvent::LiveStarted]);
+        assert_eq!(events(&join_viewer(&mut h, 11)), vec![HubEvent::ViewerJoined { viewer_id: vid(11), name: None }]);
+        assert_eq!(events(&h.disconnect(ConnId(10))), vec![HubEvent::ViewerLeft { viewer_id: vid(10) }]);
+        assert_eq!(events(&h.disconnect(ADMIN)), vec![HubEvent::LiveEnded]);
+        // A viewer leaving while offline is still an event; messages only go to a streamer.
+        let out = h.disconnect(ConnId(11));
+        assert_eq!(events(&out), vec![HubEvent::ViewerLeft { viewer_id: vid(11) }]);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn a_takeover_or_a_second_registration_is_not_a_new_live() {
+        let mut h = hub();
+        go_live(&mut h);
+        assert!(events(&h.handle(ADMIN, ClientMessage::Streamer)).is_empty());
+        let second = ConnId(2);
+        h.connect(second, vid(2), true);
+        assert!(events(&h.handle(second, ClientMessage::Streamer)).is_empty());
+        assert!(events(&h.disconnect(ADMIN)).is_empty(), "the replaced socket ends nothing");
+        assert_eq!(events(&h.disconnect(second)), vec![HubEvent::LiveEnded]);
+        assert_eq!(events(&go_live(&mut h)), vec![HubEvent::LiveStarted], "a later live is a new one");
+    }
+
+    #[test]
+    fn refused_and_pending_connections_make_no_events() {
+        let mut h = hub();
+        h.connect(ConnId(7), vid(7), false);
+        assert!(events(&h.handle(ConnId(7), ClientMessage::Streamer)).is_empty());
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        assert!(events(&h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: None })).is_empty());
+        assert!(events(&h.disconnect(ConnId(7))).is_empty());
+        assert!(events(&h.disconnect(ConnId(99))).is_empty());
     }
 }

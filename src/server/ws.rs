@@ -122,6 +122,8 @@ impl Shared {
                         let close = Outgoing::Close { code: close_code::POLICY, reason: "replaced" };
                         self.push(conn, close, &mut stuck);
                     }
+                    // Observers are wired in later; nothing is sent for an event.
+                    Action::Event(_) => {}
                 }
             }
             for conn in stuck {
