@@ -17,3 +17,5 @@ pub async fn stream_info() -> Result<StreamSummary, ServerFnError> {
     let status = state.signaling.status();
     Ok(StreamSummary { live: status.live, viewers: status.viewers })
 }
+
+pub mod history;

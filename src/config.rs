@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_ADDR: &str = "127.0.0.1:9090";
 pub const DEFAULT_STUN: &str = "stun:stun.l.google.com:19302";
 const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
+pub const DEFAULT_DATA_DIR: &str = "data";
 
 #[derive(Debug, Parser)]
 #[command(name = "onair", version, about = "Go live from a browser tab; viewers watch peer to peer.")]
@@ -29,6 +30,9 @@ pub struct Cli {
     /// `none` means no ICE servers at all (host candidates only, e.g. on a LAN or in tests).
     #[arg(long = "ice-server", env = "ONAIR_ICE_SERVERS", value_delimiter = ',', value_name = "URL")]
     pub ice_servers: Vec<String>,
+    /// Folder for OnAir's database (`onair.db`, stream history); created when missing [default: ./data].
+    #[arg(long, env = "ONAIR_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// The file's keys; every one is optional.
@@ -39,6 +43,7 @@ struct FileConfig {
     site_root: Option<PathBuf>,
     ice_servers: Option<Vec<String>>,
     admin_password_env: Option<String>,
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +55,8 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// Which variable the password came from (for the log line).
     pub admin_password_env: String,
+    /// Holds `onair.db`.
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +103,8 @@ impl Config {
         let ice_servers = parse_ice_servers(urls)?;
         let admin_password_env = file.admin_password_env.unwrap_or_else(|| "ONAIR_ADMIN_PASSWORD".to_owned());
         let admin_password = env(&admin_password_env).filter(|p| !p.is_empty());
-        Ok(Config { addr, site_root, ice_servers, admin_password, admin_password_env })
+        let data_dir = cli.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        Ok(Config { addr, site_root, ice_servers, admin_password, admin_password_env, data_dir })
     }
 }
 
@@ -145,6 +153,15 @@ mod tests {
         assert_eq!(c.site_root, PathBuf::from("target/site"));
         assert_eq!(c.ice_servers[0].urls, vec![DEFAULT_STUN.to_owned()]);
         assert_eq!(c.admin_password, None);
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+    }
+
+    #[test]
+    fn data_dir_flag_beats_the_file() {
+        let f = || file("data-dir = \"/var/lib/onair\"");
+        assert_eq!(Config::resolve(cli(&[]), f(), |_| None).unwrap().data_dir, PathBuf::from("/var/lib/onair"));
+        let c = Config::resolve(cli(&["--data-dir", "/tmp/x"]), f(), |_| None).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
     }
 
     #[test]

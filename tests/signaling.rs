@@ -20,6 +20,20 @@ struct Server {
     addr: SocketAddr,
     state: AppState,
     _stop: oneshot::Sender<()>,
+    data_dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// A data folder of its own for each server, so tests never share (or leave) a database.
+fn temp_data_dir() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("onair-signaling-{}-{n}", std::process::id()))
 }
 
 async fn start() -> Server {
@@ -29,15 +43,16 @@ async fn start() -> Server {
         ice_servers: vec![],
         admin_password: Some(PASSWORD.to_owned()),
         admin_password_env: "ONAIR_ADMIN_PASSWORD".to_owned(),
+        data_dir: temp_data_dir(),
     };
-    let state = AppState::new(&config);
+    let state = AppState::new(&config).unwrap();
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(serve(listener, state.clone(), async move {
         let _ = stopped.await;
     }));
-    Server { addr, state, _stop: stop }
+    Server { addr, state, _stop: stop, data_dir: config.data_dir }
 }
 
 fn http() -> reqwest::Client {

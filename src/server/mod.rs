@@ -1,12 +1,18 @@
 //! The server (ssr only): application state, the router, and serving until shutdown.
 
 pub mod auth;
+pub mod db;
+pub mod history;
 pub mod hub;
+pub mod recorder;
 pub mod ws;
 
 use crate::app::{shell, App};
 use crate::config::Config;
 use auth::Auth;
+use db::{Db, DbError};
+use history::History;
+use recorder::Recorder;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
@@ -23,6 +29,12 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub signaling: Arc<Signaling>,
     pub auth: Arc<Auth>,
+    /// `onair.db` in the data folder.
+    pub db: Db,
+    /// Reads and writes of the stream history (the history thread writes through it too).
+    pub history: History,
+    /// Feeds hub events to the history thread; ends the live on graceful shutdown.
+    pub recorder: Arc<Recorder>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -37,16 +49,38 @@ impl FromRef<AppState> for Arc<Auth> {
     }
 }
 
+/// Why the server could not be set up, in words.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("cannot close the lives left open by the last run: {0}")]
+    Recover(rusqlite::Error),
+    #[error("cannot start the history thread: {0}")]
+    HistoryThread(std::io::Error),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
+    #[error("cannot start: {0}")]
+    Start(#[from] StartError),
 }
 
 impl AppState {
-    pub fn new(config: &Config) -> AppState {
+    /// Opens the database in the data folder (closing lives a crash left open) and starts the
+    /// history thread.
+    pub fn new(config: &Config) -> Result<AppState, StartError> {
+        let db = Db::open(&config.data_dir)?;
+        let history = History::new(db.clone());
+        let recovered = history.close_unfinished().map_err(StartError::Recover)?;
+        if recovered > 0 {
+            tracing::warn!(lives = recovered, "closed lives the last run left open (it did not stop cleanly)");
+        }
+        let recorder = Recorder::start(history.clone()).map_err(StartError::HistoryThread)?;
         let password = match &config.admin_password {
             Some(p) => p.clone(),
             None => {
@@ -58,11 +92,15 @@ impl AppState {
                 generated
             }
         };
-        AppState {
+        let hub = hub::Hub::new(config.ice_servers.clone());
+        Ok(AppState {
             leptos_options: leptos_options(config),
-            signaling: Signaling::new(hub::Hub::new(config.ice_servers.clone())),
+            signaling: Signaling::new(hub, recorder.clone()),
             auth: Arc::new(Auth::new(password)),
-        }
+            db,
+            history,
+            recorder,
+        })
     }
 }
 
@@ -110,6 +148,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let signaling = state.signaling.clone();
+    let recorder = state.recorder.clone();
     let ticker = tokio::spawn(async move {
         let mut every = tokio::time::interval(ws::VIEWER_COUNT_EVERY);
         loop {
@@ -119,12 +158,14 @@ pub async fn serve(
     });
     let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
     ticker.abort();
+    // Sockets may outlive the listener; the live in progress ends with the server all the same.
+    recorder.shutdown().await;
     result.map_err(ServeError::Serve)
 }
 
 /// Binds the configured address and serves until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> Result<(), ServeError> {
-    let state = AppState::new(&config);
+    let state = AppState::new(&config)?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| ServeError::Bind { addr: config.addr, source })?;

@@ -2,6 +2,7 @@
 //! delivers the hub's messages. Frame limits, heartbeat and slow-client handling live here.
 
 use super::hub::{Action, ConnId, Hub, HubStatus, Outbox};
+use super::recorder::Recorder;
 use super::AppState;
 use crate::protocol::{self, ErrorCode, ServerMessage, ViewerId};
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -39,12 +40,14 @@ pub struct Signaling {
 struct Shared {
     hub: Hub,
     outboxes: HashMap<ConnId, mpsc::Sender<Outgoing>>,
+    /// Observer of hub events: a channel to the history thread, so no I/O happens here.
+    recorder: Arc<Recorder>,
 }
 
 impl Signaling {
-    pub fn new(hub: Hub) -> Arc<Self> {
+    pub fn new(hub: Hub, recorder: Arc<Recorder>) -> Arc<Self> {
         Arc::new(Signaling {
-            shared: Mutex::new(Shared { hub, outboxes: HashMap::new() }),
+            shared: Mutex::new(Shared { hub, outboxes: HashMap::new(), recorder }),
             next_conn: AtomicU64::new(1),
         })
     }
@@ -122,8 +125,7 @@ impl Shared {
                         let close = Outgoing::Close { code: close_code::POLICY, reason: "replaced" };
                         self.push(conn, close, &mut stuck);
                     }
-                    // Observers are wired in later; nothing is sent for an event.
-                    Action::Event(_) => {}
+                    Action::Event(event) => self.recorder.record(event),
                 }
             }
             for conn in stuck {
