@@ -1,4 +1,5 @@
-//! OnAir's SQLite database: opening it in the data folder and bringing its schema up to date.
+//! OnAir's SQLite database: opening it in the data folder, bringing its schema up to date,
+//! and answering the readiness check.
 //!
 //! One connection behind a mutex: writes are a few small rows per viewer join or leave and
 //! reads are an admin page, so there is nothing to gain from a pool. Callers in async code
@@ -107,6 +108,27 @@ impl Db {
     /// How many migration steps the database has had.
     pub fn schema_version(&self) -> Result<i64, rusqlite::Error> {
         self.lock().pragma_query_value(None, "user_version", |row| row.get(0))
+    }
+}
+
+/// How long `/readyz` waits for the database.
+const READY_WITHIN: Duration = Duration::from_secs(2);
+
+/// `GET /readyz`: `200 ready` when the database answers `SELECT 1`, else `503` saying why.
+pub async fn readyz(axum::extract::State(db): axum::extract::State<Db>) -> (axum::http::StatusCode, String) {
+    use axum::http::StatusCode;
+    let check = tokio::task::spawn_blocking(move || db.ping());
+    match tokio::time::timeout(READY_WITHIN, check).await {
+        Ok(Ok(Ok(()))) => (StatusCode::OK, "ready".to_owned()),
+        Ok(Ok(Err(e))) => {
+            tracing::warn!("readiness check: the database failed: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: the database does not answer: {e}"))
+        }
+        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: the database check was cut short: {e}")),
+        Err(_) => {
+            tracing::warn!("readiness check: the database did not answer within {READY_WITHIN:?}");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: the database did not answer within {READY_WITHIN:?}"))
+        }
     }
 }
 

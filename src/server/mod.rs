@@ -4,6 +4,7 @@ pub mod auth;
 pub mod db;
 pub mod history;
 pub mod hub;
+pub mod metrics;
 pub mod recorder;
 pub mod ws;
 
@@ -12,6 +13,7 @@ use crate::config::Config;
 use auth::Auth;
 use db::{Db, DbError};
 use history::History;
+use metrics::Metrics;
 use recorder::Recorder;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
@@ -33,6 +35,7 @@ pub struct AppState {
     pub db: Db,
     /// Reads and writes of the stream history (the history thread writes through it too).
     pub history: History,
+    pub metrics: Arc<Metrics>,
     /// Feeds hub events to the history thread; ends the live on graceful shutdown.
     pub recorder: Arc<Recorder>,
 }
@@ -49,6 +52,18 @@ impl FromRef<AppState> for Arc<Auth> {
     }
 }
 
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
+    }
+}
+
+impl FromRef<AppState> for Db {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
+}
+
 /// Why the server could not be set up, in words.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -56,6 +71,8 @@ pub enum StartError {
     Database(#[from] DbError),
     #[error("cannot close the lives left open by the last run: {0}")]
     Recover(rusqlite::Error),
+    #[error("cannot set up the metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
     #[error("cannot start the history thread: {0}")]
     HistoryThread(std::io::Error),
 }
@@ -71,8 +88,8 @@ pub enum ServeError {
 }
 
 impl AppState {
-    /// Opens the database in the data folder (closing lives a crash left open) and starts the
-    /// history thread.
+    /// Opens the database in the data folder (closing lives a crash left open), sets up the
+    /// metrics and starts the history thread.
     pub fn new(config: &Config) -> Result<AppState, StartError> {
         let db = Db::open(&config.data_dir)?;
         let history = History::new(db.clone());
@@ -80,6 +97,7 @@ impl AppState {
         if recovered > 0 {
             tracing::warn!(lives = recovered, "closed lives the last run left open (it did not stop cleanly)");
         }
+        let metrics = Arc::new(Metrics::new()?);
         let recorder = Recorder::start(history.clone()).map_err(StartError::HistoryThread)?;
         let password = match &config.admin_password {
             Some(p) => p.clone(),
@@ -95,10 +113,11 @@ impl AppState {
         let hub = hub::Hub::new(config.ice_servers.clone());
         Ok(AppState {
             leptos_options: leptos_options(config),
-            signaling: Signaling::new(hub, recorder.clone()),
+            signaling: Signaling::new(hub, metrics.clone(), recorder.clone()),
             auth: Arc::new(Auth::new(password)),
             db,
             history,
+            metrics,
             recorder,
         })
     }
@@ -128,6 +147,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/ws", get(ws::upgrade))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(db::readyz))
+        .route("/metrics", get(metrics::handler))
         .route("/login", post(auth::login))
         .route("/logout", get(auth::logout).post(auth::logout))
         .leptos_routes_with_context(

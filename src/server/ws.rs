@@ -2,6 +2,7 @@
 //! delivers the hub's messages. Frame limits, heartbeat and slow-client handling live here.
 
 use super::hub::{Action, ConnId, Hub, HubStatus, Outbox};
+use super::metrics::Metrics;
 use super::recorder::Recorder;
 use super::AppState;
 use crate::protocol::{self, ErrorCode, ServerMessage, ViewerId};
@@ -35,20 +36,23 @@ enum Outgoing {
 pub struct Signaling {
     shared: Mutex<Shared>,
     next_conn: AtomicU64,
+    metrics: Arc<Metrics>,
 }
 
 struct Shared {
     hub: Hub,
     outboxes: HashMap<ConnId, mpsc::Sender<Outgoing>>,
-    /// Observer of hub events: a channel to the history thread, so no I/O happens here.
+    /// Observers of hub events; neither does I/O here (counters, and a channel to the history thread).
+    metrics: Arc<Metrics>,
     recorder: Arc<Recorder>,
 }
 
 impl Signaling {
-    pub fn new(hub: Hub, recorder: Arc<Recorder>) -> Arc<Self> {
+    pub fn new(hub: Hub, metrics: Arc<Metrics>, recorder: Arc<Recorder>) -> Arc<Self> {
         Arc::new(Signaling {
-            shared: Mutex::new(Shared { hub, outboxes: HashMap::new(), recorder }),
+            shared: Mutex::new(Shared { hub, outboxes: HashMap::new(), metrics: metrics.clone(), recorder }),
             next_conn: AtomicU64::new(1),
+            metrics,
         })
     }
 
@@ -65,6 +69,7 @@ impl Signaling {
         let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
         let viewer_id = ViewerId(super::auth::random_token()[..32].to_owned());
+        self.metrics.ws_opened();
         let mut shared = self.lock();
         shared.hub.connect(conn, viewer_id, is_admin);
         shared.outboxes.insert(conn, tx);
@@ -72,6 +77,7 @@ impl Signaling {
     }
 
     fn disconnect(&self, conn: ConnId) {
+        self.metrics.ws_closed();
         let mut shared = self.lock();
         shared.outboxes.remove(&conn);
         let out = shared.hub.disconnect(conn);
@@ -81,7 +87,10 @@ impl Signaling {
     fn on_text(&self, conn: ConnId, text: &str) {
         let mut shared = self.lock();
         let out = match protocol::decode_client(text) {
-            Ok(msg) => shared.hub.handle(conn, msg),
+            Ok(msg) => {
+                self.metrics.message_in(msg.kind());
+                shared.hub.handle(conn, msg)
+            }
             Err(e) => {
                 tracing::debug!(conn = conn.0, code = e.code().as_str(), "refused a message: {e}");
                 vec![Action::Send { to: conn, msg: ServerMessage::error(e.code(), e.to_string()) }]
@@ -112,10 +121,12 @@ impl Shared {
             for action in pending.drain(..) {
                 match action {
                     Action::Send { to, msg } => {
+                        self.metrics.message_out(msg.kind(), error_code(&msg), 1);
                         let text = Utf8Bytes::from(msg.to_json());
                         self.push(to, Outgoing::Text(text), &mut stuck);
                     }
                     Action::Broadcast { to, msg } => {
+                        self.metrics.message_out(msg.kind(), error_code(&msg), to.len() as u64);
                         let text = Utf8Bytes::from(msg.to_json());
                         for conn in to {
                             self.push(conn, Outgoing::Text(text.clone()), &mut stuck);
@@ -125,7 +136,10 @@ impl Shared {
                         let close = Outgoing::Close { code: close_code::POLICY, reason: "replaced" };
                         self.push(conn, close, &mut stuck);
                     }
-                    Action::Event(event) => self.recorder.record(event),
+                    Action::Event(event) => {
+                        self.metrics.observe(&event);
+                        self.recorder.record(event);
+                    }
                 }
             }
             for conn in stuck {
@@ -171,6 +185,7 @@ async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin
                         if is_too_large(e) {
                             tracing::info!(conn = conn.0, "frame over {MAX_MESSAGE_BYTES} bytes; closing");
                             let err = ServerMessage::error(ErrorCode::TooLarge, format!("messages are limited to {MAX_MESSAGE_BYTES} bytes"));
+                            signaling.metrics.message_out(err.kind(), Some(ErrorCode::TooLarge), 1);
                             let _ = socket.send(Message::Text(err.to_json().into())).await;
                             let _ = socket.send(close(close_code::SIZE, "message too large")).await;
                         }
@@ -218,6 +233,13 @@ async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin
     }
     signaling.disconnect(conn);
     tracing::debug!(conn = conn.0, "socket closed");
+}
+
+fn error_code(msg: &ServerMessage) -> Option<ErrorCode> {
+    match msg {
+        ServerMessage::Error { code, .. } => Some(*code),
+        _ => None,
+    }
 }
 
 fn close(code: u16, reason: &'static str) -> Message {
