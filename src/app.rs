@@ -1,10 +1,10 @@
 //! The HTML shell and the routes: one page per route, each in `pages/`.
 
-use crate::pages::{admin::AdminPage, home::HomePage, login::LoginPage, watch::WatchPage};
+use crate::pages::{admin::AdminPage, history::HistoryPage, home::HomePage, login::LoginPage, watch::WatchPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::StaticSegment;
+use leptos_router::{path, StaticSegment};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage/>
                     <Route path=StaticSegment("watch") view=WatchPage/>
                     <Route path=StaticSegment("admin") view=AdminPage/>
+                    <Route path=path!("/admin/history") view=HistoryPage/>
                     <Route path=StaticSegment("login") view=LoginPage/>
                 </Routes>
             </main>

@@ -56,6 +56,7 @@ pub fn AdminPage() -> impl IntoView {
     let is_off = move || status.get() == BroadcastStatus::Off;
     view! {
         <Title text="Studio · OnAir"/>
+        <p class="history-link"><a href="/admin/history" target="_blank" rel="external" data-testid="history-link">"History"</a></p>
         <section class="studio">
             <div class="studio-main">
                 <div class="stage" data-state=move || status.get().as_str()>

@@ -1,6 +1,7 @@
 //! One file per route.
 
 pub mod admin;
+pub mod history;
 pub mod home;
 pub mod login;
 pub mod watch;
