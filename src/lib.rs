@@ -9,6 +9,7 @@ pub mod components;
 pub mod pages;
 pub mod protocol;
 pub mod session;
+pub mod stats;
 pub mod status;
 
 #[cfg(feature = "ssr")]
