@@ -4,6 +4,7 @@
 //! cargo-leptos sets (address and site root only), the config file, the built-in default.
 
 use crate::protocol::IceServer;
+use crate::server::hub::ViewerCap;
 use clap::Parser;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -33,6 +34,18 @@ pub struct Cli {
     /// Folder for OnAir's database (`onair.db`, stream history); created when missing [default: ./data].
     #[arg(long, env = "ONAIR_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Most viewers admitted at once: a number, `auto` (as many as the streamer's uplink
+    /// serves at the current quality, estimated by the studio) or `off` [default: off].
+    #[arg(long, env = "ONAIR_MAX_VIEWERS", value_name = "N|auto|off")]
+    pub max_viewers: Option<String>,
+}
+
+/// `max-viewers` in the file: a number or a word.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum CapSetting {
+    Number(usize),
+    Word(String),
 }
 
 /// The file's keys; every one is optional.
@@ -43,6 +56,7 @@ struct FileConfig {
     site_root: Option<PathBuf>,
     ice_servers: Option<Vec<String>>,
     admin_password_env: Option<String>,
+    max_viewers: Option<CapSetting>,
     data_dir: Option<PathBuf>,
 }
 
@@ -55,6 +69,7 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// Which variable the password came from (for the log line).
     pub admin_password_env: String,
+    pub max_viewers: ViewerCap,
     /// Holds `onair.db`.
     pub data_dir: PathBuf,
 }
@@ -69,6 +84,8 @@ pub enum ConfigError {
     BadAddr { var: &'static str, value: String },
     #[error("ICE server URL {0:?} must start with stun:, stuns:, turn: or turns:")]
     BadIceServer(String),
+    #[error("max-viewers must be a number above 0, \"auto\" or \"off\", not {0:?}")]
+    BadMaxViewers(String),
 }
 
 impl Config {
@@ -103,8 +120,14 @@ impl Config {
         let ice_servers = parse_ice_servers(urls)?;
         let admin_password_env = file.admin_password_env.unwrap_or_else(|| "ONAIR_ADMIN_PASSWORD".to_owned());
         let admin_password = env(&admin_password_env).filter(|p| !p.is_empty());
+        let max_viewers = match (cli.max_viewers, file.max_viewers) {
+            (Some(flag), _) => parse_viewer_cap(&flag)?,
+            (None, Some(CapSetting::Word(word))) => parse_viewer_cap(&word)?,
+            (None, Some(CapSetting::Number(n))) => parse_viewer_cap(&n.to_string())?,
+            (None, None) => ViewerCap::Unlimited,
+        };
         let data_dir = cli.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        Ok(Config { addr, site_root, ice_servers, admin_password, admin_password_env, data_dir })
+        Ok(Config { addr, site_root, ice_servers, admin_password, admin_password_env, max_viewers, data_dir })
     }
 }
 
@@ -115,6 +138,17 @@ fn read_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
         Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
     };
     toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.message().to_owned() })
+}
+
+fn parse_viewer_cap(text: &str) -> Result<ViewerCap, ConfigError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "auto" => Ok(ViewerCap::Auto),
+        "off" | "none" | "unlimited" => Ok(ViewerCap::Unlimited),
+        n => match n.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(ViewerCap::Fixed(n)),
+            _ => Err(ConfigError::BadMaxViewers(text.to_owned())),
+        },
+    }
 }
 
 fn parse_ice_servers(urls: Vec<String>) -> Result<Vec<IceServer>, ConfigError> {
@@ -207,6 +241,20 @@ mod tests {
         let e = Config::resolve(cli(&[]), FileConfig::default(), env).unwrap_err();
         assert!(e.to_string().contains("LEPTOS_SITE_ADDR"));
         assert!(toml::from_str::<FileConfig>("adress = \"x\"").is_err());
+    }
+
+    #[test]
+    fn max_viewers_is_a_number_auto_or_off() {
+        let cap = |args: &[&str], f: &str| Config::resolve(cli(args), file(f), |_| None).map(|c| c.max_viewers);
+        assert_eq!(cap(&[], "").unwrap(), ViewerCap::Unlimited);
+        assert_eq!(cap(&[], "max-viewers = 50").unwrap(), ViewerCap::Fixed(50));
+        assert_eq!(cap(&[], "max-viewers = \"auto\"").unwrap(), ViewerCap::Auto);
+        assert_eq!(cap(&["--max-viewers", "off"], "max-viewers = 50").unwrap(), ViewerCap::Unlimited);
+        assert_eq!(cap(&["--max-viewers", "AUTO"], "").unwrap(), ViewerCap::Auto);
+        for bad in ["0", "-3", "lots"] {
+            let flag = format!("--max-viewers={bad}");
+            assert!(matches!(cap(&[&flag], ""), Err(ConfigError::BadMaxViewers(_))), "{bad}");
+        }
     }
 
     #[test]

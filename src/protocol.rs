@@ -68,7 +68,7 @@ pub struct IceServer {
 }
 
 /// What a client sends.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum ClientMessage {
     /// Take the streamer role (needs an admin session).
@@ -93,10 +93,54 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         viewer_id: Option<ViewerId>,
     },
+    /// Viewer → streamer: what this viewer actually receives (sent every 2 s, rate-capped).
+    ViewerStats(ViewerReport),
+    /// Streamer: take this viewer off the live. It is told so and does not rejoin this live.
+    RemoveViewer { viewer_id: ViewerId },
+    /// Streamer: how many more viewers its uplink can serve at the current quality
+    /// (`None` while unknown). Used by the `--max-viewers auto` admission cap.
+    Capacity {
+        #[serde(default)]
+        remaining: Option<u32>,
+    },
+}
+
+/// A viewer's own summary of its inbound video, from its `getStats()`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewerReport {
+    /// Frames decoded per second.
+    #[serde(default)]
+    pub fps: Option<f64>,
+    #[serde(default)]
+    pub frames_decoded: Option<u64>,
+    #[serde(default)]
+    pub freeze_count: Option<u64>,
+    /// Seconds spent frozen since the connection started.
+    #[serde(default)]
+    pub total_freezes_duration: Option<f64>,
+    #[serde(default)]
+    pub jitter_buffer_delay_ms: Option<f64>,
+    /// May be negative in RTP statistics (duplicates).
+    #[serde(default)]
+    pub packets_lost: Option<i64>,
+    #[serde(default)]
+    pub rtt_ms: Option<f64>,
+}
+
+impl ViewerReport {
+    /// Numbers a real browser can report: finite, not negative, not absurd.
+    pub fn is_plausible(&self) -> bool {
+        let ok = |v: Option<f64>, max: f64| v.is_none_or(|v| v.is_finite() && (0.0..=max).contains(&v));
+        ok(self.fps, 1000.0)
+            && ok(self.total_freezes_duration, 1e9)
+            && ok(self.jitter_buffer_delay_ms, 1e7)
+            && ok(self.rtt_ms, 1e7)
+    }
 }
 
 /// What the server sends.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum ServerMessage {
     /// To a new viewer: its server-assigned id and the ICE servers to use.
@@ -120,6 +164,14 @@ pub enum ServerMessage {
     ViewerLeft { viewer_id: ViewerId },
     /// To everyone: how many viewers are connected (coalesced).
     ViewerCount { count: usize },
+    /// To the streamer: a viewer's own report of what it receives.
+    ViewerStats {
+        viewer_id: ViewerId,
+        #[serde(flatten)]
+        report: ViewerReport,
+    },
+    /// To a viewer: the streamer took it off this live. It may watch again next live.
+    Removed,
     /// Anything refused; the connection stays usable unless the code says otherwise.
     Error { code: ErrorCode, message: String },
 }
@@ -150,6 +202,10 @@ pub enum ErrorCode {
     NoStreamer,
     /// Another admin connection took over the stream; this one is closed.
     Replaced,
+    /// The stream admits no more viewers right now (`--max-viewers`); try again later.
+    Full,
+    /// Too many messages of this kind; slow down.
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -166,6 +222,8 @@ impl ErrorCode {
             ErrorCode::UnknownViewer => "unknown_viewer",
             ErrorCode::NoStreamer => "no_streamer",
             ErrorCode::Replaced => "replaced",
+            ErrorCode::Full => "full",
+            ErrorCode::RateLimited => "rate_limited",
         }
     }
 }
@@ -195,6 +253,9 @@ impl ClientMessage {
             ClientMessage::Offer { .. } => "offer",
             ClientMessage::Answer { .. } => "answer",
             ClientMessage::Candidate { .. } => "candidate",
+            ClientMessage::ViewerStats(_) => "viewerStats",
+            ClientMessage::RemoveViewer { .. } => "removeViewer",
+            ClientMessage::Capacity { .. } => "capacity",
         }
     }
 }
@@ -213,12 +274,15 @@ impl ServerMessage {
             ServerMessage::Offline => "offline",
             ServerMessage::ViewerLeft { .. } => "viewerLeft",
             ServerMessage::ViewerCount { .. } => "viewerCount",
+            ServerMessage::ViewerStats { .. } => "viewerStats",
+            ServerMessage::Removed => "removed",
             ServerMessage::Error { .. } => "error",
         }
     }
 }
 
-const CLIENT_TYPES: &[&str] = &["streamer", "viewer", "offer", "answer", "candidate"];
+const CLIENT_TYPES: &[&str] =
+    &["streamer", "viewer", "offer", "answer", "candidate", "viewerStats", "removeViewer", "capacity"];
 
 /// A frame the server could not turn into a [`ClientMessage`], with words for the sender.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -414,6 +478,57 @@ mod tests {
             assert_eq!(e.code(), ErrorCode::InvalidMessage, "{text}");
             assert!(!e.to_string().is_empty());
         }
+    }
+
+    #[test]
+    fn dashboard_messages_decode_and_encode() {
+        let m = decode_client(
+            r#"{"type":"viewerStats","fps":29.5,"framesDecoded":1200,"freezeCount":1,"totalFreezesDuration":0.4,"jitterBufferDelayMs":35.2,"packetsLost":-2,"rttMs":1.5}"#,
+        )
+        .unwrap();
+        let report = ViewerReport {
+            fps: Some(29.5),
+            frames_decoded: Some(1200),
+            freeze_count: Some(1),
+            total_freezes_duration: Some(0.4),
+            jitter_buffer_delay_ms: Some(35.2),
+            packets_lost: Some(-2),
+            rtt_ms: Some(1.5),
+        };
+        assert_eq!(m, ClientMessage::ViewerStats(report.clone()));
+        // Early in a connection a browser has nothing yet: every figure is optional.
+        assert_eq!(decode_client(r#"{"type":"viewerStats"}"#).unwrap(), ClientMessage::ViewerStats(ViewerReport::default()));
+        let v: serde_json::Value = serde_json::from_str(
+            &ServerMessage::ViewerStats { viewer_id: ViewerId("v".into()), report }.to_json(),
+        )
+        .unwrap();
+        assert_eq!(v["type"], "viewerStats");
+        assert_eq!(v["viewerId"], "v");
+        assert_eq!(v["framesDecoded"], 1200);
+        assert_eq!(v["jitterBufferDelayMs"], 35.2);
+        assert_eq!(
+            decode_client(r#"{"type":"removeViewer","viewerId":"v"}"#).unwrap(),
+            ClientMessage::RemoveViewer { viewer_id: ViewerId("v".into()) }
+        );
+        assert_eq!(decode_client(r#"{"type":"capacity","remaining":3}"#).unwrap(), ClientMessage::Capacity { remaining: Some(3) });
+        assert_eq!(decode_client(r#"{"type":"capacity"}"#).unwrap(), ClientMessage::Capacity { remaining: None });
+        assert_eq!(serde_json::to_string(&ServerMessage::Removed).unwrap(), r#"{"type":"removed"}"#);
+        for bad in [
+            r#"{"type":"viewerStats","fps":"fast"}"#,
+            r#"{"type":"viewerStats","framesDecoded":-1}"#,
+            r#"{"type":"removeViewer"}"#,
+            r#"{"type":"capacity","remaining":-1}"#,
+        ] {
+            assert_eq!(decode_client(bad).unwrap_err().code(), ErrorCode::InvalidMessage, "{bad}");
+        }
+    }
+
+    #[test]
+    fn implausible_viewer_reports_are_recognised() {
+        assert!(ViewerReport::default().is_plausible());
+        assert!(ViewerReport { fps: Some(60.0), rtt_ms: Some(20.0), ..Default::default() }.is_plausible());
+        assert!(!ViewerReport { fps: Some(-1.0), ..Default::default() }.is_plausible());
+        assert!(!ViewerReport { rtt_ms: Some(1e12), ..Default::default() }.is_plausible());
     }
 
     #[test]

@@ -52,6 +52,7 @@ async fn start(data_dir: &Path) -> Server {
         admin_password: Some(PASSWORD.to_owned()),
         admin_password_env: "ONAIR_ADMIN_PASSWORD".to_owned(),
         data_dir: data_dir.to_owned(),
+        max_viewers: Default::default(),
     };
     let state = AppState::new(&config).unwrap();
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();

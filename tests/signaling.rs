@@ -2,6 +2,7 @@
 
 use futures_util::{SinkExt, StreamExt};
 use onair::config::Config;
+use onair::server::hub::ViewerCap;
 use onair::server::{serve, AppState};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -37,12 +38,17 @@ fn temp_data_dir() -> PathBuf {
 }
 
 async fn start() -> Server {
+    start_with(ViewerCap::Unlimited).await
+}
+
+async fn start_with(max_viewers: ViewerCap) -> Server {
     let config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         site_root: PathBuf::from("target/site"),
         ice_servers: vec![],
         admin_password: Some(PASSWORD.to_owned()),
         admin_password_env: "ONAIR_ADMIN_PASSWORD".to_owned(),
+        max_viewers,
         data_dir: temp_data_dir(),
     };
     let state = AppState::new(&config).unwrap();
@@ -400,4 +406,114 @@ async fn pages_health_and_sign_in_flow() {
     assert!(page.contains("data-testid=\"stream-status\""));
     let res = client.get(format!("{base}/no-such-page")).send().await.unwrap();
     assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn viewer_reports_reach_the_streamer_attributed_and_rate_capped() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let (mut viewer, id) = Client::viewer(&server, None).await;
+    streamer.next_of("newViewer").await;
+
+    let report = json!({"type": "viewerStats", "viewerId": "someone-else", "fps": 29.97, "framesDecoded": 310,
+        "freezeCount": 0, "totalFreezesDuration": 0.0, "jitterBufferDelayMs": 42.5, "packetsLost": 0, "rttMs": 0.8});
+    viewer.send(report.clone()).await;
+    let got = streamer.next_of("viewerStats").await;
+    assert_eq!(got["viewerId"], id.as_str(), "attributed to the sender, whatever it claims");
+    assert_eq!(got["fps"], 29.97);
+    assert_eq!(got["framesDecoded"], 310);
+    assert_eq!(got["jitterBufferDelayMs"], 42.5);
+
+    // A second report within the second is refused, and the socket stays usable.
+    viewer.send(report.clone()).await;
+    assert_eq!(viewer.error_code().await, "rate_limited");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    viewer.send(report).await;
+    assert_eq!(streamer.next_of("viewerStats").await["viewerId"], id.as_str());
+
+    // A streamer cannot inject reports.
+    streamer.send(json!({"type": "viewerStats", "fps": 30})).await;
+    assert_eq!(streamer.error_code().await, "wrong_role");
+}
+
+#[tokio::test]
+async fn a_removed_viewer_is_told_and_kept_off_until_the_live_ends() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let (mut kept, kept_id) = Client::viewer(&server, None).await;
+    let (mut removed, removed_id) = Client::viewer(&server, None).await;
+    streamer.next_of("newViewer").await;
+    streamer.next_of("newViewer").await;
+
+    // A viewer cannot remove another.
+    kept.send(json!({"type": "removeViewer", "viewerId": removed_id})).await;
+    assert_eq!(kept.error_code().await, "wrong_role");
+
+    streamer.send(json!({"type": "removeViewer", "viewerId": removed_id})).await;
+    assert_eq!(removed.next_of("removed").await["type"], "removed");
+    assert_eq!(streamer.next_of("viewerLeft").await["viewerId"], removed_id.as_str());
+    wait_until(|| server.state.signaling.status().viewers == 1).await;
+    removed.send(json!({"type": "viewer"})).await;
+    assert_eq!(removed.error_code().await, "wrong_role");
+    streamer.send(json!({"type": "offer", "offer": sdp("offer", "x"), "viewerId": removed_id})).await;
+    assert_eq!(streamer.error_code().await, "unknown_viewer");
+
+    // The live ends: the removed viewer hears it and may wait for the next one.
+    drop(streamer);
+    assert_eq!(removed.next_of("offline").await["type"], "offline");
+    assert_eq!(kept.next_of("offline").await["type"], "offline");
+    removed.send(json!({"type": "viewer"})).await;
+    assert_eq!(removed.next_of("welcome").await["viewerId"], removed_id.as_str());
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let mut announced = vec![
+        streamer.next_of("newViewer").await["viewerId"].as_str().unwrap().to_owned(),
+        streamer.next_of("newViewer").await["viewerId"].as_str().unwrap().to_owned(),
+    ];
+    announced.sort();
+    let mut expected = vec![kept_id, removed_id];
+    expected.sort();
+    assert_eq!(announced, expected);
+}
+
+#[tokio::test]
+async fn viewers_beyond_max_viewers_are_told_the_stream_is_full() {
+    let server = start_with(ViewerCap::Fixed(2)).await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let (first, _) = Client::viewer(&server, None).await;
+    let (_second, _) = Client::viewer(&server, None).await;
+    let mut third = Client::connect(&server, None).await;
+    third.send(json!({"type": "viewer"})).await;
+    assert_eq!(third.error_code().await, "full");
+    assert_eq!(server.state.signaling.status().viewers, 2);
+    streamer.next_of("newViewer").await;
+    streamer.next_of("newViewer").await;
+
+    // Room again once someone leaves; the refused socket can simply ask again.
+    drop(first);
+    streamer.next_of("viewerLeft").await;
+    third.send(json!({"type": "viewer"})).await;
+    let id = third.next_of("welcome").await["viewerId"].as_str().unwrap().to_owned();
+    assert_eq!(streamer.next_of("newViewer").await["viewerId"], id.as_str());
+}
+
+#[tokio::test]
+async fn auto_cap_follows_the_studios_capacity_estimate() {
+    let server = start_with(ViewerCap::Auto).await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    streamer.send(json!({"type": "capacity", "remaining": 0})).await;
+    // The hub applies messages in order per socket; a round trip makes sure it was applied.
+    streamer.send(json!({"type": "offer", "offer": sdp("offer", "x"), "viewerId": "nobody"})).await;
+    assert_eq!(streamer.error_code().await, "unknown_viewer");
+    let mut refused = Client::connect(&server, None).await;
+    refused.send(json!({"type": "viewer"})).await;
+    assert_eq!(refused.error_code().await, "full");
+    streamer.send(json!({"type": "capacity", "remaining": 5})).await;
+    streamer.send(json!({"type": "offer", "offer": sdp("offer", "x"), "viewerId": "nobody"})).await;
+    assert_eq!(streamer.error_code().await, "unknown_viewer");
+    refused.send(json!({"type": "viewer"})).await;
+    assert!(refused.next_of("welcome").await["viewerId"].is_string());
 }

@@ -3,15 +3,16 @@
 //! No sockets, tasks or clocks in here: the socket layer feeds events in and delivers the
 //! returned [`Outbox`]. Every routing rule is therefore a plain unit test.
 
-use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, ViewerId};
+use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, ViewerId, ViewerReport};
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// One WebSocket connection, numbered by the socket layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnId(pub u64);
 
 /// Something the socket layer must do after an event.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     Send { to: ConnId, msg: ServerMessage },
     /// The same message to many connections: serialize it once.
@@ -44,6 +45,8 @@ enum Role {
     Pending,
     Viewer { name: Option<String> },
     Streamer,
+    /// Taken off the current live by the streamer; back to `Pending` when that live ends.
+    Removed,
 }
 
 #[derive(Debug)]
@@ -53,6 +56,8 @@ struct Conn {
     /// Assigned when the socket connects; used once the connection becomes a viewer.
     viewer_id: ViewerId,
     role: Role,
+    /// When this connection's last `viewerStats` was accepted.
+    last_stats: Option<Duration>,
 }
 
 /// A snapshot for pages and health checks.
@@ -64,6 +69,19 @@ pub struct HubStatus {
 }
 
 const MAX_NAME_CHARS: usize = 40;
+/// A viewer reports every 2 s; anything faster than this is refused.
+pub const VIEWER_STATS_EVERY: Duration = Duration::from_secs(1);
+
+/// How many viewers the stream admits (`--max-viewers`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ViewerCap {
+    #[default]
+    Unlimited,
+    Fixed(usize),
+    /// As many as the streamer's uplink serves at the current quality, by the estimate the
+    /// studio reports in `capacity` messages.
+    Auto,
+}
 
 pub struct Hub {
     ice_servers: Vec<IceServer>,
@@ -72,6 +90,11 @@ pub struct Hub {
     viewers: HashMap<ViewerId, ConnId>,
     /// The count last broadcast, so that a storm of joins becomes one message per flush.
     count_sent: usize,
+    cap: ViewerCap,
+    /// The streamer's latest estimate of how many more viewers it can serve.
+    capacity_remaining: Option<u32>,
+    /// Monotonic time given by the socket layer ([`Hub::advance`]).
+    now: Duration,
 }
 
 impl Hub {
@@ -82,7 +105,20 @@ impl Hub {
             streamer: None,
             viewers: HashMap::new(),
             count_sent: 0,
+            cap: ViewerCap::Unlimited,
+            capacity_remaining: None,
+            now: Duration::ZERO,
         }
+    }
+
+    pub fn with_viewer_cap(mut self, cap: ViewerCap) -> Self {
+        self.cap = cap;
+        self
+    }
+
+    /// The current time, for rate caps. The hub never reads a clock itself.
+    pub fn advance(&mut self, now: Duration) {
+        self.now = self.now.max(now);
     }
 
     pub fn status(&self) -> HubStatus {
@@ -95,14 +131,14 @@ impl Hub {
 
     /// A socket opened. `viewer_id` is the fresh, unguessable id it gets if it becomes a viewer.
     pub fn connect(&mut self, conn: ConnId, viewer_id: ViewerId, is_admin: bool) {
-        self.conns.insert(conn, Conn { is_admin, viewer_id, role: Role::Pending });
+        self.conns.insert(conn, Conn { is_admin, viewer_id, role: Role::Pending, last_stats: None });
     }
 
     /// A socket closed (or was dropped): forget it and tell whoever needs to know.
     pub fn disconnect(&mut self, conn: ConnId) -> Outbox {
         let Some(c) = self.conns.remove(&conn) else { return Vec::new() };
         match c.role {
-            Role::Pending => Vec::new(),
+            Role::Pending | Role::Removed => Vec::new(),
             Role::Viewer { .. } => {
                 self.viewers.remove(&c.viewer_id);
                 tracing::info!(viewer = %c.viewer_id, "viewer left");
@@ -114,9 +150,23 @@ impl Hub {
             }
             Role::Streamer => {
                 self.streamer = None;
+                self.capacity_remaining = None;
                 tracing::info!("streamer left; stream offline");
                 let mut out = vec![Action::Event(HubEvent::LiveEnded)];
                 out.extend(self.to_all_viewers(ServerMessage::Offline));
+                // Whoever was removed from this live may join the next one.
+                let removed: Vec<ConnId> = self
+                    .conns
+                    .iter_mut()
+                    .filter(|(_, c)| c.role == Role::Removed)
+                    .map(|(id, c)| {
+                        c.role = Role::Pending;
+                        *id
+                    })
+                    .collect();
+                if !removed.is_empty() {
+                    out.push(Action::Broadcast { to: removed, msg: ServerMessage::Offline });
+                }
                 out
             }
         }
@@ -144,6 +194,23 @@ impl Hub {
             }
             (ClientMessage::Viewer { .. }, Role::Streamer) => {
                 error(conn, ErrorCode::WrongRole, "the streamer cannot also be a viewer")
+            }
+            (ClientMessage::Viewer { .. }, Role::Removed) => error(
+                conn,
+                ErrorCode::WrongRole,
+                "the streamer removed you from this live; you can watch again when the next live starts",
+            ),
+            (ClientMessage::ViewerStats(report), Role::Viewer { .. }) => self.viewer_stats(conn, report),
+            (ClientMessage::ViewerStats(_), Role::Streamer) => {
+                error(conn, ErrorCode::WrongRole, "only viewers send viewer statistics")
+            }
+            (ClientMessage::RemoveViewer { viewer_id }, Role::Streamer) => self.remove_viewer(conn, viewer_id),
+            (ClientMessage::Capacity { remaining }, Role::Streamer) => {
+                self.capacity_remaining = remaining;
+                Vec::new()
+            }
+            (ClientMessage::RemoveViewer { .. } | ClientMessage::Capacity { .. }, Role::Viewer { .. }) => {
+                error(conn, ErrorCode::WrongRole, "only the streamer manages viewers")
             }
             (ClientMessage::Offer { offer, viewer_id }, Role::Streamer) => {
                 self.to_viewer(conn, viewer_id, |viewer_id| ServerMessage::Offer { offer, viewer_id })
@@ -184,7 +251,15 @@ impl Hub {
             (ClientMessage::Offer { .. }, Role::Viewer { .. }) => {
                 error(conn, ErrorCode::WrongRole, "only the streamer sends offers")
             }
-            (ClientMessage::Offer { .. } | ClientMessage::Answer { .. } | ClientMessage::Candidate { .. }, Role::Pending) => {
+            (
+                ClientMessage::Offer { .. }
+                | ClientMessage::Answer { .. }
+                | ClientMessage::Candidate { .. }
+                | ClientMessage::ViewerStats(_)
+                | ClientMessage::RemoveViewer { .. }
+                | ClientMessage::Capacity { .. },
+                Role::Pending | Role::Removed,
+            ) => {
                 error(
                     conn,
                     ErrorCode::NotRegistered,
@@ -205,7 +280,7 @@ impl Hub {
         let to: Vec<ConnId> = self
             .conns
             .iter()
-            .filter(|(_, c)| c.role != Role::Pending)
+            .filter(|(_, c)| matches!(c.role, Role::Viewer { .. } | Role::Streamer))
             .map(|(id, _)| *id)
             .collect();
         if to.is_empty() {
@@ -232,6 +307,7 @@ impl Hub {
         }
         let was_live = self.streamer.is_some();
         if !was_live {
+            self.capacity_remaining = None;
             out.push(Action::Event(HubEvent::LiveStarted));
         }
         self.streamer = Some(conn);
@@ -263,6 +339,14 @@ impl Hub {
     }
 
     fn register_viewer(&mut self, conn: ConnId, name: Option<String>) -> Outbox {
+        if let Some(reason) = self.admission_refusal() {
+            tracing::info!(conn = conn.0, "viewer refused: stream full");
+            return error(conn, ErrorCode::Full, reason);
+        }
+        if self.cap == ViewerCap::Auto && self.streamer.is_some() {
+            // Until the studio's next estimate, count this viewer against the last one.
+            self.capacity_remaining = self.capacity_remaining.map(|n| n.saturating_sub(1));
+        }
         let name = name.as_deref().and_then(clean_name);
         let c = self.conns.get_mut(&conn).expect("caller checked");
         c.role = Role::Viewer { name: name.clone() };
@@ -288,6 +372,55 @@ impl Hub {
             None => out.push(Action::Send { to: conn, msg: ServerMessage::Offline }),
         }
         out
+    }
+
+    /// Why a new viewer cannot be admitted now, in words, or `None`.
+    fn admission_refusal(&self) -> Option<String> {
+        match self.cap {
+            ViewerCap::Unlimited => None,
+            ViewerCap::Fixed(max) if self.viewers.len() >= max => {
+                Some(format!("the stream is full ({max} viewers); try again in a moment"))
+            }
+            ViewerCap::Fixed(_) => None,
+            ViewerCap::Auto if self.streamer.is_some() && self.capacity_remaining == Some(0) => Some(
+                "the stream is full: the streamer's connection cannot serve more viewers at this quality; try again in a moment"
+                    .to_owned(),
+            ),
+            ViewerCap::Auto => None,
+        }
+    }
+
+    fn viewer_stats(&mut self, conn: ConnId, report: ViewerReport) -> Outbox {
+        if !report.is_plausible() {
+            return error(conn, ErrorCode::InvalidMessage, "viewer statistics out of range");
+        }
+        let now = self.now;
+        let c = self.conns.get_mut(&conn).expect("caller checked");
+        if c.last_stats.is_some_and(|last| now.saturating_sub(last) < VIEWER_STATS_EVERY) {
+            return error(conn, ErrorCode::RateLimited, "viewer statistics are accepted at most once per second");
+        }
+        c.last_stats = Some(now);
+        let viewer_id = c.viewer_id.clone();
+        match self.streamer {
+            Some(to) => vec![Action::Send { to, msg: ServerMessage::ViewerStats { viewer_id, report } }],
+            // Nobody to tell; not the viewer's fault.
+            None => Vec::new(),
+        }
+    }
+
+    fn remove_viewer(&mut self, from: ConnId, viewer_id: ViewerId) -> Outbox {
+        let Some(conn) = self.viewers.remove(&viewer_id) else {
+            return error(from, ErrorCode::UnknownViewer, format!("no viewer {viewer_id} is connected"));
+        };
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.role = Role::Removed;
+        }
+        tracing::info!(viewer = %viewer_id, "viewer removed by the streamer");
+        vec![
+            Action::Event(HubEvent::ViewerLeft { viewer_id: viewer_id.clone() }),
+            Action::Send { to: conn, msg: ServerMessage::Removed },
+            Action::Send { to: from, msg: ServerMessage::ViewerLeft { viewer_id } },
+        ]
     }
 
     fn to_viewer(
@@ -699,5 +832,133 @@ mod tests {
         assert!(events(&h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: None })).is_empty());
         assert!(events(&h.disconnect(ConnId(7))).is_empty());
         assert!(events(&h.disconnect(ConnId(99))).is_empty());
+    }
+
+    fn report(fps: f64) -> ViewerReport {
+        ViewerReport { fps: Some(fps), frames_decoded: Some(100), ..Default::default() }
+    }
+
+    #[test]
+    fn viewer_stats_reach_the_streamer_attributed_and_rate_capped() {
+        let mut h = hub();
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        h.advance(Duration::from_secs(10));
+        let out = h.handle(ConnId(10), ClientMessage::ViewerStats(report(30.0)));
+        assert_eq!(
+            received(&out, ADMIN),
+            vec![ServerMessage::ViewerStats { viewer_id: vid(10), report: report(30.0) }]
+        );
+        h.advance(Duration::from_millis(10_500));
+        let out = h.handle(ConnId(10), ClientMessage::ViewerStats(report(29.0)));
+        assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::RateLimited));
+        assert!(received(&out, ADMIN).is_empty());
+        h.advance(Duration::from_secs(12));
+        let out = h.handle(ConnId(10), ClientMessage::ViewerStats(report(28.0)));
+        assert_eq!(received(&out, ADMIN).len(), 1);
+    }
+
+    #[test]
+    fn implausible_or_misplaced_viewer_stats_are_refused() {
+        let mut h = hub();
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        let out = h.handle(ConnId(10), ClientMessage::ViewerStats(report(-1.0)));
+        assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::InvalidMessage));
+        let out = h.handle(ADMIN, ClientMessage::ViewerStats(report(30.0)));
+        assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::WrongRole));
+        h.connect(ConnId(3), vid(3), false);
+        let out = h.handle(ConnId(3), ClientMessage::ViewerStats(report(30.0)));
+        assert_eq!(error_code(&out, ConnId(3)), Some(ErrorCode::NotRegistered));
+    }
+
+    #[test]
+    fn removed_viewer_is_told_cannot_rejoin_this_live_but_can_the_next() {
+        let mut h = hub();
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        join_viewer(&mut h, 11);
+        let out = h.handle(ADMIN, ClientMessage::RemoveViewer { viewer_id: vid(10) });
+        assert_eq!(events(&out), vec![HubEvent::ViewerLeft { viewer_id: vid(10) }], "history sees a leave");
+        assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::Removed]);
+        assert_eq!(received(&out, ADMIN), vec![ServerMessage::ViewerLeft { viewer_id: vid(10) }]);
+        assert!(received(&out, ConnId(11)).is_empty());
+        assert_eq!(h.status().viewers, 1);
+        let out = h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: None });
+        assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::WrongRole));
+        let out = h.handle(ConnId(10), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
+        assert!(received(&out, ADMIN).is_empty(), "a removed viewer reaches no one");
+        let out = h.handle(ADMIN, ClientMessage::RemoveViewer { viewer_id: vid(10) });
+        assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::UnknownViewer));
+        let out = h.disconnect(ADMIN);
+        assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::Offline]);
+        let out = h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: None });
+        assert!(matches!(received(&out, ConnId(10))[0], ServerMessage::Welcome { .. }));
+        // Its socket closing later is not a second leave.
+        let mut h2 = hub();
+        go_live(&mut h2);
+        join_viewer(&mut h2, 10);
+        h2.handle(ADMIN, ClientMessage::RemoveViewer { viewer_id: vid(10) });
+        assert!(events(&h2.disconnect(ConnId(10))).is_empty());
+    }
+
+    #[test]
+    fn only_the_streamer_removes_viewers_or_reports_capacity() {
+        let mut h = hub();
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        join_viewer(&mut h, 11);
+        let out = h.handle(ConnId(10), ClientMessage::RemoveViewer { viewer_id: vid(11) });
+        assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::WrongRole));
+        assert!(received(&out, ConnId(11)).is_empty());
+        let out = h.handle(ConnId(10), ClientMessage::Capacity { remaining: Some(0) });
+        assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::WrongRole));
+    }
+
+    #[test]
+    fn a_fixed_cap_refuses_viewers_beyond_it_until_one_leaves() {
+        let mut h = hub().with_viewer_cap(ViewerCap::Fixed(2));
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        join_viewer(&mut h, 11);
+        let out = join_viewer(&mut h, 12);
+        assert_eq!(error_code(&out, ConnId(12)), Some(ErrorCode::Full));
+        assert!(received(&out, ADMIN).is_empty());
+        assert!(events(&out).is_empty(), "a refused viewer never joined");
+        assert_eq!(h.status().viewers, 2);
+        h.disconnect(ConnId(10));
+        let out = h.handle(ConnId(12), ClientMessage::Viewer { viewer_id: None });
+        assert!(matches!(received(&out, ConnId(12))[0], ServerMessage::Welcome { .. }));
+    }
+
+    #[test]
+    fn auto_cap_follows_the_streamers_estimate() {
+        let mut h = hub().with_viewer_cap(ViewerCap::Auto);
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        h.handle(ADMIN, ClientMessage::Capacity { remaining: Some(1) });
+        let out = join_viewer(&mut h, 11);
+        assert!(matches!(received(&out, ConnId(11))[0], ServerMessage::Welcome { .. }));
+        // The one free place is taken until the studio estimates again.
+        let out = join_viewer(&mut h, 12);
+        assert_eq!(error_code(&out, ConnId(12)), Some(ErrorCode::Full));
+        h.handle(ADMIN, ClientMessage::Capacity { remaining: None });
+        let out = h.handle(ConnId(12), ClientMessage::Viewer { viewer_id: None });
+        assert!(matches!(received(&out, ConnId(12))[0], ServerMessage::Welcome { .. }));
+        // A new live starts without an estimate.
+        h.handle(ADMIN, ClientMessage::Capacity { remaining: Some(0) });
+        h.disconnect(ADMIN);
+        go_live(&mut h);
+        let out = join_viewer(&mut h, 13);
+        assert!(matches!(received(&out, ConnId(13))[0], ServerMessage::Welcome { .. }));
+    }
+
+    #[test]
+    fn without_a_cap_capacity_reports_change_nothing() {
+        let mut h = hub();
+        go_live(&mut h);
+        h.handle(ADMIN, ClientMessage::Capacity { remaining: Some(0) });
+        let out = join_viewer(&mut h, 10);
+        assert!(matches!(received(&out, ConnId(10))[0], ServerMessage::Welcome { .. }));
     }
 }

@@ -110,7 +110,7 @@ impl AppState {
                 generated
             }
         };
-        let hub = hub::Hub::new(config.ice_servers.clone());
+        let hub = hub::Hub::new(config.ice_servers.clone()).with_viewer_cap(config.max_viewers);
         Ok(AppState {
             leptos_options: leptos_options(config),
             signaling: Signaling::new(hub, metrics.clone(), recorder.clone()),

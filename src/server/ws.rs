@@ -36,6 +36,8 @@ enum Outgoing {
 pub struct Signaling {
     shared: Mutex<Shared>,
     next_conn: AtomicU64,
+    /// The hub's clock origin, for its rate caps.
+    started: Instant,
     metrics: Arc<Metrics>,
 }
 
@@ -52,6 +54,7 @@ impl Signaling {
         Arc::new(Signaling {
             shared: Mutex::new(Shared { hub, outboxes: HashMap::new(), metrics: metrics.clone(), recorder }),
             next_conn: AtomicU64::new(1),
+            started: Instant::now(),
             metrics,
         })
     }
@@ -86,6 +89,7 @@ impl Signaling {
 
     fn on_text(&self, conn: ConnId, text: &str) {
         let mut shared = self.lock();
+        shared.hub.advance(self.started.elapsed());
         let out = match protocol::decode_client(text) {
             Ok(msg) => {
                 self.metrics.message_in(msg.kind());
