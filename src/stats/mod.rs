@@ -904,10 +904,12 @@ pub fn receiver_quality(prev: Option<&ReceiverSample>, cur: &ReceiverSample) -> 
 ///
 /// * `per_viewer_kbps`: what the studio currently sends to each viewer (video + audio).
 ///   Non-finite or negative values are ignored.
-/// * `available_outgoing_kbps`: the uplink budget shared by all viewers. Each connection's
-///   `availableOutgoingBitrate` is that connection's congestion-control estimate of its
-///   path; every viewer's path starts at the studio's one uplink, so pass the *minimum*
-///   across viewers (see [`uplink_budget_kbps`]).
+/// * `available_outgoing_kbps`: the uplink budget shared by all viewers: the *sum* of the
+///   connections' `availableOutgoingBitrate` (see [`uplink_budget_kbps`]). Each is that
+///   connection's congestion-control estimate of its path. When the studio's uplink is the
+///   bottleneck the connections compete for it and converge to fair shares, whose sum is
+///   the uplink; when it is not, each estimate exceeds what is sent, and the sum of the
+///   headroom is real spare capacity.
 /// * `bandwidth_limited_fraction`: the share of connections whose encoder reports
 ///   `qualityLimitationReason: bandwidth`. At 0.5 or more the uplink is already the
 ///   bottleneck and the answer is 0, whatever the estimate says.
@@ -918,10 +920,9 @@ pub fn receiver_quality(prev: Option<&ReceiverSample>, cur: &ReceiverSample) -> 
 /// * The estimate (Google congestion control in Chromium) only probes a little above what
 ///   is being sent, so it understates spare capacity when the encoder is not trying to
 ///   send more; it lags real changes by seconds.
-/// * Connections sharing one uplink compete, so each one's estimate is roughly its own
-///   share rather than the whole pipe; taking the minimum as the whole budget is
-///   conservative. Encoding costs CPU per viewer too (one encoder per connection), which
-///   this ignores; `qualityLimitationReason: cpu` shows that instead.
+/// * A connection still ramping up (its first seconds) estimates low; leave such viewers
+///   out, or the answer dips at every join. Encoding costs CPU per viewer too (one encoder
+///   per connection), which this ignores; `qualityLimitationReason: cpu` shows that instead.
 /// * On loopback or a LAN the estimate is large, and so is the answer; that is expected.
 pub fn capacity_estimate(
     per_viewer_kbps: &[f64],
@@ -955,7 +956,8 @@ pub fn capacity_estimate(
     })
 }
 
-/// The smallest known `availableOutgoingBitrate` (kbit/s) across the studio's connections.
+/// The summed `availableOutgoingBitrate` (kbit/s) of the studio's connections: the uplink
+/// budget when they share one bottleneck (see [`capacity_estimate`]).
 pub fn uplink_budget_kbps(
     per_viewer_available_kbps: impl IntoIterator<Item = Option<f64>>,
 ) -> Option<f64> {
@@ -963,9 +965,7 @@ pub fn uplink_budget_kbps(
         .into_iter()
         .flatten()
         .filter(|b| b.is_finite())
-        .fold(None, |min: Option<f64>, b| {
-            Some(min.map_or(b, |m| m.min(b)))
-        })
+        .fold(None, |sum: Option<f64>, b| Some(sum.unwrap_or(0.0) + b))
 }
 
 /// [`capacity_estimate`] from the studio's current per-viewer qualities: viewers without a
@@ -1671,7 +1671,7 @@ mod tests {
         );
         assert_eq!(
             uplink_budget_kbps([Some(3000.0), None, Some(2500.0)]),
-            Some(2500.0)
+            Some(5500.0)
         );
         assert_eq!(uplink_budget_kbps([None, None]), None);
     }
@@ -1684,8 +1684,8 @@ mod tests {
         );
         // 3816 kbit/s budget, 513 kbit/s per viewer: 6 more beside this one.
         assert_eq!(capacity_from_qualities(std::slice::from_ref(&q)), Some(6));
-        // Two viewers at 513: 3816 - 1026 = 2790, over 513 = 5.4.
-        assert_eq!(capacity_from_qualities(&[q.clone(), q.clone()]), Some(5));
+        // Two viewers at 513, each path estimated at 3816: 7632 - 1026 = 6606, over 513 = 12.9.
+        assert_eq!(capacity_from_qualities(&[q.clone(), q.clone()]), Some(12));
         let limited = SenderQuality {
             limitation: Some(QualityLimitation::Bandwidth),
             ..q.clone()
@@ -1696,7 +1696,7 @@ mod tests {
         );
         assert_eq!(
             capacity_from_qualities(&[q.clone(), limited.clone(), q.clone()]),
-            Some(4)
+            Some(19)
         );
         // A first sample has no rate yet.
         assert_eq!(
