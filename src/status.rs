@@ -11,6 +11,10 @@ pub enum StreamStatus {
     Live,
     /// The signaling or media connection dropped; trying again.
     Reconnecting,
+    /// The stream admits no more viewers right now; trying again by itself.
+    Full,
+    /// The streamer took this viewer off the live; it may watch the next one.
+    Removed,
 }
 
 impl StreamStatus {
@@ -20,6 +24,8 @@ impl StreamStatus {
             StreamStatus::Connecting => "connecting",
             StreamStatus::Live => "live",
             StreamStatus::Reconnecting => "reconnecting",
+            StreamStatus::Full => "full",
+            StreamStatus::Removed => "removed",
         }
     }
 
@@ -29,6 +35,8 @@ impl StreamStatus {
             StreamStatus::Connecting => "Connecting…",
             StreamStatus::Live => "Live",
             StreamStatus::Reconnecting => "Reconnecting…",
+            StreamStatus::Full => "The stream is full — trying again",
+            StreamStatus::Removed => "Removed from this live",
         }
     }
 }

@@ -1,20 +1,44 @@
-//! The studio's list of viewers: one row per peer connection, updated in place.
+//! The studio's list of viewers: one row per peer connection, each cell following its own
+//! signal so a stats tick updates numbers in place without re-rendering the table.
 
-use crate::protocol::ViewerId;
+use crate::components::line_chart::LineChart;
+use crate::protocol::{ViewerId, ViewerReport};
+use crate::session::SPARK_SAMPLES;
+use crate::stats::{format_duration_s, format_kbps, SenderQuality};
 use crate::status::peer_state_label;
 use leptos::prelude::*;
 
-/// One viewer as the studio sees it. `state` is its `RTCPeerConnection.connectionState`.
+/// One viewer as the studio sees it.
 #[derive(Clone, Debug)]
 pub struct ViewerRow {
     pub id: ViewerId,
     pub name: Option<String>,
+    /// When the studio heard of this viewer (wall-clock ms).
+    pub joined_ms: f64,
+    /// `RTCPeerConnection.connectionState`.
     pub state: RwSignal<String>,
+    /// `RTCPeerConnection.iceConnectionState`.
+    pub ice_state: RwSignal<String>,
+    /// What the studio sends this viewer, from its own `getStats()`.
+    pub sent: RwSignal<Option<SenderQuality>>,
+    /// What the viewer reports it receives (`viewerStats`).
+    pub seen: RwSignal<Option<ViewerReport>>,
+    /// Recent round-trip times in ms, oldest first.
+    pub rtt_history: RwSignal<Vec<f64>>,
 }
 
 impl ViewerRow {
-    pub fn new(id: ViewerId, name: Option<String>) -> Self {
-        ViewerRow { id, name, state: RwSignal::new("new".to_owned()) }
+    pub fn new(id: ViewerId, name: Option<String>, joined_ms: f64) -> Self {
+        ViewerRow {
+            id,
+            name,
+            joined_ms,
+            state: RwSignal::new("new".to_owned()),
+            ice_state: RwSignal::new("new".to_owned()),
+            sent: RwSignal::new(None),
+            seen: RwSignal::new(None),
+            rtt_history: RwSignal::new(Vec::new()),
+        }
     }
 
     /// The name the viewer gave, or a short form of its id.
@@ -24,34 +48,124 @@ impl ViewerRow {
             None => format!("Viewer {}", &self.id.0[..self.id.0.len().min(6)]),
         }
     }
+
+    /// Frees the row's signals once it is off the table.
+    pub fn dispose(self) {
+        self.state.dispose();
+        self.ice_state.dispose();
+        self.sent.dispose();
+        self.seen.dispose();
+        self.rtt_history.dispose();
+    }
 }
 
+const DASH: &str = "—";
+
 #[component]
-pub fn ViewerTable(rows: RwSignal<Vec<ViewerRow>>) -> impl IntoView {
+pub fn ViewerTable(
+    rows: RwSignal<Vec<ViewerRow>>,
+    /// Wall-clock ms, for "connected for".
+    now_ms: RwSignal<f64>,
+    /// Takes a viewer off the live.
+    on_remove: Callback<ViewerId>,
+) -> impl IntoView {
     view! {
-        <table class="viewers">
-            <thead>
-                <tr>
-                    <th scope="col">"Viewer"</th>
-                    <th scope="col">"Connection"</th>
-                </tr>
-            </thead>
-            <tbody>
-                <For each=move || rows.get() key=|row| row.id.clone() let:row>
-                    <tr data-testid="viewer-row" data-viewer-id=row.id.0.clone() data-state=move || row.state.get()>
-                        <td>{row.display_name()}</td>
-                        <td>
-                            <span class="badge" data-state=move || row.state.get()>
-                                <span class="badge-dot" aria-hidden="true"></span>
-                                {move || peer_state_label(&row.state.get())}
-                            </span>
-                        </td>
+        <div class="table-scroll">
+            <table class="viewers">
+                <thead>
+                    <tr>
+                        <th scope="col">"Viewer"</th>
+                        <th scope="col">"For"</th>
+                        <th scope="col">"Connection"</th>
+                        <th scope="col" class="num">"Bitrate"</th>
+                        <th scope="col" class="num">"FPS sent"</th>
+                        <th scope="col" class="num">"Resolution"</th>
+                        <th scope="col" class="num">"RTT"</th>
+                        <th scope="col" class="num">"Loss"</th>
+                        <th scope="col">"Route"</th>
+                        <th scope="col" class="num" title="What the viewer reports it plays">"FPS seen"</th>
+                        <th scope="col" class="num" title="Video freezes the viewer saw">"Freezes"</th>
+                        <th scope="col"><span class="sr-only">"Actions"</span></th>
                     </tr>
-                </For>
-            </tbody>
-        </table>
+                </thead>
+                <tbody>
+                    <For each=move || rows.get() key=|row| row.id.clone() let:row>
+                        <Row row=row now_ms=now_ms on_remove=on_remove/>
+                    </For>
+                </tbody>
+            </table>
+        </div>
         <Show when=move || rows.with(Vec::is_empty)>
             <p class="empty">"No one is watching yet. Share the watch link to invite viewers."</p>
         </Show>
+    }
+}
+
+#[component]
+fn Row(row: ViewerRow, now_ms: RwSignal<f64>, on_remove: Callback<ViewerId>) -> impl IntoView {
+    let ViewerRow { sent, seen, state, ice_state, rtt_history, joined_ms, .. } = row.clone();
+    let num = |v: Option<f64>, digits: usize| v.map_or_else(|| DASH.to_owned(), |v| format!("{v:.digits$}"));
+    let kbps = move || sent.with(|q| q.as_ref().and_then(SenderQuality::total_kbps));
+    let id = row.id.clone();
+    view! {
+        <tr data-testid="viewer-row" data-viewer-id=row.id.0.clone() data-state=move || state.get()>
+            <td class="name">{row.display_name()}</td>
+            <td class="num">{move || format_duration_s(((now_ms.get() - joined_ms) / 1000.0).max(0.0) as u64)}</td>
+            <td>
+                <span class="badge" data-state=move || state.get() title=move || format!("ICE: {}", ice_state.get())>
+                    <span class="badge-dot" aria-hidden="true"></span>
+                    {move || peer_state_label(&state.get())}
+                </span>
+            </td>
+            <td class="num" data-testid="row-bitrate" data-kbps=move || kbps().map(|k| format!("{k:.0}"))>
+                {move || kbps().map_or_else(|| DASH.to_owned(), format_kbps)}
+            </td>
+            <td class="num">{move || sent.with(|q| num(q.as_ref().and_then(|q| q.fps), 0))}</td>
+            <td class="num">
+                {move || sent.with(|q| match q.as_ref().and_then(|q| q.width.zip(q.height)) {
+                    Some((w, h)) => format!("{w}×{h}"),
+                    None => DASH.to_owned(),
+                })}
+            </td>
+            <td class="num">
+                <span class="rtt">
+                    {move || sent.with(|q| q.as_ref().and_then(|q| q.rtt_ms).map_or_else(|| DASH.to_owned(), |r| format!("{r:.0} ms")))}
+                    <LineChart values=rtt_history slots=SPARK_SAMPLES height=20.0 floor=10.0 label="Round-trip time, last minute" class="spark"/>
+                </span>
+            </td>
+            <td class="num">{move || sent.with(|q| q.as_ref().and_then(|q| q.loss_pct).map_or_else(|| DASH.to_owned(), |l| format!("{l:.1} %")))}</td>
+            <td data-testid="row-route">
+                {move || sent.with(|q| match q.as_ref().and_then(|q| q.route) {
+                    Some(route) => match q.as_ref().and_then(|q| q.protocol.clone()) {
+                        Some(p) => format!("{} ({p})", route.label()),
+                        None => route.label().to_owned(),
+                    },
+                    None => DASH.to_owned(),
+                })}
+            </td>
+            <td class="num" data-testid="row-viewer-fps" data-fps=move || seen.with(|r| r.as_ref().and_then(|r| r.fps).map(|f| format!("{f:.1}")))>
+                {move || seen.with(|r| num(r.as_ref().and_then(|r| r.fps), 0))}
+            </td>
+            <td class="num">
+                {move || seen.with(|r| match r.as_ref() {
+                    Some(r) => format!(
+                        "{} ({:.1} s)",
+                        r.freeze_count.unwrap_or(0),
+                        r.total_freezes_duration.unwrap_or(0.0)
+                    ),
+                    None => DASH.to_owned(),
+                })}
+            </td>
+            <td>
+                <button
+                    class="button small ghost"
+                    data-testid="remove-viewer"
+                    title="Disconnect this viewer from this live"
+                    on:click=move |_| on_remove.run(id.clone())
+                >
+                    "Remove"
+                </button>
+            </td>
+        </tr>
     }
 }

@@ -1,8 +1,11 @@
-//! `/admin`: the studio. Go live, see who is watching, end the live.
+//! `/admin`: the studio. Go live, watch the health of the broadcast, manage viewers.
 
+use crate::components::line_chart::LineChart;
 use crate::components::status_badge::StatusBadge;
 use crate::components::viewer_table::ViewerTable;
-use crate::session::StudioView;
+use crate::protocol::ViewerId;
+use crate::session::{StudioView, CHART_SECONDS};
+use crate::stats::{format_duration_s, format_kbps};
 use crate::status::BroadcastStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,6 +13,7 @@ use leptos_meta::Title;
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let studio = StudioView::new();
+    let controls = studio.controls;
 
     #[cfg(feature = "hydrate")]
     let session = {
@@ -21,6 +25,11 @@ pub fn AdminPage() -> impl IntoView {
             }
         });
         session
+    };
+    // Runs `f` with the live broadcast, if there is one (browser only).
+    #[cfg(feature = "hydrate")]
+    let with_live = move |f: &dyn Fn(&std::rc::Rc<crate::session::broadcast::Broadcast>)| {
+        session.with_value(|s| if let Some(b) = s { f(b) });
     };
 
     let go_live = move |_| {
@@ -51,12 +60,60 @@ pub fn AdminPage() -> impl IntoView {
             b.stop();
         }
     };
+    let toggle_mic = move |_| {
+        #[cfg(feature = "hydrate")]
+        with_live(&|b| b.toggle_microphone());
+    };
+    let toggle_camera = move |_| {
+        #[cfg(feature = "hydrate")]
+        with_live(&|b| b.toggle_camera());
+    };
+    let toggle_share = move |_| {
+        #[cfg(feature = "hydrate")]
+        with_live(&|b| {
+            let b = b.clone();
+            studio.busy.set(true);
+            leptos::task::spawn_local(async move {
+                let result = if controls.sharing_screen.get_untracked() {
+                    b.stop_sharing().await
+                } else {
+                    b.share_screen().await
+                };
+                if let Err(e) = result {
+                    studio.message.set(Some(e.to_string()));
+                }
+                studio.busy.set(false);
+            });
+        });
+    };
+    let pick_camera = move |ev: leptos::ev::Event| {
+        let id = event_target_value(&ev);
+        #[cfg(feature = "hydrate")]
+        with_live(&|b| {
+            let (b, id) = (b.clone(), id.clone());
+            leptos::task::spawn_local(async move {
+                if let Err(e) = b.use_camera(id).await {
+                    studio.message.set(Some(e.to_string()));
+                }
+            });
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = id;
+    };
+    let remove_viewer = Callback::new(move |id: ViewerId| {
+        #[cfg(feature = "hydrate")]
+        with_live(&|b| b.remove_viewer(id.clone()));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = id;
+    });
 
     let status = studio.status;
     let is_off = move || status.get() == BroadcastStatus::Off;
+    let live_for = move || {
+        studio.live_since_ms.get().map(|since| format_duration_s(((studio.now_ms.get() - since) / 1000.0).max(0.0) as u64))
+    };
     view! {
         <Title text="Studio · OnAir"/>
-        <p class="history-link"><a href="/admin/history" target="_blank" rel="external" data-testid="history-link">"History"</a></p>
         <section class="studio">
             <div class="studio-main">
                 <div class="stage" data-state=move || status.get().as_str()>
@@ -84,21 +141,88 @@ pub fn AdminPage() -> impl IntoView {
                         </button>
                     </Show>
                 </div>
+                <Show when=move || !is_off()>
+                    <div class="controls" role="group" aria-label="Camera and microphone">
+                        <button class="button small" data-testid="toggle-mic" aria-pressed=move || (!controls.mic_on.get()).to_string() on:click=toggle_mic>
+                            {move || if controls.mic_on.get() { "Mute microphone" } else { "Unmute microphone" }}
+                        </button>
+                        <button class="button small" data-testid="toggle-camera" aria-pressed=move || (!controls.camera_on.get()).to_string() on:click=toggle_camera>
+                            {move || if controls.camera_on.get() { "Camera off" } else { "Camera on" }}
+                        </button>
+                        <label class="picker">
+                            <span class="sr-only">"Camera"</span>
+                            <select data-testid="camera-select" on:change=pick_camera disabled=move || controls.sharing_screen.get() || controls.cameras.with(|c| c.len() < 2)>
+                                <For each=move || controls.cameras.get() key=|(id, _)| id.clone() let:camera>
+                                    <option value=camera.0.clone() selected=move || controls.camera_id.get().as_deref() == Some(camera.0.as_str())>{camera.1.clone()}</option>
+                                </For>
+                            </select>
+                        </label>
+                        <button class="button small" data-testid="share-screen" aria-pressed=move || controls.sharing_screen.get().to_string() disabled=move || studio.busy.get() on:click=toggle_share>
+                            {move || if controls.sharing_screen.get() { "Stop sharing" } else { "Share screen" }}
+                        </button>
+                    </div>
+                </Show>
                 <Show when=move || studio.message.with(Option::is_some)>
                     <p class="error" role="alert" data-testid="studio-message">{move || studio.message.get()}</p>
                 </Show>
+                <Show when=move || studio.warnings.with(|w| !w.is_empty())>
+                    <ul class="warnings" role="alert" data-testid="warnings">
+                        <For each=move || studio.warnings.get() key=|w| w.clone() let:warning>
+                            <li>{warning}</li>
+                        </For>
+                    </ul>
+                </Show>
             </div>
             <aside class="studio-side card">
-                <div class="side-head">
-                    <h2>"Viewers"</h2>
-                    <strong class="count" data-testid="viewer-count">{move || studio.viewers.with(Vec::len)}</strong>
+                <div class="totals">
+                    <div class="total">
+                        <span class="total-label">"Watching"</span>
+                        <strong class="count" data-testid="viewer-count">{move || studio.viewers.with(Vec::len)}</strong>
+                    </div>
+                    <div class="total">
+                        <span class="total-label">"Upload"</span>
+                        <strong
+                            data-testid="upload-bitrate"
+                            data-kbps=move || studio.upload_kbps.get().map(|k| format!("{k:.0}"))
+                        >
+                            {move || studio.upload_kbps.get().map_or_else(|| "—".to_owned(), format_kbps)}
+                        </strong>
+                    </div>
+                    <div class="total">
+                        <span class="total-label">"Live for"</span>
+                        <strong data-testid="live-duration">{move || live_for().unwrap_or_else(|| "—".to_owned())}</strong>
+                    </div>
+                    <div class="total">
+                        <span class="total-label">"Peak"</span>
+                        <strong data-testid="peak-viewers">{move || studio.peak_viewers.get()}</strong>
+                    </div>
                 </div>
+                <p class="capacity" data-testid="capacity">
+                    {move || match (studio.capacity.get(), is_off()) {
+                        (_, true) => "Go live to see how many viewers your connection can serve.".to_owned(),
+                        (None, false) => "Estimating how many more viewers can join…".to_owned(),
+                        (Some(0), false) => "Your upload is full: new viewers would lower everyone's quality.".to_owned(),
+                        (Some(n), false) => format!("≈ {n} more viewers can join at this quality"),
+                    }}
+                </p>
+                <figure class="chart-box">
+                    <figcaption>"Upload, last 5 minutes"</figcaption>
+                    <LineChart values=studio.upload_history slots=CHART_SECONDS floor=100.0 label="Total upload bitrate over the last 5 minutes" testid="upload-chart"/>
+                </figure>
+                <figure class="chart-box">
+                    <figcaption>"Viewers, last 5 minutes"</figcaption>
+                    <LineChart values=studio.viewer_history slots=CHART_SECONDS floor=5.0 label="Viewer count over the last 5 minutes" testid="viewer-chart"/>
+                </figure>
                 <p class="muted">"Share the watch page: "<a href="/watch" target="_blank" rel="external">"/watch"</a></p>
-                <ViewerTable rows=studio.viewers/>
+                <p class="muted">"Past lives: "<a href="/admin/history" target="_blank" rel="external" data-testid="history-link">"History"</a></p>
                 <form method="post" action="/logout" class="signout">
                     <button type="submit" class="button ghost">"Sign out"</button>
                 </form>
             </aside>
+        </section>
+        <section class="card viewers-card">
+            <h2>"Viewers"</h2>
+            <ViewerTable rows=studio.viewers now_ms=studio.now_ms on_remove=remove_viewer/>
         </section>
     }
 }

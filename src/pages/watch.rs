@@ -1,5 +1,6 @@
 //! `/watch`: the player. It connects by itself, waits while offline and comes back on its own.
 
+use crate::components::stats_overlay::StatsOverlay;
 use crate::components::status_badge::StatusBadge;
 use crate::session::PlayerView;
 use crate::status::StreamStatus;
@@ -55,6 +56,8 @@ pub fn WatchPage() -> impl IntoView {
                         <p>{move || match status.get() {
                             StreamStatus::Offline => "The stream is offline. It starts here by itself when it goes live.",
                             StreamStatus::Reconnecting => "Connection lost. Reconnecting…",
+                            StreamStatus::Full => "The stream is full right now. You join by yourself as soon as there is room.",
+                            StreamStatus::Removed => "The streamer removed you from this live. You can watch again when the next live starts.",
                             _ => "Connecting to the stream…",
                         }}</p>
                     </div>
@@ -67,6 +70,9 @@ pub fn WatchPage() -> impl IntoView {
                         <button class="button" data-testid="unmute" on:click=unmute>"Unmute"</button>
                     </Show>
                 </div>
+                <Show when=move || player.show_stats.get()>
+                    <StatsOverlay stats=player.stats/>
+                </Show>
             </div>
             <div class="watch-bar">
                 <StatusBadge
@@ -77,6 +83,14 @@ pub fn WatchPage() -> impl IntoView {
                 <span class="muted" data-testid="watching">
                     {move || player.watching.get().map(|n| format!("{n} watching"))}
                 </span>
+                <button
+                    class="button small ghost push-right"
+                    data-testid="stats-toggle"
+                    aria-pressed=move || if player.show_stats.get() { "true" } else { "false" }
+                    on:click=move |_| player.show_stats.update(|s| *s = !*s)
+                >
+                    "Stats"
+                </button>
             </div>
         </section>
     }

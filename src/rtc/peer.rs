@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceServer, RtcPeerConnection,
-    RtcPeerConnectionIceEvent, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    RtcPeerConnectionIceEvent, RtcRtpSender, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 /// A browser error from a WebRTC call, in words.
@@ -138,6 +138,38 @@ impl Peer {
 
     pub fn connection_state(&self) -> String {
         connection_state(&self.pc)
+    }
+
+    /// The ICE agent's state (`checking`, `connected`, …), beside the overall state.
+    pub fn ice_connection_state(&self) -> String {
+        js_sys::Reflect::get(&self.pc, &"iceConnectionState".into())
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_else(|| "new".to_owned())
+    }
+
+    /// Sends `track` instead of the current track of its kind, without renegotiating.
+    pub async fn replace_track(&self, track: &MediaStreamTrack) -> Result<(), RtcError> {
+        let kind = track.kind();
+        for sender in self.pc.get_senders().iter() {
+            let sender: RtcRtpSender = sender.unchecked_into();
+            if sender.track().is_some_and(|t| t.kind() == kind) {
+                JsFuture::from(sender.replace_track(Some(track))).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `getStats()` as JSON: an array of every stats entry, for [`crate::stats`] to read.
+    pub async fn stats_json(&self) -> Result<String, RtcError> {
+        let report = JsFuture::from(self.pc.get_stats()).await?;
+        let values = js_sys::Reflect::get(&report, &"values".into())?
+            .dyn_into::<js_sys::Function>()
+            .map_err(|_| RtcError("the browser's stats report has no values()".into()))?
+            .call0(&report)?;
+        let entries = js_sys::Array::from(&values);
+        let json = js_sys::JSON::stringify(&entries)?;
+        Ok(json.into())
     }
 
     pub fn close(&self) {

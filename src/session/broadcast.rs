@@ -1,6 +1,7 @@
-//! The studio's live broadcast: the camera, the signaling socket as streamer, and one
-//! peer connection per viewer.
+//! The studio's live broadcast: the camera, the signaling socket as streamer, one peer
+//! connection per viewer, the once-a-second dashboard sampling, and the media controls.
 
+use super::dashboard::{self, Sampler};
 use super::StudioView;
 use crate::components::viewer_table::ViewerRow;
 use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, ViewerId};
@@ -10,36 +11,52 @@ use crate::rtc::signaling::{SignalEvent, Signaling};
 use crate::status::BroadcastStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
-use web_sys::MediaStream;
+use std::time::Duration;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{MediaStream, MediaStreamTrack};
 
 pub struct Broadcast {
     view: StudioView,
+    /// What every viewer receives; its tracks change when the camera or screen changes.
     stream: MediaStream,
     signaling: RefCell<Option<Signaling>>,
     peers: RefCell<HashMap<ViewerId, Rc<Peer>>>,
     ice_servers: RefCell<Vec<IceServer>>,
+    sampler: RefCell<Sampler>,
+    sampling: Cell<bool>,
+    ticker: Cell<Option<IntervalHandle>>,
+    /// The last capacity estimate sent to the server.
+    capacity_sent: Cell<Option<Option<u32>>>,
+    /// Keeps the current video track's `ended` handler alive.
+    on_track_ended: RefCell<Option<Closure<dyn FnMut()>>>,
 }
 
 impl Broadcast {
     /// Asks for the camera, shows the preview and registers as streamer.
     pub async fn start(view: StudioView) -> Result<Rc<Broadcast>, MediaError> {
         let stream = media::camera_and_microphone().await?;
-        if let Some(video) = view.preview.get_untracked() {
-            media::attach(&video, Some(&stream));
-            spawn_local(async move {
-                media::play(&video).await;
-            });
-        }
+        view.reset();
         let this = Rc::new(Broadcast {
             view,
             stream,
             signaling: RefCell::new(None),
             peers: RefCell::new(HashMap::new()),
             ice_servers: RefCell::new(Vec::new()),
+            sampler: RefCell::new(Sampler::default()),
+            sampling: Cell::new(false),
+            ticker: Cell::new(None),
+            capacity_sent: Cell::new(None),
+            on_track_ended: RefCell::new(None),
         });
+        this.show_preview();
+        this.watch_video_track();
+        this.view.controls.mic_on.set(media::first_track(&this.stream, "audio").is_some());
+        this.view.controls.camera_on.set(media::first_track(&this.stream, "video").is_some());
+        this.refresh_cameras();
         let weak = Rc::downgrade(&this);
         let signaling = Signaling::connect(move |event| {
             if let Some(this) = weak.upgrade() {
@@ -47,31 +64,168 @@ impl Broadcast {
             }
         });
         *this.signaling.borrow_mut() = Some(signaling);
+        let weak = Rc::downgrade(&this);
+        let ticker = set_interval_with_handle(
+            move || {
+                if let Some(this) = weak.upgrade() {
+                    spawn_local(this.sample());
+                }
+            },
+            Duration::from_secs(1),
+        )
+        .ok();
+        this.ticker.set(ticker);
         Ok(this)
     }
 
     /// Ends the broadcast: viewers see the stream go offline, the camera turns off.
     pub fn stop(&self) {
+        if let Some(t) = self.ticker.take() {
+            t.clear();
+        }
         if let Some(s) = self.signaling.borrow_mut().take() {
             s.close();
         }
         self.close_all_peers();
+        if let Some(track) = media::first_track(&self.stream, "video") {
+            track.set_onended(None);
+        }
         media::stop(&self.stream);
         if let Some(video) = self.view.preview.get_untracked() {
             media::attach(&video, None);
         }
         self.view.status.set(BroadcastStatus::Off);
+        self.view.live_since_ms.set(None);
+        self.view.upload_kbps.set(None);
     }
 
-    fn send(&self, msg: &ClientMessage) {
-        if let Some(s) = self.signaling.borrow().as_ref() {
-            s.send(msg);
+    /// Takes a viewer off this live; the server tells it so.
+    pub fn remove_viewer(&self, id: ViewerId) {
+        self.send(&ClientMessage::RemoveViewer { viewer_id: id });
+    }
+
+    pub fn toggle_microphone(&self) {
+        if let Some(track) = media::first_track(&self.stream, "audio") {
+            track.set_enabled(!track.enabled());
+            self.view.controls.mic_on.set(track.enabled());
         }
+    }
+
+    /// Turns the picture off (viewers see black) or on, keeping every connection.
+    pub fn toggle_camera(&self) {
+        if let Some(track) = media::first_track(&self.stream, "video") {
+            track.set_enabled(!track.enabled());
+            self.view.controls.camera_on.set(track.enabled());
+        }
+    }
+
+    /// Sends another camera to every viewer, without renegotiating.
+    pub async fn use_camera(self: Rc<Self>, device_id: String) -> Result<(), MediaError> {
+        let track = media::camera_track(&device_id).await?;
+        self.view.controls.camera_id.set(Some(device_id));
+        self.view.controls.sharing_screen.set(false);
+        self.send_video(track).await;
+        Ok(())
+    }
+
+    /// Sends the screen instead of the camera; back to the camera when sharing ends.
+    pub async fn share_screen(self: Rc<Self>) -> Result<(), MediaError> {
+        let track = media::screen_track().await?;
+        self.view.controls.sharing_screen.set(true);
+        self.send_video(track).await;
+        Ok(())
+    }
+
+    /// Back from the screen to the camera in use before.
+    pub async fn stop_sharing(self: Rc<Self>) -> Result<(), MediaError> {
+        let id = match self.view.controls.camera_id.get_untracked() {
+            Some(id) => id,
+            None => media::cameras().await.into_iter().next().map(|c| c.device_id).ok_or(MediaError::NoDevice)?,
+        };
+        self.use_camera(id).await
+    }
+
+    async fn send_video(self: &Rc<Self>, track: MediaStreamTrack) {
+        track.set_enabled(self.view.controls.camera_on.get_untracked());
+        let peers: Vec<Rc<Peer>> = self.peers.borrow().values().cloned().collect();
+        for peer in peers {
+            if let Err(e) = peer.replace_track(&track).await {
+                web_sys::console::warn_1(&format!("OnAir: a viewer kept the previous picture: {e}").into());
+            }
+        }
+        media::swap_track(&self.stream, &track);
+        self.watch_video_track();
+        self.view.controls.camera_ended.set(false);
+        self.show_preview();
+    }
+
+    fn show_preview(&self) {
+        if let Some(video) = self.view.preview.get_untracked() {
+            media::attach(&video, None);
+            media::attach(&video, Some(&self.stream));
+            spawn_local(async move {
+                media::play(&video).await;
+            });
+        }
+    }
+
+    /// A camera that stops by itself is a warning; a shared screen that stops (the
+    /// browser's own "Stop sharing") means back to the camera.
+    fn watch_video_track(self: &Rc<Self>) {
+        let Some(track) = media::first_track(&self.stream, "video") else { return };
+        let weak = Rc::downgrade(self);
+        let handler = Closure::<dyn FnMut()>::new(move || {
+            let Some(this) = weak.upgrade() else { return };
+            if this.view.controls.sharing_screen.get_untracked() {
+                spawn_local(async move {
+                    if let Err(e) = this.clone().stop_sharing().await {
+                        this.view.message.set(Some(e.to_string()));
+                    }
+                });
+            } else {
+                this.view.controls.camera_ended.set(true);
+            }
+        });
+        track.set_onended(Some(handler.as_ref().unchecked_ref()));
+        *self.on_track_ended.borrow_mut() = Some(handler);
+    }
+
+    fn refresh_cameras(&self) {
+        let controls = self.view.controls;
+        let current = media::first_track(&self.stream, "video").map(|t| t.label());
+        spawn_local(async move {
+            let cameras = media::cameras().await;
+            if controls.camera_id.get_untracked().is_none() {
+                let id = cameras.iter().find(|c| Some(&c.label) == current.as_ref()).or(cameras.first());
+                controls.camera_id.set(id.map(|c| c.device_id.clone()));
+            }
+            controls.cameras.set(cameras.into_iter().map(|c| (c.device_id, c.label)).collect());
+        });
+    }
+
+    async fn sample(self: Rc<Self>) {
+        if self.sampling.replace(true) {
+            return;
+        }
+        let peers: Vec<(ViewerId, Rc<Peer>)> =
+            self.peers.borrow().iter().map(|(id, p)| (id.clone(), p.clone())).collect();
+        let capacity = dashboard::sample(self.view, peers, &self.sampler).await;
+        if self.capacity_sent.get() != Some(capacity) && self.send(&ClientMessage::Capacity { remaining: capacity }) {
+            self.capacity_sent.set(Some(capacity));
+        }
+        self.sampling.set(false);
+    }
+
+    fn send(&self, msg: &ClientMessage) -> bool {
+        self.signaling.borrow().as_ref().is_some_and(|s| s.send(msg))
     }
 
     fn on_signal(self: &Rc<Self>, event: SignalEvent) {
         match event {
-            SignalEvent::Open => self.send(&ClientMessage::Streamer),
+            SignalEvent::Open => {
+                self.capacity_sent.set(None);
+                self.send(&ClientMessage::Streamer);
+            }
             SignalEvent::Closed => {
                 // Peers keep streaming while the server is away; they are renegotiated
                 // once the streamer is registered again.
@@ -89,6 +243,9 @@ impl Broadcast {
                 self.close_all_peers();
                 self.view.message.set(None);
                 self.view.status.set(BroadcastStatus::Live);
+                if self.view.live_since_ms.get_untracked().is_none() {
+                    self.view.live_since_ms.set(Some(js_sys::Date::now()));
+                }
             }
             ServerMessage::NewViewer { viewer_id, name } => self.add_viewer(viewer_id, name),
             ServerMessage::Answer { answer, viewer_id } => {
@@ -105,7 +262,13 @@ impl Broadcast {
                     spawn_local(async move { peer.add_remote_candidate(candidate).await });
                 }
             }
-            ServerMessage::ViewerLeft { viewer_id } => self.remove_viewer(&viewer_id),
+            ServerMessage::ViewerStats { viewer_id, report } => {
+                let row = self.view.viewers.with_untracked(|rows| rows.iter().find(|r| r.id == viewer_id).cloned());
+                if let Some(row) = row {
+                    row.seen.set(Some(report));
+                }
+            }
+            ServerMessage::ViewerLeft { viewer_id } => self.drop_viewer(&viewer_id),
             ServerMessage::Error { code: ErrorCode::Unauthorized, .. } => {
                 self.stop();
                 self.view.message.set(Some("Your admin session has ended. Sign in again to go live.".into()));
@@ -128,7 +291,7 @@ impl Broadcast {
     }
 
     fn add_viewer(self: &Rc<Self>, viewer_id: ViewerId, name: Option<String>) {
-        self.remove_viewer(&viewer_id);
+        self.drop_viewer(&viewer_id);
         let peer = match Peer::new(&self.ice_servers.borrow()) {
             Ok(p) => Rc::new(p),
             Err(e) => {
@@ -136,7 +299,7 @@ impl Broadcast {
                 return;
             }
         };
-        let row = ViewerRow::new(viewer_id.clone(), name);
+        let row = ViewerRow::new(viewer_id.clone(), name, js_sys::Date::now());
         let state = row.state;
         peer.on_connection_state(move |s| state.set(s));
         let weak = Rc::downgrade(self);
@@ -152,16 +315,19 @@ impl Broadcast {
         let this = self.clone();
         spawn_local(async move {
             match peer.create_offer().await {
-                Ok(offer) => this.send(&ClientMessage::Offer { offer, viewer_id }),
+                Ok(offer) => {
+                    this.send(&ClientMessage::Offer { offer, viewer_id });
+                }
                 Err(e) => web_sys::console::error_1(&format!("OnAir: cannot create an offer: {e}").into()),
             }
         });
     }
 
-    fn remove_viewer(&self, id: &ViewerId) {
+    fn drop_viewer(&self, id: &ViewerId) {
         if let Some(peer) = self.peers.borrow_mut().remove(id) {
             peer.close();
         }
+        self.sampler.borrow_mut().forget(id);
         let mut removed = None;
         self.view.viewers.update(|rows| {
             if let Some(i) = rows.iter().position(|r| &r.id == id) {
@@ -169,7 +335,7 @@ impl Broadcast {
             }
         });
         if let Some(row) = removed {
-            row.state.dispose();
+            row.dispose();
         }
     }
 
@@ -177,9 +343,10 @@ impl Broadcast {
         for (_, peer) in self.peers.borrow_mut().drain() {
             peer.close();
         }
+        self.sampler.borrow_mut().clear();
         let rows = self.view.viewers.try_update(std::mem::take).unwrap_or_default();
         for row in rows {
-            row.state.dispose();
+            row.dispose();
         }
     }
 }

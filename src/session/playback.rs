@@ -2,22 +2,33 @@
 //! and waits or reconnects by itself.
 
 use super::PlayerView;
-use crate::protocol::{ClientMessage, IceServer, ServerMessage, Target};
+use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, ViewerReport};
 use crate::rtc::media;
 use crate::rtc::peer::Peer;
 use crate::rtc::signaling::{SignalEvent, Signaling};
+use crate::stats::{self, ReceiverSample};
 use crate::status::StreamStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 use web_sys::MediaStream;
+
+/// How long a viewer turned away by a full stream waits before asking again.
+const FULL_RETRY_MS: i32 = 10_000;
 
 pub struct Playback {
     view: PlayerView,
     signaling: RefCell<Option<Signaling>>,
     peer: RefCell<Option<Rc<Peer>>>,
     ice_servers: RefCell<Vec<IceServer>>,
+    /// The previous inbound sample, for bitrates from byte deltas.
+    previous: RefCell<Option<ReceiverSample>>,
+    ticks: Cell<u64>,
+    ticker: Cell<Option<IntervalHandle>>,
 }
 
 impl Playback {
@@ -27,6 +38,9 @@ impl Playback {
             signaling: RefCell::new(None),
             peer: RefCell::new(None),
             ice_servers: RefCell::new(Vec::new()),
+            previous: RefCell::new(None),
+            ticks: Cell::new(0),
+            ticker: Cell::new(None),
         });
         let weak = Rc::downgrade(&this);
         let signaling = Signaling::connect(move |event| {
@@ -35,11 +49,25 @@ impl Playback {
             }
         });
         *this.signaling.borrow_mut() = Some(signaling);
+        let weak = Rc::downgrade(&this);
+        let ticker = set_interval_with_handle(
+            move || {
+                if let Some(this) = weak.upgrade() {
+                    spawn_local(this.sample());
+                }
+            },
+            Duration::from_secs(1),
+        )
+        .ok();
+        this.ticker.set(ticker);
         this
     }
 
     /// Leaves for good (the page is going away).
     pub fn stop(&self) {
+        if let Some(t) = self.ticker.take() {
+            t.clear();
+        }
         if let Some(s) = self.signaling.borrow_mut().take() {
             s.close();
         }
@@ -63,6 +91,45 @@ impl Playback {
         }
     }
 
+    /// Every second: inbound figures for the stats overlay; every other second, a summary
+    /// to the streamer's dashboard.
+    async fn sample(self: Rc<Self>) {
+        let Some(peer) = self.peer.borrow().clone() else { return };
+        let Ok(json) = peer.stats_json().await else { return };
+        let Ok(sample) = stats::parse_receiver(&json) else { return };
+        let previous = self.previous.borrow_mut().replace(sample.clone());
+        let quality = stats::receiver_quality(previous.as_ref(), &sample);
+        let tick = self.ticks.get() + 1;
+        self.ticks.set(tick);
+        if tick % 2 == 0 && self.view.status.get_untracked() == StreamStatus::Live {
+            self.send(&ClientMessage::ViewerStats(ViewerReport {
+                fps: quality.fps,
+                frames_decoded: sample.frames_decoded,
+                freeze_count: quality.freeze_count,
+                total_freezes_duration: quality.total_freezes_duration_s,
+                jitter_buffer_delay_ms: quality.jitter_buffer_delay_ms,
+                packets_lost: quality.packets_lost,
+                rtt_ms: quality.rtt_ms,
+            }));
+        }
+        self.view.stats.set(Some(quality));
+    }
+
+    /// Asks to join again after a while (the stream was full).
+    fn retry_join_later(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        let retry = Closure::once_into_js(move || {
+            if let Some(this) = weak.upgrade() {
+                if this.view.status.get_untracked() == StreamStatus::Full {
+                    this.send(&ClientMessage::Viewer { viewer_id: None });
+                }
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), FULL_RETRY_MS);
+        }
+    }
+
     fn on_signal(self: &Rc<Self>, event: SignalEvent) {
         match event {
             SignalEvent::Open => self.send(&ClientMessage::Viewer { viewer_id: None }),
@@ -80,12 +147,24 @@ impl Playback {
             ServerMessage::ViewerCount { count } => self.view.watching.set(Some(count)),
             ServerMessage::Offline => {
                 self.drop_peer();
+                // Removed from the live that just ended: join again to wait for the next.
+                if self.view.status.get_untracked() == StreamStatus::Removed {
+                    self.send(&ClientMessage::Viewer { viewer_id: None });
+                }
                 self.view.status.set(StreamStatus::Offline);
             }
             ServerMessage::Live => {
                 if self.view.status.get_untracked() != StreamStatus::Live {
                     self.view.status.set(StreamStatus::Connecting);
                 }
+            }
+            ServerMessage::Removed => {
+                self.drop_peer();
+                self.view.status.set(StreamStatus::Removed);
+            }
+            ServerMessage::Error { code: ErrorCode::Full, .. } => {
+                self.view.status.set(StreamStatus::Full);
+                self.retry_join_later();
             }
             ServerMessage::Offer { offer, .. } => self.accept_offer(offer),
             ServerMessage::Candidate { candidate, target: Target::Viewer, .. } => {
@@ -171,6 +250,8 @@ impl Playback {
         if let Some(peer) = self.peer.borrow_mut().take() {
             peer.close();
         }
+        self.previous.borrow_mut().take();
+        self.view.stats.set(None);
         if let Some(video) = self.view.player.get_untracked() {
             media::attach(&video, None);
         }
