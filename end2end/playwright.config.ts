@@ -38,7 +38,7 @@ export default defineConfig({
   },
   projects: [{ name: "chromium" }],
   webServer: {
-    command: `../target/debug/onair --addr 127.0.0.1:${port} --site-root ../target/site --ice-server none --config ../Leptos.toml --data-dir ../target/e2e-data`,
+    command: `${process.env.ONAIR_E2E_BIN ?? "../target/debug/onair"} --addr 127.0.0.1:${port} --site-root ../target/site --ice-server none --config ../Leptos.toml --data-dir ../target/e2e-data`,
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
