@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 ADDR ?= 127.0.0.1:9090
 
-.PHONY: run dev build release test test-rust test-e2e tools tools-test clean
+.PHONY: run dev build release test test-rust test-e2e test-e2e-release tools tools-test clean
 
 ## Build a release and serve it on $(ADDR) (admin password: ONAIR_ADMIN_PASSWORD, else printed).
 run: tools release
@@ -21,8 +21,9 @@ build: tools
 release: tools
 	cargo leptos build --release
 
-## Every test: unit and integration (cargo), then end to end in Chromium.
-test: tools-test test-rust test-e2e
+## Every test: unit and integration (cargo), then end to end in Chromium against the debug
+## build and against the release build that `make run` serves.
+test: tools-test test-rust test-e2e test-e2e-release
 
 # Same RUSTFLAGS as cargo-leptos's debug build, so both share one set of compiled dependencies.
 test-rust:
@@ -30,6 +31,9 @@ test-rust:
 
 test-e2e: build
 	cd end2end && npx playwright test
+
+test-e2e-release: release
+	cd end2end && ONAIR_E2E_BIN=../target/release/onair npx playwright test
 
 tools:
 	@scripts/install-tools.sh
