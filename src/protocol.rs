@@ -73,10 +73,13 @@ pub struct IceServer {
 pub enum ClientMessage {
     /// Take the streamer role (needs an admin session).
     Streamer,
-    /// Join as a viewer; `viewer_id` is only a display name.
+    /// Join as a viewer; `viewer_id` is only a display name. `resume_token` (from an earlier
+    /// `welcome`) asks to keep the same viewer id after the socket dropped.
     Viewer {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         viewer_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume_token: Option<String>,
     },
     /// Streamer → one viewer.
     Offer { offer: SessionDescription, viewer_id: ViewerId },
@@ -143,11 +146,19 @@ impl ViewerReport {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum ServerMessage {
-    /// To a new viewer: its server-assigned id and the ICE servers to use.
-    Welcome { viewer_id: ViewerId, ice_servers: Vec<IceServer> },
+    /// To a new viewer: its server-assigned id, the ICE servers to use, and the token that
+    /// keeps the id across a dropped socket or a server restart.
+    Welcome {
+        viewer_id: ViewerId,
+        ice_servers: Vec<IceServer>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        resume_token: String,
+    },
     /// To the streamer once it is registered: the ICE servers to use.
     StreamerReady { ice_servers: Vec<IceServer> },
-    /// To the streamer: a viewer waits for an offer.
+    /// To the streamer: a viewer waits for an offer. The same id again (a viewer that
+    /// resumed, or the list sent after the streamer re-registers) means the same viewer: a
+    /// peer connection to it that still works is kept, not renegotiated.
     NewViewer {
         viewer_id: ViewerId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,8 +169,11 @@ pub enum ServerMessage {
     Candidate { candidate: IceCandidate, target: Target, viewer_id: ViewerId },
     /// To viewers: a streamer is connected.
     Live,
-    /// To viewers: no streamer is connected.
+    /// To viewers: no streamer is connected (the live ended).
     Offline,
+    /// To viewers: the streamer's connection dropped without ending the live (a reload, a
+    /// crash, a network cut); it may come back. What still plays keeps playing.
+    StreamerLost,
     /// To the streamer: a viewer went away.
     ViewerLeft { viewer_id: ViewerId },
     /// To everyone: how many viewers are connected (coalesced).
@@ -272,6 +286,7 @@ impl ServerMessage {
             ServerMessage::Candidate { .. } => "candidate",
             ServerMessage::Live => "live",
             ServerMessage::Offline => "offline",
+            ServerMessage::StreamerLost => "streamerLost",
             ServerMessage::ViewerLeft { .. } => "viewerLeft",
             ServerMessage::ViewerCount { .. } => "viewerCount",
             ServerMessage::ViewerStats { .. } => "viewerStats",
@@ -340,11 +355,11 @@ mod tests {
         assert_eq!(decode_client(r#"{"type":"streamer"}"#).unwrap(), ClientMessage::Streamer);
         assert_eq!(
             decode_client(r#"{"type":"viewer","viewerId":"alice"}"#).unwrap(),
-            ClientMessage::Viewer { viewer_id: Some("alice".into()) }
+            ClientMessage::Viewer { viewer_id: Some("alice".into()), resume_token: None }
         );
         assert_eq!(
             decode_client(r#"{"type":"viewer"}"#).unwrap(),
-            ClientMessage::Viewer { viewer_id: None }
+            ClientMessage::Viewer { viewer_id: None, resume_token: None }
         );
         let m = decode_client(
             r#"{"type":"offer","offer":{"type":"offer","sdp":"v=0\r\n"},"viewerId":"v1"}"#,
@@ -389,14 +404,20 @@ mod tests {
                     username: None,
                     credential: None,
                 }],
+                resume_token: "id.00ff".into(),
             }
             .to_json(),
         )
         .unwrap();
         assert_eq!(
             v,
-            json!({"type":"welcome","viewerId":"id","iceServers":[{"urls":["stun:example.org"]}]})
+            json!({"type":"welcome","viewerId":"id","iceServers":[{"urls":["stun:example.org"]}],"resumeToken":"id.00ff"})
         );
+        assert_eq!(
+            decode_client(r#"{"type":"viewer","resumeToken":"id.00ff"}"#).unwrap(),
+            ClientMessage::Viewer { viewer_id: None, resume_token: Some("id.00ff".into()) }
+        );
+        assert_eq!(ServerMessage::StreamerLost.to_json(), r#"{"type":"streamerLost"}"#);
     }
 
     #[test]
@@ -544,7 +565,8 @@ mod tests {
         let id = ViewerId("v".into());
         let cand = IceCandidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: None, username_fragment: None };
         for m in [
-            ServerMessage::Welcome { viewer_id: id.clone(), ice_servers: vec![] },
+            ServerMessage::Welcome { viewer_id: id.clone(), ice_servers: vec![], resume_token: "id.mac".into() },
+            ServerMessage::StreamerLost,
             ServerMessage::StreamerReady { ice_servers: vec![] },
             ServerMessage::NewViewer { viewer_id: id.clone(), name: None },
             ServerMessage::Offer { offer: offer(), viewer_id: id.clone() },
@@ -561,7 +583,7 @@ mod tests {
         }
         for m in [
             ClientMessage::Streamer,
-            ClientMessage::Viewer { viewer_id: None },
+            ClientMessage::Viewer { viewer_id: None, resume_token: Some("id.mac".into()) },
             ClientMessage::Offer { offer: offer(), viewer_id: id.clone() },
             ClientMessage::Answer { answer: offer(), viewer_id: None },
             ClientMessage::Candidate { candidate: cand, target: Target::Streamer, viewer_id: None },

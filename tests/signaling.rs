@@ -42,6 +42,11 @@ async fn start() -> Server {
 }
 
 async fn start_with(max_viewers: ViewerCap) -> Server {
+    start_in(temp_data_dir(), max_viewers).await
+}
+
+/// A server on an existing data folder: what a restarted server finds.
+async fn start_in(data_dir: PathBuf, max_viewers: ViewerCap) -> Server {
     let config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         site_root: PathBuf::from("target/site"),
@@ -49,7 +54,7 @@ async fn start_with(max_viewers: ViewerCap) -> Server {
         admin_password: Some(PASSWORD.to_owned()),
         admin_password_env: "ONAIR_ADMIN_PASSWORD".to_owned(),
         max_viewers,
-        data_dir: temp_data_dir(),
+        data_dir,
     };
     let state = AppState::new(&config).unwrap();
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
@@ -110,6 +115,17 @@ impl Client {
         let welcome = c.next_of("welcome").await;
         let id = welcome["viewerId"].as_str().unwrap().to_owned();
         (c, id)
+    }
+
+    /// Ends as the studio's End live does: a normal close.
+    async fn end(mut self) {
+        let close = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Normal,
+            reason: "".into(),
+        };
+        self.ws.send(Message::Close(Some(close))).await.unwrap();
+        // Read until the server answers the close.
+        while let Ok(Some(Ok(_))) = tokio::time::timeout(WAIT, self.ws.next()).await {}
     }
 
     async fn send(&mut self, v: Value) {
@@ -344,7 +360,14 @@ async fn closed_sockets_are_cleaned_up_at_once() {
     assert_eq!(streamer.next_of("viewerLeft").await["viewerId"], id2.as_str());
     wait_until(|| server.state.signaling.status().viewers == 1).await;
 
+    // A streamer whose connection is lost (no close frame) may come back: viewers wait.
     drop(streamer);
+    assert_eq!(v1.next_of("streamerLost").await["type"], "streamerLost");
+    wait_until(|| !server.state.signaling.status().live).await;
+    let streamer = Client::streamer(&server, &cookie).await;
+    assert_eq!(v1.next_of("live").await["type"], "live");
+    // Ending the live closes normally: viewers go offline.
+    streamer.end().await;
     assert_eq!(v1.next_of("offline").await["type"], "offline");
     wait_until(|| !server.state.signaling.status().live).await;
 
@@ -461,7 +484,7 @@ async fn a_removed_viewer_is_told_and_kept_off_until_the_live_ends() {
     assert_eq!(streamer.error_code().await, "unknown_viewer");
 
     // The live ends: the removed viewer hears it and may wait for the next one.
-    drop(streamer);
+    streamer.end().await;
     assert_eq!(removed.next_of("offline").await["type"], "offline");
     assert_eq!(kept.next_of("offline").await["type"], "offline");
     removed.send(json!({"type": "viewer"})).await;
@@ -516,4 +539,36 @@ async fn auto_cap_follows_the_studios_capacity_estimate() {
     assert_eq!(streamer.error_code().await, "unknown_viewer");
     refused.send(json!({"type": "viewer"})).await;
     assert!(refused.next_of("welcome").await["viewerId"].is_string());
+}
+
+#[tokio::test]
+async fn a_viewer_resumes_its_id_on_a_restarted_server_and_is_not_renegotiated() {
+    let first = start().await;
+    let cookie = sign_in(&first).await;
+    let _streamer = Client::streamer(&first, &cookie).await;
+    let mut viewer = Client::connect(&first, None).await;
+    viewer.send(json!({"type": "viewer"})).await;
+    let welcome = viewer.next_of("welcome").await;
+    let id = welcome["viewerId"].as_str().unwrap().to_owned();
+    let token = welcome["resumeToken"].as_str().unwrap().to_owned();
+    assert!(token.starts_with(&format!("{id}.")));
+
+    // A restarted server finds the same data folder, hence the same key.
+    let second = start_in(first.data_dir.clone(), ViewerCap::Unlimited).await;
+    let mut again = Client::connect(&second, None).await;
+    again.send(json!({"type": "viewer", "resumeToken": token})).await;
+    assert_eq!(again.next_of("welcome").await["viewerId"], id.as_str());
+    // No streamer yet on this server: the viewer keeps playing and waits, it is not offline.
+    assert_eq!(again.next().await.unwrap()["type"], "viewerCount");
+    assert_eq!(again.next().await.unwrap()["type"], "streamerLost");
+    let cookie = sign_in(&second).await;
+    let mut streamer = Client::streamer(&second, &cookie).await;
+    assert_eq!(streamer.next_of("newViewer").await["viewerId"], id.as_str());
+    assert_eq!(again.next_of("live").await["type"], "live");
+
+    // A made-up token gets a fresh id and displaces no one.
+    let mut forger = Client::connect(&second, None).await;
+    forger.send(json!({"type": "viewer", "resumeToken": format!("{id}.{}", "0".repeat(64))})).await;
+    assert_ne!(forger.next_of("welcome").await["viewerId"], id.as_str());
+    assert_eq!(second.state.signaling.status().viewers, 2);
 }

@@ -4,7 +4,8 @@
 //! returned [`Outbox`]. Every routing rule is therefore a plain unit test.
 
 use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, ViewerId, ViewerReport};
-use std::collections::HashMap;
+use super::resume::ResumeKey;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// One WebSocket connection, numbered by the socket layer.
@@ -95,6 +96,18 @@ pub struct Hub {
     capacity_remaining: Option<u32>,
     /// Monotonic time given by the socket layer ([`Hub::advance`]).
     now: Duration,
+    resume_key: ResumeKey,
+    /// Viewers the streamer removed from the current live: they may not resume into it.
+    removed_ids: HashSet<ViewerId>,
+}
+
+/// How a connection ended, as far as the socket layer could tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Departure {
+    /// A normal close: for the streamer, the live ended.
+    Clean,
+    /// Dropped, reset, reaped or going away (a page reload): the streamer may come back.
+    Lost,
 }
 
 impl Hub {
@@ -108,7 +121,15 @@ impl Hub {
             cap: ViewerCap::Unlimited,
             capacity_remaining: None,
             now: Duration::ZERO,
+            resume_key: ResumeKey::random(),
+            removed_ids: HashSet::new(),
         }
+    }
+
+    /// The key resume tokens are signed with; keep it across restarts so viewers resume.
+    pub fn with_resume_key(mut self, key: ResumeKey) -> Self {
+        self.resume_key = key;
+        self
     }
 
     pub fn with_viewer_cap(mut self, cap: ViewerCap) -> Self {
@@ -134,8 +155,14 @@ impl Hub {
         self.conns.insert(conn, Conn { is_admin, viewer_id, role: Role::Pending, last_stats: None });
     }
 
-    /// A socket closed (or was dropped): forget it and tell whoever needs to know.
+    /// A socket closed normally: forget it and tell whoever needs to know.
     pub fn disconnect(&mut self, conn: ConnId) -> Outbox {
+        self.depart(conn, Departure::Clean)
+    }
+
+    /// A socket closed; a streamer that was `Lost` leaves viewers playing what they have and
+    /// waiting for it to come back, instead of ending the live for them.
+    pub fn depart(&mut self, conn: ConnId, how: Departure) -> Outbox {
         let Some(c) = self.conns.remove(&conn) else { return Vec::new() };
         match c.role {
             Role::Pending | Role::Removed => Vec::new(),
@@ -151,9 +178,15 @@ impl Hub {
             Role::Streamer => {
                 self.streamer = None;
                 self.capacity_remaining = None;
-                tracing::info!("streamer left; stream offline");
+                self.removed_ids.clear();
                 let mut out = vec![Action::Event(HubEvent::LiveEnded)];
-                out.extend(self.to_all_viewers(ServerMessage::Offline));
+                if how == Departure::Lost {
+                    tracing::info!("streamer connection lost; viewers wait for it");
+                    out.extend(self.to_all_viewers(ServerMessage::StreamerLost));
+                } else {
+                    tracing::info!("streamer left; stream offline");
+                    out.extend(self.to_all_viewers(ServerMessage::Offline));
+                }
                 // Whoever was removed from this live may join the next one.
                 let removed: Vec<ConnId> = self
                     .conns
@@ -186,8 +219,8 @@ impl Hub {
                 "only a signed-in admin can stream: sign in at /login",
             ),
             (ClientMessage::Streamer, _) => self.register_streamer(conn),
-            (ClientMessage::Viewer { viewer_id: name }, Role::Pending) => {
-                self.register_viewer(conn, name)
+            (ClientMessage::Viewer { viewer_id: name, resume_token }, Role::Pending) => {
+                self.register_viewer(conn, name, resume_token)
             }
             (ClientMessage::Viewer { .. }, Role::Viewer { .. }) => {
                 error(conn, ErrorCode::WrongRole, "this connection is already a viewer")
@@ -338,8 +371,29 @@ impl Hub {
         out
     }
 
-    fn register_viewer(&mut self, conn: ConnId, name: Option<String>) -> Outbox {
-        if let Some(reason) = self.admission_refusal() {
+    fn register_viewer(&mut self, conn: ConnId, name: Option<String>, resume_token: Option<String>) -> Outbox {
+        let resumed = resume_token.as_deref().and_then(|t| self.resume_key.verify(t));
+        let mut out = Vec::new();
+        if let Some(id) = &resumed {
+            if self.removed_ids.contains(id) {
+                let c = self.conns.get_mut(&conn).expect("caller checked");
+                c.viewer_id = id.clone();
+                c.role = Role::Removed;
+                return vec![Action::Send { to: conn, msg: ServerMessage::Removed }];
+            }
+            // The same viewer on a socket that has not noticed it is gone: this one replaces it.
+            if let Some(old) = self.viewers.remove(id).filter(|old| *old != conn) {
+                if let Some(c) = self.conns.get_mut(&old) {
+                    c.role = Role::Pending;
+                }
+                out.push(Action::Event(HubEvent::ViewerLeft { viewer_id: id.clone() }));
+                out.push(Action::Close { conn: old });
+            }
+            self.conns.get_mut(&conn).expect("caller checked").viewer_id = id.clone();
+            tracing::info!(viewer = %id, "viewer resumed");
+        }
+        // A resuming viewer is already watching: it is not turned away.
+        if let Some(reason) = self.admission_refusal().filter(|_| resumed.is_none()) {
             tracing::info!(conn = conn.0, "viewer refused: stream full");
             return error(conn, ErrorCode::Full, reason);
         }
@@ -353,22 +407,25 @@ impl Hub {
         let viewer_id = c.viewer_id.clone();
         self.viewers.insert(viewer_id.clone(), conn);
         tracing::info!(viewer = %viewer_id, name = name.as_deref().unwrap_or(""), "viewer joined");
-        let mut out = vec![
+        out.extend([
             Action::Event(HubEvent::ViewerJoined { viewer_id: viewer_id.clone(), name: name.clone() }),
             Action::Send {
                 to: conn,
                 msg: ServerMessage::Welcome {
                     viewer_id: viewer_id.clone(),
                     ice_servers: self.ice_servers.clone(),
+                    resume_token: self.resume_key.token(&viewer_id),
                 },
             },
             Action::Send { to: conn, msg: ServerMessage::ViewerCount { count: self.viewers.len() } },
-        ];
+        ]);
         match self.streamer {
             Some(s) => {
                 out.push(Action::Send { to: conn, msg: ServerMessage::Live });
                 out.push(Action::Send { to: s, msg: ServerMessage::NewViewer { viewer_id, name } });
             }
+            // A resuming viewer was watching a live this server has not seen end.
+            None if resumed.is_some() => out.push(Action::Send { to: conn, msg: ServerMessage::StreamerLost }),
             None => out.push(Action::Send { to: conn, msg: ServerMessage::Offline }),
         }
         out
@@ -415,6 +472,7 @@ impl Hub {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.role = Role::Removed;
         }
+        self.removed_ids.insert(viewer_id.clone());
         tracing::info!(viewer = %viewer_id, "viewer removed by the streamer");
         vec![
             Action::Event(HubEvent::ViewerLeft { viewer_id: viewer_id.clone() }),
@@ -509,7 +567,7 @@ mod tests {
 
     fn join_viewer(h: &mut Hub, n: u64) -> Outbox {
         h.connect(ConnId(n), vid(n), false);
-        h.handle(ConnId(n), ClientMessage::Viewer { viewer_id: None })
+        h.handle(ConnId(n), ClientMessage::Viewer { viewer_id: None, resume_token: None })
     }
 
     fn go_live(h: &mut Hub) -> Outbox {
@@ -522,7 +580,7 @@ mod tests {
         let mut h = hub();
         let out = join_viewer(&mut h, 10);
         let got = received(&out, ConnId(10));
-        assert!(matches!(&got[0], ServerMessage::Welcome { viewer_id, ice_servers } if *viewer_id == vid(10) && ice_servers.len() == 1));
+        assert!(matches!(&got[0], ServerMessage::Welcome { viewer_id, ice_servers, .. } if *viewer_id == vid(10) && ice_servers.len() == 1));
         assert_eq!(got[1], ServerMessage::ViewerCount { count: 1 });
         assert_eq!(got[2], ServerMessage::Offline);
 
@@ -556,7 +614,7 @@ mod tests {
         let mut h = hub();
         go_live(&mut h);
         h.connect(ConnId(5), vid(5), false);
-        let out = h.handle(ConnId(5), ClientMessage::Viewer { viewer_id: Some("  Alice\u{7}  ".into()) });
+        let out = h.handle(ConnId(5), ClientMessage::Viewer { viewer_id: Some("  Alice\u{7}  ".into()), resume_token: None });
         assert_eq!(
             received(&out, ADMIN),
             vec![ServerMessage::NewViewer { viewer_id: vid(5), name: Some("Alice".into()) }]
@@ -569,7 +627,7 @@ mod tests {
         let mut h = hub();
         go_live(&mut h);
         h.connect(ConnId(5), vid(5), false);
-        let out = h.handle(ConnId(5), ClientMessage::Viewer { viewer_id: Some("viewer-9".into()) });
+        let out = h.handle(ConnId(5), ClientMessage::Viewer { viewer_id: Some("viewer-9".into()), resume_token: None });
         match &received(&out, ConnId(5))[0] {
             ServerMessage::Welcome { viewer_id, .. } => assert_eq!(*viewer_id, vid(5)),
             other => panic!("unexpected {other:?}"),
@@ -638,7 +696,7 @@ mod tests {
         assert_eq!(error_code(&out, ConnId(7)), Some(ErrorCode::Unauthorized));
         assert!(!h.status().live);
         // The connection stays usable as a viewer.
-        let out = h.handle(ConnId(7), ClientMessage::Viewer { viewer_id: None });
+        let out = h.handle(ConnId(7), ClientMessage::Viewer { viewer_id: None, resume_token: None });
         assert!(matches!(received(&out, ConnId(7))[0], ServerMessage::Welcome { .. }));
         // …and, once a viewer, cannot switch roles even with a session.
         let out = h.handle(ConnId(7), ClientMessage::Streamer);
@@ -665,7 +723,7 @@ mod tests {
         assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::InvalidMessage));
         let out = h.handle(ADMIN, ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
         assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::WrongRole));
-        let out = h.handle(ADMIN, ClientMessage::Viewer { viewer_id: None });
+        let out = h.handle(ADMIN, ClientMessage::Viewer { viewer_id: None, resume_token: None });
         assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::WrongRole));
     }
 
@@ -797,7 +855,7 @@ mod tests {
     fn events_follow_a_live_with_viewers_coming_and_going() {
         let mut h = hub();
         h.connect(ConnId(10), vid(10), false);
-        let out = h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: Some(" Ann ".into()) });
+        let out = h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: Some(" Ann ".into()), resume_token: None });
         assert_eq!(events(&out), vec![HubEvent::ViewerJoined { viewer_id: vid(10), name: Some("Ann".into()) }]);
         assert_eq!(events(&go_live(&mut h)), vec![HubEvent::LiveStarted]);
         assert_eq!(events(&join_viewer(&mut h, 11)), vec![HubEvent::ViewerJoined { viewer_id: vid(11), name: None }]);
@@ -829,7 +887,7 @@ mod tests {
         assert!(events(&h.handle(ConnId(7), ClientMessage::Streamer)).is_empty());
         go_live(&mut h);
         join_viewer(&mut h, 10);
-        assert!(events(&h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: None })).is_empty());
+        assert!(events(&h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: None, resume_token: None })).is_empty());
         assert!(events(&h.disconnect(ConnId(7))).is_empty());
         assert!(events(&h.disconnect(ConnId(99))).is_empty());
     }
@@ -884,7 +942,7 @@ mod tests {
         assert_eq!(received(&out, ADMIN), vec![ServerMessage::ViewerLeft { viewer_id: vid(10) }]);
         assert!(received(&out, ConnId(11)).is_empty());
         assert_eq!(h.status().viewers, 1);
-        let out = h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: None });
+        let out = h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: None, resume_token: None });
         assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::WrongRole));
         let out = h.handle(ConnId(10), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
         assert!(received(&out, ADMIN).is_empty(), "a removed viewer reaches no one");
@@ -892,7 +950,7 @@ mod tests {
         assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::UnknownViewer));
         let out = h.disconnect(ADMIN);
         assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::Offline]);
-        let out = h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: None });
+        let out = h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: None, resume_token: None });
         assert!(matches!(received(&out, ConnId(10))[0], ServerMessage::Welcome { .. }));
         // Its socket closing later is not a second leave.
         let mut h2 = hub();
@@ -927,7 +985,7 @@ mod tests {
         assert!(events(&out).is_empty(), "a refused viewer never joined");
         assert_eq!(h.status().viewers, 2);
         h.disconnect(ConnId(10));
-        let out = h.handle(ConnId(12), ClientMessage::Viewer { viewer_id: None });
+        let out = h.handle(ConnId(12), ClientMessage::Viewer { viewer_id: None, resume_token: None });
         assert!(matches!(received(&out, ConnId(12))[0], ServerMessage::Welcome { .. }));
     }
 
@@ -943,7 +1001,7 @@ mod tests {
         let out = join_viewer(&mut h, 12);
         assert_eq!(error_code(&out, ConnId(12)), Some(ErrorCode::Full));
         h.handle(ADMIN, ClientMessage::Capacity { remaining: None });
-        let out = h.handle(ConnId(12), ClientMessage::Viewer { viewer_id: None });
+        let out = h.handle(ConnId(12), ClientMessage::Viewer { viewer_id: None, resume_token: None });
         assert!(matches!(received(&out, ConnId(12))[0], ServerMessage::Welcome { .. }));
         // A new live starts without an estimate.
         h.handle(ADMIN, ClientMessage::Capacity { remaining: Some(0) });
@@ -960,5 +1018,102 @@ mod tests {
         h.handle(ADMIN, ClientMessage::Capacity { remaining: Some(0) });
         let out = join_viewer(&mut h, 10);
         assert!(matches!(received(&out, ConnId(10))[0], ServerMessage::Welcome { .. }));
+    }
+
+    fn token_of(out: &Outbox, conn: ConnId) -> String {
+        received(out, conn)
+            .into_iter()
+            .find_map(|m| match m {
+                ServerMessage::Welcome { resume_token, .. } => Some(resume_token),
+                _ => None,
+            })
+            .expect("a welcome")
+    }
+
+    fn resume(h: &mut Hub, conn: ConnId, token: &str) -> Outbox {
+        h.connect(conn, vid(conn.0), false);
+        h.handle(conn, ClientMessage::Viewer { viewer_id: None, resume_token: Some(token.to_owned()) })
+    }
+
+    #[test]
+    fn a_resuming_viewer_keeps_its_id_and_is_announced_again() {
+        let key = ResumeKey::new([1; 32]);
+        let mut h = hub().with_resume_key(key.clone());
+        go_live(&mut h);
+        let token = token_of(&join_viewer(&mut h, 10), ConnId(10));
+        h.depart(ConnId(10), Departure::Lost);
+        let out = resume(&mut h, ConnId(20), &token);
+        assert!(matches!(&received(&out, ConnId(20))[0], ServerMessage::Welcome { viewer_id, .. } if *viewer_id == vid(10)));
+        assert_eq!(received(&out, ADMIN), vec![ServerMessage::NewViewer { viewer_id: vid(10), name: None }]);
+        assert_eq!(h.status().viewers, 1);
+
+        // After a server restart (a new hub with the same key) the token still works, and
+        // with no streamer yet the viewer keeps playing and waits.
+        let mut restarted = hub().with_resume_key(key);
+        let out = resume(&mut restarted, ConnId(3), &token);
+        let got = received(&out, ConnId(3));
+        assert!(matches!(&got[0], ServerMessage::Welcome { viewer_id, .. } if *viewer_id == vid(10)));
+        assert!(got.contains(&ServerMessage::StreamerLost), "{got:?}");
+        assert!(!got.contains(&ServerMessage::Offline));
+    }
+
+    #[test]
+    fn a_forged_token_just_gets_a_fresh_id() {
+        let mut h = hub();
+        go_live(&mut h);
+        let theirs = token_of(&join_viewer(&mut h, 10), ConnId(10));
+        let forged = theirs.replacen("viewer-10", "viewer-11", 1);
+        let out = resume(&mut h, ConnId(30), &forged);
+        assert!(matches!(&received(&out, ConnId(30))[0], ServerMessage::Welcome { viewer_id, .. } if *viewer_id == vid(30)));
+        let foreign = ResumeKey::new([9; 32]).token(&vid(10));
+        let out = resume(&mut h, ConnId(31), &foreign);
+        assert!(matches!(&received(&out, ConnId(31))[0], ServerMessage::Welcome { viewer_id, .. } if *viewer_id == vid(31)));
+        assert_eq!(h.status().viewers, 3, "viewer 10 was not displaced");
+    }
+
+    #[test]
+    fn resuming_over_a_stale_socket_closes_it_without_a_second_leave() {
+        let mut h = hub();
+        go_live(&mut h);
+        let token = token_of(&join_viewer(&mut h, 10), ConnId(10));
+        let out = resume(&mut h, ConnId(20), &token);
+        assert!(out.contains(&Action::Close { conn: ConnId(10) }));
+        assert_eq!(events(&out)[0], HubEvent::ViewerLeft { viewer_id: vid(10) });
+        let out = h.depart(ConnId(10), Departure::Lost);
+        assert!(out.is_empty(), "the stale socket's close is not news: {out:?}");
+        assert_eq!(h.status().viewers, 1);
+        let out = h.handle(ConnId(20), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
+        assert_eq!(received(&out, ADMIN), vec![ServerMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: vid(10) }]);
+    }
+
+    #[test]
+    fn a_lost_streamer_leaves_viewers_waiting_instead_of_ending_the_live() {
+        let mut h = hub();
+        go_live(&mut h);
+        join_viewer(&mut h, 10);
+        let out = h.depart(ADMIN, Departure::Lost);
+        assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::StreamerLost]);
+        assert_eq!(events(&out), vec![HubEvent::LiveEnded]);
+        assert!(!h.status().live);
+        let out = go_live(&mut h);
+        assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::Live]);
+    }
+
+    #[test]
+    fn a_removed_viewer_cannot_resume_into_the_same_live() {
+        let mut h = hub();
+        go_live(&mut h);
+        let token = token_of(&join_viewer(&mut h, 10), ConnId(10));
+        h.handle(ADMIN, ClientMessage::RemoveViewer { viewer_id: vid(10) });
+        h.depart(ConnId(10), Departure::Lost);
+        let out = resume(&mut h, ConnId(20), &token);
+        assert_eq!(received(&out, ConnId(20)), vec![ServerMessage::Removed]);
+        assert!(received(&out, ADMIN).is_empty());
+        // The next live takes it back.
+        h.disconnect(ADMIN);
+        go_live(&mut h);
+        h.depart(ConnId(20), Departure::Lost);
+        let out = resume(&mut h, ConnId(21), &token);
+        assert_eq!(received(&out, ADMIN), vec![ServerMessage::NewViewer { viewer_id: vid(10), name: None }]);
     }
 }

@@ -6,6 +6,7 @@ pub mod history;
 pub mod hub;
 pub mod metrics;
 pub mod recorder;
+pub mod resume;
 pub mod ws;
 
 use crate::app::{shell, App};
@@ -75,6 +76,8 @@ pub enum StartError {
     Metrics(#[from] prometheus::Error),
     #[error("cannot start the history thread: {0}")]
     HistoryThread(std::io::Error),
+    #[error(transparent)]
+    ResumeKey(#[from] resume::ResumeKeyError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +113,11 @@ impl AppState {
                 generated
             }
         };
-        let hub = hub::Hub::new(config.ice_servers.clone()).with_viewer_cap(config.max_viewers);
+        // Kept beside the database so viewers resume across a restart.
+        let resume_key = resume::ResumeKey::load_or_create(&config.data_dir)?;
+        let hub = hub::Hub::new(config.ice_servers.clone())
+            .with_viewer_cap(config.max_viewers)
+            .with_resume_key(resume_key);
         Ok(AppState {
             leptos_options: leptos_options(config),
             signaling: Signaling::new(hub, metrics.clone(), recorder.clone()),

@@ -1,7 +1,7 @@
 //! The `/ws` socket layer: one task per connection turns frames into hub events and
 //! delivers the hub's messages. Frame limits, heartbeat and slow-client handling live here.
 
-use super::hub::{Action, ConnId, Hub, HubStatus, Outbox};
+use super::hub::{Action, ConnId, Departure, Hub, HubStatus, Outbox};
 use super::metrics::Metrics;
 use super::recorder::Recorder;
 use super::AppState;
@@ -79,11 +79,11 @@ impl Signaling {
         (conn, rx)
     }
 
-    fn disconnect(&self, conn: ConnId) {
+    fn disconnect(&self, conn: ConnId, how: Departure) {
         self.metrics.ws_closed();
         let mut shared = self.lock();
         shared.outboxes.remove(&conn);
-        let out = shared.hub.disconnect(conn);
+        let out = shared.hub.depart(conn, how);
         shared.deliver(out);
     }
 
@@ -150,7 +150,7 @@ impl Shared {
                 tracing::warn!(conn = conn.0, "client too slow to read its messages; dropped");
                 // Dropping the sender ends that connection's task.
                 self.outboxes.remove(&conn);
-                pending.extend(self.hub.disconnect(conn));
+                pending.extend(self.hub.depart(conn, Departure::Lost));
             }
         }
     }
@@ -180,6 +180,7 @@ async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin
     tracing::debug!(conn = conn.0, is_admin, "socket opened");
     let mut heartbeat = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     let mut last_heard = Instant::now();
+    let mut departure = Departure::Lost;
     loop {
         tokio::select! {
             incoming = socket.recv() => {
@@ -204,7 +205,13 @@ async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin
                         conn,
                         ServerMessage::error(ErrorCode::Unsupported, "binary frames are not part of the protocol; send JSON text"),
                     ),
-                    Message::Close(_) => break,
+                    Message::Close(frame) => {
+                        // Only a normal close (1000) ends a live; "going away" is a reload.
+                        if frame.is_some_and(|f| f.code == close_code::NORMAL) {
+                            departure = Departure::Clean;
+                        }
+                        break;
+                    }
                     Message::Ping(_) | Message::Pong(_) => {}
                 }
             }
@@ -235,7 +242,7 @@ async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin
             }
         }
     }
-    signaling.disconnect(conn);
+    signaling.disconnect(conn, departure);
     tracing::debug!(conn = conn.0, "socket closed");
 }
 
