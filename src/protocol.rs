@@ -35,6 +35,15 @@ pub struct SessionDescription {
     pub sdp: String,
 }
 
+impl SessionDescription {
+    /// The `o=` line's session id: the same for every offer of one peer connection (ICE
+    /// restarts, renegotiation), different for a new connection.
+    pub fn session_id(&self) -> Option<&str> {
+        let origin = self.sdp.lines().find_map(|l| l.strip_prefix("o="))?;
+        origin.split_whitespace().nth(1)
+    }
+}
+
 /// `RTCIceCandidateInit` as browsers serialize it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -550,6 +559,19 @@ mod tests {
         assert!(ViewerReport { fps: Some(60.0), rtt_ms: Some(20.0), ..Default::default() }.is_plausible());
         assert!(!ViewerReport { fps: Some(-1.0), ..Default::default() }.is_plausible());
         assert!(!ViewerReport { rtt_ms: Some(1e12), ..Default::default() }.is_plausible());
+    }
+
+    #[test]
+    fn the_session_id_tells_a_renegotiation_from_a_new_connection() {
+        let sdp = |s: &str| SessionDescription { kind: SdpType::Offer, sdp: s.into() };
+        let first = sdp("v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\n");
+        let restart = sdp("v=0\r\no=- 4611731400430051336 3 IN IP4 127.0.0.1\r\ns=-\r\n");
+        let other = sdp("v=0\r\no=- 99 2 IN IP4 127.0.0.1\r\n");
+        assert_eq!(first.session_id(), Some("4611731400430051336"));
+        assert_eq!(first.session_id(), restart.session_id());
+        assert_ne!(first.session_id(), other.session_id());
+        assert_eq!(sdp("v=0\r\n").session_id(), None);
+        assert_eq!(sdp("o=-").session_id(), None);
     }
 
     #[test]

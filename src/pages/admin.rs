@@ -32,7 +32,7 @@ pub fn AdminPage() -> impl IntoView {
         session.with_value(|s| if let Some(b) = s { f(b) });
     };
 
-    let go_live = move |_| {
+    let start = move || {
         #[cfg(feature = "hydrate")]
         {
             use crate::session::broadcast::Broadcast;
@@ -54,6 +54,15 @@ pub fn AdminPage() -> impl IntoView {
             });
         }
     };
+    let go_live = move |_| start();
+    // A reload (or a crash and reopen) of a studio that was live goes back on air by
+    // itself: viewers wait meanwhile and resume without doing anything.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if crate::session::broadcast::was_live() {
+            start();
+        }
+    });
     let end_live = move |_| {
         #[cfg(feature = "hydrate")]
         if let Some(Some(b)) = session.try_update_value(Option::take) {

@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceServer, RtcPeerConnection,
-    RtcPeerConnectionIceEvent, RtcRtpSender, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    RtcOfferOptions, RtcPeerConnectionIceEvent, RtcRtpSender, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 /// A browser error from a WebRTC call, in words.
@@ -105,6 +105,21 @@ impl Peer {
     pub async fn create_offer(&self) -> Result<SessionDescription, RtcError> {
         let offer = JsFuture::from(self.pc.create_offer()).await?;
         self.apply_local(offer, SdpType::Offer).await
+    }
+
+    /// An offer with fresh ICE credentials, to find a new path on the same connection
+    /// after the network changed; the media keeps its state.
+    pub async fn restart_ice(&self) -> Result<SessionDescription, RtcError> {
+        let options = RtcOfferOptions::new();
+        options.set_ice_restart(true);
+        let offer = JsFuture::from(self.pc.create_offer_with_rtc_offer_options(&options)).await?;
+        self.apply_local(offer, SdpType::Offer).await
+    }
+
+    /// The session id of the remote description, once there is one.
+    pub fn remote_session_id(&self) -> Option<String> {
+        let desc = self.pc.remote_description()?;
+        SessionDescription { kind: SdpType::Offer, sdp: desc.sdp() }.session_id().map(str::to_owned)
     }
 
     /// Applies a remote offer and returns the answer, already set as local description.

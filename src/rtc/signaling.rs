@@ -69,12 +69,13 @@ impl Signaling {
         }
     }
 
-    /// Closes for good: no more events, no reconnection.
+    /// Closes for good: no more events, no reconnection. A normal close (1000): for the
+    /// streamer, the server takes it as the end of the live, not a connection lost.
     pub fn close(&self) {
         self.inner.stopped.set(true);
         if let Some(ws) = self.inner.socket.borrow_mut().take() {
             Inner::detach(&ws);
-            let _ = ws.close();
+            let _ = ws.close_with_code(1000);
         }
         // The handlers stay until `Inner` drops: this may run inside one of them.
     }

@@ -12,12 +12,30 @@ use crate::status::BroadcastStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{MediaStream, MediaStreamTrack};
+
+/// Marks this tab as live (sessionStorage), so a reload goes back on air by itself.
+const LIVE_MARK: &str = "onair.live";
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// This tab was live when it was reloaded (or crashed and was restored).
+pub fn was_live() -> bool {
+    session_storage().and_then(|s| s.get_item(LIVE_MARK).ok().flatten()).is_some()
+}
+
+fn mark_live(live: bool) {
+    if let Some(s) = session_storage() {
+        let _ = if live { s.set_item(LIVE_MARK, "1") } else { s.remove_item(LIVE_MARK) };
+    }
+}
 
 pub struct Broadcast {
     view: StudioView,
@@ -33,6 +51,8 @@ pub struct Broadcast {
     capacity_sent: Cell<Option<Option<u32>>>,
     /// Keeps the current video track's `ended` handler alive.
     on_track_ended: RefCell<Option<Closure<dyn FnMut()>>>,
+    /// Viewers whose connection already had its one ICE restart.
+    ice_restarted: RefCell<HashSet<ViewerId>>,
 }
 
 impl Broadcast {
@@ -51,6 +71,7 @@ impl Broadcast {
             ticker: Cell::new(None),
             capacity_sent: Cell::new(None),
             on_track_ended: RefCell::new(None),
+            ice_restarted: RefCell::new(HashSet::new()),
         });
         this.show_preview();
         this.watch_video_track();
@@ -75,11 +96,13 @@ impl Broadcast {
         )
         .ok();
         this.ticker.set(ticker);
+        mark_live(true);
         Ok(this)
     }
 
     /// Ends the broadcast: viewers see the stream go offline, the camera turns off.
     pub fn stop(&self) {
+        mark_live(false);
         if let Some(t) = self.ticker.take() {
             t.clear();
         }
@@ -239,8 +262,8 @@ impl Broadcast {
         match msg {
             ServerMessage::StreamerReady { ice_servers } => {
                 *self.ice_servers.borrow_mut() = ice_servers;
-                // The server announces every viewer again right after this.
-                self.close_all_peers();
+                // The server announces every viewer again right after this; connections that
+                // still work are kept (media never went through the server).
                 self.view.message.set(None);
                 self.view.status.set(BroadcastStatus::Live);
                 if self.view.live_since_ms.get_untracked().is_none() {
@@ -291,6 +314,13 @@ impl Broadcast {
     }
 
     fn add_viewer(self: &Rc<Self>, viewer_id: ViewerId, name: Option<String>) {
+        // A viewer announced again (it resumed after a dropped socket or a server restart,
+        // or this studio re-registered) whose connection still works keeps it.
+        if let Some(peer) = self.peer(&viewer_id) {
+            if matches!(peer.connection_state().as_str(), "new" | "connecting" | "connected" | "disconnected") {
+                return;
+            }
+        }
         self.drop_viewer(&viewer_id);
         let peer = match Peer::new(&self.ice_servers.borrow()) {
             Ok(p) => Rc::new(p),
@@ -301,7 +331,19 @@ impl Broadcast {
         };
         let row = ViewerRow::new(viewer_id.clone(), name, js_sys::Date::now());
         let state = row.state;
-        peer.on_connection_state(move |s| state.set(s));
+        let weak = Rc::downgrade(self);
+        let id = viewer_id.clone();
+        peer.on_connection_state(move |s| {
+            if s == "failed" {
+                if let Some(this) = weak.upgrade() {
+                    // Not from inside the connection's own event handler: recovering may
+                    // close and drop it.
+                    let id = id.clone();
+                    spawn_local(async move { this.recover(id) });
+                }
+            }
+            state.set(s);
+        });
         let weak = Rc::downgrade(self);
         let id = viewer_id.clone();
         peer.on_ice_candidate(move |candidate| {
@@ -323,7 +365,27 @@ impl Broadcast {
         });
     }
 
+    /// A viewer's connection failed (its network changed or dropped): try one ICE restart
+    /// on the same connection; if that fails too, let it go (the viewer rejoins by itself).
+    fn recover(self: &Rc<Self>, id: ViewerId) {
+        let Some(peer) = self.peer(&id) else { return };
+        if !self.ice_restarted.borrow_mut().insert(id.clone()) {
+            self.drop_viewer(&id);
+            return;
+        }
+        let this = self.clone();
+        spawn_local(async move {
+            match peer.restart_ice().await {
+                Ok(offer) => {
+                    this.send(&ClientMessage::Offer { offer, viewer_id: id });
+                }
+                Err(e) => web_sys::console::warn_1(&format!("OnAir: ICE restart failed: {e}").into()),
+            }
+        });
+    }
+
     fn drop_viewer(&self, id: &ViewerId) {
+        self.ice_restarted.borrow_mut().remove(id);
         if let Some(peer) = self.peers.borrow_mut().remove(id) {
             peer.close();
         }

@@ -29,7 +29,13 @@ pub struct Playback {
     previous: RefCell<Option<ReceiverSample>>,
     ticks: Cell<u64>,
     ticker: Cell<Option<IntervalHandle>>,
+    /// From `welcome`: presented when the socket reconnects, to keep the same viewer id
+    /// and with it the peer connection that still plays.
+    resume_token: RefCell<Option<String>>,
 }
+
+/// How long a failed connection waits for the streamer's ICE restart before rejoining.
+const ICE_RESTART_WAIT_MS: i32 = 5_000;
 
 impl Playback {
     pub fn start(view: PlayerView) -> Rc<Playback> {
@@ -41,6 +47,7 @@ impl Playback {
             previous: RefCell::new(None),
             ticks: Cell::new(0),
             ticker: Cell::new(None),
+            resume_token: RefCell::new(None),
         });
         let weak = Rc::downgrade(&this);
         let signaling = Signaling::connect(move |event| {
@@ -85,6 +92,18 @@ impl Playback {
         }
     }
 
+    /// Registers as viewer. With a peer connection to keep (the socket dropped mid-live),
+    /// resumes the previous id so the streamer keeps that connection.
+    fn join(&self) {
+        let resume_token = self.resume_token.borrow().clone().filter(|_| self.peer.borrow().is_some());
+        self.send(&ClientMessage::Viewer { viewer_id: None, resume_token });
+    }
+
+    /// Video is arriving over a working peer connection.
+    fn playing(&self) -> bool {
+        self.peer.borrow().as_ref().is_some_and(|p| p.connection_state() == "connected")
+    }
+
     fn send(&self, msg: &ClientMessage) {
         if let Some(s) = self.signaling.borrow().as_ref() {
             s.send(msg);
@@ -121,7 +140,7 @@ impl Playback {
         let retry = Closure::once_into_js(move || {
             if let Some(this) = weak.upgrade() {
                 if this.view.status.get_untracked() == StreamStatus::Full {
-                    this.send(&ClientMessage::Viewer { viewer_id: None });
+                    this.join();
                 }
             }
         });
@@ -132,10 +151,12 @@ impl Playback {
 
     fn on_signal(self: &Rc<Self>, event: SignalEvent) {
         match event {
-            SignalEvent::Open => self.send(&ClientMessage::Viewer { viewer_id: None }),
+            SignalEvent::Open => self.join(),
             SignalEvent::Closed => {
                 // Media is peer to peer: what plays keeps playing while signaling is away.
-                self.view.status.set(StreamStatus::Reconnecting);
+                if !self.playing() {
+                    self.view.status.set(StreamStatus::Reconnecting);
+                }
             }
             SignalEvent::Message(msg) => self.on_message(msg),
         }
@@ -143,13 +164,23 @@ impl Playback {
 
     fn on_message(self: &Rc<Self>, msg: ServerMessage) {
         match msg {
-            ServerMessage::Welcome { ice_servers, .. } => *self.ice_servers.borrow_mut() = ice_servers,
+            ServerMessage::Welcome { ice_servers, resume_token, .. } => {
+                *self.ice_servers.borrow_mut() = ice_servers;
+                *self.resume_token.borrow_mut() = Some(resume_token).filter(|t| !t.is_empty());
+            }
+            // The streamer's connection dropped (a reload, a crash, the server restarting):
+            // keep what plays, and wait for it to come back.
+            ServerMessage::StreamerLost => {
+                if !self.playing() {
+                    self.view.status.set(StreamStatus::Reconnecting);
+                }
+            }
             ServerMessage::ViewerCount { count } => self.view.watching.set(Some(count)),
             ServerMessage::Offline => {
                 self.drop_peer();
                 // Removed from the live that just ended: join again to wait for the next.
                 if self.view.status.get_untracked() == StreamStatus::Removed {
-                    self.send(&ClientMessage::Viewer { viewer_id: None });
+                    self.join();
                 }
                 self.view.status.set(StreamStatus::Offline);
             }
@@ -166,7 +197,22 @@ impl Playback {
                 self.view.status.set(StreamStatus::Full);
                 self.retry_join_later();
             }
-            ServerMessage::Offer { offer, .. } => self.accept_offer(offer),
+            ServerMessage::Offer { offer, .. } => {
+                let current = self.peer.borrow().clone();
+                match current {
+                    // The same connection renegotiating (an ICE restart): answer on it.
+                    Some(peer) if offer.session_id().is_some() && peer.remote_session_id().as_deref() == offer.session_id() => {
+                        let this = self.clone();
+                        spawn_local(async move {
+                            match peer.answer(&offer).await {
+                                Ok(answer) => this.send(&ClientMessage::Answer { answer, viewer_id: None }),
+                                Err(e) => web_sys::console::warn_1(&format!("OnAir: cannot renegotiate: {e}").into()),
+                            }
+                        });
+                    }
+                    _ => self.accept_offer(offer),
+                }
+            }
             ServerMessage::Candidate { candidate, target: Target::Viewer, .. } => {
                 if let Some(peer) = self.peer.borrow().clone() {
                     spawn_local(async move { peer.add_remote_candidate(candidate).await });
@@ -211,11 +257,22 @@ impl Playback {
             match state.as_str() {
                 "connected" => this.view.status.set(StreamStatus::Live),
                 "disconnected" => this.view.status.set(StreamStatus::Reconnecting),
-                // Rejoin with a fresh connection: the streamer then sends a new offer.
+                // The streamer restarts ICE first; if that does not bring the connection
+                // back, rejoin: the streamer then sends a new offer.
                 "failed" => {
                     this.view.status.set(StreamStatus::Reconnecting);
-                    if let Some(s) = this.signaling.borrow().as_ref() {
-                        s.reconnect();
+                    let weak = Rc::downgrade(&this);
+                    let later = Closure::once_into_js(move || {
+                        let Some(this) = weak.upgrade() else { return };
+                        let still_failed = this.peer.borrow().as_ref().is_some_and(|p| p.connection_state() == "failed");
+                        if still_failed {
+                            if let Some(s) = this.signaling.borrow().as_ref() {
+                                s.reconnect();
+                            }
+                        }
+                    });
+                    if let Some(window) = web_sys::window() {
+                        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), ICE_RESTART_WAIT_MS);
                     }
                 }
                 _ => {}

@@ -1,0 +1,102 @@
+import { test, expect, type BrowserContext, type Page } from "@playwright/test";
+import { spawn, type ChildProcess } from "node:child_process";
+import { adminPassword } from "../playwright.config";
+import { expectPlaying, framesDecoded, hydrated, newPage, signIn } from "./helpers";
+
+type Client = { context: BrowserContext; page: Page };
+
+test("reloading the studio mid-live brings viewers back to live without a reload", async ({ browser }) => {
+  const admin = await newPage(browser);
+  await signIn(admin.page);
+  await admin.page.getByRole("button", { name: "Go live" }).click();
+  await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live");
+  const viewers: Client[] = [];
+  for (let i = 0; i < 2; i++) {
+    const v = await newPage(browser);
+    await v.page.goto("/watch");
+    await expectPlaying(v.page);
+    viewers.push(v);
+  }
+
+  await admin.page.reload();
+  await hydrated(admin.page);
+  // The studio goes back on air by itself, and viewers follow.
+  await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live");
+  for (const v of viewers) {
+    await expect(v.page.getByTestId("stream-status")).toHaveAttribute("data-state", "live");
+    await expectPlaying(v.page);
+  }
+  await expect(admin.page.getByTestId("viewer-row")).toHaveCount(2);
+  // Ending the live on purpose still sends viewers offline, and a reload then stays off air.
+  await admin.page.getByRole("button", { name: "End live" }).click();
+  for (const v of viewers) await expect(v.page.getByTestId("stream-status")).toHaveAttribute("data-state", "offline");
+  await admin.page.reload();
+  await hydrated(admin.page);
+  await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "off");
+
+  for (const c of [...viewers, admin]) await c.context.close();
+});
+
+// A server of this test's own, so it can be killed and started again.
+const port = 9192;
+const base = `http://127.0.0.1:${port}`;
+
+function startServer(): ChildProcess {
+  const bin = process.env.ONAIR_E2E_BIN ?? "../target/debug/onair";
+  const args = ["--addr", `127.0.0.1:${port}`, "--site-root", "../target/site", "--ice-server", "none",
+    "--config", "../Leptos.toml", "--data-dir", "../target/e2e-restart-data"];
+  return spawn(bin, args, { env: { ...process.env, ONAIR_ADMIN_PASSWORD: adminPassword, RUST_LOG: "warn" }, stdio: "inherit" });
+}
+
+async function waitHealthy() {
+  await expect.poll(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status ?? 0, { timeout: 15_000 }).toBe(200);
+}
+
+test("killing and restarting the server does not interrupt the video", async ({ browser }) => {
+  let server = startServer();
+  try {
+    await waitHealthy();
+    const admin = await newPage(browser);
+    await admin.page.goto(`${base}/login`);
+    await admin.page.getByLabel("Password").fill(adminPassword);
+    await admin.page.getByRole("button", { name: "Sign in" }).click();
+    await expect(admin.page).toHaveURL(/\/admin$/);
+    await hydrated(admin.page);
+    await admin.page.getByRole("button", { name: "Go live" }).click();
+    await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live");
+    const viewers: Client[] = [];
+    for (let i = 0; i < 2; i++) {
+      const v = await newPage(browser);
+      await v.page.goto(`${base}/watch`);
+      await expectPlaying(v.page);
+      viewers.push(v);
+    }
+    const connections = await Promise.all(viewers.map((v) => v.page.evaluate(() => (window as any).__onairPeers.length)));
+
+    // The server dies: signaling is gone, the media (peer to peer) is not.
+    server.kill("SIGKILL");
+    await new Promise((r) => server.once("exit", r));
+    const during = await Promise.all(viewers.map((v) => framesDecoded(v.page)));
+    await admin.page.waitForTimeout(1500);
+    for (const [i, v] of viewers.entries()) expect(await framesDecoded(v.page)).toBeGreaterThan(during[i] + 10);
+
+    server = startServer();
+    await waitHealthy();
+    const restarted = Date.now();
+    // Within 5 s the studio is live again and shows both viewers, on the same connections.
+    await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live", { timeout: 5_000 });
+    await expect(admin.page.getByTestId("viewer-row")).toHaveCount(2, { timeout: 5_000 });
+    for (let i = 0; i < 2; i++) {
+      await expect(admin.page.getByTestId("viewer-row").nth(i)).toHaveAttribute("data-state", "connected", { timeout: 5_000 });
+    }
+    await expect(admin.page.getByTestId("viewer-count")).toHaveText("2", { timeout: Math.max(1, 5_000 - (Date.now() - restarted)) + 2_000 });
+    for (const [i, v] of viewers.entries()) {
+      await expect(v.page.getByTestId("stream-status")).toHaveAttribute("data-state", "live");
+      await expectPlaying(v.page);
+      expect(await v.page.evaluate(() => (window as any).__onairPeers.length)).toBe(connections[i]);
+    }
+    for (const c of [...viewers, admin]) await c.context.close();
+  } finally {
+    server.kill("SIGKILL");
+  }
+});
