@@ -232,6 +232,8 @@ pub async fn serve(
         }
     };
     // The sockets close (each says `shutdown` first); the live ends with its streamer's socket.
+    // (Also when axum stopped on its own: no socket outlives the server.)
+    signaling.shut_down();
     if !signaling.wait_closed(deadline).await {
         tracing::warn!(connections = signaling.status().connections, "sockets still open at the shutdown deadline; stopping anyway");
     }
