@@ -39,7 +39,7 @@ async fn visit(url: &str, n: usize) -> Result<(), String> {
             Err(_) => return Err("no welcome within 10 s".to_owned()),
         }
     }
-    if n % 10 == 0 {
+    if n.is_multiple_of(10) {
         drop(ws); // abrupt: no close frame
     } else {
         let _ = ws.close(None).await;

@@ -219,7 +219,7 @@ fn id_of(welcome: &Value) -> String {
 #[tokio::test]
 async fn a_foreign_origin_is_refused_before_the_upgrade() {
     let server = start().await;
-    let (status, body) = try_connect(&server, &[("origin", "http://evil.example")]).await.err().expect("refused");
+    let (status, body) = try_connect(&server, &[("origin", "http://evil.example")]).await.expect_err("refused");
     assert_eq!(status, 403);
     assert!(body.contains("evil.example") && body.contains("refused"), "{body}");
     // Another port on the same host is another origin.
@@ -258,7 +258,7 @@ async fn connections_beyond_the_per_ip_limit_get_429_until_one_closes() {
     for _ in 0..3 {
         open.push(Client::connect(&server, None).await);
     }
-    let (status, body) = try_connect(&server, &[]).await.err().expect("fourth refused");
+    let (status, body) = try_connect(&server, &[]).await.expect_err("fourth refused");
     assert_eq!(status, 429);
     assert!(body.contains("too many connections") && body.contains('3'), "{body}");
     assert_eq!(server.state.signaling.connections_from(LOCALHOST), 3);

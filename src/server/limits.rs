@@ -211,7 +211,7 @@ pub fn check_origin(origin: Option<&str>, host: Option<&str>, allowed: &[String]
         return Err(OriginError::Invalid(shorten(origin)));
     };
     if !allowed.is_empty() {
-        return if allowed.iter().any(|a| *a == normalized) {
+        return if allowed.contains(&normalized) {
             Ok(())
         } else {
             Err(OriginError::Foreign { origin: shorten(origin), expected: allowed.join(" or ") })
