@@ -262,6 +262,8 @@ async fn connections_beyond_the_per_ip_limit_get_429_until_one_closes() {
     assert_eq!(status, 429);
     assert!(body.contains("too many connections") && body.contains('3'), "{body}");
     assert_eq!(server.state.signaling.connections_from(LOCALHOST), 3);
+    let metrics = reqwest::get(format!("http://{}/metrics", server.addr)).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"onair_ws_upgrades_refused_total{reason="per_ip"} 1"#), "{metrics}");
 
     open.pop();
     wait_until(|| server.state.signaling.connections_from(LOCALHOST) == 2).await;

@@ -304,17 +304,20 @@ pub async fn upgrade(
 ) -> Response {
     let signaling = state.signaling.clone();
     if signaling.is_shutting_down() {
+        signaling.metrics.ws_refused("shutdown");
         return refuse(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down; try again in a moment".to_owned());
     }
     let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("(not text)"));
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     if let Err(e) = limits::check_origin(origin, host, &signaling.public_urls) {
         tracing::warn!(peer = %peer.ip(), "{e}");
+        signaling.metrics.ws_refused("origin");
         return refuse(StatusCode::FORBIDDEN, e.to_string());
     }
     let Some(slot) = signaling.claim_ip(peer.ip()) else {
         let max = signaling.limits.max_connections_per_ip;
         tracing::warn!(peer = %peer.ip(), "refused a WebSocket: {max} already open from this address");
+        signaling.metrics.ws_refused("per_ip");
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
             format!("too many connections from your address (at most {max}); close some and try again"),
