@@ -36,7 +36,7 @@ pub const STREAMER_BASE_FACTOR: f64 = 2.5;
 impl Default for WsLimits {
     fn default() -> Self {
         WsLimits {
-            max_message_bytes: 64 * 1024,
+            max_message_bytes: super::ws::MAX_MESSAGE_BYTES,
             max_connections_per_ip: 50,
             messages_per_second: 20.0,
             abuse_refusals: 100,

@@ -314,7 +314,8 @@ pub async fn upgrade(
         signaling.metrics.ws_refused("origin");
         return refuse(StatusCode::FORBIDDEN, e.to_string());
     }
-    let Some(slot) = signaling.claim_ip(peer.ip()) else {
+    // One client on a dual-stack listener is one address, whichever form it arrives in.
+    let Some(slot) = signaling.claim_ip(peer.ip().to_canonical()) else {
         let max = signaling.limits.max_connections_per_ip;
         tracing::warn!(peer = %peer.ip(), "refused a WebSocket: {max} already open from this address");
         signaling.metrics.ws_refused("per_ip");
