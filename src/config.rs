@@ -5,6 +5,8 @@
 
 use crate::protocol::IceServer;
 use crate::server::hub::ViewerCap;
+use crate::server::limits::{normalize_origin, WsLimits};
+use crate::server::turn::{self, TurnSecret};
 use clap::Parser;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -38,6 +40,24 @@ pub struct Cli {
     /// serves at the current quality, estimated by the studio) or `off` [default: off].
     #[arg(long, env = "ONAIR_MAX_VIEWERS", value_name = "N|auto|off")]
     pub max_viewers: Option<String>,
+    /// Public URL browsers use to reach OnAir (repeatable; comma-separated in the variable).
+    /// `/ws` upgrades from any other page origin are refused [default: same origin as Host].
+    #[arg(long = "public-url", env = "ONAIR_PUBLIC_URLS", value_delimiter = ',', value_name = "URL")]
+    pub public_urls: Vec<String>,
+    /// Open `/ws` connections allowed from one IP address [default: 50].
+    #[arg(long, env = "ONAIR_MAX_CONNECTIONS_PER_IP", value_name = "N")]
+    pub max_connections_per_ip: Option<usize>,
+    /// Messages per second a viewer may send, sustained (bursts of 3 s worth pass); the
+    /// streamer gets 2.5 times that plus that much per viewer [default: 20].
+    #[arg(long, env = "ONAIR_MESSAGES_PER_SECOND", value_name = "N")]
+    pub messages_per_second: Option<f64>,
+    /// Shared secret of the TURN server (coturn `static-auth-secret`): OnAir then hands out
+    /// short-lived TURN credentials. Prefer the variable (flags show in `ps`).
+    #[arg(long, env = "ONAIR_TURN_SECRET", value_name = "SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
+    /// How long handed-out TURN credentials stay valid, in seconds [default: 86400].
+    #[arg(long, env = "ONAIR_TURN_TTL", value_name = "SECONDS")]
+    pub turn_ttl: Option<u64>,
 }
 
 /// `max-viewers` in the file: a number or a word.
@@ -58,6 +78,11 @@ struct FileConfig {
     admin_password_env: Option<String>,
     max_viewers: Option<CapSetting>,
     data_dir: Option<PathBuf>,
+    public_urls: Option<Vec<String>>,
+    max_connections_per_ip: Option<usize>,
+    messages_per_second: Option<f64>,
+    turn_secret: Option<String>,
+    turn_ttl: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +97,12 @@ pub struct Config {
     pub max_viewers: ViewerCap,
     /// Holds `onair.db`.
     pub data_dir: PathBuf,
+    /// Origins (`scheme://host[:port]`) allowed to open `/ws`; empty: the request's own host.
+    pub public_urls: Vec<String>,
+    /// Limits of the signaling socket.
+    pub ws_limits: WsLimits,
+    /// TURN REST credentials, when a TURN secret is configured.
+    pub turn: Option<TurnSecret>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +117,10 @@ pub enum ConfigError {
     BadIceServer(String),
     #[error("max-viewers must be a number above 0, \"auto\" or \"off\", not {0:?}")]
     BadMaxViewers(String),
+    #[error("public URL {0:?} must be an http:// or https:// URL such as https://tv.example.org")]
+    BadPublicUrl(String),
+    #[error("{key} must be {expected}, not {value}")]
+    BadLimit { key: &'static str, expected: &'static str, value: String },
 }
 
 impl Config {
@@ -127,7 +162,43 @@ impl Config {
             (None, None) => ViewerCap::Unlimited,
         };
         let data_dir = cli.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        Ok(Config { addr, site_root, ice_servers, admin_password, admin_password_env, max_viewers, data_dir })
+        let public_urls = if cli.public_urls.is_empty() { file.public_urls.unwrap_or_default() } else { cli.public_urls };
+        let public_urls = public_urls
+            .iter()
+            .map(|u| u.trim())
+            .filter(|u| !u.is_empty())
+            .map(|u| normalize_origin(u).ok_or_else(|| ConfigError::BadPublicUrl(u.to_owned())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut ws_limits = WsLimits::default();
+        if let Some(n) = cli.max_connections_per_ip.or(file.max_connections_per_ip) {
+            if n == 0 {
+                return Err(ConfigError::BadLimit { key: "max-connections-per-ip", expected: "at least 1", value: n.to_string() });
+            }
+            ws_limits.max_connections_per_ip = n;
+        }
+        if let Some(r) = cli.messages_per_second.or(file.messages_per_second) {
+            if !(r.is_finite() && r >= 1.0) {
+                return Err(ConfigError::BadLimit { key: "messages-per-second", expected: "a number of at least 1", value: r.to_string() });
+            }
+            ws_limits.messages_per_second = r;
+        }
+        let ttl = cli.turn_ttl.or(file.turn_ttl).map(std::time::Duration::from_secs).unwrap_or(turn::DEFAULT_TTL);
+        if ttl.as_secs() < 60 {
+            return Err(ConfigError::BadLimit { key: "turn-ttl", expected: "at least 60 seconds", value: ttl.as_secs().to_string() });
+        }
+        let turn = cli.turn_secret.or(file.turn_secret).filter(|s| !s.is_empty()).map(|secret| TurnSecret { secret, ttl });
+        Ok(Config {
+            addr,
+            site_root,
+            ice_servers,
+            admin_password,
+            admin_password_env,
+            max_viewers,
+            data_dir,
+            public_urls,
+            ws_limits,
+            turn,
+        })
     }
 }
 
@@ -255,6 +326,47 @@ mod tests {
             let flag = format!("--max-viewers={bad}");
             assert!(matches!(cap(&[&flag], ""), Err(ConfigError::BadMaxViewers(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn public_urls_are_normalized_origins_flag_beats_file() {
+        let f = || file("public-urls = [\"https://TV.example.org/\"]");
+        assert_eq!(Config::resolve(cli(&[]), f(), |_| None).unwrap().public_urls, vec!["https://tv.example.org"]);
+        let c = Config::resolve(cli(&["--public-url", "http://a.example:8080,https://b.example:443"]), f(), |_| None).unwrap();
+        assert_eq!(c.public_urls, vec!["http://a.example:8080", "https://b.example"]);
+        assert!(Config::resolve(cli(&[]), FileConfig::default(), |_| None).unwrap().public_urls.is_empty());
+        let e = Config::resolve(cli(&["--public-url", "tv.example.org"]), f(), |_| None).unwrap_err();
+        assert!(matches!(e, ConfigError::BadPublicUrl(_)));
+    }
+
+    #[test]
+    fn limits_have_safe_defaults_and_can_be_raised() {
+        let c = Config::resolve(cli(&[]), FileConfig::default(), |_| None).unwrap();
+        assert_eq!(c.ws_limits, WsLimits::default());
+        assert_eq!(c.ws_limits.max_connections_per_ip, 50);
+        assert_eq!(c.ws_limits.messages_per_second, 20.0);
+        let f = || file("max-connections-per-ip = 500\nmessages-per-second = 100");
+        let c = Config::resolve(cli(&[]), f(), |_| None).unwrap();
+        assert_eq!((c.ws_limits.max_connections_per_ip, c.ws_limits.messages_per_second), (500, 100.0));
+        let c = Config::resolve(cli(&["--max-connections-per-ip", "5000", "--messages-per-second", "1000"]), f(), |_| None).unwrap();
+        assert_eq!((c.ws_limits.max_connections_per_ip, c.ws_limits.messages_per_second), (5000, 1000.0));
+        for args in [["--max-connections-per-ip", "0"], ["--messages-per-second", "0"], ["--messages-per-second", "NaN"]] {
+            let e = Config::resolve(cli(&args), FileConfig::default(), |_| None).unwrap_err();
+            assert!(matches!(e, ConfigError::BadLimit { .. }), "{args:?}");
+            assert!(e.to_string().contains(args[0].trim_start_matches('-')));
+        }
+    }
+
+    #[test]
+    fn turn_secret_from_file_or_flag_with_a_ttl() {
+        assert_eq!(Config::resolve(cli(&[]), FileConfig::default(), |_| None).unwrap().turn, None);
+        let c = Config::resolve(cli(&[]), file("turn-secret = \"s3cret\""), |_| None).unwrap();
+        assert_eq!(c.turn, Some(TurnSecret { secret: "s3cret".into(), ttl: turn::DEFAULT_TTL }));
+        let c = Config::resolve(cli(&["--turn-secret", "flag", "--turn-ttl", "3600"]), file("turn-secret = \"file\""), |_| None)
+            .unwrap();
+        assert_eq!(c.turn, Some(TurnSecret { secret: "flag".into(), ttl: std::time::Duration::from_secs(3600) }));
+        assert!(!format!("{c:?}").contains("flag\""), "the secret stays out of debug output");
+        assert!(Config::resolve(cli(&["--turn-ttl", "5"]), FileConfig::default(), |_| None).is_err());
     }
 
     #[test]

@@ -227,8 +227,11 @@ pub enum ErrorCode {
     Replaced,
     /// The stream admits no more viewers right now (`--max-viewers`); try again later.
     Full,
-    /// Too many messages of this kind; slow down.
+    /// Too many messages (of this kind, or on this connection); the message was dropped.
+    /// A connection that keeps it up is closed.
     RateLimited,
+    /// The server is stopping; the connection closes next.
+    Shutdown,
 }
 
 impl ErrorCode {
@@ -247,6 +250,7 @@ impl ErrorCode {
             ErrorCode::Replaced => "replaced",
             ErrorCode::Full => "full",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Shutdown => "shutdown",
         }
     }
 }
@@ -347,7 +351,58 @@ pub fn decode_client(text: &str) -> Result<ClientMessage, DecodeError> {
         return Err(DecodeError::UnknownType(shown));
     }
     let kind = kind.to_owned();
-    serde_json::from_value(value).map_err(|e| DecodeError::Invalid { kind, reason: e.to_string() })
+    let msg: ClientMessage =
+        serde_json::from_value(value).map_err(|e| DecodeError::Invalid { kind: kind.clone(), reason: e.to_string() })?;
+    check_lengths(&msg).map_err(|reason| DecodeError::Invalid { kind, reason })?;
+    Ok(msg)
+}
+
+/// Longest SDP accepted (offers with many codecs and simulcast are a few KiB).
+pub const MAX_SDP_BYTES: usize = 32 * 1024;
+/// Longest ICE candidate line accepted (real ones are under 200 bytes).
+pub const MAX_CANDIDATE_BYTES: usize = 1024;
+/// Longest display name accepted (it is shown cut to 40 characters).
+pub const MAX_NAME_BYTES: usize = 256;
+/// Longest viewer id, `sdpMid` or `usernameFragment` accepted (server ids are 32 characters).
+pub const MAX_ID_BYTES: usize = 128;
+
+/// Bounds the strings a client may make the server hold and relay, in words.
+fn check_lengths(msg: &ClientMessage) -> Result<(), String> {
+    fn at_most(what: &str, text: &str, max: usize) -> Result<(), String> {
+        if text.len() > max {
+            Err(format!("{what} is {} bytes; at most {max} are accepted", text.len()))
+        } else {
+            Ok(())
+        }
+    }
+    let id = |v: &ViewerId| at_most("viewerId", &v.0, MAX_ID_BYTES);
+    match msg {
+        ClientMessage::Streamer | ClientMessage::ViewerStats(_) | ClientMessage::Capacity { .. } => Ok(()),
+        ClientMessage::Viewer { viewer_id, resume_token } => {
+            viewer_id.as_deref().map_or(Ok(()), |n| at_most("the display name (viewerId)", n, MAX_NAME_BYTES))?;
+            // An id, a dot and a 64-digit MAC.
+            resume_token.as_deref().map_or(Ok(()), |t| at_most("resumeToken", t, MAX_ID_BYTES + 65))
+        }
+        ClientMessage::Offer { offer, viewer_id } => {
+            at_most("the offer's SDP", &offer.sdp, MAX_SDP_BYTES)?;
+            id(viewer_id)
+        }
+        ClientMessage::Answer { answer, viewer_id } => {
+            at_most("the answer's SDP", &answer.sdp, MAX_SDP_BYTES)?;
+            viewer_id.as_ref().map_or(Ok(()), id)
+        }
+        ClientMessage::Candidate { candidate, viewer_id, .. } => {
+            at_most("the candidate", &candidate.candidate, MAX_CANDIDATE_BYTES)?;
+            if let Some(mid) = &candidate.sdp_mid {
+                at_most("sdpMid", mid, MAX_ID_BYTES)?;
+            }
+            if let Some(ufrag) = &candidate.username_fragment {
+                at_most("usernameFragment", ufrag, MAX_ID_BYTES)?;
+            }
+            viewer_id.as_ref().map_or(Ok(()), id)
+        }
+        ClientMessage::RemoveViewer { viewer_id } => id(viewer_id),
+    }
 }
 
 #[cfg(test)]
@@ -575,6 +630,38 @@ mod tests {
     }
 
     #[test]
+    fn overlong_strings_are_refused_with_words() {
+        let cand = |c: &str| json!({"type":"candidate","candidate":{"candidate":c,"sdpMid":"0"},"target":"streamer"});
+        let answer = |sdp: &str| json!({"type":"answer","answer":{"type":"answer","sdp":sdp}});
+        let offer = |sdp: &str, id: &str| json!({"type":"offer","offer":{"type":"offer","sdp":sdp},"viewerId":id});
+        // At the limit passes, one byte more does not.
+        assert!(decode_client(&answer(&"a".repeat(MAX_SDP_BYTES)).to_string()).is_ok());
+        assert!(decode_client(&cand(&"c".repeat(MAX_CANDIDATE_BYTES)).to_string()).is_ok());
+        for (text, what) in [
+            (answer(&"a".repeat(MAX_SDP_BYTES + 1)), "SDP"),
+            (offer(&"a".repeat(MAX_SDP_BYTES + 1), "v"), "SDP"),
+            (offer("v=0", &"i".repeat(MAX_ID_BYTES + 1)), "viewerId"),
+            (cand(&"c".repeat(MAX_CANDIDATE_BYTES + 1)), "candidate"),
+            (json!({"type":"candidate","candidate":{"candidate":"c","sdpMid":"m".repeat(200)},"target":"streamer"}), "sdpMid"),
+            (json!({"type":"viewer","viewerId":"n".repeat(MAX_NAME_BYTES + 1)}), "display name"),
+            (json!({"type":"removeViewer","viewerId":"i".repeat(MAX_ID_BYTES + 1)}), "viewerId"),
+        ] {
+            let e = decode_client(&text.to_string()).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::InvalidMessage, "{what}");
+            let words = e.to_string();
+            assert!(words.contains(what) && words.contains("at most"), "{words}");
+        }
+    }
+
+    #[test]
+    fn shutdown_is_an_error_code() {
+        let v: serde_json::Value =
+            serde_json::from_str(&ServerMessage::error(ErrorCode::Shutdown, "bye").to_json()).unwrap();
+        assert_eq!(v["code"], "shutdown");
+        assert_eq!(ErrorCode::Shutdown.as_str(), "shutdown");
+    }
+
+    #[test]
     fn extra_fields_are_ignored_for_compatibility() {
         assert_eq!(
             decode_client(r#"{"type":"streamer","room":"main"}"#).unwrap(),
@@ -612,6 +699,130 @@ mod tests {
         ] {
             let v: serde_json::Value = serde_json::from_str(&m.to_json()).unwrap();
             assert_eq!(v["type"], m.kind());
+        }
+    }
+}
+
+/// The decoder against arbitrary input: it never panics, every refusal has a code and words,
+/// and what it accepts re-encodes to the same message.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,20}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(".{0,10}", inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Objects shaped like messages: a known (or near) type and fields with protocol names.
+    fn message_like() -> impl Strategy<Value = Value> {
+        let kind = prop_oneof![prop::sample::select(CLIENT_TYPES.to_vec()).prop_map(str::to_owned), ".{0,12}"];
+        let field = prop::sample::select(vec![
+            "viewerId", "offer", "answer", "candidate", "target", "sdp", "type", "remaining", "fps", "sdpMid",
+            "sdpMLineIndex", "packetsLost",
+        ]);
+        (kind, prop::collection::btree_map(field, json_value(), 0..5)).prop_map(|(kind, fields)| {
+            let mut m: serde_json::Map<String, Value> = fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            m.insert("type".into(), Value::String(kind));
+            Value::Object(m)
+        })
+    }
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        match decode_client(text) {
+            Ok(msg) => {
+                // Whatever is accepted encodes back to the same message (floats in reports may
+                // move by a last digit through JSON, so those compare by type).
+                let back = decode_client(&msg.to_json()).unwrap();
+                if matches!(msg, ClientMessage::ViewerStats(_)) {
+                    prop_assert_eq!(back.kind(), msg.kind());
+                } else {
+                    prop_assert_eq!(back, msg);
+                }
+            }
+            Err(e) => {
+                prop_assert!(!e.code().as_str().is_empty());
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+        Ok(())
+    }
+
+    fn sdp() -> impl Strategy<Value = SessionDescription> {
+        (prop::sample::select(vec![SdpType::Offer, SdpType::Answer, SdpType::Pranswer, SdpType::Rollback]), ".{0,200}")
+            .prop_map(|(kind, sdp)| SessionDescription { kind, sdp })
+    }
+
+    fn client_message() -> impl Strategy<Value = ClientMessage> {
+        let id = "[a-zA-Z0-9]{1,40}".prop_map(ViewerId);
+        let candidate = (".{0,300}", prop::option::of(".{0,10}"), prop::option::of(any::<u16>()), prop::option::of("[a-z]{4}"))
+            .prop_map(|(candidate, sdp_mid, sdp_m_line_index, username_fragment)| IceCandidate {
+                candidate,
+                sdp_mid,
+                sdp_m_line_index,
+                username_fragment,
+            });
+        let target = prop::sample::select(vec![Target::Viewer, Target::Streamer]);
+        prop_oneof![
+            Just(ClientMessage::Streamer),
+            (prop::option::of(".{0,60}"), prop::option::of("[0-9a-f]{1,40}\\.[0-9a-f]{0,64}"))
+                .prop_map(|(viewer_id, resume_token)| ClientMessage::Viewer { viewer_id, resume_token }),
+            (sdp(), id.clone()).prop_map(|(offer, viewer_id)| ClientMessage::Offer { offer, viewer_id }),
+            (sdp(), prop::option::of(id.clone())).prop_map(|(answer, viewer_id)| ClientMessage::Answer { answer, viewer_id }),
+            (candidate, target, prop::option::of(id.clone()))
+                .prop_map(|(candidate, target, viewer_id)| ClientMessage::Candidate { candidate, target, viewer_id }),
+            id.prop_map(|viewer_id| ClientMessage::RemoveViewer { viewer_id }),
+            prop::option::of(any::<u32>()).prop_map(|remaining| ClientMessage::Capacity { remaining }),
+            (prop::option::of((0u32..2000).prop_map(|n| f64::from(n) / 2.0)), prop::option::of(any::<u64>()), prop::option::of(any::<i64>())).prop_map(
+                |(fps, frames_decoded, packets_lost)| ClientMessage::ViewerStats(ViewerReport {
+                    fps,
+                    frames_decoded,
+                    packets_lost,
+                    ..Default::default()
+                })
+            ),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,200}") {
+            check(&text)?;
+        }
+
+        #[test]
+        fn arbitrary_bytes_as_lossy_text_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            check(&String::from_utf8_lossy(&bytes))?;
+        }
+
+        #[test]
+        fn arbitrary_json_never_panics(value in json_value()) {
+            check(&value.to_string())?;
+        }
+
+        #[test]
+        fn message_shaped_json_never_panics(value in message_like()) {
+            check(&value.to_string())?;
+        }
+
+        #[test]
+        fn valid_messages_round_trip(msg in client_message()) {
+            prop_assert_eq!(decode_client(&msg.to_json()).unwrap(), msg);
         }
     }
 }

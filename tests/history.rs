@@ -53,6 +53,9 @@ async fn start(data_dir: &Path) -> Server {
         admin_password_env: "ONAIR_ADMIN_PASSWORD".to_owned(),
         data_dir: data_dir.to_owned(),
         max_viewers: Default::default(),
+        public_urls: vec![],
+        ws_limits: Default::default(),
+        turn: None,
     };
     let state = AppState::new(&config).unwrap();
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();

@@ -55,6 +55,9 @@ async fn start_in(data_dir: PathBuf, max_viewers: ViewerCap) -> Server {
         admin_password_env: "ONAIR_ADMIN_PASSWORD".to_owned(),
         max_viewers,
         data_dir,
+        public_urls: vec![],
+        ws_limits: Default::default(),
+        turn: None,
     };
     let state = AppState::new(&config).unwrap();
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();

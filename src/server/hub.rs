@@ -150,6 +150,11 @@ impl Hub {
         }
     }
 
+    /// Whether `conn` is the current streamer (its message budget grows with the viewers).
+    pub fn is_streamer(&self, conn: ConnId) -> bool {
+        self.streamer == Some(conn)
+    }
+
     /// A socket opened. `viewer_id` is the fresh, unguessable id it gets if it becomes a viewer.
     pub fn connect(&mut self, conn: ConnId, viewer_id: ViewerId, is_admin: bool) {
         self.conns.insert(conn, Conn { is_admin, viewer_id, role: Role::Pending, last_stats: None });

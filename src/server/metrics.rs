@@ -17,6 +17,7 @@ pub struct Metrics {
     error_replies: IntCounterVec,
     ws_opened: IntCounter,
     ws_closed: IntCounter,
+    ws_refused: IntCounterVec,
     lives_started: IntCounter,
 }
 
@@ -39,6 +40,10 @@ impl Metrics {
         )?;
         let ws_opened = IntCounter::new("onair_ws_connections_opened_total", "WebSocket connections opened on /ws.")?;
         let ws_closed = IntCounter::new("onair_ws_connections_closed_total", "WebSocket connections closed on /ws.")?;
+        let ws_refused = IntCounterVec::new(
+            Opts::new("onair_ws_upgrades_refused_total", "/ws upgrades refused before opening, by reason."),
+            &["reason"],
+        )?;
         let lives_started = IntCounter::new("onair_lives_started_total", "Times the stream went live.")?;
         registry.register(Box::new(viewers.clone()))?;
         registry.register(Box::new(streamer_connected.clone()))?;
@@ -46,8 +51,19 @@ impl Metrics {
         registry.register(Box::new(error_replies.clone()))?;
         registry.register(Box::new(ws_opened.clone()))?;
         registry.register(Box::new(ws_closed.clone()))?;
+        registry.register(Box::new(ws_refused.clone()))?;
         registry.register(Box::new(lives_started.clone()))?;
-        Ok(Metrics { registry, viewers, streamer_connected, messages, error_replies, ws_opened, ws_closed, lives_started })
+        Ok(Metrics {
+            registry,
+            viewers,
+            streamer_connected,
+            messages,
+            error_replies,
+            ws_opened,
+            ws_closed,
+            ws_refused,
+            lives_started,
+        })
     }
 
     /// A client message of JSON type `kind` was decoded.
@@ -69,6 +85,11 @@ impl Metrics {
 
     pub fn ws_closed(&self) {
         self.ws_closed.inc();
+    }
+
+    /// A `/ws` upgrade was refused: `origin`, `per_ip` or `shutdown`.
+    pub fn ws_refused(&self, reason: &'static str) {
+        self.ws_refused.with_label_values(&[reason]).inc();
     }
 
     /// Follows the hub: who is connected, whether the stream is live.
@@ -118,6 +139,7 @@ mod tests {
         m.message_out("viewerCount", None, 3);
         m.message_out("error", Some(ErrorCode::WrongRole), 1);
         m.ws_opened();
+        m.ws_refused("origin");
         m.observe(&HubEvent::LiveStarted);
         m.observe(&HubEvent::ViewerJoined { viewer_id: ViewerId("a".into()), name: None });
         m.observe(&HubEvent::ViewerJoined { viewer_id: ViewerId("b".into()), name: None });
@@ -131,6 +153,7 @@ mod tests {
         assert!(line(&text, "onair_lives_started_total").unwrap().ends_with(" 1"));
         assert!(line(&text, "onair_ws_connections_opened_total").unwrap().ends_with(" 1"));
         assert!(line(&text, "onair_ws_connections_closed_total").unwrap().ends_with(" 0"));
+        assert!(line(&text, r#"onair_ws_upgrades_refused_total{reason="origin"}"#).unwrap().ends_with(" 1"));
         m.observe(&HubEvent::LiveEnded);
         assert!(line(&m.render().unwrap(), "onair_streamer_connected").unwrap().ends_with(" 0"));
     }

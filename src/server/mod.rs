@@ -4,9 +4,11 @@ pub mod auth;
 pub mod db;
 pub mod history;
 pub mod hub;
+pub mod limits;
 pub mod metrics;
 pub mod recorder;
 pub mod resume;
+pub mod turn;
 pub mod ws;
 
 use crate::app::{shell, App};
@@ -22,9 +24,10 @@ use axum::{middleware, Router};
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::future::Future;
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use ws::Signaling;
+use ws::{Signaling, SignalingOptions};
 
 /// Shared by the `/ws` handler, the pages and the server functions.
 #[derive(Clone)]
@@ -120,7 +123,16 @@ impl AppState {
             .with_resume_key(resume_key);
         Ok(AppState {
             leptos_options: leptos_options(config),
-            signaling: Signaling::new(hub, metrics.clone(), recorder.clone()),
+            signaling: Signaling::new(
+                hub,
+                metrics.clone(),
+                recorder.clone(),
+                SignalingOptions {
+                    limits: config.ws_limits.clone(),
+                    public_urls: config.public_urls.clone(),
+                    turn: config.turn.clone(),
+                },
+            ),
             auth: Arc::new(Auth::new(password)),
             db,
             history,
@@ -169,7 +181,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves on `listener` until `shutdown` resolves.
+/// Serves on `listener` until `shutdown` resolves, then stops within the shutdown grace
+/// (`WsLimits::shutdown_grace`, 4 s) even if clients do not cooperate.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -177,16 +190,62 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let signaling = state.signaling.clone();
     let recorder = state.recorder.clone();
-    let ticker = tokio::spawn(async move {
-        let mut every = tokio::time::interval(ws::VIEWER_COUNT_EVERY);
-        loop {
-            every.tick().await;
-            signaling.flush_viewer_count();
+    let grace = signaling.limits().shutdown_grace;
+    let ticker = tokio::spawn({
+        let signaling = signaling.clone();
+        async move {
+            let mut every = tokio::time::interval(ws::VIEWER_COUNT_EVERY);
+            loop {
+                every.tick().await;
+                signaling.flush_viewer_count();
+            }
         }
     });
-    let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    // axum stops accepting and waits for HTTP requests, but upgraded sockets are not its
+    // connections any more: they are told separately, through the signaling layer.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(None::<tokio::time::Instant>);
+    let signal = {
+        let signaling = signaling.clone();
+        async move {
+            shutdown.await;
+            let _ = stop_tx.send(Some(tokio::time::Instant::now() + grace));
+            signaling.shut_down();
+        }
+    };
+    // The client's address, for the connections-per-IP limit (and login throttling).
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(signal).into_future();
+    let deadline = {
+        let mut stop_rx = stop_rx.clone();
+        async move {
+            let at = match stop_rx.wait_for(Option::is_some).await {
+                Ok(at) => *at,
+                Err(_) => None,
+            };
+            match at {
+                Some(at) => {
+                    tokio::time::sleep_until(at).await;
+                    at
+                }
+                None => std::future::pending().await,
+            }
+        }
+    };
+    let (result, deadline) = tokio::select! {
+        result = server => (result, stop_rx.borrow().unwrap_or_else(|| tokio::time::Instant::now() + grace)),
+        at = deadline => {
+            tracing::warn!("requests still running {grace:?} after the stop signal; stopping anyway");
+            (Ok(()), at)
+        }
+    };
+    // The sockets close (each says `shutdown` first); the live ends with its streamer's socket.
+    // (Also when axum stopped on its own: no socket outlives the server.)
+    signaling.shut_down();
+    if !signaling.wait_closed(deadline).await {
+        tracing::warn!(connections = signaling.status().connections, "sockets still open at the shutdown deadline; stopping anyway");
+    }
     ticker.abort();
-    // Sockets may outlive the listener; the live in progress ends with the server all the same.
+    // Whatever is still open, the live in progress ends with the server.
     recorder.shutdown().await;
     result.map_err(ServeError::Serve)
 }

@@ -1,29 +1,33 @@
 //! The `/ws` socket layer: one task per connection turns frames into hub events and
-//! delivers the hub's messages. Frame limits, heartbeat and slow-client handling live here.
+//! delivers the hub's messages. The upgrade checks (origin, connections per IP), frame and
+//! message-rate limits, heartbeat, slow-client handling and shutdown live here; the limits'
+//! rules themselves are pure code in `limits.rs`.
 
 use super::hub::{Action, ConnId, Departure, Hub, HubStatus, Outbox};
+use super::limits::{self, MessageBudget, Verdict, WsLimits};
 use super::metrics::Metrics;
 use super::recorder::Recorder;
+use super::turn::{self, TurnSecret};
 use super::AppState;
 use crate::protocol::{self, ErrorCode, ServerMessage, ViewerId};
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-/// Largest frame or message accepted: an SDP with many codecs is a few KiB.
+/// Largest frame or message accepted by default: an SDP with many codecs is a few KiB.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
-/// Messages queued for one client before it counts as stuck and is dropped.
-const OUTBOX_CAPACITY: usize = 4096;
-const PING_EVERY: Duration = Duration::from_secs(15);
-/// A client silent (not even a pong) for this long is gone.
-const SILENCE_LIMIT: Duration = Duration::from_secs(45);
+/// How long a goodbye (error + close frame) may take to a client that does not read.
+const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
+/// The TURN username of the streamer (viewers use their viewer id).
+pub const STREAMER_TURN_NAME: &str = "streamer";
 /// How often the viewer count is broadcast at most.
 pub const VIEWER_COUNT_EVERY: Duration = Duration::from_secs(1);
 
@@ -32,13 +36,47 @@ enum Outgoing {
     Close { code: u16, reason: &'static str },
 }
 
+/// What the socket layer enforces and hands out, from the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct SignalingOptions {
+    pub limits: WsLimits,
+    /// Origins allowed to open `/ws` (normalized); empty: the request's own `Host`.
+    pub public_urls: Vec<String>,
+    /// Fills TURN credentials into `welcome` and `streamerReady`.
+    pub turn: Option<TurnSecret>,
+}
+
 /// The hub plus the way to reach each connection's task.
 pub struct Signaling {
     shared: Mutex<Shared>,
     next_conn: AtomicU64,
-    /// The hub's clock origin, for its rate caps.
+    /// The hub's clock origin, for its rate caps (and the message budgets).
     started: Instant,
     metrics: Arc<Metrics>,
+    limits: WsLimits,
+    public_urls: Vec<String>,
+    /// Open `/ws` connections per client IP address.
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    /// Set once on shutdown: every socket says goodbye and closes.
+    shutdown: watch::Sender<bool>,
+}
+
+/// One open connection counted against its IP address; uncounted when dropped.
+pub struct IpSlot {
+    signaling: Arc<Signaling>,
+    ip: IpAddr,
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut per_ip = self.signaling.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                per_ip.remove(&self.ip);
+            }
+        }
+    }
 }
 
 struct Shared {
@@ -47,16 +85,68 @@ struct Shared {
     /// Observers of hub events; neither does I/O here (counters, and a channel to the history thread).
     metrics: Arc<Metrics>,
     recorder: Arc<Recorder>,
+    turn: Option<TurnSecret>,
 }
 
 impl Signaling {
-    pub fn new(hub: Hub, metrics: Arc<Metrics>, recorder: Arc<Recorder>) -> Arc<Self> {
+    pub fn new(hub: Hub, metrics: Arc<Metrics>, recorder: Arc<Recorder>, options: SignalingOptions) -> Arc<Self> {
+        let SignalingOptions { limits, public_urls, turn } = options;
         Arc::new(Signaling {
-            shared: Mutex::new(Shared { hub, outboxes: HashMap::new(), metrics: metrics.clone(), recorder }),
+            shared: Mutex::new(Shared { hub, outboxes: HashMap::new(), metrics: metrics.clone(), recorder, turn }),
             next_conn: AtomicU64::new(1),
             started: Instant::now(),
             metrics,
+            limits,
+            public_urls,
+            per_ip: Mutex::new(HashMap::new()),
+            shutdown: watch::channel(false).0,
         })
+    }
+
+    pub fn limits(&self) -> &WsLimits {
+        &self.limits
+    }
+
+    /// Tells every socket, open or opening, to send `shutdown` and close. Idempotent.
+    pub fn shut_down(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Waits until every connection has left the hub, or until `deadline`. Whether they all did.
+    pub async fn wait_closed(&self, deadline: Instant) -> bool {
+        loop {
+            if self.status().connections == 0 {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Counts one more connection from `ip`, or `None` when it already has the most allowed.
+    pub fn claim_ip(self: &Arc<Self>, ip: IpAddr) -> Option<IpSlot> {
+        let mut per_ip = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        let n = per_ip.entry(ip).or_insert(0);
+        if *n >= self.limits.max_connections_per_ip {
+            return None;
+        }
+        *n += 1;
+        Some(IpSlot { signaling: self.clone(), ip })
+    }
+
+    /// Open connections counted for `ip` (for tests and logs).
+    pub fn connections_from(&self, ip: IpAddr) -> usize {
+        self.per_ip.lock().unwrap_or_else(|p| p.into_inner()).get(&ip).copied().unwrap_or(0)
+    }
+
+    fn now(&self) -> Duration {
+        self.started.elapsed()
     }
 
     pub fn status(&self) -> HubStatus {
@@ -70,7 +160,7 @@ impl Signaling {
 
     fn connect(&self, is_admin: bool) -> (ConnId, mpsc::Receiver<Outgoing>) {
         let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
-        let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
+        let (tx, rx) = mpsc::channel(self.limits.outbox_capacity);
         let viewer_id = ViewerId(super::auth::random_token()[..32].to_owned());
         self.metrics.ws_opened();
         let mut shared = self.lock();
@@ -103,6 +193,27 @@ impl Signaling {
         shared.deliver(out);
     }
 
+    /// Spends one message of `conn`'s budget; the streamer's grows with its viewers. A refused
+    /// message is answered with `rate_limited` here.
+    fn admit(&self, conn: ConnId, budget: &mut MessageBudget) -> Verdict {
+        let mut shared = self.lock();
+        let rate = if shared.hub.is_streamer(conn) {
+            self.limits.streamer_rate(shared.hub.status().viewers)
+        } else {
+            self.limits.viewer_rate()
+        };
+        let verdict = budget.check(rate, self.now(), &self.limits);
+        if verdict == Verdict::Refuse {
+            tracing::debug!(conn = conn.0, "over its message budget; message dropped");
+            let text = format!(
+                "too many messages: at most {:.0} a second (bursts of {:.0}); this one was dropped",
+                rate.per_second, rate.burst
+            );
+            shared.deliver(vec![Action::Send { to: conn, msg: ServerMessage::error(ErrorCode::RateLimited, text) }]);
+        }
+        verdict
+    }
+
     fn reply(&self, conn: ConnId, msg: ServerMessage) {
         self.lock().deliver(vec![Action::Send { to: conn, msg }]);
     }
@@ -125,6 +236,7 @@ impl Shared {
             for action in pending.drain(..) {
                 match action {
                     Action::Send { to, msg } => {
+                        let msg = self.with_turn_credentials(msg);
                         self.metrics.message_out(msg.kind(), error_code(&msg), 1);
                         let text = Utf8Bytes::from(msg.to_json());
                         self.push(to, Outgoing::Text(text), &mut stuck);
@@ -155,6 +267,24 @@ impl Shared {
         }
     }
 
+    /// The hub is clock-free and hands out the configured ICE servers; the TURN ones get
+    /// credentials for this viewer (or the streamer) here, valid from now.
+    fn with_turn_credentials(&self, msg: ServerMessage) -> ServerMessage {
+        let Some(secret) = &self.turn else { return msg };
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        match msg {
+            ServerMessage::Welcome { viewer_id, mut ice_servers, resume_token } => {
+                turn::fill(&mut ice_servers, secret, &viewer_id.0, now);
+                ServerMessage::Welcome { viewer_id, ice_servers, resume_token }
+            }
+            ServerMessage::StreamerReady { mut ice_servers } => {
+                turn::fill(&mut ice_servers, secret, STREAMER_TURN_NAME, now);
+                ServerMessage::StreamerReady { ice_servers }
+            }
+            other => other,
+        }
+    }
+
     fn push(&self, conn: ConnId, item: Outgoing, stuck: &mut Vec<ConnId>) {
         if let Some(tx) = self.outboxes.get(&conn) {
             if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(item) {
@@ -164,41 +294,130 @@ impl Shared {
     }
 }
 
-/// `GET /ws`: upgrades with limits sized for signaling, not for bulk data.
-pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let is_admin = state.auth.is_admin(&headers);
+/// `GET /ws`: checks the origin and the connections from the client's IP address before
+/// upgrading, with limits sized for signaling, not for bulk data.
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     let signaling = state.signaling.clone();
-    ws.max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
+    if signaling.is_shutting_down() {
+        signaling.metrics.ws_refused("shutdown");
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down; try again in a moment".to_owned());
+    }
+    let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("(not text)"));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if let Err(e) = limits::check_origin(origin, host, &signaling.public_urls) {
+        tracing::warn!(peer = %peer.ip(), "{e}");
+        signaling.metrics.ws_refused("origin");
+        return refuse(StatusCode::FORBIDDEN, e.to_string());
+    }
+    // One client on a dual-stack listener is one address, whichever form it arrives in.
+    let Some(slot) = signaling.claim_ip(peer.ip().to_canonical()) else {
+        let max = signaling.limits.max_connections_per_ip;
+        tracing::warn!(peer = %peer.ip(), "refused a WebSocket: {max} already open from this address");
+        signaling.metrics.ws_refused("per_ip");
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many connections from your address (at most {max}); close some and try again"),
+        );
+    };
+    let is_admin = state.auth.is_admin(&headers);
+    let max = signaling.limits.max_message_bytes;
+    ws.max_message_size(max)
+        .max_frame_size(max)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| serve_socket(socket, signaling, is_admin))
+        .on_upgrade(move |socket| serve_socket(socket, signaling, is_admin, slot))
 }
 
-async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin: bool) {
+fn refuse(status: StatusCode, words: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], words).into_response()
+}
+
+/// Resolves once the server is stopping.
+async fn stopping(mut rx: watch::Receiver<bool>) {
+    // An error means the sender is gone with the server: stop too.
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin: bool, _slot: IpSlot) {
     let (conn, mut outbox) = signaling.connect(is_admin);
     tracing::debug!(conn = conn.0, is_admin, "socket opened");
-    let mut heartbeat = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    let limits = signaling.limits.clone();
+    let mut budget = MessageBudget::new(limits.viewer_rate(), signaling.now());
+    let stop = stopping(signaling.shutdown.subscribe());
+    tokio::pin!(stop);
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + limits.ping_every, limits.ping_every);
     let mut last_heard = Instant::now();
     let mut departure = Departure::Lost;
     loop {
         tokio::select! {
+            // In this order: a stop first; then what is queued for the client before reading
+            // more from it, so that its own replies (errors included) never pile up behind
+            // its incoming messages; the heartbeat last (any incoming message is a sign of life).
+            biased;
+            () = &mut stop => {
+                tracing::debug!(conn = conn.0, "server stopping; closing");
+                let err = ServerMessage::error(ErrorCode::Shutdown, "the server is stopping; reconnect in a moment");
+                goodbye(&mut socket, &signaling, err, close_code::AWAY, "server stopping").await;
+                break;
+            }
+            queued = outbox.recv() => match queued {
+                Some(Outgoing::Text(text)) => {
+                    // A client that takes nothing for this long is gone: without the bound a
+                    // client that never reads would hold this task (and its IP slot) forever.
+                    match tokio::time::timeout(limits.silence_limit, socket.send(Message::Text(text))).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => break,
+                        Err(_) => {
+                            tracing::info!(conn = conn.0, "could not write for {:?}; closing", limits.silence_limit);
+                            break;
+                        }
+                    }
+                }
+                Some(Outgoing::Close { code, reason }) => {
+                    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, socket.send(close(code, reason))).await;
+                    break;
+                }
+                // Dropped by the hub as too slow.
+                None => {
+                    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, socket.send(close(close_code::POLICY, "too slow"))).await;
+                    break;
+                }
+            },
             incoming = socket.recv() => {
                 let msg = match incoming {
                     Some(Ok(msg)) => msg,
                     Some(Err(e)) => {
                         if is_too_large(e) {
-                            tracing::info!(conn = conn.0, "frame over {MAX_MESSAGE_BYTES} bytes; closing");
-                            let err = ServerMessage::error(ErrorCode::TooLarge, format!("messages are limited to {MAX_MESSAGE_BYTES} bytes"));
-                            signaling.metrics.message_out(err.kind(), Some(ErrorCode::TooLarge), 1);
-                            let _ = socket.send(Message::Text(err.to_json().into())).await;
-                            let _ = socket.send(close(close_code::SIZE, "message too large")).await;
+                            let max = limits.max_message_bytes;
+                            tracing::info!(conn = conn.0, "frame over {max} bytes; closing");
+                            let err = ServerMessage::error(ErrorCode::TooLarge, format!("messages are limited to {max} bytes"));
+                            goodbye(&mut socket, &signaling, err, close_code::SIZE, "message too large").await;
                         }
                         break;
                     }
                     None => break,
                 };
                 last_heard = Instant::now();
+                if matches!(msg, Message::Text(_) | Message::Binary(_)) {
+                    match signaling.admit(conn, &mut budget) {
+                        Verdict::Accept => {}
+                        Verdict::Refuse => continue,
+                        Verdict::Close => {
+                            tracing::warn!(conn = conn.0, "kept sending over its message budget; closing");
+                            let err = ServerMessage::error(
+                                ErrorCode::RateLimited,
+                                "too many messages for too long; closing this connection",
+                            );
+                            goodbye(&mut socket, &signaling, err, close_code::POLICY, "rate limited").await;
+                            break;
+                        }
+                    }
+                }
                 match msg {
                     Message::Text(text) => signaling.on_text(conn, text.as_str()),
                     Message::Binary(_) => signaling.reply(
@@ -215,28 +434,13 @@ async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin
                     Message::Ping(_) | Message::Pong(_) => {}
                 }
             }
-            queued = outbox.recv() => match queued {
-                Some(Outgoing::Text(text)) => {
-                    if socket.send(Message::Text(text)).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Outgoing::Close { code, reason }) => {
-                    let _ = socket.send(close(code, reason)).await;
-                    break;
-                }
-                // Dropped by the hub as too slow.
-                None => {
-                    let _ = socket.send(close(close_code::POLICY, "too slow")).await;
-                    break;
-                }
-            },
             _ = heartbeat.tick() => {
-                if last_heard.elapsed() > SILENCE_LIMIT {
-                    tracing::info!(conn = conn.0, "no sign of life for {SILENCE_LIMIT:?}; closing");
+                if last_heard.elapsed() > limits.silence_limit {
+                    tracing::info!(conn = conn.0, "no sign of life for {:?}; closing", limits.silence_limit);
                     break;
                 }
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                let ping = socket.send(Message::Ping(Default::default()));
+                if !matches!(tokio::time::timeout(limits.silence_limit, ping).await, Ok(Ok(()))) {
                     break;
                 }
             }
@@ -244,6 +448,17 @@ async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin
     }
     signaling.disconnect(conn, departure);
     tracing::debug!(conn = conn.0, "socket closed");
+}
+
+/// A last error and a close frame, bounded in time: a client that does not read may not hold
+/// the task (or the shutdown) up.
+async fn goodbye(socket: &mut WebSocket, signaling: &Signaling, err: ServerMessage, code: u16, reason: &'static str) {
+    signaling.metrics.message_out(err.kind(), error_code(&err), 1);
+    let send = async {
+        socket.send(Message::Text(err.to_json().into())).await?;
+        socket.send(close(code, reason)).await
+    };
+    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, send).await;
 }
 
 fn error_code(msg: &ServerMessage) -> Option<ErrorCode> {
