@@ -1,20 +1,29 @@
 //! The server (ssr only): application state, the router, and serving until shutdown.
 
+pub mod accounts;
+pub mod admin_cli;
 pub mod auth;
+pub mod cookies;
 pub mod db;
 pub mod history;
 pub mod hub;
 pub mod metrics;
+pub mod passwords;
 pub mod recorder;
+pub mod sessions;
+pub mod throttle;
 pub mod ws;
 
 use crate::app::{shell, App};
 use crate::config::Config;
+use accounts::{AccountError, Accounts};
 use auth::Auth;
+use cookies::CookiePolicy;
 use db::{Db, DbError};
 use history::History;
 use metrics::Metrics;
 use recorder::Recorder;
+use sessions::Sessions;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
@@ -22,6 +31,7 @@ use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use ws::Signaling;
 
@@ -75,6 +85,8 @@ pub enum StartError {
     Metrics(#[from] prometheus::Error),
     #[error("cannot start the history thread: {0}")]
     HistoryThread(std::io::Error),
+    #[error("cannot create the first admin account: {0}")]
+    FirstAdmin(AccountError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,28 +111,52 @@ impl AppState {
         }
         let metrics = Arc::new(Metrics::new()?);
         let recorder = Recorder::start(history.clone()).map_err(StartError::HistoryThread)?;
-        let password = match &config.admin_password {
-            Some(p) => p.clone(),
-            None => {
-                let generated = auth::generate_password();
-                tracing::warn!(
-                    "{} is not set; the admin password for this run is: {generated}",
-                    config.admin_password_env
-                );
-                generated
-            }
-        };
+        let accounts = Accounts::new(db.clone());
+        seed_first_admin(&accounts, config).map_err(StartError::FirstAdmin)?;
+        let cookies = CookiePolicy { always_secure: config.secure_cookies, trust_proxy: config.trust_proxy };
         let hub = hub::Hub::new(config.ice_servers.clone()).with_viewer_cap(config.max_viewers);
+        let leptos_options = leptos_options(config);
         Ok(AppState {
-            leptos_options: leptos_options(config),
+            leptos_options,
             signaling: Signaling::new(hub, metrics.clone(), recorder.clone()),
-            auth: Arc::new(Auth::new(password)),
+            auth: Arc::new(Auth::new(accounts, Sessions::new(db.clone()), cookies)),
             db,
             history,
             metrics,
             recorder,
         })
     }
+}
+
+/// With no admin account yet, creates `admin` with the configured password, or a generated
+/// one printed once to the log. Later starts leave the accounts alone.
+fn seed_first_admin(accounts: &Accounts, config: &Config) -> Result<(), AccountError> {
+    if accounts.count()? > 0 {
+        if config.admin_password.is_some() {
+            tracing::info!(
+                "{} only sets the first admin's password; use `onair admin passwd` to change it",
+                config.admin_password_env
+            );
+        }
+        return Ok(());
+    }
+    let password = match &config.admin_password {
+        Some(p) => p.clone(),
+        None => {
+            let generated = auth::generate_password();
+            tracing::warn!(
+                "{} is not set; created the account {:?} with the password: {generated} \
+                 (shown once: change it with `onair admin passwd {}`)",
+                config.admin_password_env,
+                accounts::FIRST_ADMIN,
+                accounts::FIRST_ADMIN
+            );
+            generated
+        }
+    };
+    accounts.seed_first(&password)?;
+    tracing::info!(name = accounts::FIRST_ADMIN, "created the first admin account");
+    Ok(())
 }
 
 fn leptos_options(config: &Config) -> LeptosOptions {
@@ -143,6 +179,7 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
+    let page_context = move || provide_context(context_state.clone());
     let shell_options = state.leptos_options.clone();
     Router::new()
         .route("/ws", get(ws::upgrade))
@@ -151,13 +188,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::handler))
         .route("/login", post(auth::login))
         .route("/logout", get(auth::logout).post(auth::logout))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context_state.clone()),
-            move || shell(shell_options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, page_context.clone(), move || shell(shell_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(page_context, shell))
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_admin))
         .with_state(state)
 }
@@ -177,7 +209,9 @@ pub async fn serve(
             signaling.flush_viewer_count();
         }
     });
-    let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    // The peer address is the per-IP key of sign-in throttling.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     ticker.abort();
     // Sockets may outlive the listener; the live in progress ends with the server all the same.
     recorder.shutdown().await;

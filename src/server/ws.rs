@@ -166,7 +166,7 @@ impl Shared {
 
 /// `GET /ws`: upgrades with limits sized for signaling, not for bulk data.
 pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let is_admin = state.auth.is_admin(&headers);
+    let is_admin = state.auth.is_admin(&headers).await;
     let signaling = state.signaling.clone();
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
