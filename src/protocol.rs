@@ -206,6 +206,8 @@ pub enum ErrorCode {
     Full,
     /// Too many messages of this kind; slow down.
     RateLimited,
+    /// The stream needs a watch code (`--watch-code`) this connection did not bring.
+    CodeRequired,
 }
 
 impl ErrorCode {
@@ -224,6 +226,7 @@ impl ErrorCode {
             ErrorCode::Replaced => "replaced",
             ErrorCode::Full => "full",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::CodeRequired => "code_required",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod passwords;
 pub mod recorder;
 pub mod sessions;
 pub mod throttle;
+pub mod watch_access;
 pub mod ws;
 
 use crate::app::{shell, App};
@@ -24,6 +25,7 @@ use history::History;
 use metrics::Metrics;
 use recorder::Recorder;
 use sessions::Sessions;
+use watch_access::WatchAccess;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
@@ -41,6 +43,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub signaling: Arc<Signaling>,
     pub auth: Arc<Auth>,
+    /// Whether a viewer may watch (`--watch-code`).
+    pub watch: Arc<WatchAccess>,
     /// `onair.db` in the data folder.
     pub db: Db,
     /// Reads and writes of the stream history (the history thread writes through it too).
@@ -120,6 +124,7 @@ impl AppState {
             leptos_options,
             signaling: Signaling::new(hub, metrics.clone(), recorder.clone()),
             auth: Arc::new(Auth::new(accounts, Sessions::new(db.clone()), cookies)),
+            watch: Arc::new(WatchAccess::new(config.watch_code.clone(), cookies)),
             db,
             history,
             metrics,
@@ -188,9 +193,11 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::handler))
         .route("/login", post(auth::login))
         .route("/logout", get(auth::logout).post(auth::logout))
+        .route(watch_access::CODE_PAGE, post(watch_access::enter_code))
         .leptos_routes_with_context(&state, routes, page_context.clone(), move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(page_context, shell))
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_admin))
+        .layer(middleware::from_fn_with_state(state.clone(), watch_access::gate))
         .with_state(state)
 }
 

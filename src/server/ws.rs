@@ -8,7 +8,7 @@ use super::AppState;
 use crate::protocol::{self, ErrorCode, ServerMessage, ViewerId};
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,13 +68,13 @@ impl Signaling {
         self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn connect(&self, is_admin: bool) -> (ConnId, mpsc::Receiver<Outgoing>) {
+    fn connect(&self, is_admin: bool, may_watch: bool) -> (ConnId, mpsc::Receiver<Outgoing>) {
         let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
         let viewer_id = ViewerId(super::auth::random_token()[..32].to_owned());
         self.metrics.ws_opened();
         let mut shared = self.lock();
-        shared.hub.connect(conn, viewer_id, is_admin);
+        shared.hub.connect(conn, viewer_id, is_admin, may_watch);
         shared.outboxes.insert(conn, tx);
         (conn, rx)
     }
@@ -165,18 +165,20 @@ impl Shared {
 }
 
 /// `GET /ws`: upgrades with limits sized for signaling, not for bulk data.
-pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let is_admin = state.auth.is_admin(&headers).await;
+    // The watch code: the `onair_watch` cookie or `?code=`; an admin may always watch.
+    let may_watch = is_admin || super::watch_access::may_watch(&state, &headers, &uri).await;
     let signaling = state.signaling.clone();
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| serve_socket(socket, signaling, is_admin))
+        .on_upgrade(move |socket| serve_socket(socket, signaling, is_admin, may_watch))
 }
 
-async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin: bool) {
-    let (conn, mut outbox) = signaling.connect(is_admin);
+async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin: bool, may_watch: bool) {
+    let (conn, mut outbox) = signaling.connect(is_admin, may_watch);
     tracing::debug!(conn = conn.0, is_admin, "socket opened");
     let mut heartbeat = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     let mut last_heard = Instant::now();
