@@ -5,6 +5,7 @@ pub mod admin_cli;
 pub mod auth;
 pub mod cookies;
 pub mod db;
+pub mod headers;
 pub mod history;
 pub mod hub;
 pub mod metrics;
@@ -21,6 +22,7 @@ use accounts::{AccountError, Accounts};
 use auth::Auth;
 use cookies::CookiePolicy;
 use db::{Db, DbError};
+use headers::HeaderPolicy;
 use history::History;
 use metrics::Metrics;
 use recorder::Recorder;
@@ -45,6 +47,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Whether a viewer may watch (`--watch-code`).
     pub watch: Arc<WatchAccess>,
+    /// The CSP's allowances (the dev reload socket).
+    pub headers: HeaderPolicy,
     /// `onair.db` in the data folder.
     pub db: Db,
     /// Reads and writes of the stream history (the history thread writes through it too).
@@ -120,11 +124,15 @@ impl AppState {
         let cookies = CookiePolicy { always_secure: config.secure_cookies, trust_proxy: config.trust_proxy };
         let hub = hub::Hub::new(config.ice_servers.clone()).with_viewer_cap(config.max_viewers);
         let leptos_options = leptos_options(config);
+        let headers = HeaderPolicy {
+            dev_reload_port: (leptos_options.env == Env::DEV).then_some(leptos_options.reload_port as u16),
+        };
         Ok(AppState {
             leptos_options,
             signaling: Signaling::new(hub, metrics.clone(), recorder.clone()),
             auth: Arc::new(Auth::new(accounts, Sessions::new(db.clone()), cookies)),
             watch: Arc::new(WatchAccess::new(config.watch_code.clone(), cookies)),
+            headers,
             db,
             history,
             metrics,
@@ -184,7 +192,10 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
-    let page_context = move || provide_context(context_state.clone());
+    let page_context = move || {
+        provide_context(context_state.clone());
+        headers::provide_request_nonce();
+    };
     let shell_options = state.leptos_options.clone();
     Router::new()
         .route("/ws", get(ws::upgrade))
@@ -198,6 +209,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(page_context, shell))
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_admin))
         .layer(middleware::from_fn_with_state(state.clone(), watch_access::gate))
+        .layer(middleware::from_fn_with_state(state.headers, headers::security_headers))
         .with_state(state)
 }
 
