@@ -376,3 +376,48 @@ async fn security_headers_on_every_page_with_a_fresh_nonce_on_the_scripts() {
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     server.stop_gracefully().await;
 }
+
+/// Runs `onair <args>` with `stdin` piped in; returns whether it succeeded and its stderr.
+fn onair(args: &[&str], stdin: &str) -> (bool, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_onair"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test]
+async fn accounts_added_and_changed_from_the_shell_sign_in() {
+    let dir = TempDir::new("cli");
+    let data = dir.0.to_str().unwrap();
+    let (ok, err) = onair(&["admin", "add", "carol", "--data-dir", data], "carol's long password\n");
+    assert!(ok, "{err}");
+    let (ok, err) = onair(&["--data-dir", data, "admin", "add", "Carol"], "another long password\n");
+    assert!(!ok && err.contains("already an account"), "{err}");
+    let (ok, err) = onair(&["--data-dir", data, "admin", "add", "dave"], "short\n");
+    assert!(!ok && err.contains("too short"), "{err}");
+
+    let server = start(&dir.0).await;
+    let res = server.login("carol", "carol's long password").await;
+    assert_eq!(res.headers()["location"], "/admin");
+    let cookie = set_cookie(&res, "onair_session");
+    // Accounts existed, so the first start did not add `admin`.
+    assert_eq!(server.login("admin", PASSWORD).await.headers()["location"], "/login?error=wrong_password");
+
+    // A new password from the shell, with the server running: the old one and carol's
+    // sessions stop working, the new one signs in.
+    let (ok, err) = onair(&["--data-dir", data, "admin", "passwd", "carol"], "carol's new password\n");
+    assert!(ok, "{err}");
+    assert_eq!(server.page("/admin", Some(&cookie)).await.unwrap_err(), "/login");
+    assert_eq!(server.login("carol", "carol's long password").await.headers()["location"], "/login?error=wrong_password");
+    assert_eq!(server.login("carol", "carol's new password").await.headers()["location"], "/admin");
+    server.stop_gracefully().await;
+}
