@@ -79,7 +79,15 @@ impl Auth {
     pub async fn sign_in(&self, peer: IpAddr, name: &str, password: &str) -> Result<String, SignInError> {
         let name = name.trim().to_owned();
         let keys = [Key::Ip(peer), Key::Account(name.to_lowercase())];
-        self.throttle().check(&keys, Instant::now()).map_err(SignInError::Throttled)?;
+        {
+            // Counted as a failure up front, under the same lock as the check, so a burst of
+            // concurrent guesses cannot all pass the check before any has failed. A success
+            // clears the count again.
+            let mut throttle = self.throttle();
+            let now = Instant::now();
+            throttle.check(&keys, now).map_err(SignInError::Throttled)?;
+            throttle.fail(&keys, now);
+        }
         let accounts = self.accounts.clone();
         let password = password.to_owned();
         let checked = tokio::task::spawn_blocking(move || accounts.verify(&name, &password))
@@ -87,10 +95,7 @@ impl Auth {
             .map_err(|e| SignInError::Unavailable(e.to_string()))?;
         let admin = match checked {
             Ok(Some(admin)) => admin,
-            Ok(None) => {
-                self.throttle().fail(&keys, Instant::now());
-                return Err(SignInError::WrongCredentials);
-            }
+            Ok(None) => return Err(SignInError::WrongCredentials),
             Err(e) => {
                 tracing::error!("checking a sign-in failed: {e}");
                 return Err(SignInError::Unavailable(unavailable(&e)));
@@ -253,6 +258,39 @@ mod tests {
         let e = auth.sign_in(PEER, "admin", "correct horse").await.unwrap_err();
         assert!(matches!(e, SignInError::Throttled(w) if w <= Duration::from_secs(1)), "{e:?}");
         assert_eq!(e.to_string(), "Too many attempts; try again in 1 second.");
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_concurrent_guesses_gets_no_more_checks_than_the_free_failures() {
+        let auth = Arc::new(auth());
+        let guesses: Vec<_> = (0..20)
+            .map(|n| {
+                let auth = auth.clone();
+                tokio::spawn(async move { auth.sign_in(PEER, "admin", &format!("guess {n}")).await })
+            })
+            .collect();
+        let mut checked = 0;
+        for g in guesses {
+            match g.await.unwrap() {
+                Err(SignInError::WrongCredentials) => checked += 1,
+                Err(SignInError::Throttled(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(checked, FREE_FAILURES, "the rest were refused unchecked");
+    }
+
+    #[tokio::test]
+    async fn a_success_clears_the_failures_before_it() {
+        let auth = auth();
+        for _ in 0..FREE_FAILURES - 1 {
+            let _ = auth.sign_in(PEER, "admin", "guess").await;
+        }
+        auth.sign_in(PEER, "admin", "correct horse").await.unwrap();
+        for _ in 0..FREE_FAILURES - 1 {
+            assert_eq!(auth.sign_in(PEER, "admin", "typo").await.unwrap_err(), SignInError::WrongCredentials);
+        }
+        auth.sign_in(PEER, "admin", "correct horse").await.unwrap();
     }
 
     #[test]
