@@ -15,7 +15,7 @@ async function violations(page: Page): Promise<string[]> {
 test("every page hydrates under the Content-Security-Policy without a violation", async ({ browser }) => {
   const { context, page } = await newPage(browser);
   await context.addInitScript(recordViolations);
-  for (const path of ["/", "/watch", "/login"]) {
+  for (const path of ["/", "/watch", "/watch/code", "/login"]) {
     const res = await page.goto(path);
     expect(res?.headers()["content-security-policy"]).toContain("'strict-dynamic'");
     await hydrated(page);
