@@ -1,6 +1,7 @@
 //! The HTML shell and the routes: one page per route, each in `pages/`.
 
-use crate::pages::{admin::AdminPage, history::HistoryPage, home::HomePage, login::LoginPage, watch::WatchPage};
+use crate::pages::{admin::AdminPage, history::HistoryPage, home::HomePage, login::LoginPage, watch::WatchPage,
+    watch_code::WatchCodePage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -52,6 +53,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage/>
                     <Route path=StaticSegment("watch") view=WatchPage/>
+                    <Route path=path!("/watch/code") view=WatchCodePage/>
                     <Route path=StaticSegment("admin") view=AdminPage/>
                     <Route path=path!("/admin/history") view=HistoryPage/>
                     <Route path=StaticSegment("login") view=LoginPage/>

@@ -7,7 +7,8 @@ use crate::protocol::IceServer;
 use crate::server::hub::ViewerCap;
 use crate::server::limits::{normalize_origin, WsLimits};
 use crate::server::turn::{self, TurnSecret};
-use clap::Parser;
+use clap::builder::BoolishValueParser;
+use clap::{Parser, Subcommand};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,8 +21,11 @@ pub const DEFAULT_DATA_DIR: &str = "data";
 #[derive(Debug, Parser)]
 #[command(name = "onair", version, about = "Go live from a browser tab; viewers watch peer to peer.")]
 pub struct Cli {
+    /// `admin add|passwd`; without one, OnAir serves.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Runtime configuration file (TOML). A missing default file is not an error.
-    #[arg(long, env = "ONAIR_CONFIG", value_name = "PATH")]
+    #[arg(long, env = "ONAIR_CONFIG", value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:9090; LEPTOS_SITE_ADDR also works].
     #[arg(long, env = "ONAIR_ADDR", value_name = "HOST:PORT")]
@@ -34,7 +38,7 @@ pub struct Cli {
     #[arg(long = "ice-server", env = "ONAIR_ICE_SERVERS", value_delimiter = ',', value_name = "URL")]
     pub ice_servers: Vec<String>,
     /// Folder for OnAir's database (`onair.db`, stream history); created when missing [default: ./data].
-    #[arg(long, env = "ONAIR_DATA_DIR", value_name = "DIR")]
+    #[arg(long, env = "ONAIR_DATA_DIR", value_name = "DIR", global = true)]
     pub data_dir: Option<PathBuf>,
     /// Most viewers admitted at once: a number, `auto` (as many as the streamer's uplink
     /// serves at the current quality, estimated by the studio) or `off` [default: off].
@@ -58,6 +62,35 @@ pub struct Cli {
     /// How long handed-out TURN credentials stay valid, in seconds [default: 86400].
     #[arg(long, env = "ONAIR_TURN_TTL", value_name = "SECONDS")]
     pub turn_ttl: Option<u64>,
+    /// Mark cookies `Secure` (browsers then send them over HTTPS only). Set it when users
+    /// reach OnAir through a TLS reverse proxy [default: off].
+    #[arg(long, env = "ONAIR_SECURE_COOKIES", value_parser = BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub secure_cookies: Option<bool>,
+    /// Believe the reverse proxy's `X-Forwarded-Proto: https` (cookies then get `Secure` on
+    /// those requests). Only with a proxy in front: clients could send the header themselves [default: off].
+    #[arg(long, env = "ONAIR_TRUST_PROXY", value_parser = BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub trust_proxy: Option<bool>,
+    /// A code viewers must enter before they can watch [default: none, anyone can watch].
+    #[arg(long, env = "ONAIR_WATCH_CODE", value_name = "CODE")]
+    pub watch_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Manage admin accounts (in `onair.db` in the data folder).
+    Admin {
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+}
+
+/// The password is read from the terminal (asked twice) or as one line from stdin; never from argv.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum AdminCommand {
+    /// Add an admin account.
+    Add { name: String },
+    /// Set a new password for an admin account (signs it out everywhere).
+    Passwd { name: String },
 }
 
 /// `max-viewers` in the file: a number or a word.
@@ -83,6 +116,9 @@ struct FileConfig {
     messages_per_second: Option<f64>,
     turn_secret: Option<String>,
     turn_ttl: Option<u64>,
+    secure_cookies: Option<bool>,
+    trust_proxy: Option<bool>,
+    watch_code: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +139,12 @@ pub struct Config {
     pub ws_limits: WsLimits,
     /// TURN REST credentials, when a TURN secret is configured.
     pub turn: Option<TurnSecret>,
+    /// Cookies always carry `Secure`.
+    pub secure_cookies: bool,
+    /// `X-Forwarded-Proto: https` from the reverse proxy counts as TLS.
+    pub trust_proxy: bool,
+    /// `Some`: viewers need this code to watch.
+    pub watch_code: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +229,9 @@ impl Config {
             return Err(ConfigError::BadLimit { key: "turn-ttl", expected: "at least 60 seconds", value: ttl.as_secs().to_string() });
         }
         let turn = cli.turn_secret.or(file.turn_secret).filter(|s| !s.is_empty()).map(|secret| TurnSecret { secret, ttl });
+        let secure_cookies = cli.secure_cookies.or(file.secure_cookies).unwrap_or(false);
+        let trust_proxy = cli.trust_proxy.or(file.trust_proxy).unwrap_or(false);
+        let watch_code = cli.watch_code.or(file.watch_code).map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
         Ok(Config {
             addr,
             site_root,
@@ -198,7 +243,31 @@ impl Config {
             public_urls,
             ws_limits,
             turn,
+            secure_cookies,
+            trust_proxy,
+            watch_code,
         })
+    }
+
+    /// A server on an ephemeral loopback port with host candidates only, the given data folder
+    /// and first admin password, and every other setting at its default. For tests: change a
+    /// field with `Config { max_viewers, ..Config::for_tests(dir, pw) }`.
+    pub fn for_tests(data_dir: &Path, admin_password: &str) -> Config {
+        Config {
+            addr: "127.0.0.1:0".parse().expect("valid address"),
+            site_root: PathBuf::from("target/site"),
+            ice_servers: Vec::new(),
+            admin_password: Some(admin_password.to_owned()),
+            admin_password_env: "ONAIR_ADMIN_PASSWORD".to_owned(),
+            max_viewers: ViewerCap::Unlimited,
+            data_dir: data_dir.to_owned(),
+            secure_cookies: false,
+            trust_proxy: false,
+            watch_code: None,
+            public_urls: Vec::new(),
+            ws_limits: WsLimits::default(),
+            turn: None,
+        }
     }
 }
 
@@ -367,6 +436,41 @@ mod tests {
         assert_eq!(c.turn, Some(TurnSecret { secret: "flag".into(), ttl: std::time::Duration::from_secs(3600) }));
         assert!(!format!("{c:?}").contains("flag\""), "the secret stays out of debug output");
         assert!(Config::resolve(cli(&["--turn-ttl", "5"]), FileConfig::default(), |_| None).is_err());
+    }
+
+    #[test]
+    fn admin_subcommands_take_a_name_and_never_a_password() {
+        let add = cli(&["admin", "add", "alice"]);
+        assert_eq!(add.command, Some(Command::Admin { action: AdminCommand::Add { name: "alice".into() } }));
+        let passwd = cli(&["--data-dir", "/tmp/d", "admin", "passwd", "bob"]);
+        assert_eq!(passwd.command, Some(Command::Admin { action: AdminCommand::Passwd { name: "bob".into() } }));
+        assert_eq!(passwd.data_dir, Some(PathBuf::from("/tmp/d")));
+        // The data folder may follow the subcommand too.
+        let after = cli(&["admin", "add", "carol", "--data-dir", "/tmp/e"]);
+        assert_eq!(after.data_dir, Some(PathBuf::from("/tmp/e")));
+        let parse = |args: &[&str]| Cli::try_parse_from(std::iter::once("onair").chain(args.iter().copied()));
+        assert!(parse(&["admin", "add"]).is_err(), "a name is required");
+        assert!(parse(&["admin", "add", "alice", "hunter2"]).is_err(), "no password on the command line");
+        assert!(parse(&["admin", "remove", "alice"]).is_err());
+        assert_eq!(cli(&[]).command, None, "no subcommand: serve");
+        assert_eq!(cli(&["--addr", "127.0.0.1:1"]).command, None);
+    }
+
+    #[test]
+    fn cookie_proxy_and_watch_code_settings() {
+        let c = Config::resolve(cli(&[]), FileConfig::default(), |_| None).unwrap();
+        assert!(!c.secure_cookies && !c.trust_proxy);
+        assert_eq!(c.watch_code, None);
+        let f = || file("secure-cookies = true\ntrust-proxy = true\nwatch-code = \"sesame\"");
+        let c = Config::resolve(cli(&[]), f(), |_| None).unwrap();
+        assert!(c.secure_cookies && c.trust_proxy);
+        assert_eq!(c.watch_code.as_deref(), Some("sesame"));
+        let c = Config::resolve(cli(&["--secure-cookies=false", "--watch-code", "other"]), f(), |_| None).unwrap();
+        assert!(!c.secure_cookies);
+        assert_eq!(c.watch_code.as_deref(), Some("other"));
+        assert!(Config::resolve(cli(&["--secure-cookies"]), FileConfig::default(), |_| None).unwrap().secure_cookies);
+        let blank = Config::resolve(cli(&["--watch-code", "  "]), FileConfig::default(), |_| None).unwrap();
+        assert_eq!(blank.watch_code, None, "a blank code means no code");
     }
 
     #[test]

@@ -232,6 +232,8 @@ pub enum ErrorCode {
     RateLimited,
     /// The server is stopping; the connection closes next.
     Shutdown,
+    /// The stream needs a watch code (`--watch-code`) this connection did not bring.
+    CodeRequired,
 }
 
 impl ErrorCode {
@@ -251,6 +253,7 @@ impl ErrorCode {
             ErrorCode::Full => "full",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Shutdown => "shutdown",
+            ErrorCode::CodeRequired => "code_required",
         }
     }
 }

@@ -4,7 +4,6 @@
 
 use futures_util::{SinkExt, StreamExt};
 use onair::config::Config;
-use onair::server::limits::WsLimits;
 use onair::server::turn::{self, TurnSecret};
 use onair::server::{serve, AppState};
 use onair::protocol::IceServer;
@@ -46,18 +45,7 @@ fn temp_data_dir() -> PathBuf {
 }
 
 fn config() -> Config {
-    Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        site_root: PathBuf::from("target/site"),
-        ice_servers: vec![],
-        admin_password: Some(PASSWORD.to_owned()),
-        admin_password_env: "ONAIR_ADMIN_PASSWORD".to_owned(),
-        max_viewers: Default::default(),
-        data_dir: temp_data_dir(),
-        public_urls: vec![],
-        ws_limits: WsLimits::default(),
-        turn: None,
-    }
+    Config::for_tests(&temp_data_dir(), PASSWORD)
 }
 
 async fn start() -> Server {
@@ -106,7 +94,7 @@ async fn sign_in(server: &Server) -> String {
         .build()
         .unwrap()
         .post(format!("http://{}/login", server.addr))
-        .form(&[("password", PASSWORD)])
+        .form(&[("username", "admin"), ("password", PASSWORD)])
         .send()
         .await
         .unwrap();

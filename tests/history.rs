@@ -45,18 +45,7 @@ struct Server {
 }
 
 async fn start(data_dir: &Path) -> Server {
-    let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        site_root: PathBuf::from("target/site"),
-        ice_servers: vec![],
-        admin_password: Some(PASSWORD.to_owned()),
-        admin_password_env: "ONAIR_ADMIN_PASSWORD".to_owned(),
-        data_dir: data_dir.to_owned(),
-        max_viewers: Default::default(),
-        public_urls: vec![],
-        ws_limits: Default::default(),
-        turn: None,
-    };
+    let config = Config::for_tests(data_dir, PASSWORD);
     let state = AppState::new(&config).unwrap();
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -93,7 +82,7 @@ fn http() -> reqwest::Client {
 async fn sign_in(server: &Server) -> String {
     let res = http()
         .post(format!("http://{}/login", server.addr))
-        .form(&[("password", PASSWORD)])
+        .form(&[("username", "admin"), ("password", PASSWORD)])
         .send()
         .await
         .unwrap();

@@ -47,18 +47,7 @@ async fn start_with(max_viewers: ViewerCap) -> Server {
 
 /// A server on an existing data folder: what a restarted server finds.
 async fn start_in(data_dir: PathBuf, max_viewers: ViewerCap) -> Server {
-    let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        site_root: PathBuf::from("target/site"),
-        ice_servers: vec![],
-        admin_password: Some(PASSWORD.to_owned()),
-        admin_password_env: "ONAIR_ADMIN_PASSWORD".to_owned(),
-        max_viewers,
-        data_dir,
-        public_urls: vec![],
-        ws_limits: Default::default(),
-        turn: None,
-    };
+    let config = Config { max_viewers, ..Config::for_tests(&data_dir, PASSWORD) };
     let state = AppState::new(&config).unwrap();
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -77,7 +66,7 @@ fn http() -> reqwest::Client {
 async fn sign_in(server: &Server) -> String {
     let res = http()
         .post(format!("http://{}/login", server.addr))
-        .form(&[("password", PASSWORD)])
+        .form(&[("username", "admin"), ("password", PASSWORD)])
         .send()
         .await
         .unwrap();
@@ -413,13 +402,13 @@ async fn pages_health_and_sign_in_flow() {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login");
 
-    let res = client.post(format!("{base}/login")).form(&[("password", "wrong")]).send().await.unwrap();
+    let res = client.post(format!("{base}/login")).form(&[("username", "admin"), ("password", "wrong")]).send().await.unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login?error=wrong_password");
     assert!(res.headers().get("set-cookie").is_none());
 
     let page = client.get(format!("{base}/login?error=wrong_password")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("Wrong password"));
+    assert!(page.contains("Wrong username or password"));
     assert!(page.contains("Sign in"));
 
     let cookie = sign_in(&server).await;

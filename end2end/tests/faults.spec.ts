@@ -58,6 +58,7 @@ test("killing and restarting the server does not interrupt the video", async ({ 
     await waitHealthy();
     const admin = await newPage(browser);
     await admin.page.goto(`${base}/login`);
+    await admin.page.getByLabel("Username").fill("admin");
     await admin.page.getByLabel("Password").fill(adminPassword);
     await admin.page.getByRole("button", { name: "Sign in" }).click();
     await expect(admin.page).toHaveURL(/\/admin$/);

@@ -30,6 +30,7 @@ export async function hydrated(page: Page) {
 export async function signIn(page: Page) {
   await page.goto("/admin");
   await expect(page).toHaveURL(/\/login$/);
+  await page.getByLabel("Username").fill("admin");
   await page.getByLabel("Password").fill(adminPassword);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/admin$/);

@@ -5,7 +5,7 @@ test("a wrong password is refused with a message", async ({ page }) => {
   await page.goto("/login");
   await page.getByLabel("Password").fill("not the password");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("login-error")).toHaveText("Wrong password. Try again.");
+  await expect(page.getByTestId("login-error")).toHaveText("Wrong username or password. Try again.");
   await page.goto("/admin");
   await expect(page).toHaveURL(/\/login$/);
 });

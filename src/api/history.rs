@@ -103,7 +103,7 @@ async fn admin_history() -> Result<crate::server::history::History, HistoryError
         .ok_or_else(|| HistoryError::Unavailable("the server state is missing".into()))?;
     let headers: axum::http::HeaderMap =
         leptos_axum::extract().await.map_err(|e| HistoryError::Request(e.to_string()))?;
-    if !state.auth.is_admin(&headers) {
+    if !state.auth.is_admin(&headers).await {
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
             res.set_status(axum::http::StatusCode::UNAUTHORIZED);
         }

@@ -1,27 +1,60 @@
-//! `/login`: the admin password form. It posts to the server directly, so it works
-//! before the page is hydrated too.
+//! `/login`: the admin sign-in form. It posts to the server directly, so it works before the
+//! page is hydrated too. Why the last attempt failed comes back in the query string.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+/// "Too many attempts; try again in N seconds." for `wait=N` in the query.
+pub fn throttled_message(wait: Option<&str>) -> String {
+    let secs = wait.and_then(|w| w.parse::<u64>().ok()).unwrap_or(1).max(1);
+    let unit = if secs == 1 { "second" } else { "seconds" };
+    format!("Too many attempts; try again in {secs} {unit}.")
+}
+
+/// What the page says for `?error=…&wait=…` (the words the server's errors use).
+pub fn login_error(error: Option<&str>, wait: Option<&str>) -> Option<String> {
+    match error? {
+        "throttled" => Some(throttled_message(wait)),
+        "unavailable" => Some("Signing in is not possible right now. Try again shortly.".to_owned()),
+        _ => Some("Wrong username or password. Try again.".to_owned()),
+    }
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
-    let failed = move || query.with(|q| q.get("error").is_some());
+    let message = move || query.with(|q| login_error(q.get("error").as_deref(), q.get("wait").as_deref()));
     view! {
         <Title text="Sign in · OnAir"/>
         <section class="card narrow">
             <h1>"Sign in to the studio"</h1>
             <p class="muted">"The studio is where you go live. Viewers need no account."</p>
             <form method="post" action="/login" class="stack">
+                <label for="username">"Username"</label>
+                <input id="username" name="username" type="text" value="admin" placeholder="admin"
+                    autocomplete="username" autocapitalize="none" spellcheck="false" required/>
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="current-password" required autofocus/>
-                <Show when=failed>
-                    <p class="error" role="alert" data-testid="login-error">"Wrong password. Try again."</p>
-                </Show>
+                {move || message().map(|m| view! {
+                    <p class="error" role="alert" data-testid="login-error">{m}</p>
+                })}
                 <button type="submit" class="button primary">"Sign in"</button>
             </form>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_error;
+
+    #[test]
+    fn each_failure_has_its_words() {
+        assert_eq!(login_error(None, None), None);
+        assert_eq!(login_error(Some("wrong_password"), None).unwrap(), "Wrong username or password. Try again.");
+        assert_eq!(login_error(Some("throttled"), Some("8")).unwrap(), "Too many attempts; try again in 8 seconds.");
+        assert_eq!(login_error(Some("throttled"), Some("1")).unwrap(), "Too many attempts; try again in 1 second.");
+        assert_eq!(login_error(Some("throttled"), Some("x")).unwrap(), "Too many attempts; try again in 1 second.");
     }
 }

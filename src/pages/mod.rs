@@ -5,3 +5,4 @@ pub mod history;
 pub mod home;
 pub mod login;
 pub mod watch;
+pub mod watch_code;

@@ -1,57 +1,145 @@
-//! Admin sign-in: the password check, in-memory sessions, the session cookie and the
-//! `/login`, `/logout` and `/admin` guard handlers.
+//! Admin sign-in: checking a name and password (throttled), the database-backed session
+//! behind the cookie, and the `/login`, `/logout` and `/admin` guard handlers.
+//!
+//! [`Auth::is_admin`] is the one place that answers "is this request an admin".
 
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use super::accounts::{AccountError, Accounts};
+use super::cookies::{cookie, CookiePolicy};
+use super::recorder::now_ms;
+use super::sessions::{Sessions, SESSION_TTL};
+use super::throttle::{Key, Throttle};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use rand::Rng;
-use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const SESSION_COOKIE: &str = "onair_session";
-const SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
-/// Slows password guessing down without a per-IP table (real throttling is in the hardening work).
-const FAILED_LOGIN_DELAY: Duration = Duration::from_millis(400);
+
+/// Why a sign-in did not succeed, in the words the login page shows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignInError {
+    /// The same answer for an unknown name and a wrong password.
+    #[error("Wrong username or password. Try again.")]
+    WrongCredentials,
+    #[error("Too many attempts; try again in {}.", seconds(wait_secs(*.0)))]
+    Throttled(Duration),
+    #[error("Signing in is not possible right now: {0}")]
+    Unavailable(String),
+}
+
+/// "1 second", "5 seconds".
+pub fn seconds(n: u64) -> String {
+    if n == 1 {
+        "1 second".to_owned()
+    } else {
+        format!("{n} seconds")
+    }
+}
+
+/// Whole seconds to wait, rounded up so "0 seconds" is never said.
+pub fn wait_secs(wait: Duration) -> u64 {
+    wait.as_millis().div_ceil(1000).max(1) as u64
+}
 
 pub struct Auth {
-    password: String,
-    /// Session token → expiry.
-    sessions: Mutex<HashMap<String, Instant>>,
+    accounts: Accounts,
+    sessions: Sessions,
+    throttle: Mutex<Throttle>,
+    cookies: CookiePolicy,
 }
 
 impl Auth {
-    pub fn new(password: String) -> Self {
-        Auth { password, sessions: Mutex::new(HashMap::new()) }
+    pub fn new(accounts: Accounts, sessions: Sessions, cookies: CookiePolicy) -> Self {
+        Auth { accounts, sessions, throttle: Mutex::new(Throttle::new()), cookies }
     }
 
-    pub fn check_password(&self, attempt: &str) -> bool {
-        constant_time_eq(attempt.as_bytes(), self.password.as_bytes())
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
     }
 
-    pub fn create_session(&self) -> String {
-        let token = random_token();
-        let mut sessions = self.sessions.lock().expect("sessions lock");
-        let now = Instant::now();
-        sessions.retain(|_, expiry| *expiry > now);
-        sessions.insert(token.clone(), now + SESSION_TTL);
-        token
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
 
-    pub fn is_valid(&self, token: &str) -> bool {
-        let sessions = self.sessions.lock().expect("sessions lock");
-        sessions.get(token).is_some_and(|expiry| *expiry > Instant::now())
+    pub fn cookies(&self) -> CookiePolicy {
+        self.cookies
     }
 
-    pub fn revoke(&self, token: &str) {
-        self.sessions.lock().expect("sessions lock").remove(token);
+    fn throttle(&self) -> std::sync::MutexGuard<'_, Throttle> {
+        self.throttle.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// True when the request carries a valid admin session cookie.
-    pub fn is_admin(&self, headers: &HeaderMap) -> bool {
-        session_token(headers).is_some_and(|t| self.is_valid(t))
+    /// Checks `name` and `password` from `peer`, and on success opens a session and returns
+    /// its token. Refused early, without checking, while the address or the name is locked.
+    pub async fn sign_in(&self, peer: IpAddr, name: &str, password: &str) -> Result<String, SignInError> {
+        let name = name.trim().to_owned();
+        let keys = [Key::Ip(peer), Key::Account(name.to_lowercase())];
+        {
+            // Counted as a failure up front, under the same lock as the check, so a burst of
+            // concurrent guesses cannot all pass the check before any has failed. A success
+            // clears the count again.
+            let mut throttle = self.throttle();
+            let now = Instant::now();
+            throttle.check(&keys, now).map_err(SignInError::Throttled)?;
+            throttle.fail(&keys, now);
+        }
+        let accounts = self.accounts.clone();
+        let password = password.to_owned();
+        let checked = tokio::task::spawn_blocking(move || accounts.verify(&name, &password))
+            .await
+            .map_err(|e| SignInError::Unavailable(e.to_string()))?;
+        let admin = match checked {
+            Ok(Some(admin)) => admin,
+            Ok(None) => return Err(SignInError::WrongCredentials),
+            Err(e) => {
+                tracing::error!("checking a sign-in failed: {e}");
+                return Err(SignInError::Unavailable(unavailable(&e)));
+            }
+        };
+        self.throttle().succeed(&keys);
+        let sessions = self.sessions.clone();
+        tokio::task::spawn_blocking(move || sessions.create(admin, now_ms()))
+            .await
+            .map_err(|e| SignInError::Unavailable(e.to_string()))?
+            .map_err(|e| {
+                tracing::error!("storing a session failed: {e}");
+                SignInError::Unavailable("the database refused the session".into())
+            })
+    }
+
+    /// True when the request carries the cookie of a live session.
+    pub async fn is_admin(&self, headers: &HeaderMap) -> bool {
+        let Some(token) = cookie(headers, SESSION_COOKIE).map(str::to_owned) else { return false };
+        let sessions = self.sessions.clone();
+        match tokio::task::spawn_blocking(move || sessions.lookup(&token, now_ms())).await {
+            Ok(Ok(found)) => found.is_some(),
+            Ok(Err(e)) => {
+                tracing::error!("looking up a session failed: {e}");
+                false
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Ends the session behind the request's cookie, if any.
+    pub async fn sign_out(&self, headers: &HeaderMap) {
+        let Some(token) = cookie(headers, SESSION_COOKIE).map(str::to_owned) else { return };
+        let sessions = self.sessions.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || sessions.revoke(&token)).await {
+            tracing::error!("revoking a session failed: {e}");
+        }
+    }
+}
+
+fn unavailable(e: &AccountError) -> String {
+    match e {
+        AccountError::Db(_) => "the database does not answer".into(),
+        other => other.to_string(),
     }
 }
 
@@ -62,68 +150,49 @@ pub fn generate_password() -> String {
     (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
-/// 256 random bits, hex-encoded.
-pub fn random_token() -> String {
-    let bytes: [u8; 32] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    // The length is not secret enough to hide; the content is compared without early exit.
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The value of our session cookie in a request, if any.
-pub fn session_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value)
-}
-
-fn session_cookie(token: &str, max_age: Duration) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        max_age.as_secs()
-    ))
-    .expect("token is hex")
-}
+pub use super::sessions::random_token;
 
 #[derive(serde::Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
+    username: String,
+    #[serde(default)]
     password: String,
 }
 
-/// `POST /login`: a plain form post, so sign-in works before (or without) hydration.
-pub async fn login(State(auth): State<Arc<Auth>>, Form(form): Form<LoginForm>) -> Response {
-    if auth.check_password(&form.password) {
-        let token = auth.create_session();
-        tracing::info!("admin signed in");
-        let mut res = Redirect::to("/admin").into_response();
-        res.headers_mut().insert(header::SET_COOKIE, session_cookie(&token, SESSION_TTL));
-        res
-    } else {
-        tracing::warn!("failed admin sign-in");
-        tokio::time::sleep(FAILED_LOGIN_DELAY).await;
-        Redirect::to("/login?error=wrong_password").into_response()
+/// `POST /login`: a plain form post, so sign-in works before (or without) hydration. Failures
+/// go back to `/login` with the reason in the query for the page to say.
+pub async fn login(
+    State(auth): State<Arc<Auth>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    match auth.sign_in(peer.ip(), &form.username, &form.password).await {
+        Ok(token) => {
+            tracing::info!(peer = %peer.ip(), "admin signed in");
+            let mut res = Redirect::to("/admin").into_response();
+            let cookie = auth.cookies.set_cookie(&headers, SESSION_COOKIE, &token, SESSION_TTL);
+            res.headers_mut().insert(header::SET_COOKIE, cookie);
+            res
+        }
+        Err(SignInError::Throttled(wait)) => {
+            tracing::warn!(peer = %peer.ip(), "sign-in refused: too many failed attempts");
+            Redirect::to(&format!("/login?error=throttled&wait={}", wait_secs(wait))).into_response()
+        }
+        Err(SignInError::WrongCredentials) => {
+            tracing::warn!(peer = %peer.ip(), "failed admin sign-in");
+            Redirect::to("/login?error=wrong_password").into_response()
+        }
+        Err(SignInError::Unavailable(_)) => Redirect::to("/login?error=unavailable").into_response(),
     }
 }
 
 /// `GET|POST /logout`: revokes the session and clears the cookie.
 pub async fn logout(State(auth): State<Arc<Auth>>, headers: HeaderMap) -> Response {
-    if let Some(token) = session_token(&headers) {
-        auth.revoke(token);
-    }
+    auth.sign_out(&headers).await;
     let mut res = Redirect::to("/").into_response();
-    res.headers_mut().insert(header::SET_COOKIE, session_cookie("", Duration::ZERO));
+    res.headers_mut().insert(header::SET_COOKIE, auth.cookies.clear_cookie(&headers, SESSION_COOKIE));
     res
 }
 
@@ -131,7 +200,7 @@ pub async fn logout(State(auth): State<Arc<Auth>>, headers: HeaderMap) -> Respon
 pub async fn require_admin(State(auth): State<Arc<Auth>>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let guarded = path == "/admin" || path.starts_with("/admin/");
-    if guarded && !auth.is_admin(req.headers()) {
+    if guarded && !auth.is_admin(req.headers()).await {
         return Redirect::to("/login").into_response();
     }
     next.run(req).await
@@ -140,38 +209,96 @@ pub async fn require_admin(State(auth): State<Arc<Auth>>, req: Request, next: Ne
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::db::Db;
+    use crate::server::throttle::FREE_FAILURES;
+    use axum::http::HeaderValue;
 
-    #[test]
-    fn only_the_exact_password_passes() {
-        let auth = Auth::new("correct horse".into());
-        assert!(auth.check_password("correct horse"));
-        assert!(!auth.check_password("correct hors"));
-        assert!(!auth.check_password("correct horse "));
-        assert!(!auth.check_password(""));
+    fn auth() -> Auth {
+        let db = Db::open_in_memory().unwrap();
+        let accounts = Accounts::new(db.clone());
+        accounts.seed_first("correct horse").unwrap();
+        Auth::new(accounts, Sessions::new(db), CookiePolicy::default())
+    }
+
+    fn with_cookie(token: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}")).unwrap());
+        h
+    }
+
+    const PEER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    #[tokio::test]
+    async fn the_right_name_and_password_open_a_session_until_sign_out() {
+        let auth = auth();
+        let token = auth.sign_in(PEER, " Admin ", "correct horse").await.unwrap();
+        let headers = with_cookie(&token);
+        assert!(auth.is_admin(&headers).await);
+        assert!(!auth.is_admin(&with_cookie("forged")).await);
+        assert!(!auth.is_admin(&HeaderMap::new()).await);
+        auth.sign_out(&headers).await;
+        assert!(!auth.is_admin(&headers).await);
+    }
+
+    #[tokio::test]
+    async fn unknown_names_and_wrong_passwords_get_the_same_answer() {
+        let auth = auth();
+        let wrong = auth.sign_in(PEER, "admin", "wrong").await.unwrap_err();
+        let unknown = auth.sign_in(PEER, "nobody", "correct horse").await.unwrap_err();
+        assert_eq!(wrong, SignInError::WrongCredentials);
+        assert_eq!(wrong.to_string(), unknown.to_string());
+    }
+
+    #[tokio::test]
+    async fn after_five_failures_even_the_right_password_waits() {
+        let auth = auth();
+        for _ in 0..FREE_FAILURES {
+            let _ = auth.sign_in(PEER, "admin", "guess").await;
+        }
+        let e = auth.sign_in(PEER, "admin", "correct horse").await.unwrap_err();
+        assert!(matches!(e, SignInError::Throttled(w) if w <= Duration::from_secs(1)), "{e:?}");
+        assert_eq!(e.to_string(), "Too many attempts; try again in 1 second.");
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_concurrent_guesses_gets_no_more_checks_than_the_free_failures() {
+        let auth = Arc::new(auth());
+        let guesses: Vec<_> = (0..20)
+            .map(|n| {
+                let auth = auth.clone();
+                tokio::spawn(async move { auth.sign_in(PEER, "admin", &format!("guess {n}")).await })
+            })
+            .collect();
+        let mut checked = 0;
+        for g in guesses {
+            match g.await.unwrap() {
+                Err(SignInError::WrongCredentials) => checked += 1,
+                Err(SignInError::Throttled(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(checked, FREE_FAILURES, "the rest were refused unchecked");
+    }
+
+    #[tokio::test]
+    async fn a_success_clears_the_failures_before_it() {
+        let auth = auth();
+        for _ in 0..FREE_FAILURES - 1 {
+            let _ = auth.sign_in(PEER, "admin", "guess").await;
+        }
+        auth.sign_in(PEER, "admin", "correct horse").await.unwrap();
+        for _ in 0..FREE_FAILURES - 1 {
+            assert_eq!(auth.sign_in(PEER, "admin", "typo").await.unwrap_err(), SignInError::WrongCredentials);
+        }
+        auth.sign_in(PEER, "admin", "correct horse").await.unwrap();
     }
 
     #[test]
-    fn sessions_are_random_and_revocable() {
-        let auth = Auth::new("pw".into());
-        let a = auth.create_session();
-        let b = auth.create_session();
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 64);
-        assert!(auth.is_valid(&a) && auth.is_valid(&b));
-        assert!(!auth.is_valid("forged"));
-        auth.revoke(&a);
-        assert!(!auth.is_valid(&a));
-        assert!(auth.is_valid(&b));
-    }
-
-    #[test]
-    fn the_session_cookie_is_found_among_others() {
-        let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; onair_session=abc; b=2"));
-        assert_eq!(session_token(&h), Some("abc"));
-        let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("not_onair_session=abc"));
-        assert_eq!(session_token(&h), None);
+    fn waits_round_up_to_whole_seconds() {
+        assert_eq!(wait_secs(Duration::from_millis(1)), 1);
+        assert_eq!(wait_secs(Duration::from_millis(1000)), 1);
+        assert_eq!(wait_secs(Duration::from_millis(1001)), 2);
+        assert_eq!(wait_secs(Duration::ZERO), 1);
     }
 
     #[test]

@@ -41,6 +41,23 @@ const MIGRATIONS: &[&str] = &[
         left_at   INTEGER
     );
     CREATE INDEX live_viewers_by_live ON live_viewers(live_id, joined_at);",
+    // 2: admin accounts and their sign-in sessions. Times are Unix milliseconds (UTC).
+    "CREATE TABLE admins (
+        id            INTEGER PRIMARY KEY,
+        -- Compared case-insensitively: `Admin` and `admin` are one account.
+        name          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        -- Argon2id, PHC string form.
+        password_hash TEXT NOT NULL,
+        created_at    INTEGER NOT NULL
+    );
+    CREATE TABLE sessions (
+        -- SHA-256 of the cookie's token, hex: the database alone signs nobody in.
+        token_hash TEXT PRIMARY KEY,
+        admin_id   INTEGER NOT NULL REFERENCES admins(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_by_expiry ON sessions(expires_at);",
 ];
 
 #[derive(Debug, thiserror::Error)]

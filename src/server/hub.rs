@@ -54,6 +54,8 @@ enum Role {
 struct Conn {
     /// Set by the socket layer from the admin session cookie at upgrade.
     is_admin: bool,
+    /// Set by the socket layer: the watch code was proven (or none is needed, or an admin).
+    may_watch: bool,
     /// Assigned when the socket connects; used once the connection becomes a viewer.
     viewer_id: ViewerId,
     role: Role,
@@ -156,8 +158,8 @@ impl Hub {
     }
 
     /// A socket opened. `viewer_id` is the fresh, unguessable id it gets if it becomes a viewer.
-    pub fn connect(&mut self, conn: ConnId, viewer_id: ViewerId, is_admin: bool) {
-        self.conns.insert(conn, Conn { is_admin, viewer_id, role: Role::Pending, last_stats: None });
+    pub fn connect(&mut self, conn: ConnId, viewer_id: ViewerId, is_admin: bool, may_watch: bool) {
+        self.conns.insert(conn, Conn { is_admin, may_watch, viewer_id, role: Role::Pending, last_stats: None });
     }
 
     /// A socket closed normally: forget it and tell whoever needs to know.
@@ -224,6 +226,11 @@ impl Hub {
                 "only a signed-in admin can stream: sign in at /login",
             ),
             (ClientMessage::Streamer, _) => self.register_streamer(conn),
+            (ClientMessage::Viewer { .. }, Role::Pending) if !c.may_watch => error(
+                conn,
+                ErrorCode::CodeRequired,
+                "this stream needs a code: enter it at /watch",
+            ),
             (ClientMessage::Viewer { viewer_id: name, resume_token }, Role::Pending) => {
                 self.register_viewer(conn, name, resume_token)
             }
@@ -571,12 +578,12 @@ mod tests {
     }
 
     fn join_viewer(h: &mut Hub, n: u64) -> Outbox {
-        h.connect(ConnId(n), vid(n), false);
+        h.connect(ConnId(n), vid(n), false, true);
         h.handle(ConnId(n), ClientMessage::Viewer { viewer_id: None, resume_token: None })
     }
 
     fn go_live(h: &mut Hub) -> Outbox {
-        h.connect(ADMIN, vid(1), true);
+        h.connect(ADMIN, vid(1), true, true);
         h.handle(ADMIN, ClientMessage::Streamer)
     }
 
@@ -618,7 +625,7 @@ mod tests {
     fn viewer_joining_a_live_stream_is_announced_with_its_name() {
         let mut h = hub();
         go_live(&mut h);
-        h.connect(ConnId(5), vid(5), false);
+        h.connect(ConnId(5), vid(5), false, true);
         let out = h.handle(ConnId(5), ClientMessage::Viewer { viewer_id: Some("  Alice\u{7}  ".into()), resume_token: None });
         assert_eq!(
             received(&out, ADMIN),
@@ -631,7 +638,7 @@ mod tests {
     fn client_chosen_viewer_id_is_only_a_name() {
         let mut h = hub();
         go_live(&mut h);
-        h.connect(ConnId(5), vid(5), false);
+        h.connect(ConnId(5), vid(5), false, true);
         let out = h.handle(ConnId(5), ClientMessage::Viewer { viewer_id: Some("viewer-9".into()), resume_token: None });
         match &received(&out, ConnId(5))[0] {
             ServerMessage::Welcome { viewer_id, .. } => assert_eq!(*viewer_id, vid(5)),
@@ -696,7 +703,7 @@ mod tests {
     #[test]
     fn viewer_without_admin_session_cannot_take_the_streamer_role() {
         let mut h = hub();
-        h.connect(ConnId(7), vid(7), false);
+        h.connect(ConnId(7), vid(7), false, true);
         let out = h.handle(ConnId(7), ClientMessage::Streamer);
         assert_eq!(error_code(&out, ConnId(7)), Some(ErrorCode::Unauthorized));
         assert!(!h.status().live);
@@ -709,10 +716,21 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_without_the_watch_code_cannot_become_a_viewer() {
+        let mut h = hub();
+        go_live(&mut h);
+        h.connect(ConnId(8), vid(8), false, false);
+        let out = h.handle(ConnId(8), ClientMessage::Viewer { viewer_id: None, resume_token: None });
+        assert_eq!(error_code(&out, ConnId(8)), Some(ErrorCode::CodeRequired));
+        assert!(received(&out, ADMIN).is_empty(), "the streamer hears of no one");
+        assert_eq!(h.status().viewers, 0);
+    }
+
+    #[test]
     fn messages_before_registration_are_refused() {
         let mut h = hub();
         go_live(&mut h);
-        h.connect(ConnId(3), vid(3), false);
+        h.connect(ConnId(3), vid(3), false, true);
         let out = h.handle(ConnId(3), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
         assert_eq!(error_code(&out, ConnId(3)), Some(ErrorCode::NotRegistered));
         assert!(received(&out, ADMIN).is_empty());
@@ -746,7 +764,7 @@ mod tests {
         go_live(&mut h);
         join_viewer(&mut h, 10);
         let second = ConnId(2);
-        h.connect(second, vid(2), true);
+        h.connect(second, vid(2), true, true);
         let out = h.handle(second, ClientMessage::Streamer);
         assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::Replaced));
         assert!(out.contains(&Action::Close { conn: ADMIN }));
@@ -826,7 +844,7 @@ mod tests {
     #[test]
     fn pending_connections_do_not_count_and_leave_no_trace() {
         let mut h = hub();
-        h.connect(ConnId(4), vid(4), false);
+        h.connect(ConnId(4), vid(4), false, true);
         assert_eq!(h.status(), HubStatus { live: false, viewers: 0, connections: 1 });
         assert!(h.disconnect(ConnId(4)).is_empty());
         assert_eq!(h.status(), HubStatus { live: false, viewers: 0, connections: 0 });
@@ -859,7 +877,7 @@ mod tests {
     #[test]
     fn events_follow_a_live_with_viewers_coming_and_going() {
         let mut h = hub();
-        h.connect(ConnId(10), vid(10), false);
+        h.connect(ConnId(10), vid(10), false, true);
         let out = h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: Some(" Ann ".into()), resume_token: None });
         assert_eq!(events(&out), vec![HubEvent::ViewerJoined { viewer_id: vid(10), name: Some("Ann".into()) }]);
         assert_eq!(events(&go_live(&mut h)), vec![HubEvent::LiveStarted]);
@@ -878,7 +896,7 @@ mod tests {
         go_live(&mut h);
         assert!(events(&h.handle(ADMIN, ClientMessage::Streamer)).is_empty());
         let second = ConnId(2);
-        h.connect(second, vid(2), true);
+        h.connect(second, vid(2), true, true);
         assert!(events(&h.handle(second, ClientMessage::Streamer)).is_empty());
         assert!(events(&h.disconnect(ADMIN)).is_empty(), "the replaced socket ends nothing");
         assert_eq!(events(&h.disconnect(second)), vec![HubEvent::LiveEnded]);
@@ -888,7 +906,7 @@ mod tests {
     #[test]
     fn refused_and_pending_connections_make_no_events() {
         let mut h = hub();
-        h.connect(ConnId(7), vid(7), false);
+        h.connect(ConnId(7), vid(7), false, true);
         assert!(events(&h.handle(ConnId(7), ClientMessage::Streamer)).is_empty());
         go_live(&mut h);
         join_viewer(&mut h, 10);
@@ -930,7 +948,7 @@ mod tests {
         assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::InvalidMessage));
         let out = h.handle(ADMIN, ClientMessage::ViewerStats(report(30.0)));
         assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::WrongRole));
-        h.connect(ConnId(3), vid(3), false);
+        h.connect(ConnId(3), vid(3), false, true);
         let out = h.handle(ConnId(3), ClientMessage::ViewerStats(report(30.0)));
         assert_eq!(error_code(&out, ConnId(3)), Some(ErrorCode::NotRegistered));
     }
@@ -1036,7 +1054,7 @@ mod tests {
     }
 
     fn resume(h: &mut Hub, conn: ConnId, token: &str) -> Outbox {
-        h.connect(conn, vid(conn.0), false);
+        h.connect(conn, vid(conn.0), false, true);
         h.handle(conn, ClientMessage::Viewer { viewer_id: None, resume_token: Some(token.to_owned()) })
     }
 

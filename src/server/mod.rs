@@ -1,23 +1,36 @@
 //! The server (ssr only): application state, the router, and serving until shutdown.
 
+pub mod accounts;
+pub mod admin_cli;
 pub mod auth;
+pub mod cookies;
 pub mod db;
+pub mod headers;
 pub mod history;
 pub mod hub;
 pub mod limits;
 pub mod metrics;
+pub mod passwords;
 pub mod recorder;
 pub mod resume;
 pub mod turn;
+pub mod sessions;
+pub mod throttle;
+pub mod watch_access;
 pub mod ws;
 
 use crate::app::{shell, App};
 use crate::config::Config;
+use accounts::{AccountError, Accounts};
 use auth::Auth;
+use cookies::CookiePolicy;
 use db::{Db, DbError};
+use headers::HeaderPolicy;
 use history::History;
 use metrics::Metrics;
 use recorder::Recorder;
+use sessions::Sessions;
+use watch_access::WatchAccess;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
@@ -35,6 +48,10 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub signaling: Arc<Signaling>,
     pub auth: Arc<Auth>,
+    /// Whether a viewer may watch (`--watch-code`).
+    pub watch: Arc<WatchAccess>,
+    /// The CSP's allowances (the dev reload socket).
+    pub headers: HeaderPolicy,
     /// `onair.db` in the data folder.
     pub db: Db,
     /// Reads and writes of the stream history (the history thread writes through it too).
@@ -81,6 +98,8 @@ pub enum StartError {
     HistoryThread(std::io::Error),
     #[error(transparent)]
     ResumeKey(#[from] resume::ResumeKeyError),
+    #[error("cannot create the first admin account: {0}")]
+    FirstAdmin(AccountError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,24 +124,20 @@ impl AppState {
         }
         let metrics = Arc::new(Metrics::new()?);
         let recorder = Recorder::start(history.clone()).map_err(StartError::HistoryThread)?;
-        let password = match &config.admin_password {
-            Some(p) => p.clone(),
-            None => {
-                let generated = auth::generate_password();
-                tracing::warn!(
-                    "{} is not set; the admin password for this run is: {generated}",
-                    config.admin_password_env
-                );
-                generated
-            }
-        };
+        let accounts = Accounts::new(db.clone());
+        seed_first_admin(&accounts, config).map_err(StartError::FirstAdmin)?;
+        let cookies = CookiePolicy { always_secure: config.secure_cookies, trust_proxy: config.trust_proxy };
         // Kept beside the database so viewers resume across a restart.
         let resume_key = resume::ResumeKey::load_or_create(&config.data_dir)?;
         let hub = hub::Hub::new(config.ice_servers.clone())
             .with_viewer_cap(config.max_viewers)
             .with_resume_key(resume_key);
+        let leptos_options = leptos_options(config);
+        let headers = HeaderPolicy {
+            dev_reload_port: (leptos_options.env == Env::DEV).then_some(leptos_options.reload_port as u16),
+        };
         Ok(AppState {
-            leptos_options: leptos_options(config),
+            leptos_options,
             signaling: Signaling::new(
                 hub,
                 metrics.clone(),
@@ -133,13 +148,46 @@ impl AppState {
                     turn: config.turn.clone(),
                 },
             ),
-            auth: Arc::new(Auth::new(password)),
+            auth: Arc::new(Auth::new(accounts, Sessions::new(db.clone()), cookies)),
+            watch: Arc::new(WatchAccess::new(config.watch_code.clone(), cookies)),
+            headers,
             db,
             history,
             metrics,
             recorder,
         })
     }
+}
+
+/// With no admin account yet, creates `admin` with the configured password, or a generated
+/// one printed once to the log. Later starts leave the accounts alone.
+fn seed_first_admin(accounts: &Accounts, config: &Config) -> Result<(), AccountError> {
+    if accounts.count()? > 0 {
+        if config.admin_password.is_some() {
+            tracing::info!(
+                "{} only sets the first admin's password; use `onair admin passwd` to change it",
+                config.admin_password_env
+            );
+        }
+        return Ok(());
+    }
+    let password = match &config.admin_password {
+        Some(p) => p.clone(),
+        None => {
+            let generated = auth::generate_password();
+            tracing::warn!(
+                "{} is not set; created the account {:?} with the password: {generated} \
+                 (shown once: change it with `onair admin passwd {}`)",
+                config.admin_password_env,
+                accounts::FIRST_ADMIN,
+                accounts::FIRST_ADMIN
+            );
+            generated
+        }
+    };
+    accounts.seed_first(&password)?;
+    tracing::info!(name = accounts::FIRST_ADMIN, "created the first admin account");
+    Ok(())
 }
 
 fn leptos_options(config: &Config) -> LeptosOptions {
@@ -162,6 +210,10 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
+    let page_context = move || {
+        provide_context(context_state.clone());
+        headers::provide_request_nonce();
+    };
     let shell_options = state.leptos_options.clone();
     Router::new()
         .route("/ws", get(ws::upgrade))
@@ -170,14 +222,12 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::handler))
         .route("/login", post(auth::login))
         .route("/logout", get(auth::logout).post(auth::logout))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context_state.clone()),
-            move || shell(shell_options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .route(watch_access::CODE_PAGE, post(watch_access::enter_code))
+        .leptos_routes_with_context(&state, routes, page_context.clone(), move || shell(shell_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(page_context, shell))
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_admin))
+        .layer(middleware::from_fn_with_state(state.clone(), watch_access::gate))
+        .layer(middleware::from_fn_with_state(state.headers, headers::security_headers))
         .with_state(state)
 }
 

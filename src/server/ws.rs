@@ -12,7 +12,7 @@ use super::AppState;
 use crate::protocol::{self, ErrorCode, ServerMessage, ViewerId};
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -158,13 +158,13 @@ impl Signaling {
         self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn connect(&self, is_admin: bool) -> (ConnId, mpsc::Receiver<Outgoing>) {
+    fn connect(&self, is_admin: bool, may_watch: bool) -> (ConnId, mpsc::Receiver<Outgoing>) {
         let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = mpsc::channel(self.limits.outbox_capacity);
         let viewer_id = ViewerId(super::auth::random_token()[..32].to_owned());
         self.metrics.ws_opened();
         let mut shared = self.lock();
-        shared.hub.connect(conn, viewer_id, is_admin);
+        shared.hub.connect(conn, viewer_id, is_admin, may_watch);
         shared.outboxes.insert(conn, tx);
         (conn, rx)
     }
@@ -301,6 +301,7 @@ pub async fn upgrade(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    uri: Uri,
 ) -> Response {
     let signaling = state.signaling.clone();
     if signaling.is_shutting_down() {
@@ -324,13 +325,15 @@ pub async fn upgrade(
             format!("too many connections from your address (at most {max}); close some and try again"),
         );
     };
-    let is_admin = state.auth.is_admin(&headers);
+    let is_admin = state.auth.is_admin(&headers).await;
+    // The watch code: the `onair_watch` cookie or `?code=`; an admin may always watch.
+    let may_watch = is_admin || super::watch_access::may_watch(&state, &headers, &uri).await;
     let max = signaling.limits.max_message_bytes;
     ws.max_message_size(max)
         .max_frame_size(max)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| serve_socket(socket, signaling, is_admin, slot))
+        .on_upgrade(move |socket| serve_socket(socket, signaling, is_admin, may_watch, slot))
 }
 
 fn refuse(status: StatusCode, words: String) -> Response {
@@ -343,8 +346,8 @@ async fn stopping(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
 
-async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin: bool, _slot: IpSlot) {
-    let (conn, mut outbox) = signaling.connect(is_admin);
+async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin: bool, may_watch: bool, _slot: IpSlot) {
+    let (conn, mut outbox) = signaling.connect(is_admin, may_watch);
     tracing::debug!(conn = conn.0, is_admin, "socket opened");
     let limits = signaling.limits.clone();
     let mut budget = MessageBudget::new(limits.viewer_rate(), signaling.now());

@@ -193,6 +193,13 @@ impl Playback {
                 self.drop_peer();
                 self.view.status.set(StreamStatus::Removed);
             }
+            // The watch code changed while this page was open: ask for it again.
+            ServerMessage::Error { code: ErrorCode::CodeRequired, .. } => {
+                self.stop();
+                if let Some(window) = web_sys::window() {
+                    let _ = window.location().set_href("/watch/code");
+                }
+            }
             ServerMessage::Error { code: ErrorCode::Full, .. } => {
                 self.view.status.set(StreamStatus::Full);
                 self.retry_join_later();

@@ -1,0 +1,35 @@
+//! `/watch/code`: where a viewer without the watch code (`--watch-code`) is sent. The form
+//! posts to the server directly; the right code sets a cookie and goes on to `/watch`.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// What the page says for `?error=…&wait=…`.
+pub fn code_error(error: Option<&str>, wait: Option<&str>) -> Option<String> {
+    match error? {
+        "throttled" => Some(super::login::throttled_message(wait)),
+        _ => Some("That is not the code. Check it and try again.".to_owned()),
+    }
+}
+
+#[component]
+pub fn WatchCodePage() -> impl IntoView {
+    let query = use_query_map();
+    let message = move || query.with(|q| code_error(q.get("error").as_deref(), q.get("wait").as_deref()));
+    view! {
+        <Title text="Code needed · OnAir"/>
+        <section class="card narrow">
+            <h1>"This stream needs a code"</h1>
+            <p class="muted">"Ask the streamer for it. You enter it once on this device."</p>
+            <form method="post" action="/watch/code" class="stack">
+                <label for="code">"Code"</label>
+                <input id="code" name="code" type="password" autocomplete="off" required autofocus/>
+                {move || message().map(|m| view! {
+                    <p class="error" role="alert" data-testid="code-error">{m}</p>
+                })}
+                <button type="submit" class="button primary">"Watch"</button>
+            </form>
+        </section>
+    }
+}
