@@ -5,7 +5,7 @@ use crate::components::status_badge::StatusBadge;
 use crate::components::viewer_table::ViewerTable;
 use crate::protocol::ViewerId;
 use crate::session::{StudioView, CHART_SECONDS};
-use crate::stats::{format_duration_s, format_kbps};
+use crate::stats::format_duration_s;
 use crate::status::BroadcastStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -194,7 +194,7 @@ pub fn AdminPage() -> impl IntoView {
                             data-testid="upload-bitrate"
                             data-kbps=move || studio.upload_kbps.get().map(|k| format!("{k:.0}"))
                         >
-                            {move || studio.upload_kbps.get().map_or_else(|| "—".to_owned(), format_kbps)}
+                            {move || studio.upload_kbps.get().map_or_else(|| "—".to_owned(), |k| format!("{k:.0} kbit/s"))}
                         </strong>
                     </div>
                     <div class="total">

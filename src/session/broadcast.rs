@@ -14,7 +14,6 @@ use leptos::task::spawn_local;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
-use std::time::Duration;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{MediaStream, MediaStreamTrack};
@@ -78,24 +77,8 @@ impl Broadcast {
         this.view.controls.mic_on.set(media::first_track(&this.stream, "audio").is_some());
         this.view.controls.camera_on.set(media::first_track(&this.stream, "video").is_some());
         this.refresh_cameras();
-        let weak = Rc::downgrade(&this);
-        let signaling = Signaling::connect(move |event| {
-            if let Some(this) = weak.upgrade() {
-                this.on_signal(event);
-            }
-        });
-        *this.signaling.borrow_mut() = Some(signaling);
-        let weak = Rc::downgrade(&this);
-        let ticker = set_interval_with_handle(
-            move || {
-                if let Some(this) = weak.upgrade() {
-                    spawn_local(this.sample());
-                }
-            },
-            Duration::from_secs(1),
-        )
-        .ok();
-        this.ticker.set(ticker);
+        *this.signaling.borrow_mut() = Some(super::connect_signaling(&this, Self::on_signal));
+        this.ticker.set(super::every_second(&this, Self::sample));
         mark_live(true);
         Ok(this)
     }
@@ -334,13 +317,30 @@ impl Broadcast {
         let weak = Rc::downgrade(self);
         let id = viewer_id.clone();
         peer.on_connection_state(move |s| {
-            if s == "failed" {
-                if let Some(this) = weak.upgrade() {
-                    // Not from inside the connection's own event handler: recovering may
-                    // close and drop it.
-                    let id = id.clone();
-                    spawn_local(async move { this.recover(id) });
+            match s.as_str() {
+                // Not from inside the connection's own event handler: recovering may close
+                // and drop it.
+                "failed" => {
+                    if let Some(this) = weak.upgrade() {
+                        let id = id.clone();
+                        spawn_local(async move { this.recover(id) });
+                    }
                 }
+                // Often a blip that heals by itself; still interrupted a moment later, it is
+                // a changed network: look for a new path before the connection fails.
+                "disconnected" => {
+                    let (weak, id) = (weak.clone(), id.clone());
+                    set_timeout(
+                        move || {
+                            let Some(this) = weak.upgrade() else { return };
+                            if this.peer(&id).is_some_and(|p| p.connection_state() == "disconnected") {
+                                this.recover(id);
+                            }
+                        },
+                        std::time::Duration::from_secs(3),
+                    );
+                }
+                _ => {}
             }
             state.set(s);
         });
@@ -365,8 +365,9 @@ impl Broadcast {
         });
     }
 
-    /// A viewer's connection failed (its network changed or dropped): try one ICE restart
-    /// on the same connection; if that fails too, let it go (the viewer rejoins by itself).
+    /// A viewer's connection failed or stays interrupted (its network changed or dropped):
+    /// try one ICE restart on the same connection; if that fails too, let it go (the viewer
+    /// rejoins by itself).
     fn recover(self: &Rc<Self>, id: ViewerId) {
         let Some(peer) = self.peer(&id) else { return };
         if !self.ice_restarted.borrow_mut().insert(id.clone()) {

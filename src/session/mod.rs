@@ -145,6 +145,35 @@ impl Default for PlayerView {
     }
 }
 
+/// Opens the signaling socket for a session and hands it each event while the session lives.
+#[cfg(feature = "hydrate")]
+fn connect_signaling<S: 'static>(
+    session: &std::rc::Rc<S>,
+    on_event: fn(&std::rc::Rc<S>, crate::rtc::signaling::SignalEvent),
+) -> crate::rtc::signaling::Signaling {
+    let weak = std::rc::Rc::downgrade(session);
+    crate::rtc::signaling::Signaling::connect(move |event| {
+        if let Some(session) = weak.upgrade() {
+            on_event(&session, event);
+        }
+    })
+}
+
+/// Runs `tick` on the session once a second while it lives; clear the handle to stop.
+#[cfg(feature = "hydrate")]
+fn every_second<S: 'static, F: std::future::Future<Output = ()> + 'static>(
+    session: &std::rc::Rc<S>,
+    tick: fn(std::rc::Rc<S>) -> F,
+) -> Option<IntervalHandle> {
+    let weak = std::rc::Rc::downgrade(session);
+    let each = move || {
+        if let Some(session) = weak.upgrade() {
+            leptos::task::spawn_local(tick(session));
+        }
+    };
+    set_interval_with_handle(each, std::time::Duration::from_secs(1)).ok()
+}
+
 /// Appends `value`, keeping at most `max` values.
 pub fn push_capped(values: &mut Vec<f64>, value: f64, max: usize) {
     values.push(value);

@@ -12,7 +12,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::time::Duration;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStream;
@@ -49,24 +48,8 @@ impl Playback {
             ticker: Cell::new(None),
             resume_token: RefCell::new(None),
         });
-        let weak = Rc::downgrade(&this);
-        let signaling = Signaling::connect(move |event| {
-            if let Some(this) = weak.upgrade() {
-                this.on_signal(event);
-            }
-        });
-        *this.signaling.borrow_mut() = Some(signaling);
-        let weak = Rc::downgrade(&this);
-        let ticker = set_interval_with_handle(
-            move || {
-                if let Some(this) = weak.upgrade() {
-                    spawn_local(this.sample());
-                }
-            },
-            Duration::from_secs(1),
-        )
-        .ok();
-        this.ticker.set(ticker);
+        *this.signaling.borrow_mut() = Some(super::connect_signaling(&this, Self::on_signal));
+        this.ticker.set(super::every_second(&this, Self::sample));
         this
     }
 
