@@ -1,96 +1,24 @@
 //! Admin accounts, sessions, sign-in throttling, the watch code and the security headers,
 //! against the real server on an ephemeral port, each test with a data folder of its own.
 
-use futures_util::{SinkExt, StreamExt};
+mod common;
+
+use common::{http, set_cookie, sign_in, Client, Server, TempDir, WAIT};
+use futures_util::StreamExt;
 use onair::config::Config;
 use onair::server::recorder::now_ms;
-use onair::server::{serve, AppState};
 use serde_json::{json, Value};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 const PASSWORD: &str = "accounts-test-password";
-const WAIT: Duration = Duration::from_secs(5);
-
-/// A folder under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        TempDir(std::env::temp_dir().join(format!("onair-accounts-{tag}-{}-{nanos}", std::process::id())))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Server {
-    addr: SocketAddr,
-    state: AppState,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
-}
 
 async fn start(data_dir: &Path) -> Server {
-    start_with(Config::for_tests(data_dir, PASSWORD)).await
-}
-
-async fn start_with(config: Config) -> Server {
-    let state = AppState::new(&config).unwrap();
-    let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn({
-        let state = state.clone();
-        async move {
-            serve(listener, state, async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        }
-    });
-    Server { addr, state, stop: Some(stop), task }
+    Server::start(Config::for_tests(data_dir, PASSWORD)).await
 }
 
 impl Server {
-    async fn stop_gracefully(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(WAIT, &mut self.task).await.expect("server stopped within 5 s").unwrap();
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    async fn login(&self, username: &str, password: &str) -> reqwest::Response {
-        http()
-            .post(self.url("/login"))
-            .form(&[("username", username), ("password", password)])
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Signs in and returns the `name=value` part of the session cookie.
-    async fn sign_in(&self) -> String {
-        let res = self.login("admin", PASSWORD).await;
-        assert_eq!(res.status(), 303);
-        assert_eq!(res.headers()["location"], "/admin");
-        set_cookie(&res, "onair_session")
-    }
-
     /// Where `GET path` with `cookie` leads: `Ok(status 200)` or `Err(redirect location)`.
     async fn page(&self, path: &str, cookie: Option<&str>) -> Result<String, String> {
         let mut req = http().get(self.url(path));
@@ -106,43 +34,7 @@ impl Server {
     }
 }
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-/// The `name=value` of the `Set-Cookie` for `name`, checking its flags.
-fn set_cookie(res: &reqwest::Response, name: &str) -> String {
-    let header = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name} cookie set"));
-    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
-        assert!(header.contains(flag), "{flag} in {header}");
-    }
-    header.split(';').next().unwrap().to_owned()
-}
-
-struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-}
-
 impl Client {
-    async fn connect(server: &Server, query: &str, cookie: Option<&str>) -> Client {
-        let mut req = format!("ws://{}/ws{query}", server.addr).into_client_request().unwrap();
-        if let Some(c) = cookie {
-            req.headers_mut().insert("cookie", c.parse().unwrap());
-        }
-        let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-        Client { ws }
-    }
-
-    async fn send(&mut self, v: Value) {
-        self.ws.send(Message::text(v.to_string())).await.unwrap();
-    }
-
     /// The first `welcome` or `streamerReady`, or the code of the first error.
     async fn answer(&mut self) -> String {
         loop {
@@ -161,7 +53,8 @@ impl Client {
     }
 
     async fn try_role(server: &Server, role: &str, query: &str, cookie: Option<&str>) -> String {
-        let mut c = Client::connect(server, query, cookie).await;
+        let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+        let mut c = Client::connect_with(server, query, &headers).await;
         c.send(json!({ "type": role })).await;
         c.answer().await
     }
@@ -175,7 +68,7 @@ fn token_of(cookie: &str) -> &str {
 async fn a_session_survives_a_restart_with_the_same_data_folder() {
     let dir = TempDir::new("restart");
     let server = start(&dir.0).await;
-    let cookie = server.sign_in().await;
+    let cookie = sign_in(&server).await;
     assert!(server.page("/admin", Some(&cookie)).await.is_ok());
     server.stop_gracefully().await;
 
@@ -185,7 +78,7 @@ async fn a_session_survives_a_restart_with_the_same_data_folder() {
     assert_eq!(Client::try_role(&server, "streamer", "", Some(&cookie)).await, "streamerReady");
     // The first account was not created twice, and the password still works.
     assert_eq!(server.state.auth.accounts().count().unwrap(), 1);
-    server.sign_in().await;
+    sign_in(&server).await;
     server.stop_gracefully().await;
 }
 
@@ -194,7 +87,7 @@ async fn logout_and_expiry_end_a_session() {
     let dir = TempDir::new("revoke");
     let server = start(&dir.0).await;
 
-    let cookie = server.sign_in().await;
+    let cookie = sign_in(&server).await;
     let res = http().post(server.url("/logout")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(res.status(), 303);
     let cleared = res.headers()["set-cookie"].to_str().unwrap();
@@ -202,7 +95,7 @@ async fn logout_and_expiry_end_a_session() {
     // Replaying the old cookie does not work: the session is gone on the server.
     assert_eq!(server.page("/admin", Some(&cookie)).await.unwrap_err(), "/login");
 
-    let cookie = server.sign_in().await;
+    let cookie = sign_in(&server).await;
     assert!(server.page("/admin", Some(&cookie)).await.is_ok());
     server.state.auth.sessions().set_expiry(token_of(&cookie), now_ms() - 1).unwrap();
     assert_eq!(server.page("/admin", Some(&cookie)).await.unwrap_err(), "/login");
@@ -213,7 +106,7 @@ async fn logout_and_expiry_end_a_session() {
 async fn forged_and_unknown_session_cookies_are_refused_everywhere() {
     let dir = TempDir::new("forged");
     let server = start(&dir.0).await;
-    let real = server.sign_in().await;
+    let real = sign_in(&server).await;
     let forged = format!("onair_session={}", "ab".repeat(32));
     let garbage = "onair_session=not-a-token".to_owned();
     // The real token with one digit changed.
@@ -274,7 +167,7 @@ async fn guessing_is_throttled_until_the_window_passes_even_for_the_right_passwo
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
     // The honest admin gets in once the window has passed…
-    let cookie = server.sign_in().await;
+    let cookie = sign_in(&server).await;
     assert!(server.page("/admin", Some(&cookie)).await.is_ok());
     // …and the success cleared the count: one more mistake is not locked out.
     let res = server.login("admin", "typo").await;
@@ -286,7 +179,7 @@ async fn guessing_is_throttled_until_the_window_passes_even_for_the_right_passwo
 async fn the_watch_code_gates_the_page_and_the_viewer_role() {
     let dir = TempDir::new("code");
     let config = Config { watch_code: Some("open sesame".into()), ..Config::for_tests(&dir.0, PASSWORD) };
-    let server = start_with(config).await;
+    let server = Server::start(config).await;
 
     // Without the code: the form, and no viewer role on the socket.
     assert_eq!(server.page("/watch", None).await.unwrap_err(), "/watch/code");
@@ -317,7 +210,7 @@ async fn the_watch_code_gates_the_page_and_the_viewer_role() {
     assert_eq!(set_cookie(&res, "onair_watch"), pass);
 
     // The admin may always watch.
-    let admin = server.sign_in().await;
+    let admin = sign_in(&server).await;
     assert!(server.page("/watch", Some(&admin)).await.is_ok());
     assert_eq!(Client::try_role(&server, "viewer", "", Some(&admin)).await, "welcome");
     server.stop_gracefully().await;
@@ -344,7 +237,7 @@ fn script_nonces(page: &str) -> Vec<Option<String>> {
 async fn security_headers_on_every_page_with_a_fresh_nonce_on_the_scripts() {
     let dir = TempDir::new("headers");
     let server = start(&dir.0).await;
-    let admin = server.sign_in().await;
+    let admin = sign_in(&server).await;
     let mut seen = Vec::new();
     for (path, capture) in [("/", "()"), ("/watch", "()"), ("/login", "()"), ("/admin", "(self)"), ("/admin/history", "(self)")] {
         let res = http().get(server.url(path)).header("cookie", &admin).send().await.unwrap();

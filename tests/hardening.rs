@@ -2,50 +2,28 @@
 //! origins, connections per IP, message budgets, oversize and overlong input, stuck and silent
 //! clients, shutdown, TURN credentials. After each, honest clients still work and nothing leaks.
 
+mod common;
+
+use common::{candidate, sdp, sign_in, temp_path, wait_until, Client, Server, WAIT};
 use futures_util::{SinkExt, StreamExt};
 use onair::config::Config;
-use onair::server::turn::{self, TurnSecret};
-use onair::server::{serve, AppState};
 use onair::protocol::IceServer;
+use onair::server::turn::{self, TurnSecret};
 use serde_json::{json, Value};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::tungstenite::Message;
 
 const PASSWORD: &str = "hardening-test-password";
-const WAIT: Duration = Duration::from_secs(5);
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-struct Server {
-    addr: SocketAddr,
-    state: AppState,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
-    data_dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-    }
-}
-
-fn temp_data_dir() -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    std::env::temp_dir().join(format!("onair-hardening-{}-{n}", std::process::id()))
-}
-
 fn config() -> Config {
-    Config::for_tests(&temp_data_dir(), PASSWORD)
+    Config::for_tests(&temp_path("server"), PASSWORD)
 }
 
 async fn start() -> Server {
@@ -53,21 +31,7 @@ async fn start() -> Server {
 }
 
 async fn start_with(config: Config) -> Server {
-    let state = AppState::new(&config).unwrap();
-    let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn({
-        let state = state.clone();
-        async move {
-            serve(listener, state, async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        }
-    });
-    Server { addr, state, stop: Some(stop), task, data_dir: config.data_dir }
+    Server::start_and_clean(config).await
 }
 
 impl Server {
@@ -80,116 +44,9 @@ impl Server {
     }
 }
 
-async fn wait_until(mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !cond() {
-        assert!(tokio::time::Instant::now() < deadline, "condition not met within 5 s");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn sign_in(server: &Server) -> String {
-    let res = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("http://{}/login", server.addr))
-        .form(&[("username", "admin"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
-}
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
 /// Opens `/ws` with these extra headers; the HTTP refusal (status, body) when refused.
-async fn try_connect(server: &Server, headers: &[(&str, &str)]) -> Result<Ws, (u16, String)> {
-    let mut req = format!("ws://{}/ws", server.addr).into_client_request().unwrap();
-    for (k, v) in headers {
-        let name = tungstenite::http::HeaderName::from_bytes(k.as_bytes()).unwrap();
-        req.headers_mut().insert(name, v.parse().unwrap());
-    }
-    match tokio_tungstenite::connect_async(req).await {
-        Ok((ws, _)) => Ok(ws),
-        Err(tungstenite::Error::Http(res)) => {
-            let body = res.body().as_deref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-            Err((res.status().as_u16(), body))
-        }
-        Err(e) => panic!("unexpected connection error: {e}"),
-    }
-}
-
-struct Client {
-    ws: Ws,
-}
-
-impl Client {
-    async fn connect(server: &Server, cookie: Option<&str>) -> Client {
-        let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
-        Client { ws: try_connect(server, &headers).await.expect("connection accepted") }
-    }
-
-    async fn streamer(server: &Server, cookie: &str) -> (Client, Value) {
-        let mut c = Client::connect(server, Some(cookie)).await;
-        c.send(json!({"type": "streamer"})).await;
-        let ready = c.next_of("streamerReady").await;
-        (c, ready)
-    }
-
-    async fn viewer(server: &Server) -> (Client, Value) {
-        let mut c = Client::connect(server, None).await;
-        c.send(json!({"type": "viewer"})).await;
-        let welcome = c.next_of("welcome").await;
-        (c, welcome)
-    }
-
-    async fn send(&mut self, v: Value) {
-        self.ws.send(Message::text(v.to_string())).await.unwrap();
-    }
-
-    /// The next JSON message; `None` once the socket is closed.
-    async fn next(&mut self) -> Option<Value> {
-        loop {
-            let msg = tokio::time::timeout(WAIT, self.ws.next()).await.expect("no message within 5 s");
-            match msg {
-                Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
-                Some(Ok(_)) => continue,
-            }
-        }
-    }
-
-    async fn next_of(&mut self, kind: &str) -> Value {
-        loop {
-            let v = self.next().await.unwrap_or_else(|| panic!("socket closed while waiting for {kind}"));
-            if v["type"] == kind {
-                return v;
-            }
-        }
-    }
-
-    async fn error_code(&mut self) -> String {
-        self.next_of("error").await["code"].as_str().unwrap().to_owned()
-    }
-
-    /// Every message until the server closes the socket.
-    async fn until_closed(&mut self) -> Vec<Value> {
-        let mut seen = Vec::new();
-        while let Some(v) = self.next().await {
-            seen.push(v);
-        }
-        seen
-    }
-}
-
-fn sdp(kind: &str, body: &str) -> Value {
-    json!({"type": kind, "sdp": body})
-}
-
-fn candidate(n: u32) -> Value {
-    json!({"candidate": format!("candidate:{n} 1 udp 2122260223 127.0.0.1 {} typ host", 50000 + n), "sdpMid": "0", "sdpMLineIndex": 0})
+async fn try_connect(server: &Server, headers: &[(&str, &str)]) -> Result<Client, (u16, String)> {
+    Client::try_connect_with(server, "", headers).await
 }
 
 /// An honest exchange: an offer from the streamer reaches the viewer, its answer comes back.
@@ -198,10 +55,6 @@ async fn still_works(streamer: &mut Client, viewer: &mut Client, viewer_id: &str
     assert_eq!(viewer.next_of("offer").await["offer"]["sdp"], "still-fine");
     viewer.send(json!({"type": "answer", "answer": sdp("answer", "fine-too")})).await;
     assert_eq!(streamer.next_of("answer").await["viewerId"], viewer_id);
-}
-
-fn id_of(welcome: &Value) -> String {
-    welcome["viewerId"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -217,10 +70,10 @@ async fn a_foreign_origin_is_refused_before_the_upgrade() {
 
     // The page's own origin, and clients that send no Origin (not browsers), are accepted.
     let own = format!("http://{}", server.addr);
-    let mut same = Client { ws: try_connect(&server, &[("origin", &own)]).await.expect("same origin") };
+    let mut same = try_connect(&server, &[("origin", &own)]).await.expect("same origin");
     same.send(json!({"type": "viewer"})).await;
     same.next_of("welcome").await;
-    let (_plain, _) = Client::viewer(&server).await;
+    let (_plain, _) = Client::viewer(&server, None).await;
     assert_eq!(server.state.signaling.status().viewers, 2);
     drop((same, _plain));
     server.all_closed().await;
@@ -255,7 +108,7 @@ async fn connections_beyond_the_per_ip_limit_get_429_until_one_closes() {
 
     open.pop();
     wait_until(|| server.state.signaling.connections_from(LOCALHOST) == 2).await;
-    let (mut viewer, _) = Client::viewer(&server).await;
+    let (mut viewer, _) = Client::viewer(&server, None).await;
     viewer.send(json!({"type": "viewer"})).await;
     assert_eq!(viewer.error_code().await, "wrong_role", "the new connection is served");
     drop((open, viewer));
@@ -266,9 +119,8 @@ async fn connections_beyond_the_per_ip_limit_get_429_until_one_closes() {
 async fn a_flood_is_rate_limited_then_closed_while_an_honest_burst_passes() {
     let server = start().await;
     let cookie = sign_in(&server).await;
-    let (mut streamer, _) = Client::streamer(&server, &cookie).await;
-    let (mut honest, welcome) = Client::viewer(&server).await;
-    let honest_id = id_of(&welcome);
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let (mut honest, honest_id) = Client::viewer(&server, None).await;
     streamer.next_of("newViewer").await;
 
     // ICE gathering: ~50 candidates at once is an honest viewer's burst, and all pass.
@@ -280,7 +132,7 @@ async fn a_flood_is_rate_limited_then_closed_while_an_honest_burst_passes() {
         assert_eq!(got["candidate"], candidate(n));
     }
 
-    let (mut flood, _) = Client::viewer(&server).await;
+    let (mut flood, _) = Client::viewer(&server, None).await;
     streamer.next_of("newViewer").await;
     let flood_candidate = |n| json!({"type": "candidate", "candidate": candidate(n), "target": "streamer"});
     let flood_started = std::time::Instant::now();
@@ -342,11 +194,10 @@ async fn a_streamer_answering_200_waiting_viewers_at_once_is_not_limited() {
     let server = start_with(c).await;
     let mut viewers = Vec::new();
     for _ in 0..200 {
-        let (v, welcome) = Client::viewer(&server).await;
-        viewers.push((v, id_of(&welcome)));
+        viewers.push(Client::viewer(&server, None).await);
     }
     let cookie = sign_in(&server).await;
-    let (mut streamer, _) = Client::streamer(&server, &cookie).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
     for _ in 0..200 {
         streamer.next_of("newViewer").await;
     }
@@ -373,12 +224,12 @@ async fn a_streamer_answering_200_waiting_viewers_at_once_is_not_limited() {
 async fn a_viewer_claiming_the_streamer_role_gets_neither_the_role_nor_its_budget() {
     let server = start().await;
     let cookie = sign_in(&server).await;
-    let (mut streamer, _) = Client::streamer(&server, &cookie).await;
-    let (mut mallory, _) = Client::viewer(&server).await;
-    let (mut honest, welcome) = Client::viewer(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let (mut mallory, _) = Client::viewer(&server, None).await;
+    let (mut honest, honest_id) = Client::viewer(&server, None).await;
     for msg in [
         json!({"type": "streamer"}),
-        json!({"type": "removeViewer", "viewerId": id_of(&welcome)}),
+        json!({"type": "removeViewer", "viewerId": honest_id}),
         json!({"type": "capacity", "remaining": 0}),
     ] {
         mallory.send(msg).await;
@@ -390,19 +241,19 @@ async fn a_viewer_claiming_the_streamer_role_gets_neither_the_role_nor_its_budge
         mallory.send(json!({"type": "candidate", "candidate": candidate(n), "target": "streamer"})).await;
     }
     assert_eq!(mallory.error_code().await, "rate_limited");
-    still_works(&mut streamer, &mut honest, &id_of(&welcome)).await;
+    still_works(&mut streamer, &mut honest, &honest_id).await;
 }
 
 #[tokio::test]
 async fn overlong_sdp_candidate_or_name_are_refused_and_the_socket_stays_usable() {
     let server = start().await;
     let cookie = sign_in(&server).await;
-    let (mut streamer, _) = Client::streamer(&server, &cookie).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
     let mut viewer = Client::connect(&server, None).await;
     viewer.send(json!({"type": "viewer", "viewerId": "n".repeat(1000)})).await;
     assert_eq!(viewer.error_code().await, "invalid_message");
     viewer.send(json!({"type": "viewer", "viewerId": "Ann"})).await;
-    let id = id_of(&viewer.next_of("welcome").await);
+    let id = viewer.next_of("welcome").await["viewerId"].as_str().unwrap().to_owned();
     assert_eq!(streamer.next_of("newViewer").await["name"], "Ann");
 
     // 40 KiB fits in a frame (64 KiB) but is no SDP.
@@ -426,9 +277,9 @@ async fn a_frame_over_the_configured_size_closes_only_that_socket() {
     c.ws_limits.max_message_bytes = 8 * 1024;
     let server = start_with(c).await;
     let cookie = sign_in(&server).await;
-    let (mut streamer, _) = Client::streamer(&server, &cookie).await;
-    let (mut honest, welcome) = Client::viewer(&server).await;
-    let (mut big, _) = Client::viewer(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let (mut honest, honest_id) = Client::viewer(&server, None).await;
+    let (mut big, _) = Client::viewer(&server, None).await;
     streamer.next_of("newViewer").await;
     streamer.next_of("newViewer").await;
     let _ = big.ws.send(Message::text(json!({"type": "answer", "answer": sdp("answer", &"a".repeat(9 * 1024))}).to_string())).await;
@@ -438,7 +289,7 @@ async fn a_frame_over_the_configured_size_closes_only_that_socket() {
     assert_eq!(streamer.next_of("viewerLeft").await["type"], "viewerLeft");
     let metrics = reqwest::get(format!("http://{}/metrics", server.addr)).await.unwrap().text().await.unwrap();
     assert!(metrics.contains(r#"onair_error_replies_total{code="too_large"} 1"#), "{metrics}");
-    still_works(&mut streamer, &mut honest, &id_of(&welcome)).await;
+    still_works(&mut streamer, &mut honest, &honest_id).await;
 }
 
 /// Reads (and so answers pings) in the background, counting offers; stop it to get
@@ -485,10 +336,10 @@ async fn a_silent_client_is_reaped_and_a_reading_one_is_not() {
     c.ws_limits.ping_every = Duration::from_millis(100);
     c.ws_limits.silence_limit = Duration::from_millis(400);
     let server = start_with(c).await;
-    let (honest, _) = Client::viewer(&server).await;
+    let (honest, _) = Client::viewer(&server, None).await;
     let honest = keep_reading(honest);
     // Joins, then never reads again: it never answers a ping.
-    let (silent, _) = Client::viewer(&server).await;
+    let (silent, _) = Client::viewer(&server, None).await;
     wait_until(|| server.state.signaling.status().viewers == 1).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(server.state.signaling.status().viewers, 1, "the reading client stays");
@@ -506,10 +357,9 @@ async fn a_client_that_never_reads_is_dropped_without_holding_up_others() {
     c.ws_limits.silence_limit = Duration::from_secs(2);
     let server = start_with(c).await;
     let cookie = sign_in(&server).await;
-    let (mut streamer, _) = Client::streamer(&server, &cookie).await;
-    let (stuck, stuck_welcome) = Client::viewer(&server).await;
-    let (honest, honest_welcome) = Client::viewer(&server).await;
-    let (stuck_id, honest_id) = (id_of(&stuck_welcome), id_of(&honest_welcome));
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let (stuck, stuck_id) = Client::viewer(&server, None).await;
+    let (honest, honest_id) = Client::viewer(&server, None).await;
     let honest = keep_reading(honest);
 
     // 16 KiB offers to the stuck viewer until its socket buffers and queue are full; the
@@ -547,8 +397,8 @@ async fn a_client_that_never_reads_is_dropped_without_holding_up_others() {
 async fn shutdown_tells_every_client_and_serve_returns_within_5_s() {
     let mut server = start().await;
     let cookie = sign_in(&server).await;
-    let (mut streamer, _) = Client::streamer(&server, &cookie).await;
-    let (mut viewer, _) = Client::viewer(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let (mut viewer, _) = Client::viewer(&server, None).await;
     let mut pending = Client::connect(&server, None).await;
     // One that never reads nor answers.
     let _deaf = Client::connect(&server, None).await;
@@ -585,7 +435,7 @@ async fn turn_credentials_are_handed_out_per_viewer_and_to_the_streamer() {
     let server = start_with(c).await;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
 
-    let (_viewer, welcome) = Client::viewer(&server).await;
+    let (_viewer, welcome) = Client::viewer_welcome(&server, None).await;
     let servers = welcome["iceServers"].as_array().unwrap();
     assert!(servers[0].get("username").is_none() && servers[0].get("credential").is_none(), "STUN needs none");
     let user = servers[1]["username"].as_str().unwrap();
@@ -596,7 +446,7 @@ async fn turn_credentials_are_handed_out_per_viewer_and_to_the_streamer() {
     assert_eq!(servers[1]["credential"], turn::credentials("coturn-secret", name, expiry).1);
 
     let cookie = sign_in(&server).await;
-    let (_streamer, ready) = Client::streamer(&server, &cookie).await;
+    let (_streamer, ready) = Client::streamer_ready(&server, &cookie).await;
     let user = ready["iceServers"][1]["username"].as_str().unwrap();
     assert!(user.ends_with(":streamer"), "{user}");
     let expiry: u64 = user.split_once(':').unwrap().0.parse().unwrap();

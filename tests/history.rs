@@ -1,141 +1,28 @@
 //! Stream history, metrics and readiness against the real server on an ephemeral port, each
 //! test with a data folder of its own.
 
-use futures_util::{SinkExt, StreamExt};
+mod common;
+
+use common::{http, sign_in, Client, Server, TempDir, WAIT};
+use futures_util::SinkExt;
 use onair::api::history::LiveSummary;
 use onair::config::Config;
 use onair::server::recorder::now_ms;
-use onair::server::{serve, AppState};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 const PASSWORD: &str = "history-test-password";
-const WAIT: Duration = Duration::from_secs(5);
-
-/// A folder under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        TempDir(std::env::temp_dir().join(format!("onair-history-{tag}-{}-{nanos}", std::process::id())))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Server {
-    addr: SocketAddr,
-    state: AppState,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
-}
 
 async fn start(data_dir: &Path) -> Server {
-    let config = Config::for_tests(data_dir, PASSWORD);
-    let state = AppState::new(&config).unwrap();
-    let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn({
-        let state = state.clone();
-        async move {
-            serve(listener, state, async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        }
-    });
-    Server { addr, state, stop: Some(stop), task }
+    Server::start(Config::for_tests(data_dir, PASSWORD)).await
 }
 
 impl Server {
-    /// Stops the server the way SIGTERM does and waits until it has.
-    async fn stop_gracefully(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(WAIT, &mut self.task).await.expect("server stopped within 5 s").unwrap();
-    }
-
     fn lives(&self) -> Vec<LiveSummary> {
         self.state.history.lives(100, now_ms()).unwrap()
-    }
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-async fn sign_in(server: &Server) -> String {
-    let res = http()
-        .post(format!("http://{}/login", server.addr))
-        .form(&[("username", "admin"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
-}
-
-struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-}
-
-impl Client {
-    async fn connect(server: &Server, cookie: Option<&str>) -> Client {
-        let mut req = format!("ws://{}/ws", server.addr).into_client_request().unwrap();
-        if let Some(c) = cookie {
-            req.headers_mut().insert("cookie", c.parse().unwrap());
-        }
-        let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-        Client { ws }
-    }
-
-    async fn streamer(server: &Server, cookie: &str) -> Client {
-        let mut c = Client::connect(server, Some(cookie)).await;
-        c.send(json!({"type": "streamer"})).await;
-        c.next_of("streamerReady").await;
-        c
-    }
-
-    async fn viewer(server: &Server, name: Option<&str>) -> (Client, String) {
-        let mut c = Client::connect(server, None).await;
-        c.send(json!({"type": "viewer", "viewerId": name})).await;
-        let id = c.next_of("welcome").await["viewerId"].as_str().unwrap().to_owned();
-        (c, id)
-    }
-
-    async fn send(&mut self, v: Value) {
-        self.ws.send(Message::text(v.to_string())).await.unwrap();
-    }
-
-    async fn next_of(&mut self, kind: &str) -> Value {
-        loop {
-            let msg = tokio::time::timeout(WAIT, self.ws.next()).await.expect("no message within 5 s");
-            match msg {
-                Some(Ok(Message::Text(t))) => {
-                    let v: Value = serde_json::from_str(&t).unwrap();
-                    if v["type"] == kind {
-                        return v;
-                    }
-                }
-                Some(Ok(_)) => continue,
-                _ => panic!("socket closed while waiting for {kind}"),
-            }
-        }
     }
 }
 

@@ -1,185 +1,33 @@
 //! The real server on an ephemeral port, driven by real WebSocket and HTTP clients.
 
-use futures_util::{SinkExt, StreamExt};
+mod common;
+
+use common::{candidate, http, sdp, sign_in, temp_path, wait_until, Client, Server};
+use futures_util::SinkExt;
 use onair::config::Config;
 use onair::server::hub::ViewerCap;
-use onair::server::{serve, AppState};
-use serde_json::{json, Value};
-use std::net::SocketAddr;
-use std::path::PathBuf;
+use serde_json::json;
+use std::path::Path;
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio::sync::oneshot;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 const PASSWORD: &str = "integration-test-password";
-const WAIT: Duration = Duration::from_secs(5);
-
-struct Server {
-    addr: SocketAddr,
-    state: AppState,
-    _stop: oneshot::Sender<()>,
-    data_dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-    }
-}
-
-/// A data folder of its own for each server, so tests never share (or leave) a database.
-fn temp_data_dir() -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    std::env::temp_dir().join(format!("onair-signaling-{}-{n}", std::process::id()))
-}
 
 async fn start() -> Server {
     start_with(ViewerCap::Unlimited).await
 }
 
 async fn start_with(max_viewers: ViewerCap) -> Server {
-    start_in(temp_data_dir(), max_viewers).await
+    Server::start_and_clean(config(&temp_path("server"), max_viewers)).await
 }
 
 /// A server on an existing data folder: what a restarted server finds.
-async fn start_in(data_dir: PathBuf, max_viewers: ViewerCap) -> Server {
-    let config = Config { max_viewers, ..Config::for_tests(&data_dir, PASSWORD) };
-    let state = AppState::new(&config).unwrap();
-    let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve(listener, state.clone(), async move {
-        let _ = stopped.await;
-    }));
-    Server { addr, state, _stop: stop, data_dir: config.data_dir }
+async fn start_in(data_dir: &Path, max_viewers: ViewerCap) -> Server {
+    Server::start(config(data_dir, max_viewers)).await
 }
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-/// Signs in through the real form endpoint and returns the `Cookie` header value.
-async fn sign_in(server: &Server) -> String {
-    let res = http()
-        .post(format!("http://{}/login", server.addr))
-        .form(&[("username", "admin"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], "/admin");
-    let set_cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
-    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
-        assert!(set_cookie.contains(flag), "{set_cookie} lacks {flag}");
-    }
-    set_cookie.split(';').next().unwrap().to_owned()
-}
-
-struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-}
-
-impl Client {
-    async fn connect(server: &Server, cookie: Option<&str>) -> Client {
-        let mut req = format!("ws://{}/ws", server.addr).into_client_request().unwrap();
-        if let Some(c) = cookie {
-            req.headers_mut().insert("cookie", c.parse().unwrap());
-        }
-        let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-        Client { ws }
-    }
-
-    async fn streamer(server: &Server, cookie: &str) -> Client {
-        let mut c = Client::connect(server, Some(cookie)).await;
-        c.send(json!({"type": "streamer"})).await;
-        assert_eq!(c.next_of("streamerReady").await["type"], "streamerReady");
-        c
-    }
-
-    /// Joins as a viewer and returns the client with its server-assigned id.
-    async fn viewer(server: &Server, name: Option<&str>) -> (Client, String) {
-        let mut c = Client::connect(server, None).await;
-        c.send(json!({"type": "viewer", "viewerId": name})).await;
-        let welcome = c.next_of("welcome").await;
-        let id = welcome["viewerId"].as_str().unwrap().to_owned();
-        (c, id)
-    }
-
-    /// Ends as the studio's End live does: a normal close.
-    async fn end(mut self) {
-        let close = tokio_tungstenite::tungstenite::protocol::CloseFrame {
-            code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Normal,
-            reason: "".into(),
-        };
-        self.ws.send(Message::Close(Some(close))).await.unwrap();
-        // Read until the server answers the close.
-        while let Ok(Some(Ok(_))) = tokio::time::timeout(WAIT, self.ws.next()).await {}
-    }
-
-    async fn send(&mut self, v: Value) {
-        self.ws.send(Message::text(v.to_string())).await.unwrap();
-    }
-
-    async fn send_raw(&mut self, m: Message) {
-        self.ws.send(m).await.unwrap();
-    }
-
-    /// The next JSON message; `None` when the socket closed.
-    async fn next(&mut self) -> Option<Value> {
-        loop {
-            let msg = tokio::time::timeout(WAIT, self.ws.next()).await.expect("no message within 5 s");
-            match msg {
-                Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
-                Some(Ok(_)) => continue,
-            }
-        }
-    }
-
-    /// The next message of type `kind`, skipping others (such as `viewerCount`).
-    async fn next_of(&mut self, kind: &str) -> Value {
-        loop {
-            let v = self.next().await.unwrap_or_else(|| panic!("socket closed while waiting for {kind}"));
-            if v["type"] == kind {
-                return v;
-            }
-        }
-    }
-
-    async fn error_code(&mut self) -> String {
-        self.next_of("error").await["code"].as_str().unwrap().to_owned()
-    }
-
-    /// Waits until the socket is closed by the server.
-    async fn closed(&mut self) -> bool {
-        loop {
-            match tokio::time::timeout(WAIT, self.ws.next()).await {
-                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return true,
-                Ok(Some(Ok(_))) => continue,
-                Err(_) => return false,
-            }
-        }
-    }
-}
-
-fn sdp(kind: &str, body: &str) -> Value {
-    json!({"type": kind, "sdp": body})
-}
-
-fn candidate(n: u32) -> Value {
-    json!({"candidate": format!("candidate:{n} 1 udp 2122260223 127.0.0.1 {} typ host", 50000 + n), "sdpMid": "0", "sdpMLineIndex": 0})
-}
-
-async fn wait_until(mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !cond() {
-        assert!(tokio::time::Instant::now() < deadline, "condition not met within 5 s");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+fn config(data_dir: &Path, max_viewers: ViewerCap) -> Config {
+    Config { max_viewers, ..Config::for_tests(data_dir, PASSWORD) }
 }
 
 #[tokio::test]
@@ -546,7 +394,7 @@ async fn a_viewer_resumes_its_id_on_a_restarted_server_and_is_not_renegotiated()
     assert!(token.starts_with(&format!("{id}.")));
 
     // A restarted server finds the same data folder, hence the same key.
-    let second = start_in(first.data_dir.clone(), ViewerCap::Unlimited).await;
+    let second = start_in(&first.data_dir, ViewerCap::Unlimited).await;
     let mut again = Client::connect(&second, None).await;
     again.send(json!({"type": "viewer", "resumeToken": token})).await;
     assert_eq!(again.next_of("welcome").await["viewerId"], id.as_str());
