@@ -1,5 +1,5 @@
-import { test, expect, type BrowserContext, type Page } from "@playwright/test";
-import { expectPlaying, hydrated, newPage, signIn } from "./helpers";
+import { test, expect, type Page } from "@playwright/test";
+import { expectPlaying, goLive, newPage, openViewers, signIn } from "./helpers";
 
 const number = async (page: Page, testid: string, attr: string) =>
   Number((await page.getByTestId(testid).first().getAttribute(attr)) ?? "NaN");
@@ -7,16 +7,9 @@ const number = async (page: Page, testid: string, attr: string) =>
 test("the studio dashboard shows each viewer's quality, and manages viewers", async ({ browser }) => {
   const admin = await newPage(browser);
   await signIn(admin.page);
-  await admin.page.getByRole("button", { name: "Go live" }).click();
-  await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live");
+  await goLive(admin.page);
 
-  const viewers: { context: BrowserContext; page: Page }[] = [];
-  for (let i = 0; i < 3; i++) {
-    const v = await newPage(browser);
-    await v.page.goto("/watch");
-    await hydrated(v.page);
-    viewers.push(v);
-  }
+  const viewers = await openViewers(browser, 3);
   for (const v of viewers) await expectPlaying(v.page);
 
   // Within 5 s of playing, every row shows sender figures, a route and what the viewer sees.

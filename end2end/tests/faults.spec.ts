@@ -1,22 +1,14 @@
-import { test, expect, type BrowserContext, type Page } from "@playwright/test";
+import { test, expect } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { adminPassword } from "../playwright.config";
-import { expectPlaying, framesDecoded, hydrated, newPage, signIn } from "./helpers";
-
-type Client = { context: BrowserContext; page: Page };
+import { expectPlaying, framesDecoded, goLive, hydrated, newPage, openViewers, signIn } from "./helpers";
 
 test("reloading the studio mid-live brings viewers back to live without a reload", async ({ browser }) => {
   const admin = await newPage(browser);
   await signIn(admin.page);
-  await admin.page.getByRole("button", { name: "Go live" }).click();
-  await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live");
-  const viewers: Client[] = [];
-  for (let i = 0; i < 2; i++) {
-    const v = await newPage(browser);
-    await v.page.goto("/watch");
-    await expectPlaying(v.page);
-    viewers.push(v);
-  }
+  await goLive(admin.page);
+  const viewers = await openViewers(browser, 2);
+  for (const v of viewers) await expectPlaying(v.page);
 
   await admin.page.reload();
   await hydrated(admin.page);
@@ -57,21 +49,10 @@ test("killing and restarting the server does not interrupt the video", async ({ 
   try {
     await waitHealthy();
     const admin = await newPage(browser);
-    await admin.page.goto(`${base}/login`);
-    await admin.page.getByLabel("Username").fill("admin");
-    await admin.page.getByLabel("Password").fill(adminPassword);
-    await admin.page.getByRole("button", { name: "Sign in" }).click();
-    await expect(admin.page).toHaveURL(/\/admin$/);
-    await hydrated(admin.page);
-    await admin.page.getByRole("button", { name: "Go live" }).click();
-    await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live");
-    const viewers: Client[] = [];
-    for (let i = 0; i < 2; i++) {
-      const v = await newPage(browser);
-      await v.page.goto(`${base}/watch`);
-      await expectPlaying(v.page);
-      viewers.push(v);
-    }
+    await signIn(admin.page, base);
+    await goLive(admin.page);
+    const viewers = await openViewers(browser, 2, base);
+    for (const v of viewers) await expectPlaying(v.page);
     const connections = await Promise.all(viewers.map((v) => v.page.evaluate(() => (window as any).__onairPeers.length)));
 
     // The server dies: signaling is gone, the media (peer to peer) is not.

@@ -27,8 +27,29 @@ export async function hydrated(page: Page) {
   await expect(page.locator("[data-hydrated='true']")).toHaveCount(1);
 }
 
-export async function signIn(page: Page) {
-  await page.goto("/admin");
+/** A browser context with its page, for one admin or one viewer. */
+export type Client = { context: BrowserContext; page: Page };
+
+/** Opens `count` viewers on the watch page, one context each, each hydrated. */
+export async function openViewers(browser: Browser, count: number, base = ""): Promise<Client[]> {
+  const viewers: Client[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = await newPage(browser);
+    await v.page.goto(`${base}/watch`);
+    await hydrated(v.page);
+    viewers.push(v);
+  }
+  return viewers;
+}
+
+/** Presses Go live and waits until the studio is on air. */
+export async function goLive(page: Page) {
+  await page.getByRole("button", { name: "Go live" }).click();
+  await expect(page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live");
+}
+
+export async function signIn(page: Page, base = "") {
+  await page.goto(`${base}/admin`);
   await expect(page).toHaveURL(/\/login$/);
   await page.getByLabel("Username").fill("admin");
   await page.getByLabel("Password").fill(adminPassword);

@@ -1,5 +1,5 @@
-import { test, expect, type BrowserContext, type Page } from "@playwright/test";
-import { expectPlaying, hydrated, newPage, signIn } from "./helpers";
+import { test, expect } from "@playwright/test";
+import { expectPlaying, hydrated, newPage, openViewers, signIn } from "./helpers";
 
 test("a wrong password is refused with a message", async ({ page }) => {
   await page.goto("/login");
@@ -12,13 +12,7 @@ test("a wrong password is refused with a message", async ({ page }) => {
 
 test("the streamer goes live to three viewers, ends, and goes live again", async ({ browser }) => {
   // Viewers who arrive before the stream wait, offline.
-  const viewers: { context: BrowserContext; page: Page }[] = [];
-  for (let i = 0; i < 3; i++) {
-    const v = await newPage(browser);
-    await v.page.goto("/watch");
-    await hydrated(v.page);
-    viewers.push(v);
-  }
+  const viewers = await openViewers(browser, 3);
   for (const v of viewers) {
     await expect(v.page.getByTestId("stream-status")).toHaveAttribute("data-state", "offline");
     await expect(v.page.getByTestId("stream-status")).toContainText("Offline");
