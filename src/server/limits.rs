@@ -18,7 +18,10 @@ pub struct WsLimits {
     pub abuse_refusals: u32,
     /// How long a socket may stay over the limit before it is closed.
     pub abuse_duration: Duration,
-    /// Messages queued for one client before it counts as stuck and is dropped.
+    /// Messages queued for one client before it counts as stuck and is dropped. Large enough
+    /// for the streamer's bursts (every waiting viewer's answer and candidates when it goes
+    /// live); tokio allocates queue blocks as they fill, so an idle queue costs nothing. A
+    /// client that stops reading is caught sooner by the write time limit.
     pub outbox_capacity: usize,
     /// Ping period.
     pub ping_every: Duration,
@@ -41,7 +44,7 @@ impl Default for WsLimits {
             messages_per_second: 20.0,
             abuse_refusals: 100,
             abuse_duration: Duration::from_secs(10),
-            outbox_capacity: 4096,
+            outbox_capacity: 65_536,
             ping_every: Duration::from_secs(15),
             silence_limit: Duration::from_secs(45),
             shutdown_grace: Duration::from_secs(4),

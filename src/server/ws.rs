@@ -10,6 +10,7 @@ use super::recorder::Recorder;
 use super::turn::{self, TurnSecret};
 use super::AppState;
 use crate::protocol::{self, ErrorCode, ServerMessage, ViewerId};
+use futures_util::SinkExt;
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
@@ -30,6 +31,10 @@ const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
 pub const STREAMER_TURN_NAME: &str = "streamer";
 /// How often the viewer count is broadcast at most.
 pub const VIEWER_COUNT_EVERY: Duration = Duration::from_secs(1);
+
+/// Queued messages sent in one flush at most, so one client's burst cannot hold its task
+/// away from reading (or from a stop signal) for long.
+const WRITE_BATCH: usize = 256;
 
 enum Outgoing {
     Text(Utf8Bytes),
@@ -332,7 +337,8 @@ pub async fn upgrade(
     ws.max_message_size(max)
         .max_frame_size(max)
         .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        // Frames gather up to this before a write; a flush sends the rest (see `WRITE_BATCH`).
+        .write_buffer_size(16 * 1024)
         .on_upgrade(move |socket| serve_socket(socket, signaling, is_admin, may_watch, slot))
 }
 
@@ -370,15 +376,37 @@ async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin
             }
             queued = outbox.recv() => match queued {
                 Some(Outgoing::Text(text)) => {
-                    // A client that takes nothing for this long is gone: without the bound a
-                    // client that never reads would hold this task (and its IP slot) forever.
-                    match tokio::time::timeout(limits.silence_limit, socket.send(Message::Text(text))).await {
+                    // What is already queued goes out with it in one write: a burst (going
+                    // live to many waiting viewers, their candidates) drains in a few system
+                    // calls instead of one per message. A client that takes nothing for this
+                    // long is gone: without the bound a client that never reads would hold
+                    // this task (and its IP slot) forever.
+                    let mut then_close = None;
+                    let write = async {
+                        socket.feed(Message::Text(text)).await?;
+                        for _ in 0..WRITE_BATCH {
+                            match outbox.try_recv() {
+                                Ok(Outgoing::Text(t)) => socket.feed(Message::Text(t)).await?,
+                                Ok(Outgoing::Close { code, reason }) => {
+                                    then_close = Some((code, reason));
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        socket.flush().await
+                    };
+                    match tokio::time::timeout(limits.silence_limit, write).await {
                         Ok(Ok(())) => {}
                         Ok(Err(_)) => break,
                         Err(_) => {
                             tracing::info!(conn = conn.0, "could not write for {:?}; closing", limits.silence_limit);
                             break;
                         }
+                    }
+                    if let Some((code, reason)) = then_close {
+                        let _ = tokio::time::timeout(GOODBYE_TIMEOUT, socket.send(close(code, reason))).await;
+                        break;
                     }
                 }
                 Some(Outgoing::Close { code, reason }) => {
