@@ -52,7 +52,7 @@ struct Args {
     #[arg(long)]
     idle: Option<u64>,
     /// Longest wait for each phase, in seconds.
-    #[arg(long, default_value_t = 120)]
+    #[arg(long, default_value_t = 30)]
     timeout: u64,
     /// A name for the RESULT line (e.g. `onair`, `node`).
     #[arg(long, default_value = "server")]

@@ -4,7 +4,8 @@
 #
 #   BENCH_SIZES="1000 5000"  viewer counts (BENCH_FULL=1 adds 15000)
 #   BENCH_CANDIDATES=20      candidates each way per viewer in the storm
-#   BENCH_IDLE=0             seconds to hold the viewers idle after the storm (0: skip)
+#   BENCH_IDLE=20            seconds to hold the viewers idle after the storm (0: skip); over
+#                            15 s so that OnAir's heartbeat pings fall inside
 #   BENCH_NODE=1             0 skips the Node reference
 #
 # Each run gets a freshly started server, so "RSS before" is an idle server every time.
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 SIZES=${BENCH_SIZES:-"1000 5000"}
 [[ "${BENCH_FULL:-0}" == 1 ]] && SIZES="$SIZES 15000"
 K=${BENCH_CANDIDATES:-20}
-IDLE=${BENCH_IDLE:-0}
+IDLE=${BENCH_IDLE:-20}
 ONAIR_PORT=${BENCH_ONAIR_PORT:-9191}
 NODE_PORT=${BENCH_NODE_PORT:-9292}
 PASSWORD="bench-$RANDOM-$RANDOM-$RANDOM"
@@ -90,6 +91,7 @@ echo "== results ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores; client and s
 awk -v sizes="$SIZES" '
   function field(line, key,   m) { return match(line, " " key "=[^ ]*") ? substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2) : "-" }
   function ratio(a, b) { return (a + 0 > 0 && b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
+  function clean(r) { return field(r, "lost") == "0" && field(r, "errors") == "0" }
   { lab = field($0, "label"); n = field($0, "viewers"); row[lab, n] = $0 }
   END {
     split(sizes, ns, " ")
@@ -103,14 +105,15 @@ awk -v sizes="$SIZES" '
         field(r, "p50_ms"), field(r, "p99_ms"), field(r, "cand_per_s"), field(r, "rss_before_kib") / 1024,
         field(r, "rss_peak_kib") / 1024, field(r, "kib_per_viewer"), field(r, "errors"), field(r, "lost")
     }
+    printf "\nA run with lost messages did not finish its storm: its candidates/s is what got through before the timeout.\n"
     printf "\n| viewers | candidates/s OnAir/Node | p99 Node/OnAir | KiB per viewer Node/OnAir |\n| ---: | ---: | ---: | ---: |\n"
     for (i = 1; i in ns; i++) {
       o = row["onair", ns[i]]; d = row["node", ns[i]]
       if (o == "" || d == "") continue
-      printf "| %s | %s | %s | %s |\n", ns[i], ratio(field(o, "cand_per_s"), field(d, "cand_per_s")),
+      cands = (clean(o) && clean(d)) ? ratio(field(o, "cand_per_s"), field(d, "cand_per_s")) : "n/a (messages lost)"
+      printf "| %s | %s | %s | %s |\n", ns[i], cands,
         ratio(field(d, "p99_ms"), field(o, "p99_ms")), ratio(field(d, "kib_per_viewer"), field(o, "kib_per_viewer"))
     }
-    if (sizes ~ /./) {}
   }' "$RESULTS"
 if grep -q idle_cpu_s "$RESULTS"; then
   echo
