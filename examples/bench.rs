@@ -54,6 +54,10 @@ struct Args {
     /// Longest wait for each phase, in seconds.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// Spread the storm over this many milliseconds (viewer i starts at i/N of it) instead of
+    /// all at once: a sustained rate rather than a burst.
+    #[arg(long, default_value_t = 0)]
+    storm_spread_ms: u64,
     /// A name for the RESULT line (e.g. `onair`, `node`).
     #[arg(long, default_value = "server")]
     label: String,
@@ -213,6 +217,7 @@ async fn viewer(
     url: String,
     n: usize,
     k: usize,
+    delay: Duration,
     gate: Arc<Semaphore>,
     counts: Arc<Counts>,
     mut storm: watch::Receiver<bool>,
@@ -268,6 +273,7 @@ async fn viewer(
             }
             _ = async { storm.wait_for(|s| *s).await.is_ok() }, if !stormed => {
                 stormed = true;
+                tokio::time::sleep(delay).await;
                 for i in 0..k {
                     if ws.feed(Message::text(candidate_json(i, "streamer", None))).await.is_err() {
                         return counts.error(format!("viewer {n}: could not send"));
@@ -343,12 +349,13 @@ async fn main() {
 
     // Phase 1: N viewers join and negotiate.
     let phase = Duration::from_secs(args.timeout);
+    let spread = Duration::from_millis(args.storm_spread_ms);
     let gate = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let (storm_tx, storm_rx) = watch::channel(false);
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
     let viewers: Vec<_> = (0..n)
-        .map(|i| tokio::spawn(viewer(args.url.clone(), i, k, gate.clone(), counts.clone(), storm_rx.clone(), stop_rx.clone())))
+        .map(|i| tokio::spawn(viewer(args.url.clone(), i, k, spread.mul_f64(i as f64 / n as f64), gate.clone(), counts.clone(), storm_rx.clone(), stop_rx.clone())))
         .collect();
     let negotiated = until(phase, || counts.answers.load(Ordering::Relaxed) >= n).await;
     let negotiate_s = started.elapsed().as_secs_f64();
@@ -365,8 +372,11 @@ async fn main() {
     let storm_started = Instant::now();
     storm_tx.send_replace(true);
     let ids = counts.answered.lock().unwrap().clone();
-    for i in 0..k {
-        for id in &ids {
+    for (j, id) in ids.iter().enumerate() {
+        if !spread.is_zero() && j % 16 == 0 {
+            tokio::time::sleep_until((storm_started + spread.mul_f64(j as f64 / ids.len() as f64)).into()).await;
+        }
+        for i in 0..k {
             let _ = tx.send(Message::text(candidate_json(i, "viewer", Some(id))));
         }
     }
@@ -381,7 +391,7 @@ async fn main() {
         counts.error(format!("only {relayed} of {expected_storm} candidates arrived within {phase:?}"));
     }
     let cand_per_s = relayed as f64 / storm_s;
-    println!("candidate storm: {relayed} relayed in {storm_s:.2} s = {cand_per_s:.0}/s");
+    println!("candidate storm (spread over {spread:?}): {relayed} relayed in {storm_s:.2} s = {cand_per_s:.0}/s");
     tokio::time::sleep(Duration::from_millis(200)).await;
     let rss_peak = counts.peak_rss.load(Ordering::Relaxed).max(rss());
     let per_viewer = (rss_peak as f64 - rss_before as f64) / n.max(1) as f64;
@@ -441,8 +451,9 @@ async fn main() {
     let errors = got(&counts.errors);
     println!("errors {errors}, lost messages {lost}");
     println!(
-        "RESULT label={} viewers={n} candidates={k} negotiate_s={negotiate_s:.3} p50_ms={p50:.2} p99_ms={p99:.2} cand_per_s={cand_per_s:.0} rss_before_kib={rss_before} rss_peak_kib={rss_peak} kib_per_viewer={per_viewer:.1} errors={errors} lost={lost}{idle_fields}",
-        args.label
+        "RESULT label={} viewers={n} candidates={k} negotiate_s={negotiate_s:.3} p50_ms={p50:.2} p99_ms={p99:.2} cand_per_s={cand_per_s:.0} spread_ms={} rss_before_kib={rss_before} rss_peak_kib={rss_peak} kib_per_viewer={per_viewer:.1} errors={errors} lost={lost}{idle_fields}",
+        args.label,
+        args.storm_spread_ms
     );
     if errors > 0 || lost > 0 {
         std::process::exit(1);

@@ -6,6 +6,7 @@
 #   BENCH_CANDIDATES=20      candidates each way per viewer in the storm
 #   BENCH_IDLE=20            seconds to hold the viewers idle after the storm (0: skip); over
 #                            15 s so that OnAir's heartbeat pings fall inside
+#   BENCH_SPREAD_MS=0        spread the storm over this many ms (0: all at once, a burst)
 #   BENCH_NODE=1             0 skips the Node reference
 #
 # Each run gets a freshly started server, so "RSS before" is an idle server every time.
@@ -16,6 +17,7 @@ SIZES=${BENCH_SIZES:-"1000 5000"}
 [[ "${BENCH_FULL:-0}" == 1 ]] && SIZES="$SIZES 15000"
 K=${BENCH_CANDIDATES:-20}
 IDLE=${BENCH_IDLE:-20}
+SPREAD=${BENCH_SPREAD_MS:-0}
 ONAIR_PORT=${BENCH_ONAIR_PORT:-9191}
 NODE_PORT=${BENCH_NODE_PORT:-9292}
 PASSWORD="bench-$RANDOM-$RANDOM-$RANDOM"
@@ -74,7 +76,7 @@ run() { # label n
   local idle=()
   [[ "$IDLE" != 0 ]] && idle=(--idle "$IDLE")
   if ! target/release/examples/bench --label "$label" --url "ws://127.0.0.1:$port/ws" --server-pid "$SERVER_PID" \
-      --viewers "$n" --candidates "$K" "${auth[@]}" "${idle[@]}" | tee "$WORK/out"; then
+      --viewers "$n" --candidates "$K" --storm-spread-ms "$SPREAD" "${auth[@]}" "${idle[@]}" | tee "$WORK/out"; then
     echo "(the $label run at $n viewers reported errors or lost messages)"
   fi
   grep '^RESULT ' "$WORK/out" >>"$RESULTS" || echo "RESULT label=$label viewers=$n failed=1" >>"$RESULTS"
@@ -87,7 +89,7 @@ if [[ "${BENCH_NODE:-1}" == 1 ]]; then
 fi
 
 echo
-echo "== results ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores; client and server on one machine, K=$K)"
+echo "== results ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores; client and server on one machine, K=$K, storm spread ${SPREAD} ms)"
 awk -v sizes="$SIZES" '
   function field(line, key,   m) { return match(line, " " key "=[^ ]*") ? substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2) : "-" }
   function ratio(a, b) { return (a + 0 > 0 && b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
