@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 ADDR ?= 127.0.0.1:9090
 
-.PHONY: run dev build release test test-rust test-e2e test-e2e-release tools tools-test clean
+.PHONY: run dev build release test test-rust test-e2e test-e2e-release bench tools tools-test clean
 
 ## Build a release and serve it on $(ADDR) (admin password: ONAIR_ADMIN_PASSWORD, else printed).
 run: tools release
@@ -34,6 +34,11 @@ test-e2e: build
 
 test-e2e-release: release
 	cd end2end && ONAIR_E2E_BIN=../target/release/onair npx playwright test
+
+## Signaling benchmark, OnAir against the reference Node `ws` server (not part of `make test`).
+## BENCH_FULL=1 adds 15000 viewers; see scripts/bench.sh for the other knobs.
+bench:
+	scripts/bench.sh
 
 tools:
 	@scripts/install-tools.sh

@@ -10,16 +10,14 @@
 //! an abrupt drop for every tenth). `concurrent` (default 40) must stay under the server's
 //! `--max-connections-per-ip` (default 50).
 
-use futures_util::{SinkExt, StreamExt};
+#[path = "common/mod.rs"]
+mod common;
+
+use common::rss_kib;
+use futures_util::StreamExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_tungstenite::tungstenite::Message;
-
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
 
 fn metric(text: &str, name: &str) -> Option<f64> {
     text.lines().find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')).and_then(|v| v.parse().ok()))
@@ -27,18 +25,9 @@ fn metric(text: &str, name: &str) -> Option<f64> {
 
 /// One viewer's visit; whether it got its `welcome`.
 async fn visit(url: &str, n: usize) -> Result<(), String> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| format!("connect: {e}"))?;
+    let mut ws = common::connect(url, None).await?;
     let hello = format!(r#"{{"type":"viewer","viewerId":"soak-{n}"}}"#);
-    ws.send(Message::text(hello)).await.map_err(|e| format!("send: {e}"))?;
-    loop {
-        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) if t.contains(r#""type":"welcome""#) => break,
-            Ok(Some(Ok(Message::Text(t)))) if t.contains(r#""type":"error""#) => return Err(format!("refused: {t}")),
-            Ok(Some(Ok(_))) => continue,
-            Ok(other) => return Err(format!("closed before welcome: {other:?}")),
-            Err(_) => return Err("no welcome within 10 s".to_owned()),
-        }
-    }
+    common::handshake(&mut ws, hello, "welcome", Duration::from_secs(10)).await?;
     if n.is_multiple_of(10) {
         drop(ws); // abrupt: no close frame
     } else {

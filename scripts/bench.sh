@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Signaling benchmark: OnAir (release) against the reference Node `ws` server, same scenario,
+# same load generator (examples/bench.rs). Run by `make bench`; not part of `make test`.
+#
+#   BENCH_SIZES="1000 5000"  viewer counts (BENCH_FULL=1 adds 15000)
+#   BENCH_CANDIDATES=20      candidates each way per viewer in the storm
+#   BENCH_IDLE=20            seconds to hold the viewers idle after the storm (0: skip); over
+#                            15 s so that OnAir's heartbeat pings fall inside
+#   BENCH_SPREAD_MS=0        spread the storm over this many ms (0: all at once, a burst)
+#   BENCH_NODE=1             0 skips the Node reference
+#
+# Each run gets a freshly started server, so "RSS before" is an idle server every time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=${BENCH_SIZES:-"1000 5000"}
+[[ "${BENCH_FULL:-0}" == 1 ]] && SIZES="$SIZES 15000"
+K=${BENCH_CANDIDATES:-20}
+IDLE=${BENCH_IDLE:-20}
+SPREAD=${BENCH_SPREAD_MS:-0}
+ONAIR_PORT=${BENCH_ONAIR_PORT:-9191}
+NODE_PORT=${BENCH_NODE_PORT:-9292}
+PASSWORD="bench-$RANDOM-$RANDOM-$RANDOM"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/onair-bench.XXXXXX")
+RESULTS="$WORK/results"
+SERVER_PID=""
+
+stop_server() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  fi
+  SERVER_PID=""
+}
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+# Both servers get the full open-files limit (each socket is a file).
+ulimit -n "$(ulimit -Hn)"
+
+echo "== building (release)"
+cargo build --release --features ssr --bin onair --example bench
+if [[ "${BENCH_NODE:-1}" == 1 && ! -d bench/reference-node/node_modules ]]; then
+  echo "== installing the Node reference's dependencies"
+  (cd bench/reference-node && npm ci --no-audit --no-fund)
+fi
+
+wait_http() { # url
+  for _ in $(seq 200); do
+    curl -s -o /dev/null "$1" && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server exited; its log:" >&2; cat "$WORK/server.log" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "the server did not answer $1" >&2
+  return 1
+}
+
+start_onair() {
+  local data="$WORK/data-$RANDOM"
+  ONAIR_ADMIN_PASSWORD="$PASSWORD" target/release/onair --addr "127.0.0.1:$ONAIR_PORT" --data-dir "$data" \
+    --ice-server none --max-connections-per-ip 100000 --messages-per-second 100000 >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  wait_http "http://127.0.0.1:$ONAIR_PORT/readyz"
+}
+
+start_node() {
+  node bench/reference-node/server.js "$NODE_PORT" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  wait_http "http://127.0.0.1:$NODE_PORT/"
+}
+
+run() { # label n
+  local label=$1 n=$2 port auth=()
+  if [[ $label == onair ]]; then start_onair; port=$ONAIR_PORT; auth=(--admin-password "$PASSWORD"); else start_node; port=$NODE_PORT; fi
+  sleep 1 # let the fresh server settle before "RSS before"
+  echo "== $label, $n viewers, $K candidates each way"
+  local idle=()
+  [[ "$IDLE" != 0 ]] && idle=(--idle "$IDLE")
+  if ! target/release/examples/bench --label "$label" --url "ws://127.0.0.1:$port/ws" --server-pid "$SERVER_PID" \
+      --viewers "$n" --candidates "$K" --storm-spread-ms "$SPREAD" "${auth[@]}" "${idle[@]}" | tee "$WORK/out"; then
+    echo "(the $label run at $n viewers reported errors or lost messages)"
+  fi
+  grep '^RESULT ' "$WORK/out" >>"$RESULTS" || echo "RESULT label=$label viewers=$n failed=1" >>"$RESULTS"
+  stop_server
+}
+
+for n in $SIZES; do run onair "$n"; done
+if [[ "${BENCH_NODE:-1}" == 1 ]]; then
+  for n in $SIZES; do run node "$n"; done
+fi
+
+echo
+echo "== results ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores; client and server on one machine, K=$K, storm spread ${SPREAD} ms)"
+awk -v sizes="$SIZES" '
+  function field(line, key,   m) { return match(line, " " key "=[^ ]*") ? substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2) : "-" }
+  function ratio(a, b) { return (a + 0 > 0 && b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
+  function clean(r) { return field(r, "lost") == "0" && field(r, "errors") == "0" }
+  { lab = field($0, "label"); n = field($0, "viewers"); row[lab, n] = $0 }
+  END {
+    split(sizes, ns, " ")
+    printf "| server | viewers | negotiated (s) | offer→answer p50 / p99 (ms) | candidates/s | RSS before → peak (MiB) | KiB/viewer | errors | lost |\n"
+    printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    for (i = 1; i in ns; i++) for (l = 1; l <= 2; l++) {
+      lab = l == 1 ? "onair" : "node"; r = row[lab, ns[i]]
+      if (r == "") continue
+      if (field(r, "failed") == "1") { printf "| %s | %s | failed | | | | | | |\n", lab, ns[i]; continue }
+      printf "| %s | %s | %s | %s / %s | %s | %.1f → %.1f | %s | %s | %s |\n", lab, ns[i], field(r, "negotiate_s"),
+        field(r, "p50_ms"), field(r, "p99_ms"), field(r, "cand_per_s"), field(r, "rss_before_kib") / 1024,
+        field(r, "rss_peak_kib") / 1024, field(r, "kib_per_viewer"), field(r, "errors"), field(r, "lost")
+    }
+    printf "\nA run with lost messages did not finish its storm: its candidates/s is what got through before the timeout.\n"
+    printf "\n| viewers | candidates/s OnAir/Node | p99 Node/OnAir | KiB per viewer Node/OnAir |\n| ---: | ---: | ---: | ---: |\n"
+    for (i = 1; i in ns; i++) {
+      o = row["onair", ns[i]]; d = row["node", ns[i]]
+      if (o == "" || d == "") continue
+      cands = (clean(o) && clean(d)) ? ratio(field(o, "cand_per_s"), field(d, "cand_per_s")) : "n/a (messages lost)"
+      printf "| %s | %s | %s | %s |\n", ns[i], cands,
+        ratio(field(d, "p99_ms"), field(o, "p99_ms")), ratio(field(d, "kib_per_viewer"), field(o, "kib_per_viewer"))
+    }
+  }' "$RESULTS"
+if grep -q idle_cpu_s "$RESULTS"; then
+  echo
+  echo "idle (BENCH_IDLE=$IDLE s, viewers held after the storm):"
+  awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+         if (f["idle_cpu_s"] != "") printf "  %-6s %6s viewers: server CPU %s s, %s KiB per viewer\n", f["label"], f["viewers"], f["idle_cpu_s"], f["idle_kib_per_viewer"] }' "$RESULTS"
+fi
+
+echo
+echo "front-end bundle (target/site/pkg, as last built: release after \`make release\`, debug after \`make build\`):"
+for f in target/site/pkg/onair.wasm target/site/pkg/onair.js; do
+  if [[ -f $f ]]; then
+    printf "  %-28s %8d bytes raw, %8d gzip -9\n" "$f" "$(wc -c <"$f")" "$(gzip -9 -c "$f" | wc -c)"
+  else
+    echo "  $f: not built (run \`make release\`)"
+  fi
+done
