@@ -264,6 +264,13 @@ pub async fn serve(
     };
     // The client's address, for the connections-per-IP limit (and login throttling).
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Signaling is many small messages answered at once: without TCP_NODELAY, Nagle's
+    // algorithm meets the peer's delayed ACK and a reply waits ~40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     let server = axum::serve(listener, app).with_graceful_shutdown(signal).into_future();
     let deadline = {
         let mut stop_rx = stop_rx.clone();

@@ -183,9 +183,12 @@ impl Signaling {
     }
 
     fn on_text(&self, conn: ConnId, text: &str) {
+        // Parsing needs no shared state: it runs before the lock, on this socket's own task,
+        // so messages from many clients are parsed in parallel.
+        let decoded = protocol::decode_client(text);
         let mut shared = self.lock();
         shared.hub.advance(self.started.elapsed());
-        let out = match protocol::decode_client(text) {
+        let out = match decoded {
             Ok(msg) => {
                 self.metrics.message_in(msg.kind());
                 shared.hub.handle(conn, msg)
