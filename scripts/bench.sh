@@ -37,8 +37,8 @@ trap 'stop_server; rm -rf "$WORK"' EXIT
 # Both servers get the full open-files limit (each socket is a file).
 ulimit -n "$(ulimit -Hn)"
 
-echo "== building (release)"
-cargo build --release --features ssr --bin onair --example bench
+if [[ "${BENCH_BUILD:-1}" == 1 ]]; then echo "== building (release)"
+cargo build --release --features ssr --bin onair --example bench; fi
 if [[ "${BENCH_NODE:-1}" == 1 && ! -d bench/reference-node/node_modules ]]; then
   echo "== installing the Node reference's dependencies"
   (cd bench/reference-node && npm ci --no-audit --no-fund)

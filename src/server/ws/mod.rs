@@ -1,7 +1,13 @@
 //! The `/ws` socket layer: one task per connection turns frames into hub events and
 //! delivers the hub's messages. The upgrade checks (origin, connections per IP), frame and
 //! message-rate limits, heartbeat, slow-client handling and shutdown live here; the limits'
-//! rules themselves are pure code in `limits.rs`.
+//! rules themselves are pure code in `limits.rs`. The WebSocket protocol is OnAir's own,
+//! sized for signaling: `handshake.rs` (the upgrade), `frame.rs` (framing, pure) and
+//! `socket.rs` (a connection's reads and writes, with no buffer held while it is idle).
+
+pub mod frame;
+pub mod handshake;
+pub mod socket;
 
 use super::hub::{Action, ConnId, Departure, Hub, HubStatus, Outbox};
 use super::limits::{self, MessageBudget, Verdict, WsLimits};
@@ -10,9 +16,12 @@ use super::recorder::Recorder;
 use super::turn::{self, TurnSecret};
 use super::AppState;
 use crate::protocol::{self, ErrorCode, ServerMessage, ViewerId};
-use futures_util::SinkExt;
-use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
+use bytes::Bytes;
+use frame::{close_code, FrameError, Incoming};
+use handshake::WsUpgrade;
+use hyper::upgrade::Upgraded;
+use socket::{RecvError, WsSocket};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
@@ -37,7 +46,7 @@ pub const VIEWER_COUNT_EVERY: Duration = Duration::from_secs(1);
 const WRITE_BATCH: usize = 256;
 
 enum Outgoing {
-    Text(Utf8Bytes),
+    Text(Bytes),
     Close { code: u16, reason: &'static str },
 }
 
@@ -246,12 +255,12 @@ impl Shared {
                     Action::Send { to, msg } => {
                         let msg = self.with_turn_credentials(msg);
                         self.metrics.message_out(msg.kind(), error_code(&msg), 1);
-                        let text = Utf8Bytes::from(msg.to_json());
+                        let text = Bytes::from(msg.to_json());
                         self.push(to, Outgoing::Text(text), &mut stuck);
                     }
                     Action::Broadcast { to, msg } => {
                         self.metrics.message_out(msg.kind(), error_code(&msg), to.len() as u64);
-                        let text = Utf8Bytes::from(msg.to_json());
+                        let text = Bytes::from(msg.to_json());
                         for conn in to {
                             self.push(conn, Outgoing::Text(text.clone()), &mut stuck);
                         }
@@ -303,9 +312,9 @@ impl Shared {
 }
 
 /// `GET /ws`: checks the origin and the connections from the client's IP address before
-/// upgrading, with limits sized for signaling, not for bulk data.
+/// upgrading.
 pub async fn upgrade(
-    ws: WebSocketUpgrade,
+    ws: WsUpgrade,
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -336,13 +345,7 @@ pub async fn upgrade(
     let is_admin = state.auth.is_admin(&headers).await;
     // The watch code: the `onair_watch` cookie or `?code=`; an admin may always watch.
     let may_watch = is_admin || super::watch_access::may_watch(&state, &headers, &uri).await;
-    let max = signaling.limits.max_message_bytes;
-    ws.max_message_size(max)
-        .max_frame_size(max)
-        .read_buffer_size(4 * 1024)
-        // Frames gather up to this before a write; a flush sends the rest (see `WRITE_BATCH`).
-        .write_buffer_size(16 * 1024)
-        .on_upgrade(move |socket| serve_socket(socket, signaling, is_admin, may_watch, slot))
+    ws.accept(move |upgraded| serve_socket(upgraded, signaling, is_admin, may_watch, slot))
 }
 
 fn refuse(status: StatusCode, words: String) -> Response {
@@ -355,17 +358,26 @@ async fn stopping(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
 
-async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin: bool, may_watch: bool, _slot: IpSlot) {
+/// How a connection ends.
+enum End {
+    /// The socket failed, the client vanished or stopped reading: nothing more to say.
+    Quiet,
+    /// A close frame, after a last message when there is something to explain.
+    Close { last: Option<ServerMessage>, code: u16, reason: &'static str },
+}
+
+async fn serve_socket(upgraded: Upgraded, signaling: Arc<Signaling>, is_admin: bool, may_watch: bool, _slot: IpSlot) {
+    let limits = signaling.limits.clone();
+    let mut socket = WsSocket::new(upgraded, limits.max_message_bytes);
     let (conn, mut outbox) = signaling.connect(is_admin, may_watch);
     tracing::debug!(conn = conn.0, is_admin, "socket opened");
-    let limits = signaling.limits.clone();
     let mut budget = MessageBudget::new(limits.viewer_rate(), signaling.now());
     let stop = stopping(signaling.shutdown.subscribe());
     tokio::pin!(stop);
     let mut heartbeat = tokio::time::interval_at(Instant::now() + limits.ping_every, limits.ping_every);
     let mut last_heard = Instant::now();
     let mut departure = Departure::Lost;
-    loop {
+    let end = 'serve: loop {
         tokio::select! {
             // In this order: a stop first; then what is queued for the client before reading
             // more from it, so that its own replies (errors included) never pile up behind
@@ -373,126 +385,124 @@ async fn serve_socket(mut socket: WebSocket, signaling: Arc<Signaling>, is_admin
             biased;
             () = &mut stop => {
                 tracing::debug!(conn = conn.0, "server stopping; closing");
-                let err = ServerMessage::error(ErrorCode::Shutdown, "the server is stopping; reconnect in a moment");
-                goodbye(&mut socket, &signaling, err, close_code::AWAY, "server stopping").await;
-                break;
+                let last = ServerMessage::error(ErrorCode::Shutdown, "the server is stopping; reconnect in a moment");
+                break End::Close { last: Some(last), code: close_code::AWAY, reason: "server stopping" };
             }
             queued = outbox.recv() => match queued {
                 Some(Outgoing::Text(text)) => {
                     // What is already queued goes out with it in one write: a burst (going
                     // live to many waiting viewers, their candidates) drains in a few system
-                    // calls instead of one per message. A client that takes nothing for this
-                    // long is gone: without the bound a client that never reads would hold
-                    // this task (and its IP slot) forever.
+                    // calls instead of one per message.
+                    let mut batch = vec![text];
                     let mut then_close = None;
-                    let write = async {
-                        socket.feed(Message::Text(text)).await?;
-                        for _ in 0..WRITE_BATCH {
-                            match outbox.try_recv() {
-                                Ok(Outgoing::Text(t)) => socket.feed(Message::Text(t)).await?,
-                                Ok(Outgoing::Close { code, reason }) => {
-                                    then_close = Some((code, reason));
-                                    break;
-                                }
-                                Err(_) => break,
+                    while batch.len() < WRITE_BATCH {
+                        match outbox.try_recv() {
+                            Ok(Outgoing::Text(t)) => batch.push(t),
+                            Ok(Outgoing::Close { code, reason }) => {
+                                then_close = Some((code, reason));
+                                break;
                             }
+                            Err(_) => break,
                         }
-                        socket.flush().await
-                    };
-                    match tokio::time::timeout(limits.silence_limit, write).await {
+                    }
+                    // A client that takes nothing for this long is gone: without the bound a
+                    // client that never reads would hold this task (and its IP slot) forever.
+                    match tokio::time::timeout(limits.silence_limit, socket.send_texts(&batch)).await {
                         Ok(Ok(())) => {}
-                        Ok(Err(_)) => break,
+                        Ok(Err(_)) => break End::Quiet,
                         Err(_) => {
                             tracing::info!(conn = conn.0, "could not write for {:?}; closing", limits.silence_limit);
-                            break;
+                            break End::Quiet;
                         }
                     }
                     if let Some((code, reason)) = then_close {
-                        let _ = tokio::time::timeout(GOODBYE_TIMEOUT, socket.send(close(code, reason))).await;
-                        break;
+                        break End::Close { last: None, code, reason };
                     }
                 }
-                Some(Outgoing::Close { code, reason }) => {
-                    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, socket.send(close(code, reason))).await;
-                    break;
-                }
+                Some(Outgoing::Close { code, reason }) => break End::Close { last: None, code, reason },
                 // Dropped by the hub as too slow.
-                None => {
-                    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, socket.send(close(close_code::POLICY, "too slow"))).await;
-                    break;
-                }
+                None => break End::Close { last: None, code: close_code::POLICY, reason: "too slow" },
             },
             incoming = socket.recv() => {
-                let msg = match incoming {
-                    Some(Ok(msg)) => msg,
-                    Some(Err(e)) => {
-                        if is_too_large(e) {
+                let messages = match incoming {
+                    Ok(messages) => messages,
+                    Err(RecvError::Frame(e)) => {
+                        tracing::info!(conn = conn.0, "closing: {e}");
+                        let last = matches!(e, FrameError::TooLarge { .. }).then(|| {
                             let max = limits.max_message_bytes;
-                            tracing::info!(conn = conn.0, "frame over {max} bytes; closing");
-                            let err = ServerMessage::error(ErrorCode::TooLarge, format!("messages are limited to {max} bytes"));
-                            goodbye(&mut socket, &signaling, err, close_code::SIZE, "message too large").await;
-                        }
-                        break;
+                            ServerMessage::error(ErrorCode::TooLarge, format!("messages are limited to {max} bytes"))
+                        });
+                        let reason = if last.is_some() { "message too large" } else { "protocol error" };
+                        break End::Close { last, code: e.close_code(), reason };
                     }
-                    None => break,
+                    Err(RecvError::Eof | RecvError::Io(_)) => break End::Quiet,
                 };
                 last_heard = Instant::now();
-                if matches!(msg, Message::Text(_) | Message::Binary(_)) {
-                    match signaling.admit(conn, &mut budget) {
-                        Verdict::Accept => {}
-                        Verdict::Refuse => continue,
-                        Verdict::Close => {
-                            tracing::warn!(conn = conn.0, "kept sending over its message budget; closing");
-                            let err = ServerMessage::error(
-                                ErrorCode::RateLimited,
-                                "too many messages for too long; closing this connection",
-                            );
-                            goodbye(&mut socket, &signaling, err, close_code::POLICY, "rate limited").await;
-                            break;
+                for msg in messages {
+                    if matches!(msg, Incoming::Text(_) | Incoming::Binary) {
+                        match signaling.admit(conn, &mut budget) {
+                            Verdict::Accept => {}
+                            Verdict::Refuse => continue,
+                            Verdict::Close => {
+                                tracing::warn!(conn = conn.0, "kept sending over its message budget; closing");
+                                let last = ServerMessage::error(
+                                    ErrorCode::RateLimited,
+                                    "too many messages for too long; closing this connection",
+                                );
+                                break 'serve End::Close { last: Some(last), code: close_code::POLICY, reason: "rate limited" };
+                            }
                         }
                     }
-                }
-                match msg {
-                    Message::Text(text) => signaling.on_text(conn, text.as_str()),
-                    Message::Binary(_) => signaling.reply(
-                        conn,
-                        ServerMessage::error(ErrorCode::Unsupported, "binary frames are not part of the protocol; send JSON text"),
-                    ),
-                    Message::Close(frame) => {
-                        // Only a normal close (1000) ends a live; "going away" is a reload.
-                        if frame.is_some_and(|f| f.code == close_code::NORMAL) {
-                            departure = Departure::Clean;
+                    match msg {
+                        Incoming::Text(text) => signaling.on_text(conn, &text),
+                        Incoming::Binary => signaling.reply(
+                            conn,
+                            ServerMessage::error(ErrorCode::Unsupported, "binary frames are not part of the protocol; send JSON text"),
+                        ),
+                        Incoming::Ping(payload) => {
+                            if !matches!(tokio::time::timeout(limits.silence_limit, socket.pong(&payload)).await, Ok(Ok(()))) {
+                                break 'serve End::Quiet;
+                            }
                         }
-                        break;
+                        Incoming::Pong => {}
+                        Incoming::Close(code) => {
+                            // Only a normal close (1000) ends a live; "going away" is a reload.
+                            if code == Some(close_code::NORMAL) {
+                                departure = Departure::Clean;
+                            }
+                            break 'serve End::Close { last: None, code: code.unwrap_or(close_code::NORMAL), reason: "" };
+                        }
                     }
-                    Message::Ping(_) | Message::Pong(_) => {}
                 }
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > limits.silence_limit {
                     tracing::info!(conn = conn.0, "no sign of life for {:?}; closing", limits.silence_limit);
-                    break;
+                    break End::Quiet;
                 }
-                let ping = socket.send(Message::Ping(Default::default()));
-                if !matches!(tokio::time::timeout(limits.silence_limit, ping).await, Ok(Ok(()))) {
-                    break;
+                if !matches!(tokio::time::timeout(limits.silence_limit, socket.ping()).await, Ok(Ok(()))) {
+                    break End::Quiet;
                 }
             }
         }
-    }
-    signaling.disconnect(conn, departure);
-    tracing::debug!(conn = conn.0, "socket closed");
-}
-
-/// A last error and a close frame, bounded in time: a client that does not read may not hold
-/// the task (or the shutdown) up.
-async fn goodbye(socket: &mut WebSocket, signaling: &Signaling, err: ServerMessage, code: u16, reason: &'static str) {
-    signaling.metrics.message_out(err.kind(), error_code(&err), 1);
-    let send = async {
-        socket.send(Message::Text(err.to_json().into())).await?;
-        socket.send(close(code, reason)).await
     };
-    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, send).await;
+    match end {
+        End::Quiet => signaling.disconnect(conn, departure),
+        End::Close { last, code, reason } => {
+            // The goodbye is written before the hub forgets the connection (a stopping server
+            // waits for that), then the closing handshake finishes on its own time.
+            if let Some(msg) = &last {
+                signaling.metrics.message_out(msg.kind(), error_code(msg), 1);
+            }
+            let last = last.map(|msg| msg.to_json());
+            let said = tokio::time::timeout(GOODBYE_TIMEOUT, socket.send_close(last.as_deref(), code, reason)).await;
+            signaling.disconnect(conn, departure);
+            if matches!(said, Ok(Ok(()))) {
+                let _ = tokio::time::timeout(GOODBYE_TIMEOUT, socket.finish()).await;
+            }
+        }
+    }
+    tracing::debug!(conn = conn.0, "socket closed");
 }
 
 fn error_code(msg: &ServerMessage) -> Option<ErrorCode> {
@@ -500,15 +510,4 @@ fn error_code(msg: &ServerMessage) -> Option<ErrorCode> {
         ServerMessage::Error { code, .. } => Some(*code),
         _ => None,
     }
-}
-
-fn close(code: u16, reason: &'static str) -> Message {
-    Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))
-}
-
-fn is_too_large(e: axum::Error) -> bool {
-    matches!(
-        e.into_inner().downcast_ref::<tungstenite::Error>(),
-        Some(tungstenite::Error::Capacity(_))
-    )
 }
