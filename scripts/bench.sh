@@ -77,7 +77,8 @@ run() { # label n
   [[ "$IDLE" != 0 ]] && idle=(--idle "$IDLE")
   if ! target/release/examples/bench --label "$label" --url "ws://127.0.0.1:$port/ws" --server-pid "$SERVER_PID" \
       --viewers "$n" --candidates "$K" --storm-spread-ms "$SPREAD" "${auth[@]}" "${idle[@]}" | tee "$WORK/out"; then
-    echo "(the $label run at $n viewers reported errors or lost messages)"
+    echo "(the $label run at $n viewers reported errors or lost messages; the server's last warnings:)"
+    grep -aE "WARN|ERROR|error" "$WORK/server.log" | tail -5 || true
   fi
   grep '^RESULT ' "$WORK/out" >>"$RESULTS" || echo "RESULT label=$label viewers=$n failed=1" >>"$RESULTS"
   stop_server
