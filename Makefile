@@ -18,8 +18,10 @@ dev: tools
 build: tools
 	cargo leptos build
 
+## Release build; pkg/ files get brotli and gzip twins that the server sends as they are.
 release: tools
 	cargo leptos build --release
+	node scripts/precompress.mjs target/site/pkg
 
 ## Every test: unit and integration (cargo), then end to end in Chromium against the debug
 ## build and against the release build that `make run` serves.

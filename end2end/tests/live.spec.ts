@@ -90,3 +90,15 @@ test("a viewer joining a live stream plays at once, and can unmute", async ({ br
   await viewer.context.close();
   await admin.context.close();
 });
+
+test("the front end has hashed names, is cached for good and (release) comes precompressed", async ({ page }) => {
+  const wasm = page.waitForResponse((r) => /\/pkg\/onair\.[^/]+\.wasm$/.test(r.url()));
+  await page.goto("/watch");
+  const res = await wasm;
+  expect(res.status()).toBe(200);
+  const headers = res.headers();
+  expect(headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+  // `make release` writes the brotli twins; the debug build has none.
+  if (process.env.ONAIR_E2E_BIN) expect(headers["content-encoding"]).toBe("br");
+  await hydrated(page);
+});

@@ -1,6 +1,7 @@
 //! The server (ssr only): application state, the router, and serving until shutdown.
 
 pub mod accounts;
+pub mod assets;
 pub mod admin_cli;
 pub mod auth;
 pub mod cookies;
@@ -39,6 +40,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use ws::{Signaling, SignalingOptions};
 
@@ -204,6 +206,7 @@ fn leptos_options(config: &Config) -> LeptosOptions {
         .site_addr(config.addr)
         .env(env)
         .reload_port(reload_port)
+        .hash_files(assets::hash_file().is_some())
         .build()
 }
 
@@ -215,7 +218,10 @@ pub fn router(state: AppState) -> Router {
         headers::provide_request_nonce();
     };
     let shell_options = state.leptos_options.clone();
+    let options = &state.leptos_options;
+    let pkg_dir = Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
     Router::new()
+        .nest_service("/pkg", assets::pkg(&pkg_dir, options.hash_files))
         .route("/ws", get(ws::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(db::readyz))
