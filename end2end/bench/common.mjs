@@ -113,13 +113,16 @@ export async function startReference(port = Number(env("BENCH_NODE_BROWSER_PORT"
  * Runs in every page before its own scripts. Keeps the page's RTCPeerConnections in
  * `window.__benchPeers` and stamps `window.__bench.marks` (performance.now(), i.e. ms since
  * this page's navigation started) the first time each step of a join happens:
- * hydrated (OnAir's `data-hydrated="true"`), wsOpen, welcome, offer (received), answer
+ * wasmInstantiate / wasmReady (WebAssembly.instantiate[Streaming] called / resolved), hydrated (OnAir's `data-hydrated="true"`), wsOpen, welcome, offer (received), answer
  * (sent), pc (created), track, iceConnected, connected, srcObject (set on a <video>),
  * loadedmetadata, playing, firstFrame (the first requestVideoFrameCallback: a decoded
- * frame handed to the compositor).
+ * frame handed to the compositor). A streamer page also logs each `newViewer` received and
+ * `offer` sent in `window.__bench.events`.
  */
 export function instrument() {
-  const bench = (window.__bench = { marks: {} });
+  // marks: first time of each step; events: every newViewer received and offer sent (a
+  // streamer page's side of each join).
+  const bench = (window.__bench = { marks: {}, events: [] });
   const mark = (name, t = performance.now()) => {
     if (!(name in bench.marks)) bench.marks[name] = t;
   };
@@ -155,10 +158,13 @@ export function instrument() {
       this.addEventListener("message", (e) => {
         const t = type(e.data);
         if (t === "welcome" || t === "offer") mark(t);
+        if (t === "newViewer") bench.events.push({ type: t, t: performance.now() });
       });
     }
     send(data) {
-      if (type(data) === "answer") mark("answer");
+      const t = type(data);
+      if (t === "answer") mark("answer");
+      if (t === "offer") bench.events.push({ type: t, t: performance.now() });
       return super.send(data);
     }
   };
@@ -180,6 +186,15 @@ export function instrument() {
       this.requestVideoFrameCallback((now, meta) => mark("firstFrame", Math.min(now, meta.presentationTime ?? now)));
     },
   });
+
+  // The wasm front end's start (wasm-bindgen instantiates with one of these).
+  for (const name of ["instantiateStreaming", "instantiate"]) {
+    const native = WebAssembly[name];
+    WebAssembly[name] = function (...args) {
+      mark("wasmInstantiate");
+      return native.apply(this, args).then((r) => (mark("wasmReady"), r));
+    };
+  }
 
   new MutationObserver(() => {
     if (document.querySelector("[data-hydrated='true']")) mark("hydrated");
@@ -242,6 +257,16 @@ export async function joinTimings(page, timeout = 30_000) {
       load: nav.loadEventEnd,
       resources,
     };
+  });
+}
+
+/** The streamer page's time from the latest `newViewer` to the offer it sent for it (ms). */
+export async function studioOfferDelay(page) {
+  return page.evaluate(() => {
+    const ev = window.__bench.events;
+    const i = ev.map((e) => e.type).lastIndexOf("newViewer");
+    const offer = i < 0 ? undefined : ev.slice(i).find((e) => e.type === "offer");
+    return offer ? offer.t - ev[i].t : NaN;
   });
 }
 

@@ -21,7 +21,7 @@
 //   CHROMIUM_PATH=/usr/bin/chromium
 
 import {
-  env, goLiveOnAir, goLivePlain, joinTimings, launchBrowser, machine, ms, newClient, sleep, spread, startOnAir,
+  env, goLiveOnAir, goLivePlain, joinTimings, launchBrowser, machine, ms, newClient, sleep, spread, startOnAir, studioOfferDelay,
   startReference, stopAll,
 } from "./common.mjs";
 
@@ -32,7 +32,9 @@ const keep = env("BENCH_KEEP_VIEWERS", "0") === "1";
 const steps = [
   ["html", (t) => t.html],
   ["js", (t) => t.resources["onair.js"]?.end],
+  ["wasmStart", (t) => t.marks.wasmInstantiate],
   ["wasm", (t) => t.resources["onair.wasm"]?.end],
+  ["wasmReady", (t) => t.marks.wasmReady],
   ["DCL", (t) => t.domContentLoaded],
   ["hydrated", (t) => t.marks.hydrated],
   ["wsCreate", (t) => t.marks.wsCreate],
@@ -61,7 +63,9 @@ async function scenario(label, start, live, watchPath) {
     for (let i = 0; i < viewers; i++) {
       const viewer = await newClient(browser);
       await viewer.page.goto(`${server.base}${watchPath}`);
-      rows.push(await joinTimings(viewer.page));
+      const t = await joinTimings(viewer.page);
+      t.studioOffer = await studioOfferDelay(streamer.page);
+      rows.push(t);
       if (keep) open.push(viewer);
       else await viewer.context.close();
       await sleep(1000);
@@ -69,6 +73,7 @@ async function scenario(label, start, live, watchPath) {
     console.log(`\n${label}: ms since navigation start, per viewer`);
     console.log(["#", ...steps.map(([s]) => s)].join("\t"));
     rows.forEach((t, i) => console.log([i + 1, ...steps.map(([, f]) => ms(f(t)))].join("\t")));
+    console.log(`(streamer page, newViewer received → offer sent, ms: ${rows.map((t) => ms(t.studioOffer)).join(", ")})`);
     const wasm = rows[0].resources["onair.wasm"];
     if (wasm) console.log(`(onair.wasm: ${wasm.bytes} bytes transferred, fetch ${ms(wasm.end - wasm.start)} ms)`);
     return rows;
@@ -91,6 +96,8 @@ try {
   if (plain.length) console.log(line("plain JS first frame", spread(plain.map((t) => t.marks.firstFrame))));
   console.log(line("OnAir hydrated", spread(onair.map((t) => t.marks.hydrated))));
 
+  const offers = (rows) => ms(spread(rows.map((t) => t.studioOffer)).median);
+  console.log(`\nstreamer page, newViewer received → offer sent (median ms): OnAir ${offers(onair)}${plain.length ? `, plain JS ${offers(plain)}` : ""}`);
   console.log("\nmedian of each step (ms since navigation start):\n");
   console.log(`| step | OnAir |${plain.length ? " plain JS |" : ""}\n| --- | ---: |${plain.length ? " ---: |" : ""}`);
   for (const [name, f] of steps) {
