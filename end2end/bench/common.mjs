@@ -6,7 +6,7 @@
 
 import { createRequire } from "node:module";
 import { spawn } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -268,6 +268,31 @@ export async function studioOfferDelay(page) {
     const offer = i < 0 ? undefined : ev.slice(i).find((e) => e.type === "offer");
     return offer ? offer.t - ev[i].t : NaN;
   });
+}
+
+/** CPU seconds used so far by the Chromium this script launched, all its processes (/proc). */
+export function chromiumCpuSeconds() {
+  const procs = new Map(); // pid -> { parent, comm, cpu }
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[1] ppid, f[11] utime, f[12] stime
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    procs.set(Number(entry), { parent: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / 100 }); // USER_HZ 100
+  }
+  const under = (pid, root) => {
+    for (let p = pid; p > 1; p = procs.get(p)?.parent ?? 0) if (p === root) return true;
+    return false;
+  };
+  const roots = [...procs].filter(([, p]) => p.parent === process.pid && /chrom/i.test(p.comm)).map(([pid]) => pid);
+  let total = 0;
+  for (const [pid, p] of procs) if (roots.some((r) => under(pid, r))) total += p.cpu;
+  return total;
 }
 
 /** Median, min and max of a list of numbers. */

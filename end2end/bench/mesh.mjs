@@ -13,7 +13,9 @@
 // BENCH_MESH_MAX viewers, or after BENCH_MESH_MINUTES.
 //
 // The studio encodes one stream per viewer and every viewer decodes one, so on one machine
-// the ceiling is the machine's: sender and receivers share its cores.
+// the ceiling is the machine's: sender and receivers share its cores. Each step also
+// prints the CPU the whole Chromium (all its processes) used during the window, in cores,
+// and how busy the machine was (other work included).
 //
 //   node end2end/bench/mesh.mjs               (from the repository root, after `make release`)
 //
@@ -23,7 +25,7 @@
 
 import { readFileSync } from "node:fs";
 import {
-  env, goLiveOnAir, joinTimings, launchBrowser, machine, ms, newClient, sleep, spread, startOnAir, stopAll,
+  env, goLiveOnAir, joinTimings, launchBrowser, machine, ms, newClient, sleep, spread, startOnAir, stopAll, chromiumCpuSeconds,
 } from "./common.mjs";
 
 const cameraFps = Number(env("BENCH_MESH_FPS", 30));
@@ -82,8 +84,8 @@ try {
   await sleep(2000);
 
   const viewers = [];
-  console.log("\n| viewers | join → first frame (ms) | viewer fps min / median / max | viewer getStats fps min | studio sent fps min / max | studio frame size | qualityLimitationReason | machine CPU busy |");
-  console.log("| ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |");
+  console.log("\n| viewers | join → first frame (ms) | viewer fps min / median / max | viewer getStats fps min | studio sent fps min / max | studio frame size | qualityLimitationReason | Chromium CPU (cores) | machine CPU busy |");
+  console.log("| ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |");
   for (let n = 1; n <= max; n++) {
     if (Date.now() > deadline) {
       stopped = `time limit (BENCH_MESH_MINUTES) before viewer ${n}`;
@@ -102,10 +104,13 @@ try {
     await sleep(settle);
 
     const cpu0 = cpuTimes();
+    const chrome0 = chromiumCpuSeconds();
+    const wall0 = Date.now();
     const before = await Promise.all(viewers.map((v) => inbound(v.page)));
     await sleep(windowMs);
     const after = await Promise.all(viewers.map((v) => inbound(v.page)));
     const cpu1 = cpuTimes();
+    const chromeCores = (chromiumCpuSeconds() - chrome0) / ((Date.now() - wall0) / 1000);
     const sent = await outbound(studio.page);
 
     const fps = after.map((a, i) => (a && before[i] && a.t > before[i].t ? ((a.frames - before[i].frames) * 1000) / (a.t - before[i].t) : 0));
@@ -117,7 +122,7 @@ try {
       .map(([r, c]) => `${r} ×${c}`).join(", ");
     const cpu = busy(cpu0, cpu1);
     steps.push({ n, join, fps, sent, cpu });
-    console.log(`| ${n} | ${ms(join)} | ${f.min.toFixed(1)} / ${f.median.toFixed(1)} / ${f.max.toFixed(1)} | ${statFps.min.toFixed(0)} | ${ms(sentFps.min)} / ${ms(sentFps.max)} | ${sizes} | ${reasons} | ${cpu.toFixed(0)} % |`);
+    console.log(`| ${n} | ${ms(join)} | ${f.min.toFixed(1)} / ${f.median.toFixed(1)} / ${f.max.toFixed(1)} | ${statFps.min.toFixed(0)} | ${ms(sentFps.min)} / ${ms(sentFps.max)} | ${sizes} | ${reasons} | ${chromeCores.toFixed(2)} | ${cpu.toFixed(0)} % |`);
 
     if (f.min < minFps) {
       stopped = `a viewer received ${f.min.toFixed(1)} fps (< ${minFps}) with ${n} viewers`;
