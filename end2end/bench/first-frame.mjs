@@ -32,22 +32,22 @@ const keep = env("BENCH_KEEP_VIEWERS", "0") === "1";
 const steps = [
   ["html", (t) => t.html],
   ["js", (t) => t.resources["onair.js"]?.end],
-  ["wasmStart", (t) => t.marks.wasmInstantiate],
   ["wasm", (t) => t.resources["onair.wasm"]?.end],
-  ["wasmReady", (t) => t.marks.wasmReady],
   ["DCL", (t) => t.domContentLoaded],
+  ["wasmStart", (t) => t.marks.wasmInstantiate],
+  ["wasmReady", (t) => t.marks.wasmReady],
   ["hydrated", (t) => t.marks.hydrated],
   ["wsCreate", (t) => t.marks.wsCreate],
   ["wsOpen", (t) => t.marks.wsOpen],
   ["welcome", (t) => t.marks.welcome],
   ["offer", (t) => t.marks.offer],
   ["pc", (t) => t.marks.pc],
+  ["track", (t) => t.marks.track],
   ["answer", (t) => t.marks.answer],
   ["ice", (t) => t.marks.iceConnected],
-  ["track", (t) => t.marks.track],
   ["connected", (t) => t.marks.connected],
-  ["playing", (t) => t.marks.playing],
   ["firstFrame", (t) => t.marks.firstFrame],
+  ["playing", (t) => t.marks.playing],
 ];
 
 async function scenario(label, start, live, watchPath) {
