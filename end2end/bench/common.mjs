@@ -55,16 +55,23 @@ async function waitHttp(url, child, log) {
   throw new Error(`the server did not answer ${url}`);
 }
 
-/** Starts a server process, logging to a file in `dir`; resolves once `ready` answers. */
-async function startProcess(cmd, args, { dir, ready, env: extra = {} }) {
+/**
+ * Starts a server process in a fresh temporary folder `dir` (its log: dir/server.log);
+ * resolves once `ready(dir)` answers. `stop()` ends it and removes the folder.
+ */
+async function startProcess(name, cmd, args, { ready, env: extra = {} }) {
+  const dir = mkdtempSync(path.join(tmpdir(), `${name}-bbench-`));
   const log = path.join(dir, "server.log");
   const fd = openSync(log, "a");
-  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...extra }, stdio: ["ignore", fd, fd] });
+  const child = spawn(cmd, args(dir), { cwd: root, env: { ...process.env, ...extra }, stdio: ["ignore", fd, fd] });
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((ok) => child.once("exit", ok));
-    child.kill("SIGTERM");
-    await Promise.race([exited, sleep(10_000)]);
+    running.delete(stop);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((ok) => child.once("exit", ok));
+      child.kill("SIGTERM");
+      await Promise.race([exited, sleep(10_000)]);
+    }
+    rmSync(dir, { recursive: true, force: true });
   };
   running.add(stop);
   try {
@@ -73,40 +80,37 @@ async function startProcess(cmd, args, { dir, ready, env: extra = {} }) {
     await stop();
     throw e;
   }
-  return { pid: child.pid, log, stop };
+  return { pid: child.pid, stop };
 }
 
 const running = new Set();
 /** Stops every server this process started (also on Ctrl-C). */
 export async function stopAll() {
-  for (const stop of running) await stop();
-  running.clear();
+  for (const stop of [...running]) await stop();
 }
 process.once("SIGINT", () => stopAll().finally(() => process.exit(130)));
 process.once("SIGTERM", () => stopAll().finally(() => process.exit(143)));
 
 /** OnAir's release binary on loopback, with a fresh data folder; `stop()` ends it. */
 export async function startOnAir(port = Number(env("BENCH_ONAIR_BROWSER_PORT", 9494))) {
-  const bin = path.join(root, "target", "release", "onair");
-  const dir = mkdtempSync(path.join(tmpdir(), "onair-bbench-"));
   const password = `bbench-${Math.random().toString(36).slice(2)}`;
   const base = `http://127.0.0.1:${port}`;
   const server = await startProcess(
-    bin,
-    ["--addr", `127.0.0.1:${port}`, "--data-dir", path.join(dir, "data"), "--site-root", path.join(root, "target", "site"),
+    "onair",
+    path.join(root, "target", "release", "onair"),
+    (dir) => ["--addr", `127.0.0.1:${port}`, "--data-dir", path.join(dir, "data"), "--site-root", path.join(root, "target", "site"),
       "--ice-server", "none", "--max-viewers", "off"],
-    { dir, ready: `${base}/readyz`, env: { ONAIR_ADMIN_PASSWORD: password, RUST_LOG: "onair=info,warn" } },
+    { ready: `${base}/readyz`, env: { ONAIR_ADMIN_PASSWORD: password, RUST_LOG: "onair=info,warn" } },
   );
-  return { base, password, ...server, stop: async () => { await server.stop(); rmSync(dir, { recursive: true, force: true }); } };
+  return { base, password, ...server };
 }
 
 /** The reference Node server (bench/reference-node), which also serves the plain-JS pages. */
 export async function startReference(port = Number(env("BENCH_NODE_BROWSER_PORT", 9495))) {
-  const dir = mkdtempSync(path.join(tmpdir(), "node-bbench-"));
   const base = `http://127.0.0.1:${port}`;
-  const server = await startProcess("node", [path.join(root, "bench", "reference-node", "server.js"), String(port)],
-    { dir, ready: `${base}/` });
-  return { base, ...server, stop: async () => { await server.stop(); rmSync(dir, { recursive: true, force: true }); } };
+  const server = await startProcess("node", "node", () => [path.join(root, "bench", "reference-node", "server.js"), String(port)],
+    { ready: `${base}/` });
+  return { base, ...server };
 }
 
 /**
