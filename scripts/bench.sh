@@ -8,6 +8,13 @@
 #                            15 s so that OnAir's heartbeat pings fall inside
 #   BENCH_SPREAD_MS=0        spread the storm over this many ms (0: all at once, a burst)
 #   BENCH_NODE=1             0 skips the Node reference
+#   BENCH_BUILD=1            0 skips the build (use what target/ holds)
+#   BENCH_BROWSER=0          1: after the signaling benchmark, also run the browser benchmarks
+#                            (end2end/bench: join-to-first-frame against OnAir and a plain-JS
+#                            page, then mesh capacity) in headless Chromium with a fake camera;
+#                            `only`: the browser benchmarks alone. Builds with `make release`
+#                            (the wasm front end too); OnAir on port 9494, Node on 9495. Their
+#                            own knobs (BENCH_VIEWERS, BENCH_MESH_*) are in each script's header.
 #
 # Each run gets a freshly started server, so "RSS before" is an idle server every time.
 set -euo pipefail
@@ -37,9 +44,28 @@ trap 'stop_server; rm -rf "$WORK"' EXIT
 # Both servers get the full open-files limit (each socket is a file).
 ulimit -n "$(ulimit -Hn)"
 
-if [[ "${BENCH_BUILD:-1}" == 1 ]]; then echo "== building (release)"
-cargo build --release --features ssr --bin onair --example bench; fi
-if [[ "${BENCH_NODE:-1}" == 1 && ! -d bench/reference-node/node_modules ]]; then
+BROWSER=${BENCH_BROWSER:-0}
+browser_bench() {
+  echo
+  echo "== browser benchmarks (end2end/bench; $(nproc) cores, Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'))"
+  node end2end/bench/first-frame.mjs
+  echo
+  node end2end/bench/mesh.mjs
+}
+
+if [[ "${BENCH_BUILD:-1}" == 1 ]]; then
+  echo "== building (release)"
+  # The browser benchmarks need the wasm front end (target/site) as well.
+  if [[ "$BROWSER" != 0 ]]; then make release; fi
+  if [[ "$BROWSER" != only ]]; then cargo build --release --features ssr --bin onair --example bench; fi
+fi
+if [[ "$BROWSER" != 0 && ! -d end2end/node_modules ]]; then (cd end2end && npm ci --no-audit --no-fund); fi
+if [[ "$BROWSER" == only ]]; then
+  [[ -d bench/reference-node/node_modules ]] || (cd bench/reference-node && npm ci --no-audit --no-fund)
+  browser_bench
+  exit 0
+fi
+if [[ ( "${BENCH_NODE:-1}" == 1 || "$BROWSER" != 0 ) && ! -d bench/reference-node/node_modules ]]; then
   echo "== installing the Node reference's dependencies"
   (cd bench/reference-node && npm ci --no-audit --no-fund)
 fi
@@ -134,3 +160,5 @@ for f in target/site/pkg/onair.wasm target/site/pkg/onair.js; do
     echo "  $f: not built (run \`make release\`)"
   fi
 done
+
+if [[ "$BROWSER" != 0 ]]; then browser_bench; fi

@@ -1,14 +1,26 @@
 // Reference signaling server for `make bench`: the original Node design of OnAir's seed
 // protocol (one streamer, viewers keyed by id, JSON relayed as is), on the `ws` package.
 // No sign-in, no limits, no validation beyond JSON: a baseline, not a server to deploy.
+// Over HTTP on the same port it serves the plain-JS pages of the browser benchmark
+// (end2end/bench): /watch.html (viewer) and /stream.html (streamer).
 //
 //   node server.js [port]        (or PORT=...; default 9292)
 'use strict';
 const crypto = require('crypto');
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
 const { WebSocketServer } = require('ws');
 
 const port = Number(process.argv[2] || process.env.PORT || 9292);
-const wss = new WebSocketServer({ host: '127.0.0.1', port, path: '/ws' });
+const pages = new Set(['/watch.html', '/stream.html']);
+const server = http.createServer((req, res) => {
+  const page = new URL(req.url, 'http://x').pathname;
+  if (!pages.has(page)) return res.writeHead(page === '/' ? 200 : 404).end();
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  fs.createReadStream(path.join(__dirname, page)).pipe(res);
+});
+const wss = new WebSocketServer({ server, path: '/ws' });
 
 let streamer = null;
 const viewers = new Map(); // viewerId -> socket
@@ -63,6 +75,6 @@ wss.on('connection', (ws) => {
   ws.on('error', () => {});
 });
 
-wss.on('listening', () => console.log(`reference signaling server on ws://127.0.0.1:${port}/ws (pid ${process.pid})`));
+server.listen(port, '127.0.0.1', () => console.log(`reference signaling server on ws://127.0.0.1:${port}/ws (pid ${process.pid})`));
 process.on('SIGTERM', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));

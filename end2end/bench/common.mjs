@@ -1,0 +1,315 @@
+// Shared by the browser benchmarks (first-frame.mjs, mesh.mjs): the Chromium launch, the
+// servers they start and stop, signing in, going live, and the in-page instrumentation.
+//
+// Not tests: nothing here asserts timings. Playwright is resolved from end2end/node_modules
+// (playwright-core, driving Debian's /usr/bin/chromium; nothing is downloaded).
+
+import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
+import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, "..", "..");
+const require = createRequire(path.join(here, "..", "node_modules", "noop.js"));
+const { chromium } = require("playwright-core");
+
+export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+export const env = (name, fallback) => (process.env[name] === undefined || process.env[name] === "" ? fallback : process.env[name]);
+
+/** Chromium's flags, read from end2end/playwright.config.ts so tests and benchmarks share them. */
+export function launchArgs() {
+  const config = readFileSync(path.join(root, "end2end", "playwright.config.ts"), "utf8");
+  const list = config.match(/args:\s*\[([\s\S]*?)\]/);
+  const args = list ? [...list[1].matchAll(/"(--[^"]+)"/g)].map((m) => m[1]) : [];
+  if (!args.includes("--use-fake-device-for-media-stream")) {
+    throw new Error("could not read Chromium's flags from end2end/playwright.config.ts");
+  }
+  return args;
+}
+
+/**
+ * A headless Chromium with the tests' flags. `fakeFps` replaces the fake camera's default
+ * (640×480 at 20 fps) by the same picture at that frame rate.
+ */
+export async function launchBrowser({ fakeFps } = {}) {
+  let args = launchArgs();
+  if (fakeFps) {
+    args = args.map((a) => (a === "--use-fake-device-for-media-stream" ? `${a}=fps=${fakeFps}` : a));
+  }
+  return chromium.launch({ executablePath: env("CHROMIUM_PATH", "/usr/bin/chromium"), headless: true, args });
+}
+
+async function waitHttp(url, child, log) {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${url}: the server exited; its log:\n${readFileSync(log, "utf8")}`);
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await sleep(100);
+    }
+  }
+  throw new Error(`the server did not answer ${url}`);
+}
+
+/**
+ * Starts a server process in a fresh temporary folder `dir` (its log: dir/server.log);
+ * resolves once `ready(dir)` answers. `stop()` ends it and removes the folder.
+ */
+async function startProcess(name, cmd, args, { ready, env: extra = {} }) {
+  const dir = mkdtempSync(path.join(tmpdir(), `${name}-bbench-`));
+  const log = path.join(dir, "server.log");
+  const fd = openSync(log, "a");
+  const child = spawn(cmd, args(dir), { cwd: root, env: { ...process.env, ...extra }, stdio: ["ignore", fd, fd] });
+  const stop = async () => {
+    running.delete(stop);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((ok) => child.once("exit", ok));
+      child.kill("SIGTERM");
+      await Promise.race([exited, sleep(10_000)]);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  running.add(stop);
+  try {
+    await waitHttp(ready, child, log);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { pid: child.pid, stop };
+}
+
+const running = new Set();
+/** Stops every server this process started (also on Ctrl-C). */
+export async function stopAll() {
+  for (const stop of [...running]) await stop();
+}
+process.once("SIGINT", () => stopAll().finally(() => process.exit(130)));
+process.once("SIGTERM", () => stopAll().finally(() => process.exit(143)));
+
+/** OnAir's release binary on loopback, with a fresh data folder; `stop()` ends it. */
+export async function startOnAir(port = Number(env("BENCH_ONAIR_BROWSER_PORT", 9494))) {
+  const password = `bbench-${Math.random().toString(36).slice(2)}`;
+  const base = `http://127.0.0.1:${port}`;
+  const server = await startProcess(
+    "onair",
+    path.join(root, "target", "release", "onair"),
+    (dir) => ["--addr", `127.0.0.1:${port}`, "--data-dir", path.join(dir, "data"), "--site-root", path.join(root, "target", "site"),
+      "--ice-server", "none", "--max-viewers", "off"],
+    { ready: `${base}/readyz`, env: { ONAIR_ADMIN_PASSWORD: password, RUST_LOG: "onair=info,warn" } },
+  );
+  return { base, password, ...server };
+}
+
+/** The reference Node server (bench/reference-node), which also serves the plain-JS pages. */
+export async function startReference(port = Number(env("BENCH_NODE_BROWSER_PORT", 9495))) {
+  const base = `http://127.0.0.1:${port}`;
+  const server = await startProcess("node", "node", () => [path.join(root, "bench", "reference-node", "server.js"), String(port)],
+    { ready: `${base}/` });
+  return { base, ...server };
+}
+
+/**
+ * Runs in every page before its own scripts. Keeps the page's RTCPeerConnections in
+ * `window.__benchPeers` and stamps `window.__bench.marks` (performance.now(), i.e. ms since
+ * this page's navigation started) the first time each step of a join happens:
+ * wasmInstantiate / wasmReady (WebAssembly.instantiate[Streaming] called / resolved), hydrated (OnAir's `data-hydrated="true"`), wsOpen, welcome, offer (received), answer
+ * (sent), pc (created), track, iceConnected, connected, srcObject (set on a <video>),
+ * loadedmetadata, playing, firstFrame (the first requestVideoFrameCallback: a decoded
+ * frame handed to the compositor). A streamer page also logs each `newViewer` received and
+ * `offer` sent in `window.__bench.events`.
+ */
+export function instrument() {
+  // marks: first time of each step; events: every newViewer received and offer sent (a
+  // streamer page's side of each join).
+  const bench = (window.__bench = { marks: {}, events: [] });
+  const mark = (name, t = performance.now()) => {
+    if (!(name in bench.marks)) bench.marks[name] = t;
+  };
+  const peers = (window.__benchPeers = []);
+
+  const NativePc = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends NativePc {
+    constructor(config) {
+      super(config);
+      peers.push(this);
+      mark("pc");
+      this.addEventListener("track", () => mark("track"));
+      this.addEventListener("iceconnectionstatechange", () => {
+        if (this.iceConnectionState === "connected") mark("iceConnected");
+      });
+      this.addEventListener("connectionstatechange", () => {
+        if (this.connectionState === "connected") mark("connected");
+      });
+    }
+  };
+
+  const type = (data) => {
+    if (typeof data !== "string") return null;
+    const m = data.match(/"type"\s*:\s*"([A-Za-z]+)"/);
+    return m && m[1];
+  };
+  const NativeWs = window.WebSocket;
+  window.WebSocket = class extends NativeWs {
+    constructor(...args) {
+      super(...args);
+      mark("wsCreate");
+      this.addEventListener("open", () => mark("wsOpen"));
+      this.addEventListener("message", (e) => {
+        const t = type(e.data);
+        if (t === "welcome" || t === "offer") mark(t);
+        if (t === "newViewer") bench.events.push({ type: t, t: performance.now() });
+      });
+    }
+    send(data) {
+      const t = type(data);
+      if (t === "answer") mark("answer");
+      if (t === "offer") bench.events.push({ type: t, t: performance.now() });
+      return super.send(data);
+    }
+  };
+
+  const src = Object.getOwnPropertyDescriptor(HTMLMediaElement.prototype, "srcObject");
+  Object.defineProperty(HTMLMediaElement.prototype, "srcObject", {
+    configurable: true,
+    enumerable: src.enumerable,
+    get() {
+      return src.get.call(this);
+    },
+    set(value) {
+      src.set.call(this, value);
+      if (!value || !(this instanceof HTMLVideoElement) || this.__benchWatched) return;
+      this.__benchWatched = true;
+      mark("srcObject");
+      this.addEventListener("loadedmetadata", () => mark("loadedmetadata"), { once: true });
+      this.addEventListener("playing", () => mark("playing"), { once: true });
+      this.requestVideoFrameCallback((now, meta) => mark("firstFrame", Math.min(now, meta.presentationTime ?? now)));
+    },
+  });
+
+  // The wasm front end's start (wasm-bindgen instantiates with one of these).
+  for (const name of ["instantiateStreaming", "instantiate"]) {
+    const native = WebAssembly[name];
+    WebAssembly[name] = function (...args) {
+      mark("wasmInstantiate");
+      return native.apply(this, args).then((r) => (mark("wasmReady"), r));
+    };
+  }
+
+  new MutationObserver(() => {
+    if (document.querySelector("[data-hydrated='true']")) mark("hydrated");
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-hydrated"] });
+}
+
+/** A fresh browser context (cold cache, no cookies) with camera permission and the instrumentation. */
+export async function newClient(browser) {
+  const context = await browser.newContext({ permissions: ["camera", "microphone"] });
+  await context.addInitScript(instrument);
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
+  return { context, page };
+}
+
+/** Signs in to OnAir's studio as "admin"; resolves once /admin is hydrated. */
+export async function signIn(page, onair) {
+  await page.goto(`${onair.base}/admin`);
+  await page.waitForURL(/\/login$/);
+  await page.locator("[data-hydrated='true']").waitFor();
+  await page.getByLabel("Username").fill("admin");
+  await page.getByLabel("Password").fill(onair.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/admin$/);
+  await page.locator("[data-hydrated='true']").waitFor();
+}
+
+/** Presses Go live in OnAir's studio; resolves once on air. */
+export async function goLive(page) {
+  await page.getByRole("button", { name: "Go live" }).click();
+  await page.locator("[data-testid='broadcast-status'][data-state='live']").waitFor({ timeout: 20_000 });
+}
+
+/** Signs in to OnAir's studio and goes live. */
+export async function goLiveOnAir(page, onair) {
+  await signIn(page, onair);
+  await goLive(page);
+}
+
+/** The plain-JS streamer page (bench/reference-node/stream.html), live. */
+export async function goLivePlain(page, reference) {
+  await page.goto(`${reference.base}/stream.html`);
+  await page.locator("body[data-state='live']").waitFor({ timeout: 20_000 });
+}
+
+/** Waits for the page's first video frame; returns its marks and resource timings. */
+export async function joinTimings(page, timeout = 30_000) {
+  await page.waitForFunction(() => "firstFrame" in (window.__bench?.marks ?? {}), null, { timeout, polling: 50 });
+  return page.evaluate(() => {
+    const nav = performance.getEntriesByType("navigation")[0];
+    const resources = {};
+    for (const r of performance.getEntriesByType("resource")) {
+      const name = new URL(r.name).pathname.split("/").pop();
+      if (/\.(wasm|js)$/.test(name)) resources[name] = { start: r.startTime, end: r.responseEnd, bytes: r.transferSize };
+    }
+    return {
+      marks: { ...window.__bench.marks },
+      html: nav.responseEnd,
+      domContentLoaded: nav.domContentLoadedEventEnd,
+      load: nav.loadEventEnd,
+      resources,
+    };
+  });
+}
+
+/** The streamer page's time from the latest `newViewer` to the offer it sent for it (ms). */
+export async function studioOfferDelay(page) {
+  return page.evaluate(() => {
+    const ev = window.__bench.events;
+    const i = ev.map((e) => e.type).lastIndexOf("newViewer");
+    const offer = i < 0 ? undefined : ev.slice(i).find((e) => e.type === "offer");
+    return offer ? offer.t - ev[i].t : NaN;
+  });
+}
+
+/** CPU seconds used so far by the Chromium this script launched, all its processes (/proc). */
+export function chromiumCpuSeconds() {
+  const procs = new Map(); // pid -> { parent, comm, cpu }
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[1] ppid, f[11] utime, f[12] stime
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    procs.set(Number(entry), { parent: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / 100 }); // USER_HZ 100
+  }
+  const under = (pid, root) => {
+    for (let p = pid; p > 1; p = procs.get(p)?.parent ?? 0) if (p === root) return true;
+    return false;
+  };
+  const roots = [...procs].filter(([, p]) => p.parent === process.pid && /chrom/i.test(p.comm)).map(([pid]) => pid);
+  let total = 0;
+  for (const [pid, p] of procs) if (roots.some((r) => under(pid, r))) total += p.cpu;
+  return total;
+}
+
+/** Median, min and max of a list of numbers. */
+export function spread(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return { n: 0, median: NaN, min: NaN, max: NaN };
+  const mid = v.length >> 1;
+  return { n: v.length, median: v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2, min: v[0], max: v[v.length - 1] };
+}
+
+export const ms = (x) => (Number.isFinite(x) ? x.toFixed(0) : "-");
+
+export function machine() {
+  const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  return `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, load average ${load}`;
+}
