@@ -153,11 +153,15 @@ fi
 
 echo
 echo "front-end bundle (target/site/pkg, as last built: release after \`make release\`, debug after \`make build\`):"
-for f in target/site/pkg/onair.wasm target/site/pkg/onair.js; do
-  if [[ -f $f ]]; then
-    printf "  %-28s %8d bytes raw, %8d gzip -9\n" "$f" "$(wc -c <"$f")" "$(gzip -9 -c "$f" | wc -c)"
+for ext in wasm js css; do
+  # Names carry a content hash (hash-files); the newest is the last build's.
+  f=$(ls -t target/site/pkg/onair*."$ext" 2>/dev/null | head -1 || true)
+  if [[ -n $f ]]; then
+    br="(no .br: run \`make release\`)"
+    [[ -f $f.br ]] && br="$(wc -c <"$f.br") brotli (served)"
+    printf "  %-6s %9d bytes raw, %8d gzip -9, %s\n" "$ext" "$(wc -c <"$f")" "$(gzip -9 -c "$f" | wc -c)" "$br"
   else
-    echo "  $f: not built (run \`make release\`)"
+    echo "  $ext: not built (run \`make release\`)"
   fi
 done
 

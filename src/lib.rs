@@ -25,5 +25,9 @@ pub mod rtc;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    // The watch page's first need is the signaling socket: open it before hydrating.
+    if web_sys::window().and_then(|w| w.location().pathname().ok()).as_deref() == Some("/watch") {
+        rtc::signaling::preconnect();
+    }
     leptos::mount::hydrate_body(app::App);
 }

@@ -19,6 +19,33 @@ pub enum SignalEvent {
 
 const BACKOFF_MS: [i32; 6] = [250, 500, 1000, 2000, 4000, 8000];
 
+thread_local! {
+    /// A socket opened by [`preconnect`] before the page hydrated, for the first session.
+    static EARLY: RefCell<Option<WebSocket>> = const { RefCell::new(None) };
+}
+
+/// `/ws` on the page's own host.
+fn signaling_url() -> String {
+    let location = web_sys::window().expect("a window").location();
+    let scheme = if location.protocol().ok().as_deref() == Some("https:") { "wss:" } else { "ws:" };
+    format!("{scheme}//{}/ws", location.host().unwrap_or_default())
+}
+
+/// Opens the signaling socket now, while the page hydrates, for the session that starts
+/// after it: the connection handshake overlaps hydration instead of following it. The
+/// server says nothing before the client's first message, so nothing is missed meanwhile.
+pub fn preconnect() {
+    if let Ok(ws) = WebSocket::new(&signaling_url()) {
+        EARLY.with(|early| *early.borrow_mut() = Some(ws));
+    }
+}
+
+/// The preconnected socket, if it is still opening or open.
+fn take_early() -> Option<WebSocket> {
+    let ws = EARLY.with(|early| early.borrow_mut().take())?;
+    (ws.ready_state() <= WebSocket::OPEN).then_some(ws)
+}
+
 /// A signaling connection that reconnects by itself until [`Signaling::close`] is called.
 #[derive(Clone)]
 pub struct Signaling {
@@ -38,11 +65,8 @@ struct Inner {
 impl Signaling {
     /// Opens `/ws` on the page's own host.
     pub fn connect(on_event: impl Fn(SignalEvent) + 'static) -> Signaling {
-        let location = web_sys::window().expect("a window").location();
-        let scheme = if location.protocol().ok().as_deref() == Some("https:") { "wss:" } else { "ws:" };
-        let host = location.host().unwrap_or_default();
         let inner = Rc::new(Inner {
-            url: format!("{scheme}//{host}/ws"),
+            url: signaling_url(),
             socket: RefCell::new(None),
             on_event: Box::new(on_event),
             failures: Cell::new(0),
@@ -86,7 +110,9 @@ impl Inner {
         if this.stopped.get() {
             return;
         }
-        let ws = match WebSocket::new(&this.url) {
+        let early = take_early();
+        let already_open = early.as_ref().is_some_and(|ws| ws.ready_state() == WebSocket::OPEN);
+        let ws = match early.map_or_else(|| WebSocket::new(&this.url), Ok) {
             Ok(ws) => ws,
             Err(_) => {
                 Inner::retry_later(this);
@@ -128,6 +154,15 @@ impl Inner {
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         *this.socket.borrow_mut() = Some(ws);
         *this.handlers.borrow_mut() = Some((on_open, on_message, on_close));
+        if already_open {
+            // Its `open` event has passed: report it once the caller has its handle.
+            let weak = Rc::downgrade(this);
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(inner) = weak.upgrade() {
+                    (inner.on_event)(SignalEvent::Open);
+                }
+            });
+        }
     }
 
     fn retry_later(this: &Rc<Inner>) {
