@@ -9,7 +9,6 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use rand::Rng;
 
 /// The nonce of the request being answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,8 +27,7 @@ const CAPTURE_ALLOWED: &str = "camera=(self), microphone=(self), display-capture
 const CAPTURE_DENIED: &str = "camera=(), microphone=(), display-capture=()";
 
 fn new_nonce() -> String {
-    let bytes: [u8; 16] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    super::hex::random::<16>()
 }
 
 impl HeaderPolicy {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cookies;
 pub mod db;
 pub mod headers;
+pub mod hex;
 pub mod history;
 pub mod hub;
 pub mod limits;

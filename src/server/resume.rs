@@ -7,6 +7,7 @@
 
 use crate::protocol::ViewerId;
 use hmac::{Hmac, Mac};
+use super::hex;
 use sha2::Sha256;
 use std::path::Path;
 
@@ -40,13 +41,13 @@ impl ResumeKey {
         let io = |source| ResumeKeyError::Io { path: shown.clone(), source };
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let bytes = decode_hex(text.trim()).ok_or_else(|| ResumeKeyError::Damaged(shown.clone()))?;
+                let bytes = hex::decode(text.trim()).ok_or_else(|| ResumeKeyError::Damaged(shown.clone()))?;
                 let bytes: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| ResumeKeyError::Damaged(shown.clone()))?;
                 Ok(ResumeKey(bytes))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = ResumeKey::random();
-                write_private(&path, &encode_hex(&key.0)).map_err(io)?;
+                write_private(&path, &hex::encode(&key.0)).map_err(io)?;
                 Ok(key)
             }
             Err(e) => Err(io(e)),
@@ -55,7 +56,7 @@ impl ResumeKey {
 
     /// The token that lets `id` be resumed.
     pub fn token(&self, id: &ViewerId) -> String {
-        format!("{}.{}", id.0, encode_hex(&self.mac(id).finalize().into_bytes()))
+        format!("{}.{}", id.0, hex::encode(&self.mac(id).finalize().into_bytes()))
     }
 
     /// The viewer id a token stands for, if the token is genuine.
@@ -65,7 +66,7 @@ impl ResumeKey {
             return None;
         }
         let id = ViewerId(id.to_owned());
-        let mac = decode_hex(mac)?;
+        let mac = hex::decode(mac)?;
         // `verify_slice` compares in constant time.
         self.mac(&id).verify_slice(&mac).ok().map(|()| id)
     }
@@ -87,16 +88,6 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     options.open(path)?.write_all(text.as_bytes())
 }
 
-fn encode_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()
-}
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,6 @@
 
 use super::accounts::AdminId;
 use super::db::Db;
-use rand::Rng;
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -18,16 +17,11 @@ pub struct Sessions {
 
 /// 256 random bits, hex-encoded.
 pub fn random_token() -> String {
-    let bytes: [u8; 32] = rand::rng().random();
-    hex(&bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    super::hex::random::<32>()
 }
 
 fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    super::hex::encode(&Sha256::digest(token.as_bytes()))
 }
 
 impl Sessions {
