@@ -1,4 +1,9 @@
 import { defineConfig } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+// Shared with the browser benchmarks and tools (see the file's "about").
+const chromiumFlags = JSON.parse(readFileSync(path.join(__dirname, "chromium-flags.json"), "utf8"));
 
 // The server the tests run against: the debug build made by `cargo leptos build`.
 const port = Number(process.env.ONAIR_E2E_PORT ?? 9191);
@@ -20,20 +25,7 @@ export default defineConfig({
     launchOptions: {
       // Debian's Chromium; Playwright's own browser download is not possible here.
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        "--autoplay-policy=no-user-gesture-required",
-        // Host candidates on loopback instead of mDNS names headless peers cannot resolve.
-        "--disable-features=WebRtcHideLocalIpsWithMdns",
-      ],
+      args: chromiumFlags.args,
     },
   },
   projects: [{ name: "chromium" }],

@@ -19,15 +19,9 @@ const { chromium } = require("playwright-core");
 export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 export const env = (name, fallback) => (process.env[name] === undefined || process.env[name] === "" ? fallback : process.env[name]);
 
-/** Chromium's flags, read from end2end/playwright.config.ts so tests and benchmarks share them. */
+/** Chromium's flags, shared with the tests (end2end/chromium-flags.json). */
 export function launchArgs() {
-  const config = readFileSync(path.join(root, "end2end", "playwright.config.ts"), "utf8");
-  const list = config.match(/args:\s*\[([\s\S]*?)\]/);
-  const args = list ? [...list[1].matchAll(/"(--[^"]+)"/g)].map((m) => m[1]) : [];
-  if (!args.includes("--use-fake-device-for-media-stream")) {
-    throw new Error("could not read Chromium's flags from end2end/playwright.config.ts");
-  }
-  return args;
+  return JSON.parse(readFileSync(path.join(root, "end2end", "chromium-flags.json"), "utf8")).args;
 }
 
 /**
