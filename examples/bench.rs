@@ -307,19 +307,6 @@ async fn main() {
     let rss = move || pid.and_then(rss_kib).unwrap_or(0);
     let counts = Arc::new(Counts::default());
 
-    let rss_before = rss();
-    println!("[{}] server RSS before (idle): {rss_before} KiB", args.label);
-    counts.peak_rss.store(rss_before, Ordering::Relaxed);
-    {
-        let counts = counts.clone();
-        tokio::spawn(async move {
-            loop {
-                counts.peak_rss.fetch_max(rss(), Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        });
-    }
-
     let cookie = match (&args.cookie, &args.admin_password) {
         (Some(c), _) => Some(c.clone()),
         (None, Some(p)) => match common::sign_in(&args.url, "admin", p).await {
@@ -342,6 +329,21 @@ async fn main() {
         eprintln!("streamer: {e}");
         std::process::exit(1);
     }
+    // After the sign-in: its Argon2 hash takes 19 MiB for a moment, which is not the
+    // viewers' doing.
+    let rss_before = rss();
+    println!("[{}] server RSS before (idle, streamer signed in): {rss_before} KiB", args.label);
+    counts.peak_rss.store(rss_before, Ordering::Relaxed);
+    {
+        let counts = counts.clone();
+        tokio::spawn(async move {
+            loop {
+                counts.peak_rss.fetch_max(rss(), Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+    }
+
     let (sink, stream) = streamer.split();
     let (tx, rx) = mpsc::unbounded_channel();
     let writer = tokio::spawn(streamer_writer(sink, rx, counts.clone()));

@@ -17,7 +17,10 @@ pub async fn connect(url: &str, cookie: Option<&str>) -> Result<Ws, String> {
     if let Some(c) = cookie {
         req.headers_mut().insert("cookie", c.parse().map_err(|e| format!("bad cookie: {e}"))?);
     }
-    let (ws, _) = tokio_tungstenite::connect_async(req).await.map_err(|e| format!("connect: {e}"))?;
+    // Nagle off, as browsers have it on their WebSockets: a message is sent when written.
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(req, None, true)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
     Ok(ws)
 }
 

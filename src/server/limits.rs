@@ -18,10 +18,10 @@ pub struct WsLimits {
     pub abuse_refusals: u32,
     /// How long a socket may stay over the limit before it is closed.
     pub abuse_duration: Duration,
-    /// Messages queued for one client before it counts as stuck and is dropped. Large enough
-    /// for the streamer's bursts (every waiting viewer's answer and candidates when it goes
-    /// live); tokio allocates queue blocks as they fill, so an idle queue costs nothing. A
-    /// client that stops reading is caught sooner by the write time limit.
+    /// Messages queued for one client before it counts as stuck and is dropped; the
+    /// streamer's allowance grows with its viewers (see [`WsLimits::outbox_limit`]). tokio
+    /// allocates queue blocks as they fill, so an idle queue costs nothing. A client that
+    /// stops reading altogether is caught by the write time limit.
     pub outbox_capacity: usize,
     /// Ping period.
     pub ping_every: Duration,
@@ -72,7 +72,25 @@ impl WsLimits {
         let r = self.messages_per_second * (STREAMER_BASE_FACTOR + viewers as f64);
         Rate { per_second: r, burst: r * BURST_SECONDS }
     }
+
+    /// Messages that may wait for one client. Every viewer can send the streamer a burst at
+    /// once (its answer and ICE candidates when the live starts, and again after a restart),
+    /// so the streamer may have [`STREAMER_QUEUE_PER_VIEWER`] more per viewer: a fixed cap
+    /// dropped the streamer of 5,000 viewers as "too slow" in make bench's candidate storm
+    /// (100,000 candidates at once) whenever the machine was busy.
+    pub fn outbox_limit(&self, is_streamer: bool, viewers: usize) -> usize {
+        if is_streamer {
+            self.outbox_capacity.saturating_add(STREAMER_QUEUE_PER_VIEWER.saturating_mul(viewers))
+        } else {
+            self.outbox_capacity
+        }
+    }
 }
+
+/// Messages each viewer adds to what may wait for the streamer (see `outbox_limit`).
+pub const STREAMER_QUEUE_PER_VIEWER: usize = 64;
+/// Room of every outbox channel; [`WsLimits::outbox_limit`] decides who is stuck well before.
+pub const OUTBOX_ROOM: usize = 1 << 32;
 
 /// A token bucket: `burst` tokens at most, refilled at `per_second`; one token per message.
 /// The rate is passed at each call because the streamer's changes with its viewer count.
@@ -242,6 +260,18 @@ fn shorten(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_streamer_may_have_more_waiting_the_more_viewers_it_has() {
+        let limits = WsLimits { outbox_capacity: 1000, ..WsLimits::default() };
+        assert_eq!(limits.outbox_limit(false, 5000), 1000);
+        assert_eq!(limits.outbox_limit(true, 0), 1000);
+        assert_eq!(limits.outbox_limit(true, 5000), 1000 + 5000 * STREAMER_QUEUE_PER_VIEWER);
+        // A storm of 20 candidates from each of 5,000 viewers fits with the default.
+        assert!(WsLimits::default().outbox_limit(true, 5000) > 5000 * 20);
+        assert!(WsLimits::default().outbox_limit(true, 1_000_000) < OUTBOX_ROOM);
+    }
+
     use super::*;
 
     fn ms(n: u64) -> Duration {

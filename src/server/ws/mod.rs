@@ -100,13 +100,15 @@ struct Shared {
     metrics: Arc<Metrics>,
     recorder: Arc<Recorder>,
     turn: Option<TurnSecret>,
+    /// For the outbox limits.
+    limits: WsLimits,
 }
 
 impl Signaling {
     pub fn new(hub: Hub, metrics: Arc<Metrics>, recorder: Arc<Recorder>, options: SignalingOptions) -> Arc<Self> {
         let SignalingOptions { limits, public_urls, turn } = options;
         Arc::new(Signaling {
-            shared: Mutex::new(Shared { hub, outboxes: HashMap::new(), metrics: metrics.clone(), recorder, turn }),
+            shared: Mutex::new(Shared { hub, outboxes: HashMap::new(), metrics: metrics.clone(), recorder, turn, limits: limits.clone() }),
             next_conn: AtomicU64::new(1),
             started: Instant::now(),
             metrics,
@@ -174,7 +176,7 @@ impl Signaling {
 
     fn connect(&self, is_admin: bool, may_watch: bool) -> (ConnId, mpsc::Receiver<Outgoing>) {
         let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
-        let (tx, rx) = mpsc::channel(self.limits.outbox_capacity);
+        let (tx, rx) = mpsc::channel(limits::OUTBOX_ROOM);
         let viewer_id = ViewerId(super::auth::random_token()[..32].to_owned());
         self.metrics.ws_opened();
         let mut shared = self.lock();
@@ -303,10 +305,12 @@ impl Shared {
     }
 
     fn push(&self, conn: ConnId, item: Outgoing, stuck: &mut Vec<ConnId>) {
-        if let Some(tx) = self.outboxes.get(&conn) {
-            if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(item) {
-                stuck.push(conn);
-            }
+        let Some(tx) = self.outboxes.get(&conn) else { return };
+        let queued = tx.max_capacity() - tx.capacity();
+        let limit = self.limits.outbox_limit(self.hub.is_streamer(conn), self.hub.status().viewers);
+        // A closed queue is a connection on its way out: its task leaves the hub itself.
+        if queued >= limit || matches!(tx.try_send(item), Err(mpsc::error::TrySendError::Full(_))) {
+            stuck.push(conn);
         }
     }
 }
