@@ -7,6 +7,7 @@ pub mod api;
 pub mod app;
 pub mod chart;
 pub mod components;
+pub mod json_fields;
 pub mod pages;
 pub mod protocol;
 pub mod session;
