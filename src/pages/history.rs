@@ -4,17 +4,16 @@
 
 use crate::api::history::{get_live, list_lives, LiveDetail, LiveSummary, ViewerVisit};
 use crate::components::viewer_chart::ViewerChart;
+use crate::page_url::PageUrl;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {
-    let query = use_query_map();
-    let selected = Memo::new(move |_| query.with(|q| q.get("live").and_then(|v| v.trim().parse::<i64>().ok())));
+    let selected = PageUrl::current().query("live").and_then(|v| v.trim().parse::<i64>().ok());
     let lives = Resource::new(|| (), |_| list_lives());
     let detail = Resource::new(
-        move || selected.get(),
+        move || selected,
         |id| async move {
             match id {
                 Some(id) => get_live(id).await.map(Some),
@@ -58,13 +57,13 @@ pub fn HistoryPage() -> impl IntoView {
 }
 
 #[component]
-fn LivesTable(lives: Vec<LiveSummary>, selected: Memo<Option<i64>>) -> impl IntoView {
+fn LivesTable(lives: Vec<LiveSummary>, selected: Option<i64>) -> impl IntoView {
     let rows = lives
         .into_iter()
         .map(|l| {
             let id = l.id;
             view! {
-                <tr data-testid="live-row" data-live-id=id.to_string() class:selected=move || selected.get() == Some(id)>
+                <tr data-testid="live-row" data-live-id=id.to_string() class:selected=selected == Some(id)>
                     <td><a href=format!("/admin/history?live={id}")>{format_time(l.started_at)}</a></td>
                     <td>{duration_words(&l)}</td>
                     <td class="num">{l.peak_viewers}</td>
