@@ -5,6 +5,7 @@
 use crate::api::history::{get_live, list_lives, LiveDetail, LiveSummary, ViewerVisit};
 use crate::components::viewer_chart::ViewerChart;
 use crate::page_url::PageUrl;
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -31,24 +32,24 @@ pub fn HistoryPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading the history…"</p> }>
                 {move || Suspend::new(async move {
                     match lives.await {
-                        Ok(lives) if lives.is_empty() => view! {
+                        Ok(lives) if lives.is_empty() => EitherOf3::A(view! {
                             <p class="empty" data-testid="history-empty">
                                 "No lives yet. Each time you go live, it is listed here with its viewers."
                             </p>
-                        }.into_any(),
-                        Ok(lives) => view! { <LivesTable lives selected/> }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        }),
+                        Ok(lives) => EitherOf3::B(view! { <LivesTable lives selected/> }),
+                        Err(e) => EitherOf3::C(view! { <p class="error" role="alert">{e.to_string()}</p> }),
                     }
                 })}
             </Suspense>
             <Suspense fallback=|| view! { <p class="muted">"Loading the live…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(Some(d)) => view! { <LiveReport detail=d/> }.into_any(),
-                        Ok(None) => view! {
+                        Ok(Some(d)) => EitherOf3::A(view! { <LiveReport detail=d/> }),
+                        Ok(None) => EitherOf3::B(view! {
                             <p class="muted history-hint">"Pick a live to see its viewers over time."</p>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        }),
+                        Err(e) => EitherOf3::C(view! { <p class="error" role="alert">{e.to_string()}</p> }),
                     }
                 })}
             </Suspense>
