@@ -7,6 +7,8 @@ pub mod api;
 pub mod app;
 pub mod chart;
 pub mod components;
+pub mod json_fields;
+pub mod page_url;
 pub mod pages;
 pub mod protocol;
 pub mod session;

@@ -6,6 +6,10 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod read;
+
+pub use read::ServerMessageError;
+
 /// The id the server gives a viewer's connection: unique and unguessable.
 /// A client-chosen `viewerId` is only ever used as a display name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -151,8 +155,8 @@ impl ViewerReport {
     }
 }
 
-/// What the server sends.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// What the server sends. Decoded by hand (`read.rs`), encoded by serde.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum ServerMessage {
     /// To a new viewer: its server-assigned id, the ICE servers to use, and the token that
@@ -411,6 +415,7 @@ fn check_lengths(msg: &ClientMessage) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json_fields::FieldError;
     use serde_json::json;
 
     fn offer() -> SessionDescription {
@@ -504,10 +509,40 @@ mod tests {
             ServerMessage::Offer { offer: offer(), viewer_id: id.clone() },
             ServerMessage::Answer { answer: offer(), viewer_id: id.clone() },
             ServerMessage::Candidate { candidate: cand.clone(), target: Target::Viewer, viewer_id: id.clone() },
+            ServerMessage::StreamerLost,
+            ServerMessage::Removed,
+            ServerMessage::Welcome {
+                viewer_id: id.clone(),
+                ice_servers: vec![
+                    IceServer { urls: vec!["stun:a".into()], username: None, credential: None },
+                    IceServer {
+                        urls: vec!["turn:b".into(), "turns:b".into()],
+                        username: Some("u".into()),
+                        credential: Some("p".into()),
+                    },
+                ],
+                resume_token: "t".into(),
+            },
+            ServerMessage::Welcome { viewer_id: id.clone(), ice_servers: vec![], resume_token: String::new() },
+            ServerMessage::NewViewer { viewer_id: id.clone(), name: Some("alice".into()) },
+            ServerMessage::NewViewer { viewer_id: id.clone(), name: None },
+            ServerMessage::ViewerCount { count: 7 },
+            ServerMessage::ViewerStats {
+                viewer_id: id.clone(),
+                report: ViewerReport { fps: Some(29.5), packets_lost: Some(-2), ..Default::default() },
+            },
+            ServerMessage::ViewerStats { viewer_id: id.clone(), report: ViewerReport::default() },
+            ServerMessage::error(ErrorCode::RateLimited, "slow down"),
         ] {
             let back: ServerMessage = serde_json::from_str(&m.to_json()).unwrap();
             assert_eq!(back, m);
         }
+        let m = ServerMessage::Candidate {
+            candidate: IceCandidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: None, username_fragment: None },
+            target: Target::Streamer,
+            viewer_id: id.clone(),
+        };
+        assert_eq!(serde_json::from_str::<ServerMessage>(&m.to_json()).unwrap(), m);
         let m = ClientMessage::Candidate { candidate: cand, target: Target::Streamer, viewer_id: None };
         assert_eq!(decode_client(&m.to_json()).unwrap(), m);
     }
@@ -617,6 +652,27 @@ mod tests {
         assert!(ViewerReport { fps: Some(60.0), rtt_ms: Some(20.0), ..Default::default() }.is_plausible());
         assert!(!ViewerReport { fps: Some(-1.0), ..Default::default() }.is_plausible());
         assert!(!ViewerReport { rtt_ms: Some(1e12), ..Default::default() }.is_plausible());
+    }
+
+    #[test]
+    fn server_messages_that_do_not_fit_are_refused_with_words() {
+        let read = |text: &str| ServerMessage::from_value(&serde_json::from_str(text).unwrap());
+        assert_eq!(read("[]"), Err(ServerMessageError::NoType));
+        assert_eq!(read(r#"{"type":7}"#), Err(ServerMessageError::NoType));
+        assert_eq!(read(r#"{"type":"hello"}"#), Err(ServerMessageError::UnknownType("hello".into())));
+        for (text, problem) in [
+            (r#"{"type":"viewerLeft"}"#, FieldError::Missing("viewerId")),
+            (r#"{"type":"viewerCount","count":-1}"#, FieldError::WrongType { field: "count", expected: "a whole number of at least 0" }),
+            (r#"{"type":"offer","offer":"sdp","viewerId":"v"}"#, FieldError::WrongType { field: "offer", expected: "an object" }),
+            (r#"{"type":"offer","offer":{"type":"offer"},"viewerId":"v"}"#, FieldError::Missing("sdp")),
+            (r#"{"type":"welcome","viewerId":"v","iceServers":[{"urls":"stun:a"}]}"#, FieldError::WrongType { field: "urls", expected: "an array of strings" }),
+            (r#"{"type":"error","code":"nonsense","message":"m"}"#, FieldError::WrongType { field: "code", expected: "one of its known words" }),
+            (r#"{"type":"viewerStats","viewerId":"v","fps":"fast"}"#, FieldError::WrongType { field: "fps", expected: "a number" }),
+        ] {
+            let kind = serde_json::from_str::<serde_json::Value>(text).unwrap()["type"].as_str().unwrap().to_owned();
+            assert_eq!(read(text), Err(ServerMessageError::Invalid { kind, problem }), "{text}");
+        }
+        assert!(serde_json::from_str::<ServerMessage>(r#"{"type":"viewerLeft"}"#).unwrap_err().to_string().contains("viewerId"));
     }
 
     #[test]

@@ -4,17 +4,17 @@
 
 use crate::api::history::{get_live, list_lives, LiveDetail, LiveSummary, ViewerVisit};
 use crate::components::viewer_chart::ViewerChart;
+use crate::page_url::PageUrl;
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {
-    let query = use_query_map();
-    let selected = Memo::new(move |_| query.with(|q| q.get("live").and_then(|v| v.trim().parse::<i64>().ok())));
+    let selected = PageUrl::current().query("live").and_then(|v| v.trim().parse::<i64>().ok());
     let lives = Resource::new(|| (), |_| list_lives());
     let detail = Resource::new(
-        move || selected.get(),
+        move || selected,
         |id| async move {
             match id {
                 Some(id) => get_live(id).await.map(Some),
@@ -32,24 +32,24 @@ pub fn HistoryPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading the history…"</p> }>
                 {move || Suspend::new(async move {
                     match lives.await {
-                        Ok(lives) if lives.is_empty() => view! {
+                        Ok(lives) if lives.is_empty() => EitherOf3::A(view! {
                             <p class="empty" data-testid="history-empty">
                                 "No lives yet. Each time you go live, it is listed here with its viewers."
                             </p>
-                        }.into_any(),
-                        Ok(lives) => view! { <LivesTable lives selected/> }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        }),
+                        Ok(lives) => EitherOf3::B(view! { <LivesTable lives selected/> }),
+                        Err(e) => EitherOf3::C(view! { <p class="error" role="alert">{e.to_string()}</p> }),
                     }
                 })}
             </Suspense>
             <Suspense fallback=|| view! { <p class="muted">"Loading the live…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(Some(d)) => view! { <LiveReport detail=d/> }.into_any(),
-                        Ok(None) => view! {
+                        Ok(Some(d)) => EitherOf3::A(view! { <LiveReport detail=d/> }),
+                        Ok(None) => EitherOf3::B(view! {
                             <p class="muted history-hint">"Pick a live to see its viewers over time."</p>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        }),
+                        Err(e) => EitherOf3::C(view! { <p class="error" role="alert">{e.to_string()}</p> }),
                     }
                 })}
             </Suspense>
@@ -58,13 +58,13 @@ pub fn HistoryPage() -> impl IntoView {
 }
 
 #[component]
-fn LivesTable(lives: Vec<LiveSummary>, selected: Memo<Option<i64>>) -> impl IntoView {
+fn LivesTable(lives: Vec<LiveSummary>, selected: Option<i64>) -> impl IntoView {
     let rows = lives
         .into_iter()
         .map(|l| {
             let id = l.id;
             view! {
-                <tr data-testid="live-row" data-live-id=id.to_string() class:selected=move || selected.get() == Some(id)>
+                <tr data-testid="live-row" data-live-id=id.to_string() class:selected=selected == Some(id)>
                     <td><a href=format!("/admin/history?live={id}")>{format_time(l.started_at)}</a></td>
                     <td>{duration_words(&l)}</td>
                     <td class="num">{l.peak_viewers}</td>

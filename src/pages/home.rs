@@ -1,6 +1,7 @@
 //! `/`: what OnAir is, whether the stream is live, and the way in.
 
 use crate::api::stream_info;
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -17,19 +18,19 @@ pub fn HomePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Checking the stream…"</p> }>
                 {move || Suspend::new(async move {
                     match info.await {
-                        Ok(i) if i.live => view! {
+                        Ok(i) if i.live => EitherOf3::A(view! {
                             <p class="badge" data-testid="home-status" data-state="live">
                                 <span class="badge-dot" aria-hidden="true"></span>
                                 {format!("Live now · {} watching", i.viewers)}
                             </p>
-                        }.into_any(),
-                        Ok(_) => view! {
+                        }),
+                        Ok(_) => EitherOf3::B(view! {
                             <p class="badge" data-testid="home-status" data-state="offline">
                                 <span class="badge-dot" aria-hidden="true"></span>
                                 "Offline right now"
                             </p>
-                        }.into_any(),
-                        Err(_) => view! { <p class="muted">"The stream status is not available."</p> }.into_any(),
+                        }),
+                        Err(_) => EitherOf3::C(view! { <p class="muted">"The stream status is not available."</p> }),
                     }
                 })}
             </Suspense>

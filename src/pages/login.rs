@@ -1,9 +1,9 @@
 //! `/login`: the admin sign-in form. It posts to the server directly, so it works before the
 //! page is hydrated too. Why the last attempt failed comes back in the query string.
 
+use crate::page_url::PageUrl;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 /// "Too many attempts; try again in N seconds." for `wait=N` in the query.
 pub fn throttled_message(wait: Option<&str>) -> String {
@@ -23,8 +23,8 @@ pub fn login_error(error: Option<&str>, wait: Option<&str>) -> Option<String> {
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let query = use_query_map();
-    let message = move || query.with(|q| login_error(q.get("error").as_deref(), q.get("wait").as_deref()));
+    let url = PageUrl::current();
+    let message = login_error(url.query("error").as_deref(), url.query("wait").as_deref());
     view! {
         <Title text="Sign in · OnAir"/>
         <section class="card narrow">
@@ -36,7 +36,7 @@ pub fn LoginPage() -> impl IntoView {
                     autocomplete="username" autocapitalize="none" spellcheck="false" required/>
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="current-password" required autofocus/>
-                {move || message().map(|m| view! {
+                {message.map(|m| view! {
                     <p class="error" role="alert" data-testid="login-error">{m}</p>
                 })}
                 <button type="submit" class="button primary">"Sign in"</button>

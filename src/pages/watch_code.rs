@@ -1,9 +1,9 @@
 //! `/watch/code`: where a viewer without the watch code (`--watch-code`) is sent. The form
 //! posts to the server directly; the right code sets a cookie and goes on to `/watch`.
 
+use crate::page_url::PageUrl;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 /// What the page says for `?error=…&wait=…`.
 pub fn code_error(error: Option<&str>, wait: Option<&str>) -> Option<String> {
@@ -15,8 +15,8 @@ pub fn code_error(error: Option<&str>, wait: Option<&str>) -> Option<String> {
 
 #[component]
 pub fn WatchCodePage() -> impl IntoView {
-    let query = use_query_map();
-    let message = move || query.with(|q| code_error(q.get("error").as_deref(), q.get("wait").as_deref()));
+    let url = PageUrl::current();
+    let message = code_error(url.query("error").as_deref(), url.query("wait").as_deref());
     view! {
         <Title text="Code needed · OnAir"/>
         <section class="card narrow">
@@ -25,7 +25,7 @@ pub fn WatchCodePage() -> impl IntoView {
             <form method="post" action="/watch/code" class="stack">
                 <label for="code">"Code"</label>
                 <input id="code" name="code" type="password" autocomplete="off" required autofocus/>
-                {move || message().map(|m| view! {
+                {message.map(|m| view! {
                     <p class="error" role="alert" data-testid="code-error">{m}</p>
                 })}
                 <button type="submit" class="button primary">"Watch"</button>

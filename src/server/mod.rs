@@ -21,7 +21,7 @@ pub mod throttle;
 pub mod watch_access;
 pub mod ws;
 
-use crate::app::{shell, App};
+use crate::app::{shell, Page};
 use crate::config::Config;
 use accounts::{AccountError, Accounts};
 use auth::Auth;
@@ -38,7 +38,7 @@ use axum::routing::{get, post};
 use axum::{middleware, Router};
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -212,7 +212,11 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 }
 
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    // One route per page; `App` picks the page from the path (there is no leptos_router).
+    let routes = Page::ALL
+        .into_iter()
+        .map(|page| AxumRouteListing::new(page.path().to_owned(), Default::default(), [leptos_router::Method::Get], vec![]))
+        .collect();
     let context_state = state.clone();
     let page_context = move || {
         provide_context(context_state.clone());

@@ -15,6 +15,10 @@
 //! real samples, captured by `end2end/tools/capture-stats.mjs`): every field may be missing
 //! early in a connection's life, so every number here is an `Option`.
 
+mod entries;
+
+pub use entries::*;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -31,245 +35,15 @@ pub enum StatsError {
         "a stats report must be a JSON array of entries (or an object of entries by id), not {0}"
     )]
     NotAReport(&'static str),
-    #[error("stats entry {index} (id {id:?}, type {kind:?}) does not have the expected shape: {message}")]
+    #[error("stats entry {index} (id {id:?}, type {kind:?}) does not have the expected shape: {problem}")]
     BadEntry {
         index: usize,
         id: String,
         kind: String,
-        message: String,
+        problem: EntryError,
     },
     #[error("the stats report has no timestamp: it is empty or none of its entries has one")]
     NoTimestamp,
-}
-
-// ---------------------------------------------------------------------------------------
-// Raw entries, as the browser reports them
-// ---------------------------------------------------------------------------------------
-
-/// One entry of a stats report: the types OnAir reads, and `Other` for the rest
-/// (`certificate`, `peer-connection`, `data-channel`, `remote-outbound-rtp`, …).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub enum StatsEntry {
-    OutboundRtp(OutboundRtp),
-    RemoteInboundRtp(RemoteInboundRtp),
-    InboundRtp(InboundRtp),
-    CandidatePair(CandidatePair),
-    LocalCandidate(IceCandidateStats),
-    RemoteCandidate(IceCandidateStats),
-    Transport(TransportStats),
-    MediaSource(MediaSourceStats),
-    Codec(CodecStats),
-    #[serde(other)]
-    Other,
-}
-
-/// `kind` of an RTP stream or media source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MediaKind {
-    Audio,
-    Video,
-    #[serde(other)]
-    Other,
-}
-
-/// Why the encoder sends less than it would like (`qualityLimitationReason`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum QualityLimitation {
-    None,
-    Cpu,
-    Bandwidth,
-    #[serde(other)]
-    Other,
-}
-
-impl QualityLimitation {
-    /// Words for the dashboard.
-    pub fn label(self) -> &'static str {
-        match self {
-            QualityLimitation::None => "not limited",
-            QualityLimitation::Cpu => "limited by CPU",
-            QualityLimitation::Bandwidth => "limited by bandwidth",
-            QualityLimitation::Other => "limited",
-        }
-    }
-}
-
-/// `candidateType` of an ICE candidate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CandidateType {
-    Host,
-    Srflx,
-    Prflx,
-    Relay,
-    #[serde(other)]
-    Other,
-}
-
-/// `outbound-rtp`: one RTP stream we send (one per kind; several for simulcast video).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct OutboundRtp {
-    pub id: String,
-    pub timestamp: Option<f64>,
-    pub kind: Option<MediaKind>,
-    pub ssrc: Option<u64>,
-    pub transport_id: Option<String>,
-    pub codec_id: Option<String>,
-    pub media_source_id: Option<String>,
-    pub remote_id: Option<String>,
-    pub rid: Option<String>,
-    pub active: Option<bool>,
-    pub bytes_sent: Option<u64>,
-    pub header_bytes_sent: Option<u64>,
-    pub retransmitted_bytes_sent: Option<u64>,
-    pub packets_sent: Option<u64>,
-    pub frames_sent: Option<u64>,
-    pub frames_encoded: Option<u64>,
-    pub frames_per_second: Option<f64>,
-    pub frame_width: Option<u32>,
-    pub frame_height: Option<u32>,
-    pub target_bitrate: Option<f64>,
-    pub quality_limitation_reason: Option<QualityLimitation>,
-}
-
-/// `remote-inbound-rtp`: what the viewer reported (RTCP receiver reports) about one of our
-/// outbound streams; `local_id` points at that `outbound-rtp`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct RemoteInboundRtp {
-    pub id: String,
-    pub timestamp: Option<f64>,
-    pub kind: Option<MediaKind>,
-    pub ssrc: Option<u64>,
-    pub local_id: Option<String>,
-    /// Seconds.
-    pub round_trip_time: Option<f64>,
-    pub total_round_trip_time: Option<f64>,
-    pub round_trip_time_measurements: Option<u64>,
-    /// 0..1, over the last RTCP report interval.
-    pub fraction_lost: Option<f64>,
-    /// Cumulative; may go negative with duplicated packets.
-    pub packets_lost: Option<i64>,
-    /// Seconds.
-    pub jitter: Option<f64>,
-}
-
-/// `inbound-rtp`: one RTP stream we receive.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct InboundRtp {
-    pub id: String,
-    pub timestamp: Option<f64>,
-    pub kind: Option<MediaKind>,
-    pub ssrc: Option<u64>,
-    pub transport_id: Option<String>,
-    pub codec_id: Option<String>,
-    pub bytes_received: Option<u64>,
-    pub header_bytes_received: Option<u64>,
-    pub packets_received: Option<u64>,
-    /// Cumulative; may go negative with duplicated packets.
-    pub packets_lost: Option<i64>,
-    /// Seconds.
-    pub jitter: Option<f64>,
-    pub frames_received: Option<u64>,
-    pub frames_decoded: Option<u64>,
-    pub frames_dropped: Option<u64>,
-    pub frames_per_second: Option<f64>,
-    pub frame_width: Option<u32>,
-    pub frame_height: Option<u32>,
-    pub freeze_count: Option<u64>,
-    /// Seconds.
-    pub total_freezes_duration: Option<f64>,
-    pub pause_count: Option<u64>,
-    /// Seconds.
-    pub total_pauses_duration: Option<f64>,
-    /// Seconds, summed over every emitted frame or sample.
-    pub jitter_buffer_delay: Option<f64>,
-    pub jitter_buffer_emitted_count: Option<u64>,
-}
-
-/// `candidate-pair`: a local/remote ICE candidate pair and its counters.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct CandidatePair {
-    pub id: String,
-    pub timestamp: Option<f64>,
-    pub transport_id: Option<String>,
-    pub local_candidate_id: Option<String>,
-    pub remote_candidate_id: Option<String>,
-    /// `frozen`, `waiting`, `in-progress`, `failed`, `succeeded`.
-    pub state: Option<String>,
-    pub nominated: Option<bool>,
-    /// Firefox only; Chromium says which pair is selected on the `transport`.
-    pub selected: Option<bool>,
-    /// Seconds, from STUN consent checks.
-    pub current_round_trip_time: Option<f64>,
-    pub total_round_trip_time: Option<f64>,
-    /// Bits per second: the sender's bandwidth estimate for this path.
-    pub available_outgoing_bitrate: Option<f64>,
-    pub available_incoming_bitrate: Option<f64>,
-    pub bytes_sent: Option<u64>,
-    pub bytes_received: Option<u64>,
-}
-
-/// `local-candidate` / `remote-candidate`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct IceCandidateStats {
-    pub id: String,
-    pub transport_id: Option<String>,
-    pub address: Option<String>,
-    pub port: Option<u32>,
-    /// `udp` or `tcp`.
-    pub protocol: Option<String>,
-    pub candidate_type: Option<CandidateType>,
-    /// Local relay candidates only: how we reach the TURN server (`udp`, `tcp`, `tls`).
-    pub relay_protocol: Option<String>,
-    pub url: Option<String>,
-}
-
-/// `transport`: the (bundled) DTLS/ICE transport.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct TransportStats {
-    pub id: String,
-    pub timestamp: Option<f64>,
-    pub selected_candidate_pair_id: Option<String>,
-    pub ice_state: Option<String>,
-    pub dtls_state: Option<String>,
-    pub bytes_sent: Option<u64>,
-    pub bytes_received: Option<u64>,
-}
-
-/// `media-source`: the captured track feeding an `outbound-rtp`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct MediaSourceStats {
-    pub id: String,
-    pub kind: Option<MediaKind>,
-    pub track_identifier: Option<String>,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    pub frames: Option<u64>,
-    pub frames_per_second: Option<f64>,
-    pub audio_level: Option<f64>,
-}
-
-/// `codec`: a negotiated codec, referenced by `codecId`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct CodecStats {
-    pub id: String,
-    /// e.g. `video/VP8`, `audio/opus`.
-    pub mime_type: Option<String>,
-    pub payload_type: Option<u32>,
-    pub clock_rate: Option<u32>,
-    pub channels: Option<u32>,
-    pub sdp_fmtp_line: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -312,7 +86,7 @@ impl Report {
     ) -> Result<Report, StatsError> {
         let mut report = Report::default();
         for (index, value) in values.into_iter().enumerate() {
-            let entry = StatsEntry::deserialize(value).map_err(|e| StatsError::BadEntry {
+            let entry = StatsEntry::from_value(value).map_err(|problem| StatsError::BadEntry {
                 index,
                 id: value
                     .get("id")
@@ -324,7 +98,7 @@ impl Report {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string(),
-                message: e.to_string(),
+                problem,
             })?;
             if let Some(t) = value.get("timestamp").and_then(Value::as_f64) {
                 report.timestamp_ms = Some(report.timestamp_ms.map_or(t, |m| m.max(t)));
