@@ -42,6 +42,12 @@ struct Args {
     /// Viewers connecting at once.
     #[arg(long, default_value_t = 200)]
     concurrency: usize,
+    /// Viewers arriving per second (viewer i starts at i/rate s): an arrival rate the same
+    /// for every server, so that offer→answer is the servers' latency at that load. 0: all at
+    /// once (`concurrency` connecting at a time), which measures how fast a server admits
+    /// them; the latency then mostly measures the queue that speed builds up.
+    #[arg(long, default_value_t = 0)]
+    join_rate: u64,
     /// OnAir: sign in as `admin` with this password for the streamer role.
     #[arg(long)]
     admin_password: Option<String>,
@@ -222,7 +228,9 @@ async fn viewer(
     counts: Arc<Counts>,
     mut storm: watch::Receiver<bool>,
     mut stop: watch::Receiver<bool>,
+    join_at: Duration,
 ) {
+    tokio::time::sleep(join_at).await;
     let permit = gate.acquire_owned().await.expect("the gate stays open");
     let mut ws = match common::connect(&url, None).await {
         Ok(ws) => ws,
@@ -357,7 +365,10 @@ async fn main() {
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
     let viewers: Vec<_> = (0..n)
-        .map(|i| tokio::spawn(viewer(args.url.clone(), i, k, spread.mul_f64(i as f64 / n as f64), gate.clone(), counts.clone(), storm_rx.clone(), stop_rx.clone())))
+        .map(|i| {
+            let join_at = if args.join_rate == 0 { Duration::ZERO } else { Duration::from_secs_f64(i as f64 / args.join_rate as f64) };
+            tokio::spawn(viewer(args.url.clone(), i, k, spread.mul_f64(i as f64 / n as f64), gate.clone(), counts.clone(), storm_rx.clone(), stop_rx.clone(), join_at))
+        })
         .collect();
     let negotiated = until(phase, || counts.answers.load(Ordering::Relaxed) >= n).await;
     let negotiate_s = started.elapsed().as_secs_f64();
@@ -453,9 +464,10 @@ async fn main() {
     let errors = got(&counts.errors);
     println!("errors {errors}, lost messages {lost}");
     println!(
-        "RESULT label={} viewers={n} candidates={k} negotiate_s={negotiate_s:.3} p50_ms={p50:.2} p99_ms={p99:.2} cand_per_s={cand_per_s:.0} spread_ms={} rss_before_kib={rss_before} rss_peak_kib={rss_peak} kib_per_viewer={per_viewer:.1} errors={errors} lost={lost}{idle_fields}",
+        "RESULT label={} viewers={n} candidates={k} negotiate_s={negotiate_s:.3} p50_ms={p50:.2} p99_ms={p99:.2} cand_per_s={cand_per_s:.0} spread_ms={} join_rate={} rss_before_kib={rss_before} rss_peak_kib={rss_peak} kib_per_viewer={per_viewer:.1} errors={errors} lost={lost}{idle_fields}",
         args.label,
-        args.storm_spread_ms
+        args.storm_spread_ms,
+        args.join_rate
     );
     if errors > 0 || lost > 0 {
         std::process::exit(1);

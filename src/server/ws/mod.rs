@@ -46,8 +46,27 @@ pub const VIEWER_COUNT_EVERY: Duration = Duration::from_secs(1);
 const WRITE_BATCH: usize = 256;
 
 enum Outgoing {
-    Text(Bytes),
+    Data(Payload),
     Close { code: u16, reason: &'static str },
+}
+
+/// A message waiting for one connection.
+enum Payload {
+    /// Encoded by the receiving connection's task: the 4 KiB SDP of an offer is escaped off
+    /// the hub's lock and off the sender's task (the streamer sends an offer to every viewer,
+    /// so its task would otherwise encode them all in turn). Boxed: queue slots stay small.
+    Message(Box<ServerMessage>),
+    /// A broadcast, encoded once for all its recipients.
+    Shared(Bytes),
+}
+
+impl Payload {
+    fn encode(self) -> Bytes {
+        match self {
+            Payload::Message(msg) => Bytes::from(msg.to_json()),
+            Payload::Shared(text) => text,
+        }
+    }
 }
 
 /// What the socket layer enforces and hands out, from the configuration.
@@ -240,6 +259,7 @@ impl Signaling {
     /// Broadcasts the viewer count if it changed.
     pub fn flush_viewer_count(&self) {
         let mut shared = self.lock();
+        shared.hub.advance(self.now());
         let out = shared.hub.flush_viewer_count();
         shared.deliver(out);
     }
@@ -257,14 +277,13 @@ impl Shared {
                     Action::Send { to, msg } => {
                         let msg = self.with_turn_credentials(msg);
                         self.metrics.message_out(msg.kind(), error_code(&msg), 1);
-                        let text = Bytes::from(msg.to_json());
-                        self.push(to, Outgoing::Text(text), &mut stuck);
+                        self.push(to, Outgoing::Data(Payload::Message(Box::new(msg))), &mut stuck);
                     }
                     Action::Broadcast { to, msg } => {
                         self.metrics.message_out(msg.kind(), error_code(&msg), to.len() as u64);
                         let text = Bytes::from(msg.to_json());
                         for conn in to {
-                            self.push(conn, Outgoing::Text(text.clone()), &mut stuck);
+                            self.push(conn, Outgoing::Data(Payload::Shared(text.clone())), &mut stuck);
                         }
                     }
                     Action::Close { conn } => {
@@ -393,15 +412,15 @@ async fn serve_socket(upgraded: Upgraded, signaling: Arc<Signaling>, is_admin: b
                 break End::Close { last: Some(last), code: close_code::AWAY, reason: "server stopping" };
             }
             queued = outbox.recv() => match queued {
-                Some(Outgoing::Text(text)) => {
+                Some(Outgoing::Data(first)) => {
                     // What is already queued goes out with it in one write: a burst (going
                     // live to many waiting viewers, their candidates) drains in a few system
                     // calls instead of one per message.
-                    let mut batch = vec![text];
+                    let mut batch = vec![first.encode()];
                     let mut then_close = None;
                     while batch.len() < WRITE_BATCH {
                         match outbox.try_recv() {
-                            Ok(Outgoing::Text(t)) => batch.push(t),
+                            Ok(Outgoing::Data(next)) => batch.push(next.encode()),
                             Ok(Outgoing::Close { code, reason }) => {
                                 then_close = Some((code, reason));
                                 break;
