@@ -2,7 +2,11 @@
 # Signaling benchmark: OnAir (release) against the reference Node `ws` server, same scenario,
 # same load generator (examples/bench.rs). Run by `make bench`; not part of `make test`.
 #
-#   BENCH_SIZES="1000 5000"  viewer counts (BENCH_FULL=1 adds 15000)
+#   BENCH_SIZES="1000 5000"  viewer counts (BENCH_FULL=1 adds 15000), viewers joining at
+#   BENCH_JOIN_RATE=1000     viewers per second, the same for both servers: offer→answer is
+#                            then each server's latency at that load
+#   BENCH_BURST="5000"       viewer counts also run with every viewer joining at once (200
+#                            connecting at a time): how fast each server admits them ("" skips)
 #   BENCH_CANDIDATES=20      candidates each way per viewer in the storm
 #   BENCH_IDLE=20            seconds to hold the viewers idle after the storm (0: skip); over
 #                            15 s so that OnAir's heartbeat pings fall inside
@@ -22,6 +26,12 @@ cd "$(dirname "$0")/.."
 
 SIZES=${BENCH_SIZES:-"1000 5000"}
 [[ "${BENCH_FULL:-0}" == 1 ]] && SIZES="$SIZES 15000"
+RATE=${BENCH_JOIN_RATE:-1000}
+BURST=${BENCH_BURST-5000}
+# Scenarios as viewers:joins-per-second (0: all at once).
+SCENARIOS=""
+for n in $SIZES; do SCENARIOS="$SCENARIOS $n:$RATE"; done
+for n in $BURST; do SCENARIOS="$SCENARIOS $n:0"; done
 K=${BENCH_CANDIDATES:-20}
 IDLE=${BENCH_IDLE:-20}
 SPREAD=${BENCH_SPREAD_MS:-0}
@@ -94,61 +104,62 @@ start_node() {
   wait_http "http://127.0.0.1:$NODE_PORT/"
 }
 
-run() { # label n
-  local label=$1 n=$2 port auth=()
+run() { # label viewers:rate
+  local label=$1 n=${2%%:*} rate=${2##*:} port auth=()
   if [[ $label == onair ]]; then start_onair; port=$ONAIR_PORT; auth=(--admin-password "$PASSWORD"); else start_node; port=$NODE_PORT; fi
   sleep 1 # let the fresh server settle before "RSS before"
-  echo "== $label, $n viewers, $K candidates each way"
+  echo "== $label, $n viewers joining at $([[ $rate == 0 ]] && echo once || echo "$rate/s"), $K candidates each way"
   local idle=()
   [[ "$IDLE" != 0 ]] && idle=(--idle "$IDLE")
   if ! target/release/examples/bench --label "$label" --url "ws://127.0.0.1:$port/ws" --server-pid "$SERVER_PID" \
-      --viewers "$n" --candidates "$K" --storm-spread-ms "$SPREAD" "${auth[@]}" "${idle[@]}" | tee "$WORK/out"; then
+      --viewers "$n" --join-rate "$rate" --candidates "$K" --storm-spread-ms "$SPREAD" "${auth[@]}" "${idle[@]}" | tee "$WORK/out"; then
     echo "(the $label run at $n viewers reported errors or lost messages; the server's last warnings:)"
     grep -aE "WARN|ERROR|error" "$WORK/server.log" | tail -5 || true
   fi
-  grep '^RESULT ' "$WORK/out" >>"$RESULTS" || echo "RESULT label=$label viewers=$n failed=1" >>"$RESULTS"
+  grep '^RESULT ' "$WORK/out" >>"$RESULTS" || echo "RESULT label=$label viewers=$n join_rate=$rate failed=1" >>"$RESULTS"
   stop_server
 }
 
-for n in $SIZES; do run onair "$n"; done
+for sc in $SCENARIOS; do run onair "$sc"; done
 if [[ "${BENCH_NODE:-1}" == 1 ]]; then
-  for n in $SIZES; do run node "$n"; done
+  for sc in $SCENARIOS; do run node "$sc"; done
 fi
 
 echo
-echo "== results ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores; client and server on one machine, K=$K, storm spread ${SPREAD} ms)"
-awk -v sizes="$SIZES" '
+echo "== results ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); client and server on one machine, K=$K, storm spread ${SPREAD} ms)"
+awk -v scenarios="$SCENARIOS" '
   function field(line, key,   m) { return match(line, " " key "=[^ ]*") ? substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2) : "-" }
   function ratio(a, b) { return (a + 0 > 0 && b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
   function clean(r) { return field(r, "lost") == "0" && field(r, "errors") == "0" }
-  { lab = field($0, "label"); n = field($0, "viewers"); row[lab, n] = $0 }
+  function joins(rate) { return rate == "0" ? "at once" : rate "/s" }
+  { row[field($0, "label"), field($0, "viewers") ":" field($0, "join_rate")] = $0 }
   END {
-    split(sizes, ns, " ")
-    printf "| server | viewers | negotiated (s) | offer→answer p50 / p99 (ms) | candidates/s | RSS before → peak (MiB) | KiB/viewer | errors | lost |\n"
-    printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
-    for (i = 1; i in ns; i++) for (l = 1; l <= 2; l++) {
-      lab = l == 1 ? "onair" : "node"; r = row[lab, ns[i]]
+    split(scenarios, sc, " ")
+    printf "| server | viewers | joining | negotiated (s) | offer→answer p50 / p99 (ms) | candidates/s | RSS before → peak (MiB) | KiB/viewer | errors | lost |\n"
+    printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    for (i = 1; i in sc; i++) for (l = 1; l <= 2; l++) {
+      lab = l == 1 ? "onair" : "node"; r = row[lab, sc[i]]; split(sc[i], nr, ":")
       if (r == "") continue
-      if (field(r, "failed") == "1") { printf "| %s | %s | failed | | | | | | |\n", lab, ns[i]; continue }
-      printf "| %s | %s | %s | %s / %s | %s | %.1f → %.1f | %s | %s | %s |\n", lab, ns[i], field(r, "negotiate_s"),
+      if (field(r, "failed") == "1") { printf "| %s | %s | %s | failed | | | | | | |\n", lab, nr[1], joins(nr[2]); continue }
+      printf "| %s | %s | %s | %s | %s / %s | %s | %.1f → %.1f | %s | %s | %s |\n", lab, nr[1], joins(nr[2]), field(r, "negotiate_s"),
         field(r, "p50_ms"), field(r, "p99_ms"), field(r, "cand_per_s"), field(r, "rss_before_kib") / 1024,
         field(r, "rss_peak_kib") / 1024, field(r, "kib_per_viewer"), field(r, "errors"), field(r, "lost")
     }
     printf "\nA run with lost messages did not finish its storm: its candidates/s is what got through before the timeout.\n"
-    printf "\n| viewers | candidates/s OnAir/Node | p99 Node/OnAir | KiB per viewer Node/OnAir |\n| ---: | ---: | ---: | ---: |\n"
-    for (i = 1; i in ns; i++) {
-      o = row["onair", ns[i]]; d = row["node", ns[i]]
+    printf "\n| viewers | joining | candidates/s OnAir/Node | p99 Node/OnAir | KiB per viewer Node/OnAir |\n| ---: | ---: | ---: | ---: | ---: |\n"
+    for (i = 1; i in sc; i++) {
+      o = row["onair", sc[i]]; d = row["node", sc[i]]; split(sc[i], nr, ":")
       if (o == "" || d == "") continue
       cands = (clean(o) && clean(d)) ? ratio(field(o, "cand_per_s"), field(d, "cand_per_s")) : "n/a (messages lost)"
-      printf "| %s | %s | %s | %s |\n", ns[i], cands,
+      printf "| %s | %s | %s | %s | %s |\n", nr[1], joins(nr[2]), cands,
         ratio(field(d, "p99_ms"), field(o, "p99_ms")), ratio(field(d, "kib_per_viewer"), field(o, "kib_per_viewer"))
     }
   }' "$RESULTS"
 if grep -q idle_cpu_s "$RESULTS"; then
   echo
   echo "idle (BENCH_IDLE=$IDLE s, viewers held after the storm):"
-  awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-         if (f["idle_cpu_s"] != "") printf "  %-6s %6s viewers: server CPU %s s, %s KiB per viewer\n", f["label"], f["viewers"], f["idle_cpu_s"], f["idle_kib_per_viewer"] }' "$RESULTS"
+  awk '{ delete f; for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+         if (f["idle_cpu_s"] != "") printf "  %-6s %6s viewers (joining %s): server CPU %s s, %s KiB per viewer\n", f["label"], f["viewers"], f["join_rate"] == "0" ? "at once" : f["join_rate"] "/s", f["idle_cpu_s"], f["idle_kib_per_viewer"] }' "$RESULTS"
 fi
 
 echo
