@@ -245,8 +245,9 @@ export async function joinTimings(page, timeout = 30_000) {
     const nav = performance.getEntriesByType("navigation")[0];
     const resources = {};
     for (const r of performance.getEntriesByType("resource")) {
-      const name = new URL(r.name).pathname.split("/").pop();
-      if (/\.(wasm|js)$/.test(name)) resources[name] = { start: r.startTime, end: r.responseEnd, bytes: r.transferSize };
+      // Release builds hash the names (onair.<hash>.wasm): keyed by the plain name.
+      const name = new URL(r.name).pathname.split("/").pop().replace(/^onair\.[\w-]+\.(wasm|js|css)$/, "onair.$1");
+      if (/\.(wasm|js|css)$/.test(name)) resources[name] = { start: r.startTime, end: r.responseEnd, bytes: r.transferSize };
     }
     return {
       marks: { ...window.__bench.marks },

@@ -31,6 +31,7 @@ const keep = env("BENCH_KEEP_VIEWERS", "0") === "1";
 // The steps of a join, in order, as the table columns show them (absent ones print "-").
 const steps = [
   ["html", (t) => t.html],
+  ["css", (t) => t.resources["onair.css"]?.end],
   ["js", (t) => t.resources["onair.js"]?.end],
   ["wasm", (t) => t.resources["onair.wasm"]?.end],
   ["DCL", (t) => t.domContentLoaded],
