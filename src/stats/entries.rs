@@ -59,6 +59,25 @@ impl StatsEntry {
     }
 }
 
+/// An entry type: its `id`, then optional fields, each read from its JSON name by a
+/// [`Fields`] reader (`string`, `f64`, `u64`, `i64`, `u32`, `bool`, `keyword`).
+macro_rules! stats_entry {
+    ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident: $ty:ty = $read:ident($json:literal),)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct $name {
+            pub id: String,
+            $($(#[$fdoc])* pub $field: Option<$ty>,)*
+        }
+
+        impl $name {
+            fn read(fields: &Fields) -> Result<Self, FieldError> {
+                Ok($name { id: fields.string("id")?.unwrap_or_default(), $($field: fields.$read($json)?,)* })
+            }
+        }
+    };
+}
+
 /// `kind` of an RTP stream or media source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -104,311 +123,157 @@ pub enum CandidateType {
     Other,
 }
 
-/// `outbound-rtp`: one RTP stream we send (one per kind; several for simulcast video).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct OutboundRtp {
-    pub id: String,
-    pub timestamp: Option<f64>,
-    pub kind: Option<MediaKind>,
-    pub ssrc: Option<u64>,
-    pub transport_id: Option<String>,
-    pub codec_id: Option<String>,
-    pub media_source_id: Option<String>,
-    pub remote_id: Option<String>,
-    pub rid: Option<String>,
-    pub active: Option<bool>,
-    pub bytes_sent: Option<u64>,
-    pub header_bytes_sent: Option<u64>,
-    pub retransmitted_bytes_sent: Option<u64>,
-    pub packets_sent: Option<u64>,
-    pub frames_sent: Option<u64>,
-    pub frames_encoded: Option<u64>,
-    pub frames_per_second: Option<f64>,
-    pub frame_width: Option<u32>,
-    pub frame_height: Option<u32>,
-    pub target_bitrate: Option<f64>,
-    pub quality_limitation_reason: Option<QualityLimitation>,
-}
-
-impl OutboundRtp {
-    fn read(fields: &Fields) -> Result<Self, FieldError> {
-        Ok(OutboundRtp {
-            id: fields.string("id")?.unwrap_or_default(),
-            timestamp: fields.f64("timestamp")?,
-            kind: fields.keyword("kind")?,
-            ssrc: fields.u64("ssrc")?,
-            transport_id: fields.string("transportId")?,
-            codec_id: fields.string("codecId")?,
-            media_source_id: fields.string("mediaSourceId")?,
-            remote_id: fields.string("remoteId")?,
-            rid: fields.string("rid")?,
-            active: fields.bool("active")?,
-            bytes_sent: fields.u64("bytesSent")?,
-            header_bytes_sent: fields.u64("headerBytesSent")?,
-            retransmitted_bytes_sent: fields.u64("retransmittedBytesSent")?,
-            packets_sent: fields.u64("packetsSent")?,
-            frames_sent: fields.u64("framesSent")?,
-            frames_encoded: fields.u64("framesEncoded")?,
-            frames_per_second: fields.f64("framesPerSecond")?,
-            frame_width: fields.u32("frameWidth")?,
-            frame_height: fields.u32("frameHeight")?,
-            target_bitrate: fields.f64("targetBitrate")?,
-            quality_limitation_reason: fields.keyword("qualityLimitationReason")?,
-        })
+stats_entry! {
+    /// `outbound-rtp`: one RTP stream we send (one per kind; several for simulcast video).
+    OutboundRtp {
+        timestamp: f64 = f64("timestamp"),
+        kind: MediaKind = keyword("kind"),
+        ssrc: u64 = u64("ssrc"),
+        transport_id: String = string("transportId"),
+        codec_id: String = string("codecId"),
+        media_source_id: String = string("mediaSourceId"),
+        remote_id: String = string("remoteId"),
+        rid: String = string("rid"),
+        active: bool = bool("active"),
+        bytes_sent: u64 = u64("bytesSent"),
+        header_bytes_sent: u64 = u64("headerBytesSent"),
+        retransmitted_bytes_sent: u64 = u64("retransmittedBytesSent"),
+        packets_sent: u64 = u64("packetsSent"),
+        frames_sent: u64 = u64("framesSent"),
+        frames_encoded: u64 = u64("framesEncoded"),
+        frames_per_second: f64 = f64("framesPerSecond"),
+        frame_width: u32 = u32("frameWidth"),
+        frame_height: u32 = u32("frameHeight"),
+        target_bitrate: f64 = f64("targetBitrate"),
+        quality_limitation_reason: QualityLimitation = keyword("qualityLimitationReason"),
     }
 }
 
-/// `remote-inbound-rtp`: what the viewer reported (RTCP receiver reports) about one of our
-/// outbound streams; `local_id` points at that `outbound-rtp`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RemoteInboundRtp {
-    pub id: String,
-    pub timestamp: Option<f64>,
-    pub kind: Option<MediaKind>,
-    pub ssrc: Option<u64>,
-    pub local_id: Option<String>,
-    /// Seconds.
-    pub round_trip_time: Option<f64>,
-    pub total_round_trip_time: Option<f64>,
-    pub round_trip_time_measurements: Option<u64>,
-    /// 0..1, over the last RTCP report interval.
-    pub fraction_lost: Option<f64>,
-    /// Cumulative; may go negative with duplicated packets.
-    pub packets_lost: Option<i64>,
-    /// Seconds.
-    pub jitter: Option<f64>,
-}
-
-impl RemoteInboundRtp {
-    fn read(fields: &Fields) -> Result<Self, FieldError> {
-        Ok(RemoteInboundRtp {
-            id: fields.string("id")?.unwrap_or_default(),
-            timestamp: fields.f64("timestamp")?,
-            kind: fields.keyword("kind")?,
-            ssrc: fields.u64("ssrc")?,
-            local_id: fields.string("localId")?,
-            round_trip_time: fields.f64("roundTripTime")?,
-            total_round_trip_time: fields.f64("totalRoundTripTime")?,
-            round_trip_time_measurements: fields.u64("roundTripTimeMeasurements")?,
-            fraction_lost: fields.f64("fractionLost")?,
-            packets_lost: fields.i64("packetsLost")?,
-            jitter: fields.f64("jitter")?,
-        })
+stats_entry! {
+    /// `remote-inbound-rtp`: what the viewer reported (RTCP receiver reports) about one of our
+    /// outbound streams; `local_id` points at that `outbound-rtp`.
+    RemoteInboundRtp {
+        timestamp: f64 = f64("timestamp"),
+        kind: MediaKind = keyword("kind"),
+        ssrc: u64 = u64("ssrc"),
+        local_id: String = string("localId"),
+        /// Seconds.
+        round_trip_time: f64 = f64("roundTripTime"),
+        total_round_trip_time: f64 = f64("totalRoundTripTime"),
+        round_trip_time_measurements: u64 = u64("roundTripTimeMeasurements"),
+        /// 0..1, over the last RTCP report interval.
+        fraction_lost: f64 = f64("fractionLost"),
+        /// Cumulative; may go negative with duplicated packets.
+        packets_lost: i64 = i64("packetsLost"),
+        /// Seconds.
+        jitter: f64 = f64("jitter"),
     }
 }
 
-/// `inbound-rtp`: one RTP stream we receive.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct InboundRtp {
-    pub id: String,
-    pub timestamp: Option<f64>,
-    pub kind: Option<MediaKind>,
-    pub ssrc: Option<u64>,
-    pub transport_id: Option<String>,
-    pub codec_id: Option<String>,
-    pub bytes_received: Option<u64>,
-    pub header_bytes_received: Option<u64>,
-    pub packets_received: Option<u64>,
-    /// Cumulative; may go negative with duplicated packets.
-    pub packets_lost: Option<i64>,
-    /// Seconds.
-    pub jitter: Option<f64>,
-    pub frames_received: Option<u64>,
-    pub frames_decoded: Option<u64>,
-    pub frames_dropped: Option<u64>,
-    pub frames_per_second: Option<f64>,
-    pub frame_width: Option<u32>,
-    pub frame_height: Option<u32>,
-    pub freeze_count: Option<u64>,
-    /// Seconds.
-    pub total_freezes_duration: Option<f64>,
-    pub pause_count: Option<u64>,
-    /// Seconds.
-    pub total_pauses_duration: Option<f64>,
-    /// Seconds, summed over every emitted frame or sample.
-    pub jitter_buffer_delay: Option<f64>,
-    pub jitter_buffer_emitted_count: Option<u64>,
-}
-
-impl InboundRtp {
-    fn read(fields: &Fields) -> Result<Self, FieldError> {
-        Ok(InboundRtp {
-            id: fields.string("id")?.unwrap_or_default(),
-            timestamp: fields.f64("timestamp")?,
-            kind: fields.keyword("kind")?,
-            ssrc: fields.u64("ssrc")?,
-            transport_id: fields.string("transportId")?,
-            codec_id: fields.string("codecId")?,
-            bytes_received: fields.u64("bytesReceived")?,
-            header_bytes_received: fields.u64("headerBytesReceived")?,
-            packets_received: fields.u64("packetsReceived")?,
-            packets_lost: fields.i64("packetsLost")?,
-            jitter: fields.f64("jitter")?,
-            frames_received: fields.u64("framesReceived")?,
-            frames_decoded: fields.u64("framesDecoded")?,
-            frames_dropped: fields.u64("framesDropped")?,
-            frames_per_second: fields.f64("framesPerSecond")?,
-            frame_width: fields.u32("frameWidth")?,
-            frame_height: fields.u32("frameHeight")?,
-            freeze_count: fields.u64("freezeCount")?,
-            total_freezes_duration: fields.f64("totalFreezesDuration")?,
-            pause_count: fields.u64("pauseCount")?,
-            total_pauses_duration: fields.f64("totalPausesDuration")?,
-            jitter_buffer_delay: fields.f64("jitterBufferDelay")?,
-            jitter_buffer_emitted_count: fields.u64("jitterBufferEmittedCount")?,
-        })
+stats_entry! {
+    /// `inbound-rtp`: one RTP stream we receive.
+    InboundRtp {
+        timestamp: f64 = f64("timestamp"),
+        kind: MediaKind = keyword("kind"),
+        ssrc: u64 = u64("ssrc"),
+        transport_id: String = string("transportId"),
+        codec_id: String = string("codecId"),
+        bytes_received: u64 = u64("bytesReceived"),
+        header_bytes_received: u64 = u64("headerBytesReceived"),
+        packets_received: u64 = u64("packetsReceived"),
+        /// Cumulative; may go negative with duplicated packets.
+        packets_lost: i64 = i64("packetsLost"),
+        /// Seconds.
+        jitter: f64 = f64("jitter"),
+        frames_received: u64 = u64("framesReceived"),
+        frames_decoded: u64 = u64("framesDecoded"),
+        frames_dropped: u64 = u64("framesDropped"),
+        frames_per_second: f64 = f64("framesPerSecond"),
+        frame_width: u32 = u32("frameWidth"),
+        frame_height: u32 = u32("frameHeight"),
+        freeze_count: u64 = u64("freezeCount"),
+        /// Seconds.
+        total_freezes_duration: f64 = f64("totalFreezesDuration"),
+        pause_count: u64 = u64("pauseCount"),
+        /// Seconds.
+        total_pauses_duration: f64 = f64("totalPausesDuration"),
+        /// Seconds, summed over every emitted frame or sample.
+        jitter_buffer_delay: f64 = f64("jitterBufferDelay"),
+        jitter_buffer_emitted_count: u64 = u64("jitterBufferEmittedCount"),
     }
 }
 
-/// `candidate-pair`: a local/remote ICE candidate pair and its counters.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct CandidatePair {
-    pub id: String,
-    pub timestamp: Option<f64>,
-    pub transport_id: Option<String>,
-    pub local_candidate_id: Option<String>,
-    pub remote_candidate_id: Option<String>,
-    /// `frozen`, `waiting`, `in-progress`, `failed`, `succeeded`.
-    pub state: Option<String>,
-    pub nominated: Option<bool>,
-    /// Firefox only; Chromium says which pair is selected on the `transport`.
-    pub selected: Option<bool>,
-    /// Seconds, from STUN consent checks.
-    pub current_round_trip_time: Option<f64>,
-    pub total_round_trip_time: Option<f64>,
-    /// Bits per second: the sender's bandwidth estimate for this path.
-    pub available_outgoing_bitrate: Option<f64>,
-    pub available_incoming_bitrate: Option<f64>,
-    pub bytes_sent: Option<u64>,
-    pub bytes_received: Option<u64>,
-}
-
-impl CandidatePair {
-    fn read(fields: &Fields) -> Result<Self, FieldError> {
-        Ok(CandidatePair {
-            id: fields.string("id")?.unwrap_or_default(),
-            timestamp: fields.f64("timestamp")?,
-            transport_id: fields.string("transportId")?,
-            local_candidate_id: fields.string("localCandidateId")?,
-            remote_candidate_id: fields.string("remoteCandidateId")?,
-            state: fields.string("state")?,
-            nominated: fields.bool("nominated")?,
-            selected: fields.bool("selected")?,
-            current_round_trip_time: fields.f64("currentRoundTripTime")?,
-            total_round_trip_time: fields.f64("totalRoundTripTime")?,
-            available_outgoing_bitrate: fields.f64("availableOutgoingBitrate")?,
-            available_incoming_bitrate: fields.f64("availableIncomingBitrate")?,
-            bytes_sent: fields.u64("bytesSent")?,
-            bytes_received: fields.u64("bytesReceived")?,
-        })
+stats_entry! {
+    /// `candidate-pair`: a local/remote ICE candidate pair and its counters.
+    CandidatePair {
+        timestamp: f64 = f64("timestamp"),
+        transport_id: String = string("transportId"),
+        local_candidate_id: String = string("localCandidateId"),
+        remote_candidate_id: String = string("remoteCandidateId"),
+        /// `frozen`, `waiting`, `in-progress`, `failed`, `succeeded`.
+        state: String = string("state"),
+        nominated: bool = bool("nominated"),
+        /// Firefox only; Chromium says which pair is selected on the `transport`.
+        selected: bool = bool("selected"),
+        /// Seconds, from STUN consent checks.
+        current_round_trip_time: f64 = f64("currentRoundTripTime"),
+        total_round_trip_time: f64 = f64("totalRoundTripTime"),
+        /// Bits per second: the sender's bandwidth estimate for this path.
+        available_outgoing_bitrate: f64 = f64("availableOutgoingBitrate"),
+        available_incoming_bitrate: f64 = f64("availableIncomingBitrate"),
+        bytes_sent: u64 = u64("bytesSent"),
+        bytes_received: u64 = u64("bytesReceived"),
     }
 }
 
-/// `local-candidate` / `remote-candidate`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct IceCandidateStats {
-    pub id: String,
-    pub transport_id: Option<String>,
-    pub address: Option<String>,
-    pub port: Option<u32>,
-    /// `udp` or `tcp`.
-    pub protocol: Option<String>,
-    pub candidate_type: Option<CandidateType>,
-    /// Local relay candidates only: how we reach the TURN server (`udp`, `tcp`, `tls`).
-    pub relay_protocol: Option<String>,
-    pub url: Option<String>,
-}
-
-impl IceCandidateStats {
-    fn read(fields: &Fields) -> Result<Self, FieldError> {
-        Ok(IceCandidateStats {
-            id: fields.string("id")?.unwrap_or_default(),
-            transport_id: fields.string("transportId")?,
-            address: fields.string("address")?,
-            port: fields.u32("port")?,
-            protocol: fields.string("protocol")?,
-            candidate_type: fields.keyword("candidateType")?,
-            relay_protocol: fields.string("relayProtocol")?,
-            url: fields.string("url")?,
-        })
+stats_entry! {
+    /// `local-candidate` / `remote-candidate`.
+    IceCandidateStats {
+        transport_id: String = string("transportId"),
+        address: String = string("address"),
+        port: u32 = u32("port"),
+        /// `udp` or `tcp`.
+        protocol: String = string("protocol"),
+        candidate_type: CandidateType = keyword("candidateType"),
+        /// Local relay candidates only: how we reach the TURN server (`udp`, `tcp`, `tls`).
+        relay_protocol: String = string("relayProtocol"),
+        url: String = string("url"),
     }
 }
 
-/// `transport`: the (bundled) DTLS/ICE transport.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TransportStats {
-    pub id: String,
-    pub timestamp: Option<f64>,
-    pub selected_candidate_pair_id: Option<String>,
-    pub ice_state: Option<String>,
-    pub dtls_state: Option<String>,
-    pub bytes_sent: Option<u64>,
-    pub bytes_received: Option<u64>,
-}
-
-impl TransportStats {
-    fn read(fields: &Fields) -> Result<Self, FieldError> {
-        Ok(TransportStats {
-            id: fields.string("id")?.unwrap_or_default(),
-            timestamp: fields.f64("timestamp")?,
-            selected_candidate_pair_id: fields.string("selectedCandidatePairId")?,
-            ice_state: fields.string("iceState")?,
-            dtls_state: fields.string("dtlsState")?,
-            bytes_sent: fields.u64("bytesSent")?,
-            bytes_received: fields.u64("bytesReceived")?,
-        })
+stats_entry! {
+    /// `transport`: the (bundled) DTLS/ICE transport.
+    TransportStats {
+        timestamp: f64 = f64("timestamp"),
+        selected_candidate_pair_id: String = string("selectedCandidatePairId"),
+        ice_state: String = string("iceState"),
+        dtls_state: String = string("dtlsState"),
+        bytes_sent: u64 = u64("bytesSent"),
+        bytes_received: u64 = u64("bytesReceived"),
     }
 }
 
-/// `media-source`: the captured track feeding an `outbound-rtp`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct MediaSourceStats {
-    pub id: String,
-    pub kind: Option<MediaKind>,
-    pub track_identifier: Option<String>,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    pub frames: Option<u64>,
-    pub frames_per_second: Option<f64>,
-    pub audio_level: Option<f64>,
-}
-
-impl MediaSourceStats {
-    fn read(fields: &Fields) -> Result<Self, FieldError> {
-        Ok(MediaSourceStats {
-            id: fields.string("id")?.unwrap_or_default(),
-            kind: fields.keyword("kind")?,
-            track_identifier: fields.string("trackIdentifier")?,
-            width: fields.u32("width")?,
-            height: fields.u32("height")?,
-            frames: fields.u64("frames")?,
-            frames_per_second: fields.f64("framesPerSecond")?,
-            audio_level: fields.f64("audioLevel")?,
-        })
+stats_entry! {
+    /// `media-source`: the captured track feeding an `outbound-rtp`.
+    MediaSourceStats {
+        kind: MediaKind = keyword("kind"),
+        track_identifier: String = string("trackIdentifier"),
+        width: u32 = u32("width"),
+        height: u32 = u32("height"),
+        frames: u64 = u64("frames"),
+        frames_per_second: f64 = f64("framesPerSecond"),
+        audio_level: f64 = f64("audioLevel"),
     }
 }
 
-/// `codec`: a negotiated codec, referenced by `codecId`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct CodecStats {
-    pub id: String,
-    /// e.g. `video/VP8`, `audio/opus`.
-    pub mime_type: Option<String>,
-    pub payload_type: Option<u32>,
-    pub clock_rate: Option<u32>,
-    pub channels: Option<u32>,
-    pub sdp_fmtp_line: Option<String>,
-}
-
-impl CodecStats {
-    fn read(fields: &Fields) -> Result<Self, FieldError> {
-        Ok(CodecStats {
-            id: fields.string("id")?.unwrap_or_default(),
-            mime_type: fields.string("mimeType")?,
-            payload_type: fields.u32("payloadType")?,
-            clock_rate: fields.u32("clockRate")?,
-            channels: fields.u32("channels")?,
-            sdp_fmtp_line: fields.string("sdpFmtpLine")?,
-        })
+stats_entry! {
+    /// `codec`: a negotiated codec, referenced by `codecId`.
+    CodecStats {
+        /// e.g. `video/VP8`, `audio/opus`.
+        mime_type: String = string("mimeType"),
+        payload_type: u32 = u32("payloadType"),
+        clock_rate: u32 = u32("clockRate"),
+        channels: u32 = u32("channels"),
+        sdp_fmtp_line: String = string("sdpFmtpLine"),
     }
 }
