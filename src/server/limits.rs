@@ -1,6 +1,6 @@
 //! Limits of the signaling socket, as pure code: the per-connection message budget (a token
 //! bucket with explicit time), the abuse rule that closes a flooding socket, and the `Origin`
-//! check of the `/ws` upgrade. No sockets and no clocks here; `ws.rs` passes the time in.
+//! check of the `/ws` upgrade. No sockets and no clocks here; `ws/mod.rs` passes the time in.
 
 use std::time::Duration;
 
