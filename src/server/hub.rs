@@ -186,7 +186,7 @@ impl Hub {
             Role::Pending | Role::Removed => Vec::new(),
             Role::Viewer { .. } => {
                 self.viewers.remove(&c.viewer_id);
-                tracing::info!(viewer = %c.viewer_id, "viewer left");
+                tracing::debug!(viewer = %c.viewer_id, "viewer left");
                 let mut out = vec![Action::Event(HubEvent::ViewerLeft { viewer_id: c.viewer_id.clone() })];
                 if let Some(s) = self.streamer {
                     out.push(Action::Send { to: s, msg: ServerMessage::ViewerLeft { viewer_id: c.viewer_id } });
@@ -418,11 +418,11 @@ impl Hub {
                 out.push(Action::Close { conn: old });
             }
             self.conns.get_mut(&conn).expect("caller checked").viewer_id = id.clone();
-            tracing::info!(viewer = %id, "viewer resumed");
+            tracing::debug!(viewer = %id, "viewer resumed");
         }
         // A resuming viewer is already watching: it is not turned away.
         if let Some(reason) = self.admission_refusal().filter(|_| resumed.is_none()) {
-            tracing::info!(conn = conn.0, "viewer refused: stream full");
+            tracing::debug!(conn = conn.0, "viewer refused: stream full");
             return error(conn, ErrorCode::Full, reason);
         }
         if self.cap == ViewerCap::Auto && self.streamer.is_some() {
@@ -434,7 +434,7 @@ impl Hub {
         c.role = Role::Viewer { name: name.clone() };
         let viewer_id = c.viewer_id.clone();
         self.viewers.insert(viewer_id.clone(), conn);
-        tracing::info!(viewer = %viewer_id, name = name.as_deref().unwrap_or(""), "viewer joined");
+        tracing::debug!(viewer = %viewer_id, name = name.as_deref().unwrap_or(""), "viewer joined");
         out.extend([
             Action::Event(HubEvent::ViewerJoined { viewer_id: viewer_id.clone(), name: name.clone() }),
             Action::Send {
