@@ -28,7 +28,7 @@ pub mod rtc;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     // The watch page's first need is the signaling socket: open it before hydrating.
-    if web_sys::window().and_then(|w| w.location().pathname().ok()).as_deref() == Some("/watch") {
+    if app::Page::at(page_url::PageUrl::current().path()) == Some(app::Page::Watch) {
         rtc::signaling::preconnect();
     }
     leptos::mount::hydrate_body(app::App);
