@@ -217,7 +217,7 @@ impl Signaling {
         // so messages from many clients are parsed in parallel.
         let decoded = protocol::decode_client(text);
         let mut shared = self.lock();
-        shared.hub.advance(self.started.elapsed());
+        shared.hub.advance(self.now());
         let out = match decoded {
             Ok(msg) => {
                 self.metrics.message_in(msg.kind());
