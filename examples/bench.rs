@@ -104,10 +104,17 @@ fn sdp(kind: &str, seed: usize) -> String {
         4_611_686_018_427_387_904u64 + seed as u64
     );
     let setup = if kind == "offer" { "actpass" } else { "active" };
-    for (mid, media, pts) in [(0, "audio", "111 63 9 0 8 13 110 126"), (1, "video", "96 97 98 99 100 101 45 46 102 103 104 105 106 107 108 109 127 125 39 40")] {
+    for (mid, media, pts) in [
+        (0, "audio", "111 63 9 0 8 13 110 126"),
+        (1, "video", "96 97 98 99 100 101 45 46 102 103 104 105 106 107 108 109 127 125 39 40"),
+    ] {
         s += &format!("m={media} 9 UDP/TLS/RTP/SAVPF {pts}\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:Xk3f\r\na=ice-pwd:9fX2kq0sJ3lW8Zb1mNcR7tYv\r\na=ice-options:trickle\r\na=fingerprint:sha-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF\r\na=setup:{setup}\r\na=mid:{mid}\r\na=sendrecv\r\na=rtcp-mux\r\na=rtcp-rsize\r\n");
         for (i, pt) in pts.split(' ').enumerate() {
-            let codec = if media == "audio" { ["opus/48000/2", "red/48000/2", "G722/8000", "PCMU/8000"][i % 4] } else { ["VP8/90000", "rtx/90000", "VP9/90000", "H264/90000", "AV1/90000"][i % 5] };
+            let codec = if media == "audio" {
+                ["opus/48000/2", "red/48000/2", "G722/8000", "PCMU/8000"][i % 4]
+            } else {
+                ["VP8/90000", "rtx/90000", "VP9/90000", "H264/90000", "AV1/90000"][i % 5]
+            };
             s += &format!("a=rtpmap:{pt} {codec}\r\na=rtcp-fb:{pt} transport-cc\r\na=fmtp:{pt} level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n");
         }
         s += &format!("a=ssrc:{} cname:bench\r\na=ssrc:{} msid:stream track{mid}\r\n", 1000 + seed, 1000 + seed);
@@ -145,7 +152,11 @@ async fn until(within: Duration, done: impl Fn() -> bool) -> bool {
 }
 
 /// The streamer's reading side: answers every `newViewer` with an offer and times the answers.
-async fn streamer_reader(mut rx: futures_util::stream::SplitStream<Ws>, tx: mpsc::UnboundedSender<Message>, counts: Arc<Counts>) {
+async fn streamer_reader(
+    mut rx: futures_util::stream::SplitStream<Ws>,
+    tx: mpsc::UnboundedSender<Message>,
+    counts: Arc<Counts>,
+) {
     let mut sent: HashMap<String, Instant> = HashMap::new();
     while let Some(msg) = rx.next().await {
         let text = match msg {
@@ -159,7 +170,10 @@ async fn streamer_reader(mut rx: futures_util::stream::SplitStream<Ws>, tx: mpsc
             }
             "newViewer" => {
                 counts.new_viewers.fetch_add(1, Ordering::Relaxed);
-                let Some(id) = viewer_id(&text) else { counts.error(format!("newViewer without an id: {text}")); continue };
+                let Some(id) = viewer_id(&text) else {
+                    counts.error(format!("newViewer without an id: {text}"));
+                    continue;
+                };
                 let offer = serde_json::json!({
                     "type": "offer",
                     "offer": {"type": "offer", "sdp": sdp("offer", sent.len())},
@@ -194,7 +208,11 @@ fn viewer_id(text: &str) -> Option<String> {
 }
 
 /// The streamer's writing side: batches what is queued into one flush.
-async fn streamer_writer(mut sink: futures_util::stream::SplitSink<Ws, Message>, mut rx: mpsc::UnboundedReceiver<Message>, counts: Arc<Counts>) {
+async fn streamer_writer(
+    mut sink: futures_util::stream::SplitSink<Ws, Message>,
+    mut rx: mpsc::UnboundedReceiver<Message>,
+    counts: Arc<Counts>,
+) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while let Ok(m) = rx.try_recv() {
@@ -333,7 +351,10 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(e) = common::handshake(&mut streamer, r#"{"type":"streamer"}"#.into(), "streamerReady", Duration::from_secs(10)).await {
+    if let Err(e) =
+        common::handshake(&mut streamer, r#"{"type":"streamer"}"#.into(), "streamerReady", Duration::from_secs(10))
+            .await
+    {
         eprintln!("streamer: {e}");
         std::process::exit(1);
     }
@@ -366,14 +387,31 @@ async fn main() {
     let started = Instant::now();
     let viewers: Vec<_> = (0..n)
         .map(|i| {
-            let join_at = if args.join_rate == 0 { Duration::ZERO } else { Duration::from_secs_f64(i as f64 / args.join_rate as f64) };
-            tokio::spawn(viewer(args.url.clone(), i, k, spread.mul_f64(i as f64 / n as f64), gate.clone(), counts.clone(), storm_rx.clone(), stop_rx.clone(), join_at))
+            let join_at = if args.join_rate == 0 {
+                Duration::ZERO
+            } else {
+                Duration::from_secs_f64(i as f64 / args.join_rate as f64)
+            };
+            tokio::spawn(viewer(
+                args.url.clone(),
+                i,
+                k,
+                spread.mul_f64(i as f64 / n as f64),
+                gate.clone(),
+                counts.clone(),
+                storm_rx.clone(),
+                stop_rx.clone(),
+                join_at,
+            ))
         })
         .collect();
     let negotiated = until(phase, || counts.answers.load(Ordering::Relaxed) >= n).await;
     let negotiate_s = started.elapsed().as_secs_f64();
     if !negotiated {
-        counts.error(format!("only {} of {n} viewers negotiated within {phase:?}", counts.answers.load(Ordering::Relaxed)));
+        counts.error(format!(
+            "only {} of {n} viewers negotiated within {phase:?}",
+            counts.answers.load(Ordering::Relaxed)
+        ));
     }
     let mut rtts = counts.rtts.lock().unwrap().clone();
     rtts.sort_by(f64::total_cmp);
@@ -395,7 +433,8 @@ async fn main() {
     }
     let expected_storm = 2 * n * k;
     let stormed = until(phase, || {
-        counts.streamer_candidates.load(Ordering::Relaxed) + counts.viewer_candidates.load(Ordering::Relaxed) >= expected_storm
+        counts.streamer_candidates.load(Ordering::Relaxed) + counts.viewer_candidates.load(Ordering::Relaxed)
+            >= expected_storm
     })
     .await;
     let storm_s = storm_started.elapsed().as_secs_f64();

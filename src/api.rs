@@ -12,8 +12,8 @@ pub struct StreamSummary {
 
 #[server]
 pub async fn stream_info() -> Result<StreamSummary, ServerFnError> {
-    let state = use_context::<crate::server::AppState>()
-        .ok_or_else(|| ServerFnError::new("the server state is missing"))?;
+    let state =
+        use_context::<crate::server::AppState>().ok_or_else(|| ServerFnError::new("the server state is missing"))?;
     let status = state.signaling.status();
     Ok(StreamSummary { live: status.live, viewers: status.viewers })
 }

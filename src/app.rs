@@ -1,8 +1,10 @@
 //! The HTML shell and the pages: one per path, each in `pages/`.
 
 use crate::page_url::PageUrl;
-use crate::pages::{admin::AdminPage, history::HistoryPage, home::HomePage, login::LoginPage, watch::WatchPage,
-    watch_code::WatchCodePage};
+use crate::pages::{
+    admin::AdminPage, history::HistoryPage, home::HomePage, login::LoginPage, watch::WatchPage,
+    watch_code::WatchCodePage,
+};
 use leptos::either::EitherOf7;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};

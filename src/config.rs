@@ -204,7 +204,8 @@ impl Config {
             (None, None) => ViewerCap::Unlimited,
         };
         let data_dir = cli.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        let public_urls = if cli.public_urls.is_empty() { file.public_urls.unwrap_or_default() } else { cli.public_urls };
+        let public_urls =
+            if cli.public_urls.is_empty() { file.public_urls.unwrap_or_default() } else { cli.public_urls };
         let public_urls = public_urls
             .iter()
             .map(|u| u.trim())
@@ -214,21 +215,34 @@ impl Config {
         let mut ws_limits = WsLimits::default();
         if let Some(n) = cli.max_connections_per_ip.or(file.max_connections_per_ip) {
             if n == 0 {
-                return Err(ConfigError::BadLimit { key: "max-connections-per-ip", expected: "at least 1", value: n.to_string() });
+                return Err(ConfigError::BadLimit {
+                    key: "max-connections-per-ip",
+                    expected: "at least 1",
+                    value: n.to_string(),
+                });
             }
             ws_limits.max_connections_per_ip = n;
         }
         if let Some(r) = cli.messages_per_second.or(file.messages_per_second) {
             if !(r.is_finite() && r >= 1.0) {
-                return Err(ConfigError::BadLimit { key: "messages-per-second", expected: "a number of at least 1", value: r.to_string() });
+                return Err(ConfigError::BadLimit {
+                    key: "messages-per-second",
+                    expected: "a number of at least 1",
+                    value: r.to_string(),
+                });
             }
             ws_limits.messages_per_second = r;
         }
         let ttl = cli.turn_ttl.or(file.turn_ttl).map(std::time::Duration::from_secs).unwrap_or(turn::DEFAULT_TTL);
         if ttl.as_secs() < 60 {
-            return Err(ConfigError::BadLimit { key: "turn-ttl", expected: "at least 60 seconds", value: ttl.as_secs().to_string() });
+            return Err(ConfigError::BadLimit {
+                key: "turn-ttl",
+                expected: "at least 60 seconds",
+                value: ttl.as_secs().to_string(),
+            });
         }
-        let turn = cli.turn_secret.or(file.turn_secret).filter(|s| !s.is_empty()).map(|secret| TurnSecret { secret, ttl });
+        let turn =
+            cli.turn_secret.or(file.turn_secret).filter(|s| !s.is_empty()).map(|secret| TurnSecret { secret, ttl });
         let secure_cookies = cli.secure_cookies.or(file.secure_cookies).unwrap_or(false);
         let trust_proxy = cli.trust_proxy.or(file.trust_proxy).unwrap_or(false);
         let watch_code = cli.watch_code.or(file.watch_code).map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
@@ -368,7 +382,10 @@ mod tests {
             "MY_PW" => Some("other".to_owned()),
             _ => None,
         };
-        assert_eq!(Config::resolve(cli(&[]), FileConfig::default(), env).unwrap().admin_password.as_deref(), Some("secret"));
+        assert_eq!(
+            Config::resolve(cli(&[]), FileConfig::default(), env).unwrap().admin_password.as_deref(),
+            Some("secret")
+        );
         let c = Config::resolve(cli(&[]), file("admin-password-env = \"MY_PW\""), env).unwrap();
         assert_eq!(c.admin_password.as_deref(), Some("other"));
         let empty = |k: &str| (k == "ONAIR_ADMIN_PASSWORD").then(String::new);
@@ -401,7 +418,8 @@ mod tests {
     fn public_urls_are_normalized_origins_flag_beats_file() {
         let f = || file("public-urls = [\"https://TV.example.org/\"]");
         assert_eq!(Config::resolve(cli(&[]), f(), |_| None).unwrap().public_urls, vec!["https://tv.example.org"]);
-        let c = Config::resolve(cli(&["--public-url", "http://a.example:8080,https://b.example:443"]), f(), |_| None).unwrap();
+        let c = Config::resolve(cli(&["--public-url", "http://a.example:8080,https://b.example:443"]), f(), |_| None)
+            .unwrap();
         assert_eq!(c.public_urls, vec!["http://a.example:8080", "https://b.example"]);
         assert!(Config::resolve(cli(&[]), FileConfig::default(), |_| None).unwrap().public_urls.is_empty());
         let e = Config::resolve(cli(&["--public-url", "tv.example.org"]), f(), |_| None).unwrap_err();
@@ -417,9 +435,13 @@ mod tests {
         let f = || file("max-connections-per-ip = 500\nmessages-per-second = 100");
         let c = Config::resolve(cli(&[]), f(), |_| None).unwrap();
         assert_eq!((c.ws_limits.max_connections_per_ip, c.ws_limits.messages_per_second), (500, 100.0));
-        let c = Config::resolve(cli(&["--max-connections-per-ip", "5000", "--messages-per-second", "1000"]), f(), |_| None).unwrap();
+        let c =
+            Config::resolve(cli(&["--max-connections-per-ip", "5000", "--messages-per-second", "1000"]), f(), |_| None)
+                .unwrap();
         assert_eq!((c.ws_limits.max_connections_per_ip, c.ws_limits.messages_per_second), (5000, 1000.0));
-        for args in [["--max-connections-per-ip", "0"], ["--messages-per-second", "0"], ["--messages-per-second", "NaN"]] {
+        for args in
+            [["--max-connections-per-ip", "0"], ["--messages-per-second", "0"], ["--messages-per-second", "NaN"]]
+        {
             let e = Config::resolve(cli(&args), FileConfig::default(), |_| None).unwrap_err();
             assert!(matches!(e, ConfigError::BadLimit { .. }), "{args:?}");
             assert!(e.to_string().contains(args[0].trim_start_matches('-')));
@@ -431,8 +453,12 @@ mod tests {
         assert_eq!(Config::resolve(cli(&[]), FileConfig::default(), |_| None).unwrap().turn, None);
         let c = Config::resolve(cli(&[]), file("turn-secret = \"s3cret\""), |_| None).unwrap();
         assert_eq!(c.turn, Some(TurnSecret { secret: "s3cret".into(), ttl: turn::DEFAULT_TTL }));
-        let c = Config::resolve(cli(&["--turn-secret", "flag", "--turn-ttl", "3600"]), file("turn-secret = \"file\""), |_| None)
-            .unwrap();
+        let c = Config::resolve(
+            cli(&["--turn-secret", "flag", "--turn-ttl", "3600"]),
+            file("turn-secret = \"file\""),
+            |_| None,
+        )
+        .unwrap();
         assert_eq!(c.turn, Some(TurnSecret { secret: "flag".into(), ttl: std::time::Duration::from_secs(3600) }));
         assert!(!format!("{c:?}").contains("flag\""), "the secret stays out of debug output");
         assert!(Config::resolve(cli(&["--turn-ttl", "5"]), FileConfig::default(), |_| None).is_err());

@@ -46,15 +46,11 @@ impl<'a> Fields<'a> {
     }
 
     pub fn u32(&self, field: &'static str) -> Result<Option<u32>, FieldError> {
-        self.read(field, "a whole number from 0 to 4294967295", |v| {
-            v.as_u64().and_then(|n| u32::try_from(n).ok())
-        })
+        self.read(field, "a whole number from 0 to 4294967295", |v| v.as_u64().and_then(|n| u32::try_from(n).ok()))
     }
 
     pub fn u16(&self, field: &'static str) -> Result<Option<u16>, FieldError> {
-        self.read(field, "a whole number from 0 to 65535", |v| {
-            v.as_u64().and_then(|n| u16::try_from(n).ok())
-        })
+        self.read(field, "a whole number from 0 to 65535", |v| v.as_u64().and_then(|n| u16::try_from(n).ok()))
     }
 
     pub fn i64(&self, field: &'static str) -> Result<Option<i64>, FieldError> {

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
 ///   the next one comes from an arena and stays there once freed. Each sign-in's Argon2
 ///   hash takes 19 MiB: every sign-in left that much resident. A fixed threshold keeps
 ///   blocks of 1 MiB and more in their own mappings, returned to the system when freed.
+#[allow(unsafe_code)]
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

@@ -41,9 +41,7 @@ impl PageUrl {
 
     /// The first value of `name` in the query, decoded (`+` and `%XX`).
     pub fn query(&self, name: &str) -> Option<String> {
-        form_urlencoded::parse(self.query.as_bytes())
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.into_owned())
+        form_urlencoded::parse(self.query.as_bytes()).find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
     }
 }
 

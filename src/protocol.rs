@@ -168,7 +168,9 @@ pub enum ServerMessage {
         resume_token: String,
     },
     /// To the streamer once it is registered: the ICE servers to use.
-    StreamerReady { ice_servers: Vec<IceServer> },
+    StreamerReady {
+        ice_servers: Vec<IceServer>,
+    },
     /// To the streamer: a viewer waits for an offer. The same id again (a viewer that
     /// resumed, or the list sent after the streamer re-registers) means the same viewer: a
     /// peer connection to it that still works is kept, not renegotiated.
@@ -177,9 +179,19 @@ pub enum ServerMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
     },
-    Offer { offer: SessionDescription, viewer_id: ViewerId },
-    Answer { answer: SessionDescription, viewer_id: ViewerId },
-    Candidate { candidate: IceCandidate, target: Target, viewer_id: ViewerId },
+    Offer {
+        offer: SessionDescription,
+        viewer_id: ViewerId,
+    },
+    Answer {
+        answer: SessionDescription,
+        viewer_id: ViewerId,
+    },
+    Candidate {
+        candidate: IceCandidate,
+        target: Target,
+        viewer_id: ViewerId,
+    },
     /// To viewers: a streamer is connected.
     Live,
     /// To viewers: no streamer is connected (the live ended).
@@ -188,9 +200,13 @@ pub enum ServerMessage {
     /// crash, a network cut); it may come back. What still plays keeps playing.
     StreamerLost,
     /// To the streamer: a viewer went away.
-    ViewerLeft { viewer_id: ViewerId },
+    ViewerLeft {
+        viewer_id: ViewerId,
+    },
     /// To everyone: how many viewers are connected (coalesced).
-    ViewerCount { count: usize },
+    ViewerCount {
+        count: usize,
+    },
     /// To the streamer: a viewer's own report of what it receives.
     ViewerStats {
         viewer_id: ViewerId,
@@ -200,7 +216,10 @@ pub enum ServerMessage {
     /// To a viewer: the streamer took it off this live. It may watch again next live.
     Removed,
     /// Anything refused; the connection stays usable unless the code says otherwise.
-    Error { code: ErrorCode, message: String },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
 }
 
 /// Why the server refused something. Serialized in snake_case (`unknown_type`, …).
@@ -344,12 +363,8 @@ impl DecodeError {
 
 /// Parses one text frame from a client, telling apart bad JSON, an unknown type and a bad field.
 pub fn decode_client(text: &str) -> Result<ClientMessage, DecodeError> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
-    let kind = value
-        .get("type")
-        .and_then(|t| t.as_str())
-        .ok_or(DecodeError::NoType)?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    let kind = value.get("type").and_then(|t| t.as_str()).ok_or(DecodeError::NoType)?;
     if !CLIENT_TYPES.contains(&kind) {
         let mut shown: String = kind.chars().take(40).collect();
         if shown.len() < kind.len() {
@@ -358,8 +373,8 @@ pub fn decode_client(text: &str) -> Result<ClientMessage, DecodeError> {
         return Err(DecodeError::UnknownType(shown));
     }
     let kind = kind.to_owned();
-    let msg: ClientMessage =
-        serde_json::from_value(value).map_err(|e| DecodeError::Invalid { kind: kind.clone(), reason: e.to_string() })?;
+    let msg: ClientMessage = serde_json::from_value(value)
+        .map_err(|e| DecodeError::Invalid { kind: kind.clone(), reason: e.to_string() })?;
     check_lengths(&msg).map_err(|reason| DecodeError::Invalid { kind, reason })?;
     Ok(msg)
 }
@@ -433,10 +448,7 @@ mod tests {
             decode_client(r#"{"type":"viewer"}"#).unwrap(),
             ClientMessage::Viewer { viewer_id: None, resume_token: None }
         );
-        let m = decode_client(
-            r#"{"type":"offer","offer":{"type":"offer","sdp":"v=0\r\n"},"viewerId":"v1"}"#,
-        )
-        .unwrap();
+        let m = decode_client(r#"{"type":"offer","offer":{"type":"offer","sdp":"v=0\r\n"},"viewerId":"v1"}"#).unwrap();
         assert_eq!(m, ClientMessage::Offer { offer: offer(), viewer_id: ViewerId("v1".into()) });
         let m = decode_client(
             r#"{"type":"candidate","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0},"target":"streamer"}"#,
@@ -455,18 +467,14 @@ mod tests {
 
     #[test]
     fn server_messages_use_camel_case_fields_and_types() {
-        let v: serde_json::Value = serde_json::from_str(
-            &ServerMessage::NewViewer { viewer_id: ViewerId("x".into()), name: None }.to_json(),
-        )
-        .unwrap();
-        assert_eq!(v, json!({"type":"newViewer","viewerId":"x"}));
         let v: serde_json::Value =
-            serde_json::from_str(&ServerMessage::ViewerCount { count: 3 }.to_json()).unwrap();
+            serde_json::from_str(&ServerMessage::NewViewer { viewer_id: ViewerId("x".into()), name: None }.to_json())
+                .unwrap();
+        assert_eq!(v, json!({"type":"newViewer","viewerId":"x"}));
+        let v: serde_json::Value = serde_json::from_str(&ServerMessage::ViewerCount { count: 3 }.to_json()).unwrap();
         assert_eq!(v, json!({"type":"viewerCount","count":3}));
-        let v: serde_json::Value = serde_json::from_str(
-            &ServerMessage::error(ErrorCode::UnknownType, "nope").to_json(),
-        )
-        .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&ServerMessage::error(ErrorCode::UnknownType, "nope").to_json()).unwrap();
         assert_eq!(v, json!({"type":"error","code":"unknown_type","message":"nope"}));
         let v: serde_json::Value = serde_json::from_str(
             &ServerMessage::Welcome {
@@ -538,7 +546,12 @@ mod tests {
             assert_eq!(back, m);
         }
         let m = ServerMessage::Candidate {
-            candidate: IceCandidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: None, username_fragment: None },
+            candidate: IceCandidate {
+                candidate: "c".into(),
+                sdp_mid: None,
+                sdp_m_line_index: None,
+                username_fragment: None,
+            },
             target: Target::Streamer,
             viewer_id: id.clone(),
         };
@@ -558,17 +571,16 @@ mod tests {
 
     #[test]
     fn json_without_a_string_type_is_malformed() {
-        for text in ["[]", "42", "null", "\"streamer\"", "{}", r#"{"type":5}"#, r#"{"type":null}"#, r#"{"kind":"viewer"}"#] {
+        for text in
+            ["[]", "42", "null", "\"streamer\"", "{}", r#"{"type":5}"#, r#"{"type":null}"#, r#"{"kind":"viewer"}"#]
+        {
             assert_eq!(decode_client(text).unwrap_err(), DecodeError::NoType, "{text:?}");
         }
     }
 
     #[test]
     fn unknown_types_are_named_and_truncated() {
-        assert_eq!(
-            decode_client(r#"{"type":"hello"}"#).unwrap_err(),
-            DecodeError::UnknownType("hello".into())
-        );
+        assert_eq!(decode_client(r#"{"type":"hello"}"#).unwrap_err(), DecodeError::UnknownType("hello".into()));
         // Server-only types are not accepted from clients.
         assert_eq!(decode_client(r#"{"type":"welcome"}"#).unwrap_err().code(), ErrorCode::UnknownType);
         assert_eq!(decode_client(r#"{"type":"Streamer"}"#).unwrap_err().code(), ErrorCode::UnknownType);
@@ -620,11 +632,13 @@ mod tests {
         };
         assert_eq!(m, ClientMessage::ViewerStats(report.clone()));
         // Early in a connection a browser has nothing yet: every figure is optional.
-        assert_eq!(decode_client(r#"{"type":"viewerStats"}"#).unwrap(), ClientMessage::ViewerStats(ViewerReport::default()));
-        let v: serde_json::Value = serde_json::from_str(
-            &ServerMessage::ViewerStats { viewer_id: ViewerId("v".into()), report }.to_json(),
-        )
-        .unwrap();
+        assert_eq!(
+            decode_client(r#"{"type":"viewerStats"}"#).unwrap(),
+            ClientMessage::ViewerStats(ViewerReport::default())
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&ServerMessage::ViewerStats { viewer_id: ViewerId("v".into()), report }.to_json())
+                .unwrap();
         assert_eq!(v["type"], "viewerStats");
         assert_eq!(v["viewerId"], "v");
         assert_eq!(v["framesDecoded"], 1200);
@@ -633,7 +647,10 @@ mod tests {
             decode_client(r#"{"type":"removeViewer","viewerId":"v"}"#).unwrap(),
             ClientMessage::RemoveViewer { viewer_id: ViewerId("v".into()) }
         );
-        assert_eq!(decode_client(r#"{"type":"capacity","remaining":3}"#).unwrap(), ClientMessage::Capacity { remaining: Some(3) });
+        assert_eq!(
+            decode_client(r#"{"type":"capacity","remaining":3}"#).unwrap(),
+            ClientMessage::Capacity { remaining: Some(3) }
+        );
         assert_eq!(decode_client(r#"{"type":"capacity"}"#).unwrap(), ClientMessage::Capacity { remaining: None });
         assert_eq!(serde_json::to_string(&ServerMessage::Removed).unwrap(), r#"{"type":"removed"}"#);
         for bad in [
@@ -662,17 +679,35 @@ mod tests {
         assert_eq!(read(r#"{"type":"hello"}"#), Err(ServerMessageError::UnknownType("hello".into())));
         for (text, problem) in [
             (r#"{"type":"viewerLeft"}"#, FieldError::Missing("viewerId")),
-            (r#"{"type":"viewerCount","count":-1}"#, FieldError::WrongType { field: "count", expected: "a whole number of at least 0" }),
-            (r#"{"type":"offer","offer":"sdp","viewerId":"v"}"#, FieldError::WrongType { field: "offer", expected: "an object" }),
+            (
+                r#"{"type":"viewerCount","count":-1}"#,
+                FieldError::WrongType { field: "count", expected: "a whole number of at least 0" },
+            ),
+            (
+                r#"{"type":"offer","offer":"sdp","viewerId":"v"}"#,
+                FieldError::WrongType { field: "offer", expected: "an object" },
+            ),
             (r#"{"type":"offer","offer":{"type":"offer"},"viewerId":"v"}"#, FieldError::Missing("sdp")),
-            (r#"{"type":"welcome","viewerId":"v","iceServers":[{"urls":"stun:a"}]}"#, FieldError::WrongType { field: "urls", expected: "an array of strings" }),
-            (r#"{"type":"error","code":"nonsense","message":"m"}"#, FieldError::WrongType { field: "code", expected: "one of its known words" }),
-            (r#"{"type":"viewerStats","viewerId":"v","fps":"fast"}"#, FieldError::WrongType { field: "fps", expected: "a number" }),
+            (
+                r#"{"type":"welcome","viewerId":"v","iceServers":[{"urls":"stun:a"}]}"#,
+                FieldError::WrongType { field: "urls", expected: "an array of strings" },
+            ),
+            (
+                r#"{"type":"error","code":"nonsense","message":"m"}"#,
+                FieldError::WrongType { field: "code", expected: "one of its known words" },
+            ),
+            (
+                r#"{"type":"viewerStats","viewerId":"v","fps":"fast"}"#,
+                FieldError::WrongType { field: "fps", expected: "a number" },
+            ),
         ] {
             let kind = serde_json::from_str::<serde_json::Value>(text).unwrap()["type"].as_str().unwrap().to_owned();
             assert_eq!(read(text), Err(ServerMessageError::Invalid { kind, problem }), "{text}");
         }
-        assert!(serde_json::from_str::<ServerMessage>(r#"{"type":"viewerLeft"}"#).unwrap_err().to_string().contains("viewerId"));
+        assert!(serde_json::from_str::<ServerMessage>(r#"{"type":"viewerLeft"}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("viewerId"));
     }
 
     #[test]
@@ -701,7 +736,10 @@ mod tests {
             (offer(&"a".repeat(MAX_SDP_BYTES + 1), "v"), "SDP"),
             (offer("v=0", &"i".repeat(MAX_ID_BYTES + 1)), "viewerId"),
             (cand(&"c".repeat(MAX_CANDIDATE_BYTES + 1)), "candidate"),
-            (json!({"type":"candidate","candidate":{"candidate":"c","sdpMid":"m".repeat(200)},"target":"streamer"}), "sdpMid"),
+            (
+                json!({"type":"candidate","candidate":{"candidate":"c","sdpMid":"m".repeat(200)},"target":"streamer"}),
+                "sdpMid",
+            ),
             (json!({"type":"viewer","viewerId":"n".repeat(MAX_NAME_BYTES + 1)}), "display name"),
             (json!({"type":"removeViewer","viewerId":"i".repeat(MAX_ID_BYTES + 1)}), "viewerId"),
         ] {
@@ -722,16 +760,14 @@ mod tests {
 
     #[test]
     fn extra_fields_are_ignored_for_compatibility() {
-        assert_eq!(
-            decode_client(r#"{"type":"streamer","room":"main"}"#).unwrap(),
-            ClientMessage::Streamer
-        );
+        assert_eq!(decode_client(r#"{"type":"streamer","room":"main"}"#).unwrap(), ClientMessage::Streamer);
     }
 
     #[test]
     fn kind_is_the_json_type() {
         let id = ViewerId("v".into());
-        let cand = IceCandidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: None, username_fragment: None };
+        let cand =
+            IceCandidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: None, username_fragment: None };
         for m in [
             ServerMessage::Welcome { viewer_id: id.clone(), ice_servers: vec![], resume_token: "id.mac".into() },
             ServerMessage::StreamerLost,
@@ -781,7 +817,8 @@ mod properties {
         leaf.prop_recursive(4, 64, 8, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::btree_map(".{0,10}", inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+                prop::collection::btree_map(".{0,10}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
     }
@@ -790,8 +827,18 @@ mod properties {
     fn message_like() -> impl Strategy<Value = Value> {
         let kind = prop_oneof![prop::sample::select(CLIENT_TYPES.to_vec()).prop_map(str::to_owned), ".{0,12}"];
         let field = prop::sample::select(vec![
-            "viewerId", "offer", "answer", "candidate", "target", "sdp", "type", "remaining", "fps", "sdpMid",
-            "sdpMLineIndex", "packetsLost",
+            "viewerId",
+            "offer",
+            "answer",
+            "candidate",
+            "target",
+            "sdp",
+            "type",
+            "remaining",
+            "fps",
+            "sdpMid",
+            "sdpMLineIndex",
+            "packetsLost",
         ]);
         (kind, prop::collection::btree_map(field, json_value(), 0..5)).prop_map(|(kind, fields)| {
             let mut m: serde_json::Map<String, Value> = fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
@@ -827,32 +874,37 @@ mod properties {
 
     fn client_message() -> impl Strategy<Value = ClientMessage> {
         let id = "[a-zA-Z0-9]{1,40}".prop_map(ViewerId);
-        let candidate = (".{0,300}", prop::option::of(".{0,10}"), prop::option::of(any::<u16>()), prop::option::of("[a-z]{4}"))
-            .prop_map(|(candidate, sdp_mid, sdp_m_line_index, username_fragment)| IceCandidate {
-                candidate,
-                sdp_mid,
-                sdp_m_line_index,
-                username_fragment,
-            });
+        let candidate =
+            (".{0,300}", prop::option::of(".{0,10}"), prop::option::of(any::<u16>()), prop::option::of("[a-z]{4}"))
+                .prop_map(|(candidate, sdp_mid, sdp_m_line_index, username_fragment)| IceCandidate {
+                    candidate,
+                    sdp_mid,
+                    sdp_m_line_index,
+                    username_fragment,
+                });
         let target = prop::sample::select(vec![Target::Viewer, Target::Streamer]);
         prop_oneof![
             Just(ClientMessage::Streamer),
             (prop::option::of(".{0,60}"), prop::option::of("[0-9a-f]{1,40}\\.[0-9a-f]{0,64}"))
                 .prop_map(|(viewer_id, resume_token)| ClientMessage::Viewer { viewer_id, resume_token }),
             (sdp(), id.clone()).prop_map(|(offer, viewer_id)| ClientMessage::Offer { offer, viewer_id }),
-            (sdp(), prop::option::of(id.clone())).prop_map(|(answer, viewer_id)| ClientMessage::Answer { answer, viewer_id }),
+            (sdp(), prop::option::of(id.clone()))
+                .prop_map(|(answer, viewer_id)| ClientMessage::Answer { answer, viewer_id }),
             (candidate, target, prop::option::of(id.clone()))
                 .prop_map(|(candidate, target, viewer_id)| ClientMessage::Candidate { candidate, target, viewer_id }),
             id.prop_map(|viewer_id| ClientMessage::RemoveViewer { viewer_id }),
             prop::option::of(any::<u32>()).prop_map(|remaining| ClientMessage::Capacity { remaining }),
-            (prop::option::of((0u32..2000).prop_map(|n| f64::from(n) / 2.0)), prop::option::of(any::<u64>()), prop::option::of(any::<i64>())).prop_map(
-                |(fps, frames_decoded, packets_lost)| ClientMessage::ViewerStats(ViewerReport {
+            (
+                prop::option::of((0u32..2000).prop_map(|n| f64::from(n) / 2.0)),
+                prop::option::of(any::<u64>()),
+                prop::option::of(any::<i64>())
+            )
+                .prop_map(|(fps, frames_decoded, packets_lost)| ClientMessage::ViewerStats(ViewerReport {
                     fps,
                     frames_decoded,
                     packets_lost,
                     ..Default::default()
-                })
-            ),
+                })),
         ]
     }
 

@@ -227,10 +227,13 @@ async fn without_a_watch_code_anyone_watches() {
 
 /// The value of `attr="…"` on every `<script` tag of a page.
 fn script_nonces(page: &str) -> Vec<Option<String>> {
-    page.split("<script").skip(1).map(|tag| {
-        let tag = &tag[..tag.find('>').unwrap()];
-        tag.split_once("nonce=\"").map(|(_, rest)| rest[..rest.find('"').unwrap()].to_owned())
-    }).collect()
+    page.split("<script")
+        .skip(1)
+        .map(|tag| {
+            let tag = &tag[..tag.find('>').unwrap()];
+            tag.split_once("nonce=\"").map(|(_, rest)| rest[..rest.find('"').unwrap()].to_owned())
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -239,7 +242,9 @@ async fn security_headers_on_every_page_with_a_fresh_nonce_on_the_scripts() {
     let server = start(&dir.0).await;
     let admin = sign_in(&server).await;
     let mut seen = Vec::new();
-    for (path, capture) in [("/", "()"), ("/watch", "()"), ("/login", "()"), ("/admin", "(self)"), ("/admin/history", "(self)")] {
+    for (path, capture) in
+        [("/", "()"), ("/watch", "()"), ("/login", "()"), ("/admin", "(self)"), ("/admin/history", "(self)")]
+    {
         let res = http().get(server.url(path)).header("cookie", &admin).send().await.unwrap();
         assert_eq!(res.status(), 200, "{path}");
         let h = res.headers().clone();
@@ -248,7 +253,9 @@ async fn security_headers_on_every_page_with_a_fresh_nonce_on_the_scripts() {
         let pp = h["permissions-policy"].to_str().unwrap();
         assert_eq!(pp, format!("camera={capture}, microphone={capture}, display-capture={capture}"), "{path}");
         let csp = h["content-security-policy"].to_str().unwrap().to_owned();
-        for part in ["'strict-dynamic'", "'wasm-unsafe-eval'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"] {
+        for part in
+            ["'strict-dynamic'", "'wasm-unsafe-eval'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"]
+        {
             assert!(csp.contains(part), "{part} in {csp}");
         }
         let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_owned();
@@ -310,7 +317,10 @@ async fn accounts_added_and_changed_from_the_shell_sign_in() {
     let (ok, err) = onair(&["--data-dir", data, "admin", "passwd", "carol"], "carol's new password\n");
     assert!(ok, "{err}");
     assert_eq!(server.page("/admin", Some(&cookie)).await.unwrap_err(), "/login");
-    assert_eq!(server.login("carol", "carol's long password").await.headers()["location"], "/login?error=wrong_password");
+    assert_eq!(
+        server.login("carol", "carol's long password").await.headers()["location"],
+        "/login?error=wrong_password"
+    );
     assert_eq!(server.login("carol", "carol's new password").await.headers()["location"], "/admin");
     server.stop_gracefully().await;
 }

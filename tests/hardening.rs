@@ -205,7 +205,9 @@ async fn a_streamer_answering_200_waiting_viewers_at_once_is_not_limited() {
     for (_, id) in &viewers {
         streamer.send(json!({"type": "offer", "offer": sdp("offer", "v=0"), "viewerId": id})).await;
         for n in 0..3 {
-            streamer.send(json!({"type": "candidate", "candidate": candidate(n), "target": "viewer", "viewerId": id})).await;
+            streamer
+                .send(json!({"type": "candidate", "candidate": candidate(n), "target": "viewer", "viewerId": id}))
+                .await;
         }
     }
     streamer.send(json!({"type": "offer", "offer": sdp("offer", "v=0"), "viewerId": "nobody"})).await;
@@ -282,7 +284,10 @@ async fn a_frame_over_the_configured_size_closes_only_that_socket() {
     let (mut big, _) = Client::viewer(&server, None).await;
     streamer.next_of("newViewer").await;
     streamer.next_of("newViewer").await;
-    let _ = big.ws.send(Message::text(json!({"type": "answer", "answer": sdp("answer", &"a".repeat(9 * 1024))}).to_string())).await;
+    let _ = big
+        .ws
+        .send(Message::text(json!({"type": "answer", "answer": sdp("answer", &"a".repeat(9 * 1024))}).to_string()))
+        .await;
     // The goodbye (`too_large`) may be lost to a TCP reset: the rest of the frame is unread.
     let seen = big.until_closed().await;
     assert!(seen.iter().all(|m| m["type"] != "error" || m["code"] == "too_large"), "{seen:?}");

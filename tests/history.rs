@@ -78,7 +78,8 @@ async fn a_live_with_two_viewers_is_recorded_and_shown_to_the_admin_only() {
     streamer.next_of("viewerLeft").await;
     drop(streamer);
 
-    let live = wait_for("the live ends in the history", || server.lives().into_iter().find(|l| l.ended_at.is_some())).await;
+    let live =
+        wait_for("the live ends in the history", || server.lives().into_iter().find(|l| l.ended_at.is_some())).await;
     let ended_after = now_ms();
     assert_eq!(server.lives().len(), 1);
     assert_eq!((live.viewers, live.peak_viewers), (2, 2));
@@ -130,10 +131,13 @@ async fn a_live_with_two_viewers_is_recorded_and_shown_to_the_admin_only() {
     assert_eq!(res.status(), 401);
 
     // The page, rendered on the server.
-    let res = http().get(format!("{base}/admin/history?live={}", live.id)).header("cookie", &cookie).send().await.unwrap();
+    let res =
+        http().get(format!("{base}/admin/history?live={}", live.id)).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
-    for needle in ["Stream history", "data-testid=\"live-row\"", "data-testid=\"viewer-chart\"", "ann", "anonymous", "<svg"] {
+    for needle in
+        ["Stream history", "data-testid=\"live-row\"", "data-testid=\"viewer-chart\"", "ann", "anonymous", "<svg"]
+    {
         assert!(page.contains(needle), "the page lacks {needle}");
     }
     let res = http().get(format!("{base}/admin/history")).send().await.unwrap();

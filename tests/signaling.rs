@@ -135,12 +135,7 @@ async fn streamer_role_needs_a_valid_admin_session() {
 
     // A revoked session no longer streams.
     let cookie = sign_in(&server).await;
-    let res = http()
-        .post(format!("http://{}/logout", server.addr))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let res = http().post(format!("http://{}/logout", server.addr)).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(res.status(), 303);
     let mut after_logout = Client::connect(&server, Some(&cookie)).await;
     after_logout.send(json!({"type": "streamer"})).await;
@@ -250,7 +245,12 @@ async fn pages_health_and_sign_in_flow() {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login");
 
-    let res = client.post(format!("{base}/login")).form(&[("username", "admin"), ("password", "wrong")]).send().await.unwrap();
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[("username", "admin"), ("password", "wrong")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login?error=wrong_password");
     assert!(res.headers().get("set-cookie").is_none());

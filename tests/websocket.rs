@@ -49,7 +49,10 @@ async fn a_ping_gets_its_pong_and_a_fragmented_message_counts_as_one() {
     // `{"type":"viewer"}` in three frames, a ping between two of them.
     let hello = br#"{"type":"viewer"}"#;
     let part = |op: OpCode, fin: bool, bytes: &[u8]| {
-        Message::Frame(Frame::from_payload(FrameHeader { is_final: fin, opcode: op, ..FrameHeader::default() }, bytes.to_vec().into()))
+        Message::Frame(Frame::from_payload(
+            FrameHeader { is_final: fin, opcode: op, ..FrameHeader::default() },
+            bytes.to_vec().into(),
+        ))
     };
     c.send_raw(part(OpCode::Data(Data::Text), false, &hello[..5])).await;
     c.send_raw(part(OpCode::Data(Data::Continue), false, &hello[5..9])).await;

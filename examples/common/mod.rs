@@ -18,9 +18,8 @@ pub async fn connect(url: &str, cookie: Option<&str>) -> Result<Ws, String> {
         req.headers_mut().insert("cookie", c.parse().map_err(|e| format!("bad cookie: {e}"))?);
     }
     // Nagle off, as browsers have it on their WebSockets: a message is sent when written.
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(req, None, true)
-        .await
-        .map_err(|e| format!("connect: {e}"))?;
+    let (ws, _) =
+        tokio_tungstenite::connect_async_with_config(req, None, true).await.map_err(|e| format!("connect: {e}"))?;
     Ok(ws)
 }
 
@@ -28,21 +27,18 @@ pub async fn connect(url: &str, cookie: Option<&str>) -> Result<Ws, String> {
 pub async fn sign_in(ws_url: &str, username: &str, password: &str) -> Result<String, String> {
     let base = ws_url.replacen("ws://", "http://", 1);
     let base = base.trim_end_matches("/ws");
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| e.to_string())?;
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
     let res = client
         .post(format!("{base}/login"))
         .form(&[("username", username), ("password", password)])
         .send()
         .await
         .map_err(|e| format!("POST /login: {e}"))?;
-    let set_cookie = res
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| format!("POST /login answered {} without a session cookie (wrong password?)", res.status()))?;
+    let set_cookie =
+        res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).ok_or_else(|| {
+            format!("POST /login answered {} without a session cookie (wrong password?)", res.status())
+        })?;
     Ok(set_cookie.split(';').next().unwrap_or_default().to_owned())
 }
 
@@ -67,18 +63,20 @@ pub async fn handshake(ws: &mut Ws, hello: String, want: &str, within: Duration)
 /// The top-level `type` of a signaling message without parsing it: both OnAir and the
 /// reference server write `type` before any nested object.
 pub fn kind(text: &str) -> &str {
-    text.split_once(r#""type":""#)
-        .and_then(|(_, rest)| rest.split_once('"'))
-        .map_or("", |(k, _)| k)
+    text.split_once(r#""type":""#).and_then(|(_, rest)| rest.split_once('"')).map_or("", |(k, _)| k)
 }
 
 /// Resident memory of a process, in KiB.
 pub fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// CPU time a process has used so far (user + system), in seconds.
+#[allow(unsafe_code)]
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces) start at field 3 (state).
@@ -92,6 +90,7 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
 
 /// Raises this process's open-files soft limit to its hard limit (one socket per client);
 /// returns (before, after).
+#[allow(unsafe_code)]
 pub fn raise_open_files_limit() -> std::io::Result<(u64, u64)> {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: `lim` is a valid rlimit to fill in.

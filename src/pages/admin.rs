@@ -29,7 +29,11 @@ pub fn AdminPage() -> impl IntoView {
     // Runs `f` with the live broadcast, if there is one (browser only).
     #[cfg(feature = "hydrate")]
     let with_live = move |f: &dyn Fn(&std::rc::Rc<crate::session::broadcast::Broadcast>)| {
-        session.with_value(|s| if let Some(b) = s { f(b) });
+        session.with_value(|s| {
+            if let Some(b) = s {
+                f(b)
+            }
+        });
     };
 
     let start = move || {
@@ -119,7 +123,10 @@ pub fn AdminPage() -> impl IntoView {
     let status = studio.status;
     let is_off = move || status.get() == BroadcastStatus::Off;
     let live_for = move || {
-        studio.live_since_ms.get().map(|since| format_duration_s(((studio.now_ms.get() - since) / 1000.0).max(0.0) as u64))
+        studio
+            .live_since_ms
+            .get()
+            .map(|since| format_duration_s(((studio.now_ms.get() - since) / 1000.0).max(0.0) as u64))
     };
     view! {
         <Title text="Studio · OnAir"/>

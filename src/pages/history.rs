@@ -145,7 +145,11 @@ fn LiveReport(detail: LiveDetail) -> impl IntoView {
 
 fn duration_words(live: &LiveSummary) -> String {
     let d = format_duration(live.duration_ms);
-    if live.ended_at.is_none() { format!("live now · {d}") } else { d }
+    if live.ended_at.is_none() {
+        format!("live now · {d}")
+    } else {
+        d
+    }
 }
 
 /// Unix milliseconds → (year, month, day, hour, minute, second) in UTC.

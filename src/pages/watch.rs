@@ -30,12 +30,20 @@ pub fn WatchPage() -> impl IntoView {
 
     let play = move |_| {
         #[cfg(feature = "hydrate")]
-        session.with_value(|s| if let Some(s) = s { s.play() });
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.play()
+            }
+        });
     };
     let unmute = move |_| {
         player.muted.set(false);
         #[cfg(feature = "hydrate")]
-        session.with_value(|s| if let Some(s) = s { s.play() });
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.play()
+            }
+        });
     };
 
     let status = player.status;

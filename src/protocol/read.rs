@@ -68,10 +68,9 @@ fn read_variant(kind: &str, f: &Fields) -> Result<Option<ServerMessage>, FieldEr
                 .map_err(|_| FieldError::WrongType { field: "count", expected: "a count this machine can hold" })?,
         },
         "viewerStats" => ServerMessage::ViewerStats { viewer_id: viewer_id()?, report: ViewerReport::read(f)? },
-        "error" => ServerMessage::Error {
-            code: f.need("code", Fields::keyword)?,
-            message: f.need("message", Fields::string)?,
-        },
+        "error" => {
+            ServerMessage::Error { code: f.need("code", Fields::keyword)?, message: f.need("message", Fields::string)? }
+        }
         _ => return Ok(None),
     }))
 }

@@ -3,13 +3,15 @@
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    DomException, HtmlMediaElement, MediaDeviceInfo, MediaDeviceKind, MediaDevices, MediaStream, MediaStreamConstraints,
-    MediaStreamTrack,
+    DomException, HtmlMediaElement, MediaDeviceInfo, MediaDeviceKind, MediaDevices, MediaStream,
+    MediaStreamConstraints, MediaStreamTrack,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MediaError {
-    #[error("Camera and microphone access was blocked. Allow it in the browser's address bar, then press Go live again.")]
+    #[error(
+        "Camera and microphone access was blocked. Allow it in the browser's address bar, then press Go live again."
+    )]
     Denied,
     #[error("No camera or microphone was found. Connect one, then press Go live again.")]
     NoDevice,
@@ -62,9 +64,7 @@ async fn capture_with(video: &JsValue, audio: bool) -> Result<MediaStream, Media
 }
 
 fn devices() -> Result<MediaDevices, MediaError> {
-    web_sys::window()
-        .and_then(|w| w.navigator().media_devices().ok())
-        .ok_or(MediaError::Unsupported)
+    web_sys::window().and_then(|w| w.navigator().media_devices().ok()).ok_or(MediaError::Unsupported)
 }
 
 /// A camera picked in the studio's device list.

@@ -7,8 +7,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceServer, RtcPeerConnection,
-    RtcOfferOptions, RtcPeerConnectionIceEvent, RtcRtpSender, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceServer, RtcOfferOptions,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcRtpSender, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 /// A browser error from a WebRTC call, in words.
@@ -52,7 +52,12 @@ impl Peer {
         let config = RtcConfiguration::new();
         config.set_ice_servers(&servers);
         let pc = RtcPeerConnection::new_with_configuration(&config)?;
-        Ok(Peer { pc, remote_set: Cell::new(false), early_candidates: RefCell::new(Vec::new()), handlers: RefCell::new(Vec::new()) })
+        Ok(Peer {
+            pc,
+            remote_set: Cell::new(false),
+            early_candidates: RefCell::new(Vec::new()),
+            handlers: RefCell::new(Vec::new()),
+        })
     }
 
     /// Calls `f` with every local candidate to send to the other side.
@@ -200,7 +205,9 @@ impl Peer {
         init.set_sdp_m_line_index(c.sdp_m_line_index);
         if let Err(e) = JsFuture::from(self.pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init))).await {
             // One bad candidate must not end the connection: others may work.
-            web_sys::console::warn_1(&format!("OnAir: a remote ICE candidate was refused: {}", RtcError::from(e)).into());
+            web_sys::console::warn_1(
+                &format!("OnAir: a remote ICE candidate was refused: {}", RtcError::from(e)).into(),
+            );
         }
     }
 

@@ -59,7 +59,8 @@ struct Inner {
     failures: Cell<usize>,
     stopped: Cell<bool>,
     #[allow(clippy::type_complexity)]
-    handlers: RefCell<Option<(Closure<dyn FnMut(Event)>, Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(CloseEvent)>)>>,
+    handlers:
+        RefCell<Option<(Closure<dyn FnMut(Event)>, Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(CloseEvent)>)>>,
 }
 
 impl Signaling {

@@ -102,9 +102,8 @@ impl Db {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
         // WAL: readers do not wait for the writer, and a crash loses at most the last commit.
         // An in-memory database answers "memory", which is fine.
-        let _mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(open_err)?;
+        let _mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)).map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", true).map_err(open_err)?;
         migrate(&mut conn, &path)?;
@@ -159,9 +158,7 @@ fn apply_migrations(conn: &mut Connection, path: &Path, steps: &[&str]) -> Resul
         let path = path.to_owned();
         move |source| DbError::Migrate { path, version, source }
     };
-    let found: i64 = conn
-        .pragma_query_value(None, "user_version", |row| row.get(0))
-        .map_err(migrate_err(0))?;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(migrate_err(0))?;
     if found > steps.len() as i64 {
         return Err(DbError::TooNew { path: path.to_owned(), found, known: steps.len() });
     }

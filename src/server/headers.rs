@@ -65,10 +65,7 @@ pub async fn security_headers(State(policy): State<HeaderPolicy>, mut req: Reque
     let h = res.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(
-        PERMISSIONS_POLICY,
-        HeaderValue::from_static(if studio { CAPTURE_ALLOWED } else { CAPTURE_DENIED }),
-    );
+    h.insert(PERMISSIONS_POLICY, HeaderValue::from_static(if studio { CAPTURE_ALLOWED } else { CAPTURE_DENIED }));
     if let Ok(csp) = HeaderValue::from_str(&policy.content_security_policy(&nonce)) {
         h.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
@@ -79,8 +76,8 @@ pub async fn security_headers(State(policy): State<HeaderPolicy>, mut req: Reque
 /// Leptos puts on its scripts (instead of one of its own the header would not name).
 pub fn provide_request_nonce() {
     use leptos::prelude::{provide_context, use_context};
-    let nonce = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+    let nonce =
+        use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
     if let Some(CspNonce(nonce)) = nonce {
         provide_context(leptos::nonce::Nonce::from_value(nonce));
     }

@@ -60,7 +60,13 @@ impl History {
     }
 
     /// A viewer joined `live` at `at`; `watching` is how many watch now, this one included.
-    pub fn viewer_joined(&self, live: LiveId, name: Option<&str>, at: i64, watching: usize) -> rusqlite::Result<VisitId> {
+    pub fn viewer_joined(
+        &self,
+        live: LiveId,
+        name: Option<&str>,
+        at: i64,
+        watching: usize,
+    ) -> rusqlite::Result<VisitId> {
         let mut conn = self.db.lock();
         let tx = conn.transaction()?;
         tx.prepare_cached("INSERT INTO live_viewers (live_id, name, joined_at) VALUES (?1, ?2, ?3)")?
@@ -122,10 +128,8 @@ impl History {
     /// One live with its viewers (in join order) and its viewer curve; `None` if there is no such live.
     pub fn live(&self, id: LiveId, now: i64) -> rusqlite::Result<Option<LiveDetail>> {
         let conn = self.db.lock();
-        let live = conn
-            .prepare_cached(SUMMARY_SQL)?
-            .query_row(params![now, id, 1], |row| summary(row, now))
-            .optional()?;
+        let live =
+            conn.prepare_cached(SUMMARY_SQL)?.query_row(params![now, id, 1], |row| summary(row, now)).optional()?;
         let Some(live) = live else { return Ok(None) };
         let visits: Vec<ViewerVisit> = conn
             .prepare_cached(

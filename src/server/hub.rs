@@ -3,8 +3,8 @@
 //! No sockets, tasks or clocks in here: the socket layer feeds events in and delivers the
 //! returned [`Outbox`]. Every routing rule is therefore a plain unit test.
 
-use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, ViewerId, ViewerReport};
 use super::resume::ResumeKey;
+use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, ViewerId, ViewerReport};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -15,11 +15,19 @@ pub struct ConnId(pub u64);
 /// Something the socket layer must do after an event.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    Send { to: ConnId, msg: ServerMessage },
+    Send {
+        to: ConnId,
+        msg: ServerMessage,
+    },
     /// The same message to many connections: serialize it once.
-    Broadcast { to: Vec<ConnId>, msg: ServerMessage },
+    Broadcast {
+        to: Vec<ConnId>,
+        msg: ServerMessage,
+    },
     /// Close this connection (after what was sent to it before).
-    Close { conn: ConnId },
+    Close {
+        conn: ConnId,
+    },
     /// Something observers (history, metrics) want to know; nothing is sent for it.
     Event(HubEvent),
 }
@@ -44,7 +52,9 @@ pub type Outbox = Vec<Action>;
 enum Role {
     /// Connected, no role taken yet.
     Pending,
-    Viewer { name: Option<String> },
+    Viewer {
+        name: Option<String>,
+    },
     Streamer,
     /// Taken off the current live by the streamer; back to `Pending` when that live ends.
     Removed,
@@ -156,11 +166,7 @@ impl Hub {
     }
 
     pub fn status(&self) -> HubStatus {
-        HubStatus {
-            live: self.streamer.is_some(),
-            viewers: self.viewers.len(),
-            connections: self.conns.len(),
-        }
+        HubStatus { live: self.streamer.is_some(), viewers: self.viewers.len(), connections: self.conns.len() }
     }
 
     /// Whether `conn` is the current streamer (its message budget grows with the viewers).
@@ -231,17 +237,13 @@ impl Hub {
             (ClientMessage::Streamer, Role::Viewer { .. }) => {
                 error(conn, ErrorCode::WrongRole, "this connection is already a viewer")
             }
-            (ClientMessage::Streamer, _) if !c.is_admin => error(
-                conn,
-                ErrorCode::Unauthorized,
-                "only a signed-in admin can stream: sign in at /login",
-            ),
+            (ClientMessage::Streamer, _) if !c.is_admin => {
+                error(conn, ErrorCode::Unauthorized, "only a signed-in admin can stream: sign in at /login")
+            }
             (ClientMessage::Streamer, _) => self.register_streamer(conn),
-            (ClientMessage::Viewer { .. }, Role::Pending) if !c.may_watch => error(
-                conn,
-                ErrorCode::CodeRequired,
-                "this stream needs a code: enter it at /watch",
-            ),
+            (ClientMessage::Viewer { .. }, Role::Pending) if !c.may_watch => {
+                error(conn, ErrorCode::CodeRequired, "this stream needs a code: enter it at /watch")
+            }
             (ClientMessage::Viewer { viewer_id: name, resume_token }, Role::Pending) => {
                 self.register_viewer(conn, name, resume_token)
             }
@@ -292,17 +294,12 @@ impl Hub {
                 let viewer_id = self.conns[&conn].viewer_id.clone();
                 self.to_streamer(conn, ServerMessage::Answer { answer, viewer_id })
             }
-            (ClientMessage::Candidate { target: Target::Viewer, .. }, Role::Viewer { .. }) => error(
-                conn,
-                ErrorCode::WrongRole,
-                "a viewer can only send candidates to the streamer",
-            ),
+            (ClientMessage::Candidate { target: Target::Viewer, .. }, Role::Viewer { .. }) => {
+                error(conn, ErrorCode::WrongRole, "a viewer can only send candidates to the streamer")
+            }
             (ClientMessage::Candidate { candidate, .. }, Role::Viewer { .. }) => {
                 let viewer_id = self.conns[&conn].viewer_id.clone();
-                self.to_streamer(
-                    conn,
-                    ServerMessage::Candidate { candidate, target: Target::Streamer, viewer_id },
-                )
+                self.to_streamer(conn, ServerMessage::Candidate { candidate, target: Target::Streamer, viewer_id })
             }
             (ClientMessage::Offer { .. }, Role::Viewer { .. }) => {
                 error(conn, ErrorCode::WrongRole, "only the streamer sends offers")
@@ -315,13 +312,7 @@ impl Hub {
                 | ClientMessage::RemoveViewer { .. }
                 | ClientMessage::Capacity { .. },
                 Role::Pending | Role::Removed,
-            ) => {
-                error(
-                    conn,
-                    ErrorCode::NotRegistered,
-                    "send {\"type\":\"viewer\"} or {\"type\":\"streamer\"} first",
-                )
-            }
+            ) => error(conn, ErrorCode::NotRegistered, "send {\"type\":\"viewer\"} or {\"type\":\"streamer\"} first"),
         }
     }
 
@@ -359,10 +350,7 @@ impl Hub {
             }
             out.push(Action::Send {
                 to: old,
-                msg: ServerMessage::error(
-                    ErrorCode::Replaced,
-                    "another admin connection took over the stream",
-                ),
+                msg: ServerMessage::error(ErrorCode::Replaced, "another admin connection took over the stream"),
             });
             out.push(Action::Close { conn: old });
         }
@@ -379,11 +367,7 @@ impl Hub {
             msg: ServerMessage::StreamerReady { ice_servers: self.ice_servers.clone() },
         });
         out.push(Action::Send { to: conn, msg: ServerMessage::ViewerCount { count: self.viewers.len() } });
-        let mut waiting: Vec<(ConnId, &Conn)> = self
-            .viewers
-            .values()
-            .map(|id| (*id, &self.conns[id]))
-            .collect();
+        let mut waiting: Vec<(ConnId, &Conn)> = self.viewers.values().map(|id| (*id, &self.conns[id])).collect();
         waiting.sort_by_key(|(id, _)| *id);
         for (_, c) in waiting {
             let Role::Viewer { name } = &c.role else { continue };
@@ -509,12 +493,7 @@ impl Hub {
         ]
     }
 
-    fn to_viewer(
-        &self,
-        from: ConnId,
-        viewer_id: ViewerId,
-        make: impl FnOnce(ViewerId) -> ServerMessage,
-    ) -> Outbox {
+    fn to_viewer(&self, from: ConnId, viewer_id: ViewerId, make: impl FnOnce(ViewerId) -> ServerMessage) -> Outbox {
         match self.viewers.get(&viewer_id) {
             Some(to) => vec![Action::Send { to: *to, msg: make(viewer_id) }],
             None => error(from, ErrorCode::UnknownViewer, format!("no viewer {viewer_id} is connected")),
@@ -542,13 +521,8 @@ fn error(to: ConnId, code: ErrorCode, message: impl Into<String>) -> Outbox {
 
 /// A display name as shown to the streamer: trimmed, no control characters, bounded.
 fn clean_name(raw: &str) -> Option<String> {
-    let name: String = raw
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_NAME_CHARS)
-        .collect::<String>()
-        .trim()
-        .to_owned();
+    let name: String =
+        raw.chars().filter(|c| !c.is_control()).take(MAX_NAME_CHARS).collect::<String>().trim().to_owned();
     (!name.is_empty()).then_some(name)
 }
 
@@ -572,7 +546,12 @@ mod tests {
     }
 
     fn cand() -> IceCandidate {
-        IceCandidate { candidate: "candidate:1".into(), sdp_mid: Some("0".into()), sdp_m_line_index: Some(0), username_fragment: None }
+        IceCandidate {
+            candidate: "candidate:1".into(),
+            sdp_mid: Some("0".into()),
+            sdp_m_line_index: Some(0),
+            username_fragment: None,
+        }
     }
 
     /// Every message `to` receives in an outbox, in order.
@@ -608,7 +587,9 @@ mod tests {
         let mut h = hub();
         let out = join_viewer(&mut h, 10);
         let got = received(&out, ConnId(10));
-        assert!(matches!(&got[0], ServerMessage::Welcome { viewer_id, ice_servers, .. } if *viewer_id == vid(10) && ice_servers.len() == 1));
+        assert!(
+            matches!(&got[0], ServerMessage::Welcome { viewer_id, ice_servers, .. } if *viewer_id == vid(10) && ice_servers.len() == 1)
+        );
         assert_eq!(got[1], ServerMessage::ViewerCount { count: 1 });
         assert_eq!(got[2], ServerMessage::Offline);
 
@@ -642,7 +623,8 @@ mod tests {
         let mut h = hub();
         go_live(&mut h);
         h.connect(ConnId(5), vid(5), false, true);
-        let out = h.handle(ConnId(5), ClientMessage::Viewer { viewer_id: Some("  Alice\u{7}  ".into()), resume_token: None });
+        let out =
+            h.handle(ConnId(5), ClientMessage::Viewer { viewer_id: Some("  Alice\u{7}  ".into()), resume_token: None });
         assert_eq!(
             received(&out, ADMIN),
             vec![ServerMessage::NewViewer { viewer_id: vid(5), name: Some("Alice".into()) }]
@@ -677,17 +659,35 @@ mod tests {
         join_viewer(&mut h, 11);
 
         let out = h.handle(ADMIN, ClientMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(11) });
-        assert_eq!(received(&out, ConnId(11)), vec![ServerMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(11) }]);
+        assert_eq!(
+            received(&out, ConnId(11)),
+            vec![ServerMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(11) }]
+        );
         assert!(received(&out, ConnId(10)).is_empty());
 
-        let out = h.handle(ADMIN, ClientMessage::Candidate { candidate: cand(), target: Target::Viewer, viewer_id: Some(vid(10)) });
-        assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::Candidate { candidate: cand(), target: Target::Viewer, viewer_id: vid(10) }]);
+        let out = h.handle(
+            ADMIN,
+            ClientMessage::Candidate { candidate: cand(), target: Target::Viewer, viewer_id: Some(vid(10)) },
+        );
+        assert_eq!(
+            received(&out, ConnId(10)),
+            vec![ServerMessage::Candidate { candidate: cand(), target: Target::Viewer, viewer_id: vid(10) }]
+        );
 
         let out = h.handle(ConnId(11), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
-        assert_eq!(received(&out, ADMIN), vec![ServerMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: vid(11) }]);
+        assert_eq!(
+            received(&out, ADMIN),
+            vec![ServerMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: vid(11) }]
+        );
 
-        let out = h.handle(ConnId(10), ClientMessage::Candidate { candidate: cand(), target: Target::Streamer, viewer_id: None });
-        assert_eq!(received(&out, ADMIN), vec![ServerMessage::Candidate { candidate: cand(), target: Target::Streamer, viewer_id: vid(10) }]);
+        let out = h.handle(
+            ConnId(10),
+            ClientMessage::Candidate { candidate: cand(), target: Target::Streamer, viewer_id: None },
+        );
+        assert_eq!(
+            received(&out, ADMIN),
+            vec![ServerMessage::Candidate { candidate: cand(), target: Target::Streamer, viewer_id: vid(10) }]
+        );
     }
 
     #[test]
@@ -696,10 +696,19 @@ mod tests {
         go_live(&mut h);
         join_viewer(&mut h, 10);
         join_viewer(&mut h, 11);
-        let out = h.handle(ConnId(10), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: Some(vid(11)) });
-        assert_eq!(received(&out, ADMIN), vec![ServerMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: vid(10) }]);
-        let out = h.handle(ConnId(10), ClientMessage::Candidate { candidate: cand(), target: Target::Streamer, viewer_id: Some(vid(11)) });
-        assert!(matches!(&received(&out, ADMIN)[0], ServerMessage::Candidate { viewer_id, .. } if *viewer_id == vid(10)));
+        let out =
+            h.handle(ConnId(10), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: Some(vid(11)) });
+        assert_eq!(
+            received(&out, ADMIN),
+            vec![ServerMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: vid(10) }]
+        );
+        let out = h.handle(
+            ConnId(10),
+            ClientMessage::Candidate { candidate: cand(), target: Target::Streamer, viewer_id: Some(vid(11)) },
+        );
+        assert!(
+            matches!(&received(&out, ADMIN)[0], ServerMessage::Candidate { viewer_id, .. } if *viewer_id == vid(10))
+        );
     }
 
     #[test]
@@ -711,7 +720,10 @@ mod tests {
         let out = h.handle(ConnId(10), ClientMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(11) });
         assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::WrongRole));
         assert!(received(&out, ConnId(11)).is_empty());
-        let out = h.handle(ConnId(10), ClientMessage::Candidate { candidate: cand(), target: Target::Viewer, viewer_id: Some(vid(11)) });
+        let out = h.handle(
+            ConnId(10),
+            ClientMessage::Candidate { candidate: cand(), target: Target::Viewer, viewer_id: Some(vid(11)) },
+        );
         assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::WrongRole));
         assert!(received(&out, ConnId(11)).is_empty());
     }
@@ -758,7 +770,8 @@ mod tests {
         go_live(&mut h);
         let out = h.handle(ADMIN, ClientMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(99) });
         assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::UnknownViewer));
-        let out = h.handle(ADMIN, ClientMessage::Candidate { candidate: cand(), target: Target::Viewer, viewer_id: None });
+        let out =
+            h.handle(ADMIN, ClientMessage::Candidate { candidate: cand(), target: Target::Viewer, viewer_id: None });
         assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::InvalidMessage));
         let out = h.handle(ADMIN, ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
         assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::WrongRole));
@@ -875,7 +888,10 @@ mod tests {
         h.advance(Duration::from_secs(4));
         assert!(h.flush_viewer_count().is_empty(), "5,001 viewers: every 5 s");
         h.advance(Duration::from_secs(5));
-        assert!(matches!(h.flush_viewer_count()[..], [Action::Broadcast { msg: ServerMessage::ViewerCount { count: 5001 }, .. }]));
+        assert!(matches!(
+            h.flush_viewer_count()[..],
+            [Action::Broadcast { msg: ServerMessage::ViewerCount { count: 5001 }, .. }]
+        ));
     }
 
     #[test]
@@ -1103,7 +1119,9 @@ mod tests {
         let token = token_of(&join_viewer(&mut h, 10), ConnId(10));
         h.depart(ConnId(10), Departure::Lost);
         let out = resume(&mut h, ConnId(20), &token);
-        assert!(matches!(&received(&out, ConnId(20))[0], ServerMessage::Welcome { viewer_id, .. } if *viewer_id == vid(10)));
+        assert!(
+            matches!(&received(&out, ConnId(20))[0], ServerMessage::Welcome { viewer_id, .. } if *viewer_id == vid(10))
+        );
         assert_eq!(received(&out, ADMIN), vec![ServerMessage::NewViewer { viewer_id: vid(10), name: None }]);
         assert_eq!(h.status().viewers, 1);
 
@@ -1124,10 +1142,14 @@ mod tests {
         let theirs = token_of(&join_viewer(&mut h, 10), ConnId(10));
         let forged = theirs.replacen("viewer-10", "viewer-11", 1);
         let out = resume(&mut h, ConnId(30), &forged);
-        assert!(matches!(&received(&out, ConnId(30))[0], ServerMessage::Welcome { viewer_id, .. } if *viewer_id == vid(30)));
+        assert!(
+            matches!(&received(&out, ConnId(30))[0], ServerMessage::Welcome { viewer_id, .. } if *viewer_id == vid(30))
+        );
         let foreign = ResumeKey::new([9; 32]).token(&vid(10));
         let out = resume(&mut h, ConnId(31), &foreign);
-        assert!(matches!(&received(&out, ConnId(31))[0], ServerMessage::Welcome { viewer_id, .. } if *viewer_id == vid(31)));
+        assert!(
+            matches!(&received(&out, ConnId(31))[0], ServerMessage::Welcome { viewer_id, .. } if *viewer_id == vid(31))
+        );
         assert_eq!(h.status().viewers, 3, "viewer 10 was not displaced");
     }
 
@@ -1143,7 +1165,10 @@ mod tests {
         assert!(out.is_empty(), "the stale socket's close is not news: {out:?}");
         assert_eq!(h.status().viewers, 1);
         let out = h.handle(ConnId(20), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
-        assert_eq!(received(&out, ADMIN), vec![ServerMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: vid(10) }]);
+        assert_eq!(
+            received(&out, ADMIN),
+            vec![ServerMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: vid(10) }]
+        );
     }
 
     #[test]

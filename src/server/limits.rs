@@ -212,7 +212,9 @@ pub fn normalize_origin(url: &str) -> Option<String> {
 /// `host:443` → `host` when 443 is the scheme's default port (IPv6 `[::1]:80` too).
 fn strip_port<'a>(authority: &'a str, default_port: &str) -> &'a str {
     match authority.rsplit_once(':') {
-        Some((host, port)) if port == default_port && !host.is_empty() && (!host.contains(':') || host.ends_with(']')) => {
+        Some((host, port))
+            if port == default_port && !host.is_empty() && (!host.contains(':') || host.ends_with(']')) =>
+        {
             host
         }
         _ => authority,

@@ -145,8 +145,13 @@ mod tests {
         m.observe(&HubEvent::ViewerJoined { viewer_id: ViewerId("b".into()), name: None });
         m.observe(&HubEvent::ViewerLeft { viewer_id: ViewerId("a".into()) });
         let text = m.render().unwrap();
-        assert_eq!(line(&text, r#"onair_signaling_messages_total{direction="in",type="viewer"}"#).unwrap().split(' ').nth(1), Some("2"));
-        assert!(line(&text, r#"onair_signaling_messages_total{direction="out",type="viewerCount"}"#).unwrap().ends_with(" 3"));
+        assert_eq!(
+            line(&text, r#"onair_signaling_messages_total{direction="in",type="viewer"}"#).unwrap().split(' ').nth(1),
+            Some("2")
+        );
+        assert!(line(&text, r#"onair_signaling_messages_total{direction="out",type="viewerCount"}"#)
+            .unwrap()
+            .ends_with(" 3"));
         assert!(line(&text, r#"onair_error_replies_total{code="wrong_role"}"#).unwrap().ends_with(" 1"));
         assert!(line(&text, "onair_viewers").unwrap().ends_with(" 1"));
         assert!(line(&text, "onair_streamer_connected").unwrap().ends_with(" 1"));

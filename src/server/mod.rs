@@ -1,8 +1,8 @@
 //! The server (ssr only): application state, the router, and serving until shutdown.
 
 pub mod accounts;
-pub mod assets;
 pub mod admin_cli;
+pub mod assets;
 pub mod auth;
 pub mod cookies;
 pub mod db;
@@ -15,9 +15,9 @@ pub mod metrics;
 pub mod passwords;
 pub mod recorder;
 pub mod resume;
-pub mod turn;
 pub mod sessions;
 pub mod throttle;
+pub mod turn;
 pub mod watch_access;
 pub mod ws;
 
@@ -25,24 +25,24 @@ use crate::app::{shell, Page};
 use crate::config::Config;
 use accounts::{AccountError, Accounts};
 use auth::Auth;
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+use axum::{middleware, Router};
 use cookies::CookiePolicy;
 use db::{Db, DbError};
 use headers::HeaderPolicy;
 use history::History;
-use metrics::Metrics;
-use recorder::Recorder;
-use sessions::Sessions;
-use watch_access::WatchAccess;
-use axum::extract::FromRef;
-use axum::routing::{get, post};
-use axum::{middleware, Router};
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
+use metrics::Metrics;
+use recorder::Recorder;
+use sessions::Sessions;
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use watch_access::WatchAccess;
 use ws::{Signaling, SignalingOptions};
 
 /// Shared by the `/ws` handler, the pages and the server functions.
@@ -132,9 +132,8 @@ impl AppState {
         let cookies = CookiePolicy { always_secure: config.secure_cookies, trust_proxy: config.trust_proxy };
         // Kept beside the database so viewers resume across a restart.
         let resume_key = resume::ResumeKey::load_or_create(&config.data_dir)?;
-        let hub = hub::Hub::new(config.ice_servers.clone())
-            .with_viewer_cap(config.max_viewers)
-            .with_resume_key(resume_key);
+        let hub =
+            hub::Hub::new(config.ice_servers.clone()).with_viewer_cap(config.max_viewers).with_resume_key(resume_key);
         let leptos_options = leptos_options(config);
         let headers = HeaderPolicy {
             dev_reload_port: (leptos_options.env == Env::DEV).then_some(leptos_options.reload_port as u16),
@@ -215,7 +214,9 @@ pub fn router(state: AppState) -> Router {
     // One route per page; `App` picks the page from the path (there is no leptos_router).
     let routes = Page::ALL
         .into_iter()
-        .map(|page| AxumRouteListing::new(page.path().to_owned(), Default::default(), [leptos_router::Method::Get], vec![]))
+        .map(|page| {
+            AxumRouteListing::new(page.path().to_owned(), Default::default(), [leptos_router::Method::Get], vec![])
+        })
         .collect();
     let context_state = state.clone();
     let page_context = move || {
@@ -310,7 +311,10 @@ pub async fn serve(
     // (Also when axum stopped on its own: no socket outlives the server.)
     signaling.shut_down();
     if !signaling.wait_closed(deadline).await {
-        tracing::warn!(connections = signaling.status().connections, "sockets still open at the shutdown deadline; stopping anyway");
+        tracing::warn!(
+            connections = signaling.status().connections,
+            "sockets still open at the shutdown deadline; stopping anyway"
+        );
     }
     ticker.abort();
     // Whatever is still open, the live in progress ends with the server.

@@ -16,9 +16,15 @@ pub fn now_ms() -> i64 {
 }
 
 enum Note {
-    Event { at: i64, event: HubEvent },
+    Event {
+        at: i64,
+        event: HubEvent,
+    },
     /// The server is stopping: end the live and acknowledge.
-    Shutdown { at: i64, done: oneshot::Sender<()> },
+    Shutdown {
+        at: i64,
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// The sending side, held by the socket layer and the server.

@@ -5,9 +5,9 @@
 //! A token is `<viewer id>.<HMAC-SHA256(key, viewer id)>`: checked without any server
 //! memory, so it survives a restart as long as the key does (a file in the data folder).
 
+use super::hex;
 use crate::protocol::ViewerId;
 use hmac::{Hmac, Mac};
-use super::hex;
 use sha2::Sha256;
 use std::path::Path;
 
@@ -87,7 +87,6 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(text.as_bytes())
 }
-
 
 #[cfg(test)]
 mod tests {

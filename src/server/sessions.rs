@@ -64,9 +64,10 @@ impl Sessions {
 
     /// Moves a session's expiry (tests of expiry).
     pub fn set_expiry(&self, token: &str, expires_at_ms: i64) -> rusqlite::Result<()> {
-        self.db
-            .lock()
-            .execute("UPDATE sessions SET expires_at = ?1 WHERE token_hash = ?2", params![expires_at_ms, token_hash(token)])?;
+        self.db.lock().execute(
+            "UPDATE sessions SET expires_at = ?1 WHERE token_hash = ?2",
+            params![expires_at_ms, token_hash(token)],
+        )?;
         Ok(())
     }
 }

@@ -69,7 +69,8 @@ impl Throttle {
     pub fn fail(&mut self, keys: &[Key], now: Instant) {
         self.prune(now);
         for key in keys {
-            let entry = self.entries.entry(key.clone()).or_insert(Entry { failures: 0, last_failure: now, locked_until: None });
+            let entry =
+                self.entries.entry(key.clone()).or_insert(Entry { failures: 0, last_failure: now, locked_until: None });
             entry.failures = entry.failures.saturating_add(1);
             entry.last_failure = now;
             let lock = lock_for(entry.failures);
@@ -100,7 +101,8 @@ impl Throttle {
             !(quiet && unlocked)
         });
         if self.entries.len() >= MAX_KEYS {
-            let mut by_age: Vec<(Instant, Key)> = self.entries.iter().map(|(k, e)| (e.last_failure, k.clone())).collect();
+            let mut by_age: Vec<(Instant, Key)> =
+                self.entries.iter().map(|(k, e)| (e.last_failure, k.clone())).collect();
             by_age.sort_by_key(|(t, _)| *t);
             let excess = self.entries.len() + 1 - MAX_KEYS;
             for (_, key) in by_age.into_iter().take(excess) {

@@ -281,12 +281,14 @@ impl Broadcast {
             }
             ServerMessage::Error { code: ErrorCode::Replaced, .. } => {
                 self.stop();
-                self.view
-                    .message
-                    .set(Some("The stream was taken over from another tab or window. This tab is no longer live.".into()));
+                self.view.message.set(Some(
+                    "The stream was taken over from another tab or window. This tab is no longer live.".into(),
+                ));
             }
             ServerMessage::Error { code, message } => {
-                web_sys::console::warn_1(&format!("OnAir: server refused a message ({}): {message}", code.as_str()).into());
+                web_sys::console::warn_1(
+                    &format!("OnAir: server refused a message ({}): {message}", code.as_str()).into(),
+                );
             }
             _ => {}
         }

@@ -93,7 +93,8 @@ fn warnings(view: StudioView, round: &Round) -> Vec<String> {
     if mostly_limited(round, QualityLimitation::Cpu) {
         out.push("Your computer is too busy to encode video for every viewer at full quality.".to_owned());
     }
-    let failed = view.viewers.with_untracked(|rows| rows.iter().filter(|r| r.state.get_untracked() == "failed").count());
+    let failed =
+        view.viewers.with_untracked(|rows| rows.iter().filter(|r| r.state.get_untracked() == "failed").count());
     if failed > 0 {
         let who = if failed == 1 { "One viewer".to_owned() } else { format!("{failed} viewers") };
         out.push(format!(

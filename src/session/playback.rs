@@ -191,7 +191,10 @@ impl Playback {
                 let current = self.peer.borrow().clone();
                 match current {
                     // The same connection renegotiating (an ICE restart): answer on it.
-                    Some(peer) if offer.session_id().is_some() && peer.remote_session_id().as_deref() == offer.session_id() => {
+                    Some(peer)
+                        if offer.session_id().is_some()
+                            && peer.remote_session_id().as_deref() == offer.session_id() =>
+                    {
                         let this = self.clone();
                         spawn_local(async move {
                             match peer.answer(&offer).await {
@@ -209,7 +212,9 @@ impl Playback {
                 }
             }
             ServerMessage::Error { code, message } => {
-                web_sys::console::warn_1(&format!("OnAir: server refused a message ({}): {message}", code.as_str()).into());
+                web_sys::console::warn_1(
+                    &format!("OnAir: server refused a message ({}): {message}", code.as_str()).into(),
+                );
             }
             _ => {}
         }
@@ -254,7 +259,8 @@ impl Playback {
                     let weak = Rc::downgrade(&this);
                     let later = Closure::once_into_js(move || {
                         let Some(this) = weak.upgrade() else { return };
-                        let still_failed = this.peer.borrow().as_ref().is_some_and(|p| p.connection_state() == "failed");
+                        let still_failed =
+                            this.peer.borrow().as_ref().is_some_and(|p| p.connection_state() == "failed");
                         if still_failed {
                             if let Some(s) = this.signaling.borrow().as_ref() {
                                 s.reconnect();
@@ -262,7 +268,10 @@ impl Playback {
                         }
                     });
                     if let Some(window) = web_sys::window() {
-                        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), ICE_RESTART_WAIT_MS);
+                        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                            later.unchecked_ref(),
+                            ICE_RESTART_WAIT_MS,
+                        );
                     }
                 }
                 _ => {}

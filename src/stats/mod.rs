@@ -31,17 +31,10 @@ use serde_json::Value;
 pub enum StatsError {
     #[error("the stats report is not valid JSON: {0}")]
     Json(String),
-    #[error(
-        "a stats report must be a JSON array of entries (or an object of entries by id), not {0}"
-    )]
+    #[error("a stats report must be a JSON array of entries (or an object of entries by id), not {0}")]
     NotAReport(&'static str),
     #[error("stats entry {index} (id {id:?}, type {kind:?}) does not have the expected shape: {problem}")]
-    BadEntry {
-        index: usize,
-        id: String,
-        kind: String,
-        problem: EntryError,
-    },
+    BadEntry { index: usize, id: String, kind: String, problem: EntryError },
     #[error("the stats report has no timestamp: it is empty or none of its entries has one")]
     NoTimestamp,
 }
@@ -61,8 +54,7 @@ pub struct Report {
 impl Report {
     /// Parses `JSON.stringify(Array.from(report.values()))`.
     pub fn parse(json: &str) -> Result<Report, StatsError> {
-        let value: Value =
-            serde_json::from_str(json).map_err(|e| StatsError::Json(e.to_string()))?;
+        let value: Value = serde_json::from_str(json).map_err(|e| StatsError::Json(e.to_string()))?;
         Report::from_value(&value)
     }
 
@@ -81,23 +73,13 @@ impl Report {
 
     /// Reads entries one by one. Unknown entry types become [`StatsEntry::Other`]; an entry
     /// of a known type whose fields have the wrong JSON type is an error naming it.
-    pub fn from_values<'a>(
-        values: impl IntoIterator<Item = &'a Value>,
-    ) -> Result<Report, StatsError> {
+    pub fn from_values<'a>(values: impl IntoIterator<Item = &'a Value>) -> Result<Report, StatsError> {
         let mut report = Report::default();
         for (index, value) in values.into_iter().enumerate() {
             let entry = StatsEntry::from_value(value).map_err(|problem| StatsError::BadEntry {
                 index,
-                id: value
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                kind: value
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
+                id: value.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
+                kind: value.get("type").and_then(Value::as_str).unwrap_or_default().to_string(),
                 problem,
             })?;
             if let Some(t) = value.get("timestamp").and_then(Value::as_f64) {
@@ -182,14 +164,9 @@ impl Report {
         by_transport.or_else(|| {
             self.candidate_pairs()
                 .filter(|p| {
-                    p.selected == Some(true)
-                        || (p.nominated == Some(true) && p.state.as_deref() == Some("succeeded"))
+                    p.selected == Some(true) || (p.nominated == Some(true) && p.state.as_deref() == Some("succeeded"))
                 })
-                .max_by_key(|p| {
-                    p.bytes_sent
-                        .unwrap_or(0)
-                        .saturating_add(p.bytes_received.unwrap_or(0))
-                })
+                .max_by_key(|p| p.bytes_sent.unwrap_or(0).saturating_add(p.bytes_received.unwrap_or(0)))
         })
     }
 
@@ -198,25 +175,13 @@ impl Report {
         let Some(pair) = self.selected_pair() else {
             return (None, None);
         };
-        let local = pair
-            .local_candidate_id
-            .as_deref()
-            .and_then(|id| self.local_candidate(id));
-        let remote = pair
-            .remote_candidate_id
-            .as_deref()
-            .and_then(|id| self.remote_candidate(id));
-        let route = Route::from_candidate_types(
-            local.and_then(|c| c.candidate_type),
-            remote.and_then(|c| c.candidate_type),
-        );
-        let protocol = local
-            .and_then(|c| c.protocol.clone())
-            .or_else(|| remote.and_then(|c| c.protocol.clone()));
+        let local = pair.local_candidate_id.as_deref().and_then(|id| self.local_candidate(id));
+        let remote = pair.remote_candidate_id.as_deref().and_then(|id| self.remote_candidate(id));
+        let route =
+            Route::from_candidate_types(local.and_then(|c| c.candidate_type), remote.and_then(|c| c.candidate_type));
+        let protocol = local.and_then(|c| c.protocol.clone()).or_else(|| remote.and_then(|c| c.protocol.clone()));
         let protocol = match (protocol, local.and_then(|c| c.relay_protocol.as_deref())) {
-            (Some(p), Some(relay)) if route == Some(Route::Relay) => {
-                Some(format!("{p} via TURN/{relay}"))
-            }
+            (Some(p), Some(relay)) if route == Some(Route::Relay) => Some(format!("{p} via TURN/{relay}")),
             (Some(p), _) => Some(p),
             (None, Some(relay)) if route == Some(Route::Relay) => Some(format!("TURN/{relay}")),
             (None, _) => None,
@@ -225,9 +190,7 @@ impl Report {
     }
 
     fn codec_mime(&self, codec_id: Option<&str>) -> Option<String> {
-        codec_id
-            .and_then(|id| self.codec(id))
-            .and_then(|c| c.mime_type.clone())
+        codec_id.and_then(|id| self.codec(id)).and_then(|c| c.mime_type.clone())
     }
 }
 
@@ -237,9 +200,7 @@ fn main_video<'a, T: 'a, K: Ord>(
     kind: impl Fn(&T) -> Option<MediaKind>,
     rank: impl Fn(&T) -> K,
 ) -> Option<&'a T> {
-    items
-        .filter(|x| kind(x) == Some(MediaKind::Video))
-        .max_by_key(|x| rank(x))
+    items.filter(|x| kind(x) == Some(MediaKind::Video)).max_by_key(|x| rank(x))
 }
 
 fn area(width: Option<u32>, height: Option<u32>) -> u64 {
@@ -280,10 +241,7 @@ pub enum Route {
 impl Route {
     /// Relay if either side is relayed; else reflexive if either side is; else host when both
     /// are host. `None` when the answer depends on a side whose type is unknown.
-    pub fn from_candidate_types(
-        local: Option<CandidateType>,
-        remote: Option<CandidateType>,
-    ) -> Option<Route> {
+    pub fn from_candidate_types(local: Option<CandidateType>, remote: Option<CandidateType>) -> Option<Route> {
         let sides = [local, remote];
         let any = |t: CandidateType| sides.contains(&Some(t));
         if any(CandidateType::Relay) {
@@ -396,16 +354,13 @@ pub fn parse_receiver(json: &str) -> Result<ReceiverSample, StatsError> {
 impl SenderSample {
     pub fn from_report(report: &Report) -> Result<SenderSample, StatsError> {
         let kind = |o: &OutboundRtp| o.kind;
-        let video = main_video(report.outbound_rtp(), kind, |o| {
-            (o.active != Some(false), area(o.frame_width, o.frame_height))
-        });
+        let video =
+            main_video(report.outbound_rtp(), kind, |o| (o.active != Some(false), area(o.frame_width, o.frame_height)));
         let remote_of = |want: MediaKind| {
             // Prefer the report about our main stream; otherwise any of that kind.
-            let linked = video.filter(|_| want == MediaKind::Video).and_then(|v| {
-                report
-                    .remote_inbound_rtp()
-                    .find(|r| r.local_id.as_deref() == Some(v.id.as_str()))
-            });
+            let linked = video
+                .filter(|_| want == MediaKind::Video)
+                .and_then(|v| report.remote_inbound_rtp().find(|r| r.local_id.as_deref() == Some(v.id.as_str())));
             linked.or_else(|| report.remote_inbound_rtp().find(|r| r.kind == Some(want)))
         };
         let remote_video = remote_of(MediaKind::Video);
@@ -419,12 +374,8 @@ impl SenderSample {
             .ok_or(StatsError::NoTimestamp)?;
         Ok(SenderSample {
             timestamp_ms,
-            video_bytes_sent: sum_of(report.outbound_rtp(), MediaKind::Video, kind, |o| {
-                o.bytes_sent
-            }),
-            audio_bytes_sent: sum_of(report.outbound_rtp(), MediaKind::Audio, kind, |o| {
-                o.bytes_sent
-            }),
+            video_bytes_sent: sum_of(report.outbound_rtp(), MediaKind::Video, kind, |o| o.bytes_sent),
+            audio_bytes_sent: sum_of(report.outbound_rtp(), MediaKind::Audio, kind, |o| o.bytes_sent),
             frames_per_second: video.and_then(|v| v.frames_per_second),
             frame_width: video.and_then(|v| v.frame_width),
             frame_height: video.and_then(|v| v.frame_height),
@@ -440,9 +391,7 @@ impl SenderSample {
                 .filter(|r| r.kind == Some(MediaKind::Video))
                 .filter_map(|r| r.packets_lost)
                 .fold(None, |acc, n| Some(acc.unwrap_or(0i64).saturating_add(n))),
-            packets_sent: sum_of(report.outbound_rtp(), MediaKind::Video, kind, |o| {
-                o.packets_sent
-            }),
+            packets_sent: sum_of(report.outbound_rtp(), MediaKind::Video, kind, |o| o.packets_sent),
             fraction_lost: remote_video.and_then(|r| r.fraction_lost),
             route,
             protocol,
@@ -455,9 +404,7 @@ impl SenderSample {
 impl ReceiverSample {
     pub fn from_report(report: &Report) -> Result<ReceiverSample, StatsError> {
         let kind = |i: &InboundRtp| i.kind;
-        let video = main_video(report.inbound_rtp(), kind, |i| {
-            area(i.frame_width, i.frame_height)
-        });
+        let video = main_video(report.inbound_rtp(), kind, |i| area(i.frame_width, i.frame_height));
         let (route, protocol) = report.path();
         let timestamp_ms = video
             .and_then(|v| v.timestamp)
@@ -466,12 +413,8 @@ impl ReceiverSample {
             .ok_or(StatsError::NoTimestamp)?;
         Ok(ReceiverSample {
             timestamp_ms,
-            video_bytes_received: sum_of(report.inbound_rtp(), MediaKind::Video, kind, |i| {
-                i.bytes_received
-            }),
-            audio_bytes_received: sum_of(report.inbound_rtp(), MediaKind::Audio, kind, |i| {
-                i.bytes_received
-            }),
+            video_bytes_received: sum_of(report.inbound_rtp(), MediaKind::Video, kind, |i| i.bytes_received),
+            audio_bytes_received: sum_of(report.inbound_rtp(), MediaKind::Audio, kind, |i| i.bytes_received),
             frames_decoded: video.and_then(|v| v.frames_decoded),
             frames_per_second: video.and_then(|v| v.frames_per_second),
             frame_width: video.and_then(|v| v.frame_width),
@@ -482,10 +425,7 @@ impl ReceiverSample {
             jitter_buffer_emitted_count: video.and_then(|v| v.jitter_buffer_emitted_count),
             packets_lost: video.and_then(|v| v.packets_lost),
             packets_received: video.and_then(|v| v.packets_received),
-            rtt_ms: report
-                .selected_pair()
-                .and_then(|p| p.current_round_trip_time)
-                .map(|s| s * 1000.0),
+            rtt_ms: report.selected_pair().and_then(|p| p.current_round_trip_time).map(|s| s * 1000.0),
             route,
             protocol,
             video_codec: report.codec_mime(video.and_then(|v| v.codec_id.as_deref())),
@@ -583,16 +523,8 @@ pub fn sender_quality(prev: Option<&SenderSample>, cur: &SenderSample) -> Sender
         Some(frames as f64 / dt?)
     });
     SenderQuality {
-        video_kbps: kbps(
-            prev.and_then(|p| p.video_bytes_sent),
-            cur.video_bytes_sent,
-            dt,
-        ),
-        audio_kbps: kbps(
-            prev.and_then(|p| p.audio_bytes_sent),
-            cur.audio_bytes_sent,
-            dt,
-        ),
+        video_kbps: kbps(prev.and_then(|p| p.video_bytes_sent), cur.video_bytes_sent, dt),
+        audio_kbps: kbps(prev.and_then(|p| p.audio_bytes_sent), cur.audio_bytes_sent, dt),
         fps,
         width: cur.frame_width,
         height: cur.frame_height,
@@ -608,16 +540,8 @@ pub fn sender_quality(prev: Option<&SenderSample>, cur: &SenderSample) -> Sender
 /// Rates between `prev` and `cur` (samples of the same connection, `prev` older).
 pub fn receiver_quality(prev: Option<&ReceiverSample>, cur: &ReceiverSample) -> ReceiverQuality {
     let dt = interval_s(prev.map(|p| p.timestamp_ms), cur.timestamp_ms);
-    let video_kbps = kbps(
-        prev.and_then(|p| p.video_bytes_received),
-        cur.video_bytes_received,
-        dt,
-    );
-    let audio_kbps = kbps(
-        prev.and_then(|p| p.audio_bytes_received),
-        cur.audio_bytes_received,
-        dt,
-    );
+    let video_kbps = kbps(prev.and_then(|p| p.video_bytes_received), cur.video_bytes_received, dt);
+    let audio_kbps = kbps(prev.and_then(|p| p.audio_bytes_received), cur.audio_bytes_received, dt);
     let total = match (video_kbps, audio_kbps) {
         (Some(v), Some(a)) => Some(v + a),
         // A kind the connection does not carry at all counts as nothing.
@@ -639,11 +563,7 @@ pub fn receiver_quality(prev: Option<&ReceiverSample>, cur: &ReceiverSample) -> 
         Some(frames as f64 / dt?)
     });
     let interval_jitter = prev.and_then(|p| {
-        let emitted = delta(
-            p.jitter_buffer_emitted_count,
-            cur.jitter_buffer_emitted_count,
-        )
-        .filter(|&n| n > 0)?;
+        let emitted = delta(p.jitter_buffer_emitted_count, cur.jitter_buffer_emitted_count).filter(|&n| n > 0)?;
         let delay = cur.jitter_buffer_delay_s? - p.jitter_buffer_delay_s?;
         (delay >= 0.0).then(|| delay / emitted as f64 * 1000.0)
     });
@@ -703,11 +623,7 @@ pub fn capacity_estimate(
     available_outgoing_kbps: Option<f64>,
     bandwidth_limited_fraction: f64,
 ) -> Option<u32> {
-    let rates: Vec<f64> = per_viewer_kbps
-        .iter()
-        .copied()
-        .filter(|r| r.is_finite() && *r >= 0.0)
-        .collect();
+    let rates: Vec<f64> = per_viewer_kbps.iter().copied().filter(|r| r.is_finite() && *r >= 0.0).collect();
     if rates.is_empty() {
         return None;
     }
@@ -732,9 +648,7 @@ pub fn capacity_estimate(
 
 /// The summed `availableOutgoingBitrate` (kbit/s) of the studio's connections: the uplink
 /// budget when they share one bottleneck (see [`capacity_estimate`]).
-pub fn uplink_budget_kbps(
-    per_viewer_available_kbps: impl IntoIterator<Item = Option<f64>>,
-) -> Option<f64> {
+pub fn uplink_budget_kbps(per_viewer_available_kbps: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
     per_viewer_available_kbps
         .into_iter()
         .flatten()
@@ -748,14 +662,8 @@ pub fn capacity_from_qualities(viewers: &[SenderQuality]) -> Option<u32> {
     if viewers.is_empty() {
         return None;
     }
-    let rates: Vec<f64> = viewers
-        .iter()
-        .filter_map(SenderQuality::total_kbps)
-        .collect();
-    let limited = viewers
-        .iter()
-        .filter(|q| q.limitation == Some(QualityLimitation::Bandwidth))
-        .count();
+    let rates: Vec<f64> = viewers.iter().filter_map(SenderQuality::total_kbps).collect();
+    let limited = viewers.iter().filter(|q| q.limitation == Some(QualityLimitation::Bandwidth)).count();
     capacity_estimate(
         &rates,
         uplink_budget_kbps(viewers.iter().map(|q| q.available_outgoing_kbps)),
@@ -815,11 +723,7 @@ mod tests {
     }
 
     /// The entry with this `type` (and `kind`, if given) in a fixture, for editing.
-    fn entry_mut<'a>(
-        report: &'a mut Value,
-        kind_of_entry: &str,
-        kind: Option<&str>,
-    ) -> &'a mut Value {
+    fn entry_mut<'a>(report: &'a mut Value, kind_of_entry: &str, kind: Option<&str>) -> &'a mut Value {
         report
             .as_array_mut()
             .unwrap()
@@ -834,10 +738,7 @@ mod tests {
 
     fn assert_near(actual: Option<f64>, expected: f64, tolerance: f64) {
         let a = actual.unwrap_or_else(|| panic!("expected about {expected}, got None"));
-        assert!(
-            (a - expected).abs() <= tolerance,
-            "expected {expected} ± {tolerance}, got {a}"
-        );
+        assert!((a - expected).abs() <= tolerance, "expected {expected} ± {tolerance}, got {a}");
     }
 
     // --- The fixtures themselves -------------------------------------------------------
@@ -847,57 +748,23 @@ mod tests {
         for json in [SENDER_1, SENDER_2] {
             let r = Report::parse(json).unwrap();
             let kinds: Vec<_> = r.outbound_rtp().map(|o| o.kind).collect();
-            assert!(
-                kinds.contains(&Some(MediaKind::Video)) && kinds.contains(&Some(MediaKind::Audio)),
-                "{kinds:?}"
-            );
+            assert!(kinds.contains(&Some(MediaKind::Video)) && kinds.contains(&Some(MediaKind::Audio)), "{kinds:?}");
             assert_eq!(r.remote_inbound_rtp().count(), 2);
-            assert!(r
-                .candidate_pairs()
-                .any(|p| p.nominated == Some(true) && p.state.as_deref() == Some("succeeded")));
-            assert!(r
-                .transports()
-                .any(|t| t.selected_candidate_pair_id.is_some()));
-            assert!(r
-                .entries
-                .iter()
-                .any(|e| matches!(e, StatsEntry::LocalCandidate(_))));
-            assert!(r
-                .entries
-                .iter()
-                .any(|e| matches!(e, StatsEntry::RemoteCandidate(_))));
-            assert_eq!(
-                r.entries
-                    .iter()
-                    .filter(|e| matches!(e, StatsEntry::MediaSource(_)))
-                    .count(),
-                2
-            );
+            assert!(r.candidate_pairs().any(|p| p.nominated == Some(true) && p.state.as_deref() == Some("succeeded")));
+            assert!(r.transports().any(|t| t.selected_candidate_pair_id.is_some()));
+            assert!(r.entries.iter().any(|e| matches!(e, StatsEntry::LocalCandidate(_))));
+            assert!(r.entries.iter().any(|e| matches!(e, StatsEntry::RemoteCandidate(_))));
+            assert_eq!(r.entries.iter().filter(|e| matches!(e, StatsEntry::MediaSource(_))).count(), 2);
             assert!(r.entries.iter().any(|e| matches!(e, StatsEntry::Codec(_))));
             // certificate ×2, peer-connection: read as Other, not dropped, not an error.
-            assert_eq!(
-                r.entries
-                    .iter()
-                    .filter(|e| **e == StatsEntry::Other)
-                    .count(),
-                3
-            );
+            assert_eq!(r.entries.iter().filter(|e| **e == StatsEntry::Other).count(), 3);
         }
         for json in [RECEIVER_1, RECEIVER_2] {
             let r = Report::parse(json).unwrap();
             let kinds: Vec<_> = r.inbound_rtp().map(|i| i.kind).collect();
-            assert!(
-                kinds.contains(&Some(MediaKind::Video)) && kinds.contains(&Some(MediaKind::Audio)),
-                "{kinds:?}"
-            );
+            assert!(kinds.contains(&Some(MediaKind::Video)) && kinds.contains(&Some(MediaKind::Audio)), "{kinds:?}");
             // certificate ×2, peer-connection, media-playout, remote-outbound-rtp ×2.
-            assert_eq!(
-                r.entries
-                    .iter()
-                    .filter(|e| **e == StatsEntry::Other)
-                    .count(),
-                6
-            );
+            assert_eq!(r.entries.iter().filter(|e| **e == StatsEntry::Other).count(), 6);
         }
     }
 
@@ -954,8 +821,7 @@ mod tests {
             .iter()
             .map(|e| (e["id"].as_str().unwrap().to_string(), e.clone()))
             .collect();
-        let from_object =
-            SenderSample::from_report(&Report::from_value(&Value::Object(by_id)).unwrap()).unwrap();
+        let from_object = SenderSample::from_report(&Report::from_value(&Value::Object(by_id)).unwrap()).unwrap();
         assert_eq!(from_object, parse_sender(SENDER_1).unwrap());
     }
 
@@ -963,10 +829,7 @@ mod tests {
 
     #[test]
     fn sender_quality_between_chromium_samples() {
-        let (s1, s2) = (
-            parse_sender(SENDER_1).unwrap(),
-            parse_sender(SENDER_2).unwrap(),
-        );
+        let (s1, s2) = (parse_sender(SENDER_1).unwrap(), parse_sender(SENDER_2).unwrap());
         let q = sender_quality(Some(&s1), &s2);
         // (373094 - 312013) bytes × 8 over 1.001579 s = 487.9 kbit/s.
         assert_near(q.video_kbps, 487.87, 0.05);
@@ -986,10 +849,7 @@ mod tests {
 
     #[test]
     fn receiver_quality_between_chromium_samples() {
-        let (r1, r2) = (
-            parse_receiver(RECEIVER_1).unwrap(),
-            parse_receiver(RECEIVER_2).unwrap(),
-        );
+        let (r1, r2) = (parse_receiver(RECEIVER_1).unwrap(), parse_receiver(RECEIVER_2).unwrap());
         let q = receiver_quality(Some(&r1), &r2);
         // 61081 video + 3143 audio bytes over 1.001121 s.
         assert_near(q.video_kbps, 488.09, 0.05);
@@ -1009,10 +869,7 @@ mod tests {
     #[test]
     fn without_a_previous_sample_rates_are_none_and_averages_are_cumulative() {
         let q = sender_quality(None, &parse_sender(SENDER_1).unwrap());
-        assert_eq!(
-            (q.video_kbps, q.audio_kbps, q.total_kbps()),
-            (None, None, None)
-        );
+        assert_eq!((q.video_kbps, q.audio_kbps, q.total_kbps()), (None, None, None));
         assert_eq!(q.fps, Some(19.0));
         assert_eq!(q.loss_pct, Some(0.0)); // fractionLost
         let r = receiver_quality(None, &parse_receiver(RECEIVER_1).unwrap());
@@ -1042,24 +899,10 @@ mod tests {
 
     #[test]
     fn a_time_delta_that_is_not_positive_gives_none() {
-        let (s1, s2) = (
-            parse_sender(SENDER_1).unwrap(),
-            parse_sender(SENDER_2).unwrap(),
-        );
-        assert_eq!(
-            sender_quality(Some(&s2), &s1).video_kbps,
-            None,
-            "samples swapped"
-        );
-        assert_eq!(
-            sender_quality(Some(&s2), &s2).video_kbps,
-            None,
-            "same instant"
-        );
-        let (r1, r2) = (
-            parse_receiver(RECEIVER_1).unwrap(),
-            parse_receiver(RECEIVER_2).unwrap(),
-        );
+        let (s1, s2) = (parse_sender(SENDER_1).unwrap(), parse_sender(SENDER_2).unwrap());
+        assert_eq!(sender_quality(Some(&s2), &s1).video_kbps, None, "samples swapped");
+        assert_eq!(sender_quality(Some(&s2), &s2).video_kbps, None, "same instant");
+        let (r1, r2) = (parse_receiver(RECEIVER_1).unwrap(), parse_receiver(RECEIVER_2).unwrap());
         assert_eq!(receiver_quality(Some(&r2), &r1).kbps, None);
     }
 
@@ -1068,17 +911,9 @@ mod tests {
     #[test]
     fn selected_pair_falls_back_to_the_busiest_nominated_succeeded_pair() {
         let mut v = value(SENDER_1);
-        entry_mut(&mut v, "transport", None)
-            .as_object_mut()
-            .unwrap()
-            .remove("selectedCandidatePairId");
+        entry_mut(&mut v, "transport", None).as_object_mut().unwrap().remove("selectedCandidatePairId");
         // Chromium sometimes reports a second, idle pair as nominated and succeeded too.
-        for e in v
-            .as_array_mut()
-            .unwrap()
-            .iter_mut()
-            .filter(|e| e["type"] == "candidate-pair")
-        {
+        for e in v.as_array_mut().unwrap().iter_mut().filter(|e| e["type"] == "candidate-pair") {
             e["nominated"] = json!(true);
         }
         let report = Report::from_value(&v).unwrap();
@@ -1088,34 +923,18 @@ mod tests {
         assert_eq!(s.available_outgoing_bitrate, Some(3_816_000.0));
 
         // No transport hint and nothing nominated: no route, no pair figures.
-        for e in v
-            .as_array_mut()
-            .unwrap()
-            .iter_mut()
-            .filter(|e| e["type"] == "candidate-pair")
-        {
+        for e in v.as_array_mut().unwrap().iter_mut().filter(|e| e["type"] == "candidate-pair") {
             e["nominated"] = json!(false);
         }
         let s = sender_from(&v);
-        assert_eq!(
-            (s.route, s.protocol, s.available_outgoing_bitrate),
-            (None, None, None)
-        );
+        assert_eq!((s.route, s.protocol, s.available_outgoing_bitrate), (None, None, None));
     }
 
     #[test]
     fn rtt_falls_back_to_the_candidate_pair() {
         let mut v = value(SENDER_1);
-        entry_mut(&mut v, "remote-inbound-rtp", Some("video"))
-            .as_object_mut()
-            .unwrap()
-            .remove("roundTripTime");
-        let pair = v
-            .as_array_mut()
-            .unwrap()
-            .iter_mut()
-            .find(|e| e["id"] == "CPAvnIA3Lb_DBIN/KSl")
-            .unwrap();
+        entry_mut(&mut v, "remote-inbound-rtp", Some("video")).as_object_mut().unwrap().remove("roundTripTime");
+        let pair = v.as_array_mut().unwrap().iter_mut().find(|e| e["id"] == "CPAvnIA3Lb_DBIN/KSl").unwrap();
         pair["currentRoundTripTime"] = json!(0.042);
         assert_near(sender_from(&v).rtt_ms, 42.0, 1e-9);
     }
@@ -1123,12 +942,7 @@ mod tests {
     #[test]
     fn a_relayed_pair_is_a_turn_route_with_its_relay_protocol() {
         let mut v = value(SENDER_1);
-        let local = v
-            .as_array_mut()
-            .unwrap()
-            .iter_mut()
-            .find(|e| e["id"] == "IAvnIA3Lb")
-            .unwrap();
+        let local = v.as_array_mut().unwrap().iter_mut().find(|e| e["id"] == "IAvnIA3Lb").unwrap();
         local["candidateType"] = json!("relay");
         local["relayProtocol"] = json!("tls");
         let s = sender_from(&v);
@@ -1175,16 +989,9 @@ mod tests {
         .unwrap();
         assert_eq!(s.video_bytes_sent, Some(2600));
         assert_eq!(s.packets_sent, Some(26));
-        assert_eq!(
-            (s.frame_width, s.frame_height, s.frames_per_second),
-            (Some(640), Some(360), Some(30.0))
-        );
+        assert_eq!((s.frame_width, s.frame_height, s.frames_per_second), (Some(640), Some(360), Some(30.0)));
         assert_near(s.rtt_ms, 20.0, 1e-9);
-        assert_eq!(
-            s.packets_lost,
-            Some(4),
-            "summed over layers, like packets_sent"
-        );
+        assert_eq!(s.packets_lost, Some(4), "summed over layers, like packets_sent");
         assert_eq!(s.audio_bytes_sent, None);
     }
 
@@ -1199,41 +1006,17 @@ mod tests {
                                  {"type":"transport","selectedCandidatePairId":"gone"}]"#,
         )
         .unwrap();
-        assert_eq!(
-            s,
-            SenderSample {
-                timestamp_ms: 1000.0,
-                ..SenderSample::default()
-            }
-        );
-        let q = sender_quality(
-            Some(&SenderSample {
-                timestamp_ms: 0.0,
-                ..s.clone()
-            }),
-            &s,
-        );
+        assert_eq!(s, SenderSample { timestamp_ms: 1000.0, ..SenderSample::default() });
+        let q = sender_quality(Some(&SenderSample { timestamp_ms: 0.0, ..s.clone() }), &s);
         assert_eq!(q, SenderQuality::default());
 
         let r = parse_receiver(r#"[{"type":"inbound-rtp","kind":"video","timestamp":5}]"#).unwrap();
-        assert_eq!(
-            r,
-            ReceiverSample {
-                timestamp_ms: 5.0,
-                ..ReceiverSample::default()
-            }
-        );
+        assert_eq!(r, ReceiverSample { timestamp_ms: 5.0, ..ReceiverSample::default() });
         assert_eq!(receiver_quality(Some(&r), &r), ReceiverQuality::default());
 
         // Only the report-level entries (before negotiation): a timestamp and nothing else.
         let s = parse_sender(r#"[{"id":"P","type":"peer-connection","timestamp":7.5}]"#).unwrap();
-        assert_eq!(
-            s,
-            SenderSample {
-                timestamp_ms: 7.5,
-                ..SenderSample::default()
-            }
-        );
+        assert_eq!(s, SenderSample { timestamp_ms: 7.5, ..SenderSample::default() });
     }
 
     #[test]
@@ -1256,10 +1039,7 @@ mod tests {
     #[test]
     fn broken_input_is_an_error_with_words() {
         assert!(matches!(parse_sender("not json"), Err(StatsError::Json(_))));
-        assert!(matches!(
-            parse_sender(r#"[{"type":"codec""#),
-            Err(StatsError::Json(_))
-        ));
+        assert!(matches!(parse_sender(r#"[{"type":"codec""#), Err(StatsError::Json(_))));
         assert_eq!(parse_sender("42"), Err(StatsError::NotAReport("a number")));
         assert_eq!(parse_receiver("null"), Err(StatsError::NotAReport("null")));
         assert_eq!(parse_sender("[]"), Err(StatsError::NoTimestamp));
@@ -1269,43 +1049,20 @@ mod tests {
                                    {"id":"O1","type":"outbound-rtp","bytesSent":"lots"}]"#,
         )
         .unwrap_err();
-        let StatsError::BadEntry {
-            index, id, kind, ..
-        } = &err
-        else {
-            panic!("{err:?}")
-        };
-        assert_eq!(
-            (*index, id.as_str(), kind.as_str()),
-            (1, "O1", "outbound-rtp")
-        );
-        assert!(
-            err.to_string().contains("does not have the expected shape"),
-            "{err}"
-        );
-        assert!(matches!(
-            parse_sender("[1]"),
-            Err(StatsError::BadEntry { index: 0, .. })
-        ));
-        assert!(matches!(
-            parse_sender(r#"[{"id":"no type"}]"#),
-            Err(StatsError::BadEntry { .. })
-        ));
-        assert!(StatsError::Json("x".into())
-            .to_string()
-            .starts_with("the stats report is not valid JSON"));
+        let StatsError::BadEntry { index, id, kind, .. } = &err else { panic!("{err:?}") };
+        assert_eq!((*index, id.as_str(), kind.as_str()), (1, "O1", "outbound-rtp"));
+        assert!(err.to_string().contains("does not have the expected shape"), "{err}");
+        assert!(matches!(parse_sender("[1]"), Err(StatsError::BadEntry { index: 0, .. })));
+        assert!(matches!(parse_sender(r#"[{"id":"no type"}]"#), Err(StatsError::BadEntry { .. })));
+        assert!(StatsError::Json("x".into()).to_string().starts_with("the stats report is not valid JSON"));
     }
 
     // --- Delta maths on made-up samples ------------------------------------------------
 
     #[test]
     fn sender_loss_over_the_interval_then_fraction_then_cumulative() {
-        let prev = SenderSample {
-            timestamp_ms: 0.0,
-            packets_sent: Some(1000),
-            packets_lost: Some(10),
-            ..Default::default()
-        };
+        let prev =
+            SenderSample { timestamp_ms: 0.0, packets_sent: Some(1000), packets_lost: Some(10), ..Default::default() };
         let cur = SenderSample {
             timestamp_ms: 1000.0,
             packets_sent: Some(2000),
@@ -1315,47 +1072,22 @@ mod tests {
         };
         assert_near(sender_quality(Some(&prev), &cur).loss_pct, 5.0, 1e-9);
         assert_near(sender_quality(None, &cur).loss_pct, 2.0, 1e-9);
-        let no_fraction = SenderSample {
-            fraction_lost: None,
-            ..cur.clone()
-        };
+        let no_fraction = SenderSample { fraction_lost: None, ..cur.clone() };
         assert_near(sender_quality(None, &no_fraction).loss_pct, 3.0, 1e-9);
         // Duplicates make packetsLost drop: never a negative loss.
-        let dup = SenderSample {
-            packets_lost: Some(5),
-            ..no_fraction.clone()
-        };
+        let dup = SenderSample { packets_lost: Some(5), ..no_fraction.clone() };
         assert_eq!(sender_quality(Some(&prev), &dup).loss_pct, Some(0.0));
-        let negative = SenderSample {
-            packets_lost: Some(-3),
-            ..no_fraction
-        };
+        let negative = SenderSample { packets_lost: Some(-3), ..no_fraction };
         assert_eq!(sender_quality(None, &negative).loss_pct, Some(0.0));
     }
 
     #[test]
     fn fps_falls_back_to_the_frame_counter() {
-        let prev = SenderSample {
-            timestamp_ms: 0.0,
-            frames_sent: Some(100),
-            ..Default::default()
-        };
-        let cur = SenderSample {
-            timestamp_ms: 2000.0,
-            frames_sent: Some(160),
-            ..Default::default()
-        };
+        let prev = SenderSample { timestamp_ms: 0.0, frames_sent: Some(100), ..Default::default() };
+        let cur = SenderSample { timestamp_ms: 2000.0, frames_sent: Some(160), ..Default::default() };
         assert_near(sender_quality(Some(&prev), &cur).fps, 30.0, 1e-9);
-        let prev = ReceiverSample {
-            timestamp_ms: 0.0,
-            frames_decoded: Some(10),
-            ..Default::default()
-        };
-        let cur = ReceiverSample {
-            timestamp_ms: 500.0,
-            frames_decoded: Some(22),
-            ..Default::default()
-        };
+        let prev = ReceiverSample { timestamp_ms: 0.0, frames_decoded: Some(10), ..Default::default() };
+        let cur = ReceiverSample { timestamp_ms: 500.0, frames_decoded: Some(22), ..Default::default() };
         assert_near(receiver_quality(Some(&prev), &cur).fps, 24.0, 1e-9);
     }
 
@@ -1385,16 +1117,9 @@ mod tests {
         assert_eq!(q.audio_kbps, None);
         assert_near(q.loss_pct, 5.0, 1e-9); // 10 of 200
         assert_near(q.jitter_buffer_delay_ms, 50.0, 1e-9); // 3 s over 60 frames
-        assert_near(
-            receiver_quality(None, &cur).loss_pct,
-            10.0 / 1100.0 * 100.0,
-            1e-9,
-        );
+        assert_near(receiver_quality(None, &cur).loss_pct, 10.0 / 1100.0 * 100.0, 1e-9);
         // Audio present now but not before: no total rather than a video-only one.
-        let with_audio = ReceiverSample {
-            audio_bytes_received: Some(5),
-            ..cur
-        };
+        let with_audio = ReceiverSample { audio_bytes_received: Some(5), ..cur };
         assert_eq!(receiver_quality(Some(&prev), &with_audio).kbps, None);
     }
 
@@ -1402,81 +1127,34 @@ mod tests {
 
     #[test]
     fn capacity_estimate_cases() {
-        assert_eq!(
-            capacity_estimate(&[], Some(10_000.0), 0.0),
-            None,
-            "no viewers"
-        );
-        assert_eq!(
-            capacity_estimate(&[500.0, 500.0], None, 0.0),
-            None,
-            "no estimate"
-        );
-        assert_eq!(
-            capacity_estimate(&[0.0, 0.0], Some(10_000.0), 0.0),
-            None,
-            "no bitrate yet"
-        );
+        assert_eq!(capacity_estimate(&[], Some(10_000.0), 0.0), None, "no viewers");
+        assert_eq!(capacity_estimate(&[500.0, 500.0], None, 0.0), None, "no estimate");
+        assert_eq!(capacity_estimate(&[0.0, 0.0], Some(10_000.0), 0.0), None, "no bitrate yet");
         assert_eq!(capacity_estimate(&[f64::NAN], Some(10_000.0), 0.0), None);
         // (3000 - 1000) / 500.
-        assert_eq!(
-            capacity_estimate(&[400.0, 600.0], Some(3000.0), 0.0),
-            Some(4)
-        );
+        assert_eq!(capacity_estimate(&[400.0, 600.0], Some(3000.0), 0.0), Some(4));
         // (3000 - 1000) / 500, floored.
-        assert_eq!(
-            capacity_estimate(&[400.0, 600.0], Some(3499.0), 0.4),
-            Some(4)
-        );
-        assert_eq!(
-            capacity_estimate(&[400.0, 600.0], Some(3000.0), 0.5),
-            Some(0),
-            "mostly bandwidth-limited"
-        );
-        assert_eq!(
-            capacity_estimate(&[400.0, 600.0], Some(900.0), 0.0),
-            Some(0),
-            "already over budget"
-        );
+        assert_eq!(capacity_estimate(&[400.0, 600.0], Some(3499.0), 0.4), Some(4));
+        assert_eq!(capacity_estimate(&[400.0, 600.0], Some(3000.0), 0.5), Some(0), "mostly bandwidth-limited");
+        assert_eq!(capacity_estimate(&[400.0, 600.0], Some(900.0), 0.0), Some(0), "already over budget");
         assert_eq!(capacity_estimate(&[1e-9], Some(1e12), 0.0), Some(u32::MAX));
-        assert_eq!(
-            capacity_estimate(&[500.0, f64::INFINITY, -1.0], Some(1000.0), 0.0),
-            Some(1)
-        );
-        assert_eq!(
-            uplink_budget_kbps([Some(3000.0), None, Some(2500.0)]),
-            Some(5500.0)
-        );
+        assert_eq!(capacity_estimate(&[500.0, f64::INFINITY, -1.0], Some(1000.0), 0.0), Some(1));
+        assert_eq!(uplink_budget_kbps([Some(3000.0), None, Some(2500.0)]), Some(5500.0));
         assert_eq!(uplink_budget_kbps([None, None]), None);
     }
 
     #[test]
     fn capacity_from_chromium_qualities() {
-        let q = sender_quality(
-            Some(&parse_sender(SENDER_1).unwrap()),
-            &parse_sender(SENDER_2).unwrap(),
-        );
+        let q = sender_quality(Some(&parse_sender(SENDER_1).unwrap()), &parse_sender(SENDER_2).unwrap());
         // 3816 kbit/s budget, 513 kbit/s per viewer: 6 more beside this one.
         assert_eq!(capacity_from_qualities(std::slice::from_ref(&q)), Some(6));
         // Two viewers at 513, each path estimated at 3816: 7632 - 1026 = 6606, over 513 = 12.9.
         assert_eq!(capacity_from_qualities(&[q.clone(), q.clone()]), Some(12));
-        let limited = SenderQuality {
-            limitation: Some(QualityLimitation::Bandwidth),
-            ..q.clone()
-        };
-        assert_eq!(
-            capacity_from_qualities(&[q.clone(), limited.clone()]),
-            Some(0)
-        );
-        assert_eq!(
-            capacity_from_qualities(&[q.clone(), limited.clone(), q.clone()]),
-            Some(19)
-        );
+        let limited = SenderQuality { limitation: Some(QualityLimitation::Bandwidth), ..q.clone() };
+        assert_eq!(capacity_from_qualities(&[q.clone(), limited.clone()]), Some(0));
+        assert_eq!(capacity_from_qualities(&[q.clone(), limited.clone(), q.clone()]), Some(19));
         // A first sample has no rate yet.
-        assert_eq!(
-            capacity_from_qualities(&[sender_quality(None, &parse_sender(SENDER_1).unwrap())]),
-            None
-        );
+        assert_eq!(capacity_from_qualities(&[sender_quality(None, &parse_sender(SENDER_1).unwrap())]), None);
         assert_eq!(capacity_from_qualities(&[]), None);
     }
 
@@ -1516,15 +1194,9 @@ mod tests {
     #[test]
     fn quality_survives_a_json_round_trip() {
         // Viewers may send their quality to the studio over signaling.
-        let q = receiver_quality(
-            Some(&parse_receiver(RECEIVER_1).unwrap()),
-            &parse_receiver(RECEIVER_2).unwrap(),
-        );
+        let q = receiver_quality(Some(&parse_receiver(RECEIVER_1).unwrap()), &parse_receiver(RECEIVER_2).unwrap());
         let v = serde_json::to_value(&q).unwrap();
-        assert_eq!(
-            v["jitterBufferDelayMs"],
-            json!(q.jitter_buffer_delay_ms.unwrap())
-        );
+        assert_eq!(v["jitterBufferDelayMs"], json!(q.jitter_buffer_delay_ms.unwrap()));
         assert_eq!(v["route"], json!("host"));
         let back: ReceiverQuality = serde_json::from_value(v).unwrap();
         assert_eq!(back, q);

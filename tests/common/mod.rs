@@ -101,12 +101,7 @@ impl Server {
 
     /// Posts the sign-in form.
     pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
-        http()
-            .post(self.url("/login"))
-            .form(&[("username", username), ("password", password)])
-            .send()
-            .await
-            .unwrap()
+        http().post(self.url("/login")).form(&[("username", username), ("password", password)]).send().await.unwrap()
     }
 }
 
@@ -163,7 +158,11 @@ pub struct Client {
 
 impl Client {
     /// Opens `/ws{query}` with these extra headers; the HTTP refusal (status, body) when refused.
-    pub async fn try_connect_with(server: &Server, query: &str, headers: &[(&str, &str)]) -> Result<Client, (u16, String)> {
+    pub async fn try_connect_with(
+        server: &Server,
+        query: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Client, (u16, String)> {
         let mut req = format!("ws://{}/ws{query}", server.addr).into_client_request().unwrap();
         for (k, v) in headers {
             let name = tungstenite::http::HeaderName::from_bytes(k.as_bytes()).unwrap();

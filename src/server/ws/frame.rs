@@ -382,7 +382,10 @@ mod tests {
         bytes.extend(client_frame(0x88, &[0x03, 0xE8, b'b', b'y', b'e']));
         let got = feed_all(&mut FrameReader::new(MAX), &bytes).unwrap();
         assert_eq!(got, vec![Incoming::Binary, Incoming::Pong, Incoming::Close(Some(1000))]);
-        assert_eq!(feed_all(&mut FrameReader::new(MAX), &client_frame(0x88, b"")).unwrap(), vec![Incoming::Close(None)]);
+        assert_eq!(
+            feed_all(&mut FrameReader::new(MAX), &client_frame(0x88, b"")).unwrap(),
+            vec![Incoming::Close(None)]
+        );
     }
 
     #[test]

@@ -17,13 +17,13 @@ use super::turn::{self, TurnSecret};
 use super::AppState;
 use crate::protocol::{self, ErrorCode, ServerMessage, ViewerId};
 use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use frame::{close_code, FrameError, Incoming};
 use handshake::WsUpgrade;
 use hyper::upgrade::Upgraded;
 use socket::{RecvError, WsSocket};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -127,7 +127,14 @@ impl Signaling {
     pub fn new(hub: Hub, metrics: Arc<Metrics>, recorder: Arc<Recorder>, options: SignalingOptions) -> Arc<Self> {
         let SignalingOptions { limits, public_urls, turn } = options;
         Arc::new(Signaling {
-            shared: Mutex::new(Shared { hub, outboxes: HashMap::new(), metrics: metrics.clone(), recorder, turn, limits: limits.clone() }),
+            shared: Mutex::new(Shared {
+                hub,
+                outboxes: HashMap::new(),
+                metrics: metrics.clone(),
+                recorder,
+                turn,
+                limits: limits.clone(),
+            }),
             next_conn: AtomicU64::new(1),
             started: Instant::now(),
             metrics,
@@ -346,7 +353,10 @@ pub async fn upgrade(
     let signaling = state.signaling.clone();
     if signaling.is_shutting_down() {
         signaling.metrics.ws_refused("shutdown");
-        return refuse(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down; try again in a moment".to_owned());
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down; try again in a moment".to_owned(),
+        );
     }
     let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("(not text)"));
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
