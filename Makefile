@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 ADDR ?= 127.0.0.1:9090
 
-.PHONY: run dev build release test test-rust test-e2e test-e2e-release bench tools tools-test clean
+.PHONY: run dev build release test lint test-rust test-e2e test-e2e-release bench tools tools-test clean
 
 ## Build a release and serve it on $(ADDR) (admin password: ONAIR_ADMIN_PASSWORD, else printed).
 run: tools release
@@ -23,9 +23,16 @@ release: tools
 	cargo leptos build --release
 	node scripts/precompress.mjs target/site/pkg
 
-## Every test: unit and integration (cargo), then end to end in Chromium against the debug
-## build and against the release build that `make run` serves.
-test: tools-test test-rust test-e2e test-e2e-release
+## Every test: formatting and lints, unit and integration (cargo), then end to end in Chromium
+## against the debug build and against the release build that `make run` serves.
+test: tools-test lint test-rust test-e2e test-e2e-release
+
+## rustfmt and clippy (warnings are errors) on both builds: the server with its tests and
+## examples, and the browser's wasm.
+lint:
+	cargo fmt --check
+	RUSTFLAGS="--cfg erase_components" cargo clippy --all-targets --features ssr -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
 
 # Same RUSTFLAGS as cargo-leptos's debug build, so both share one set of compiled dependencies.
 test-rust:

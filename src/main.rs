@@ -1,7 +1,7 @@
 //! The `onair` binary: configuration → state → router → serve, or an `admin` subcommand.
 
 use clap::Parser;
-use onair::config::{Cli, Command, Config};
+use onair::server::config::{Cli, Command, Config};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
@@ -55,7 +55,7 @@ async fn run() -> ExitCode {
         }
     };
     if let Some(Command::Admin { action }) = command {
-        return match onair::server::admin_cli::run(&action, &config.data_dir) {
+        return match onair::server::cli::run(&action, &config.data_dir) {
             Ok(done) => {
                 println!("{done}");
                 ExitCode::SUCCESS

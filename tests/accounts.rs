@@ -5,8 +5,8 @@ mod common;
 
 use common::{http, set_cookie, sign_in, Client, Server, TempDir, WAIT};
 use futures_util::StreamExt;
-use onair::config::Config;
-use onair::server::recorder::now_ms;
+use onair::server::clock::now_ms;
+use onair::server::config::Config;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;

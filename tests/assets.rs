@@ -4,7 +4,7 @@
 mod common;
 
 use common::{http, temp_path, Server, TempDir};
-use onair::config::Config;
+use onair::server::config::Config;
 
 #[tokio::test]
 async fn pkg_files_come_precompressed_when_accepted_and_revalidated_without_hashed_names() {

@@ -6,9 +6,9 @@ mod common;
 
 use common::{candidate, sdp, sign_in, temp_path, wait_until, Client, Server, WAIT};
 use futures_util::{SinkExt, StreamExt};
-use onair::config::Config;
 use onair::protocol::IceServer;
-use onair::server::turn::{self, TurnSecret};
+use onair::server::config::Config;
+use onair::server::signaling::turn::{self, TurnSecret};
 use serde_json::{json, Value};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};

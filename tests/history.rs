@@ -5,9 +5,9 @@ mod common;
 
 use common::{http, sign_in, Client, Server, TempDir, WAIT};
 use futures_util::SinkExt;
-use onair::api::history::LiveSummary;
-use onair::config::Config;
-use onair::server::recorder::now_ms;
+use onair::history::LiveSummary;
+use onair::server::clock::now_ms;
+use onair::server::config::Config;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;

@@ -4,8 +4,8 @@ mod common;
 
 use common::{candidate, http, sdp, sign_in, temp_path, wait_until, Client, Server};
 use futures_util::SinkExt;
-use onair::config::Config;
-use onair::server::hub::ViewerCap;
+use onair::server::config::Config;
+use onair::server::signaling::hub::ViewerCap;
 use serde_json::json;
 use std::path::Path;
 use std::time::Duration;

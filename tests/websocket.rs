@@ -6,7 +6,7 @@ mod common;
 
 use common::{temp_path, Client, Server, WAIT};
 use futures_util::StreamExt;
-use onair::config::Config;
+use onair::server::config::Config;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -3,8 +3,8 @@
 //! enum (it buffers each message before picking the variant) was a large part of the wasm.
 //! Encoding stays derived; `every_server_message_round_trips` keeps both in step.
 
-use super::{IceCandidate, IceServer, ServerMessage, SessionDescription, ViewerId, ViewerReport};
 use crate::json_fields::{FieldError, Fields};
+use crate::protocol::{IceCandidate, IceServer, ServerMessage, SessionDescription, ViewerId, ViewerReport};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 

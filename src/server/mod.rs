@@ -1,49 +1,42 @@
 //! The server (ssr only): application state, the router, and serving until shutdown.
 
-pub mod accounts;
-pub mod admin_cli;
-pub mod assets;
 pub mod auth;
-pub mod cookies;
-pub mod db;
-pub mod headers;
-pub mod hex;
-pub mod history;
-pub mod hub;
-pub mod limits;
-pub mod metrics;
-pub mod passwords;
-pub mod recorder;
-pub mod resume;
-pub mod sessions;
-pub mod throttle;
-pub mod turn;
-pub mod watch_access;
-pub mod ws;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod media;
+pub mod secrets;
+pub mod signaling;
+pub mod store;
+pub mod websocket;
 
-use crate::app::{shell, Page};
-use crate::config::Config;
-use accounts::{AccountError, Accounts};
-use auth::Auth;
+use crate::server::config::Config;
+use crate::web::app::shell;
+use crate::web::routes::{endpoint, Page};
+use auth::accounts::{self, AccountError, Accounts};
+use auth::cookies::CookiePolicy;
+use auth::sessions::Sessions;
+use auth::sign_in::{self, Auth};
+use auth::watch_access::{self, WatchAccess, WatchGate};
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
-use cookies::CookiePolicy;
-use db::{Db, DbError};
-use headers::HeaderPolicy;
-use history::History;
+use http::headers::{self, HeaderPolicy};
+use http::metrics::Metrics;
+use http::{assets, metrics};
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
-use metrics::Metrics;
-use recorder::Recorder;
-use sessions::Sessions;
+use signaling::handler::{self as ws, Signaling, SignalingOptions};
+use signaling::{hub, resume};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use watch_access::WatchAccess;
-use ws::{Signaling, SignalingOptions};
+use store::db::{self, Db, DbError};
+use store::history::History;
+use store::recorder::Recorder;
 
 /// Shared by the `/ws` handler, the pages and the server functions.
 #[derive(Clone)]
@@ -85,6 +78,24 @@ impl FromRef<AppState> for Arc<Metrics> {
 impl FromRef<AppState> for Db {
     fn from_ref(state: &AppState) -> Self {
         state.db.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Signaling> {
+    fn from_ref(state: &AppState) -> Self {
+        state.signaling.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<WatchAccess> {
+    fn from_ref(state: &AppState) -> Self {
+        state.watch.clone()
+    }
+}
+
+impl FromRef<AppState> for WatchGate {
+    fn from_ref(state: &AppState) -> Self {
+        WatchGate { access: state.watch.clone(), auth: state.auth.clone() }
     }
 }
 
@@ -176,7 +187,7 @@ fn seed_first_admin(accounts: &Accounts, config: &Config) -> Result<(), AccountE
     let password = match &config.admin_password {
         Some(p) => p.clone(),
         None => {
-            let generated = auth::generate_password();
+            let generated = sign_in::generate_password();
             tracing::warn!(
                 "{} is not set; created the account {:?} with the password: {generated} \
                  (shown once: change it with `onair admin passwd {}`)",
@@ -218,27 +229,30 @@ pub fn router(state: AppState) -> Router {
             AxumRouteListing::new(page.path().to_owned(), Default::default(), [leptos_router::Method::Get], vec![])
         })
         .collect();
-    let context_state = state.clone();
+    // What server functions and pages may ask for: each the one service it needs.
+    let (signaling, auth, history) = (state.signaling.clone(), state.auth.clone(), state.history.clone());
     let page_context = move || {
-        provide_context(context_state.clone());
+        provide_context(signaling.clone());
+        provide_context(auth.clone());
+        provide_context(history.clone());
         headers::provide_request_nonce();
     };
     let shell_options = state.leptos_options.clone();
     let options = &state.leptos_options;
     let pkg_dir = Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
     Router::new()
-        .nest_service("/pkg", assets::pkg(&pkg_dir, options.hash_files))
-        .route("/ws", get(ws::upgrade))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(db::readyz))
-        .route("/metrics", get(metrics::handler))
-        .route("/login", post(auth::login))
-        .route("/logout", get(auth::logout).post(auth::logout))
-        .route(watch_access::CODE_PAGE, post(watch_access::enter_code))
+        .nest_service(endpoint::PKG, assets::pkg(&pkg_dir, options.hash_files))
+        .route(endpoint::WS, get(ws::upgrade))
+        .route(endpoint::HEALTHZ, get(|| async { "ok" }))
+        .route(endpoint::READYZ, get(db::readyz))
+        .route(endpoint::METRICS, get(metrics::handler))
+        .route(Page::Login.path(), post(sign_in::login))
+        .route(endpoint::LOGOUT, get(sign_in::logout).post(sign_in::logout))
+        .route(Page::WatchCode.path(), post(watch_access::enter_code))
         .leptos_routes_with_context(&state, routes, page_context.clone(), move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(page_context, shell))
-        .layer(middleware::from_fn_with_state(state.auth.clone(), auth::require_admin))
-        .layer(middleware::from_fn_with_state(state.clone(), watch_access::gate))
+        .layer(middleware::from_fn_with_state(state.auth.clone(), sign_in::require_admin))
+        .layer(middleware::from_fn_with_state(WatchGate::from_ref(&state), watch_access::gate))
         .layer(middleware::from_fn_with_state(state.headers, headers::security_headers))
         .with_state(state)
 }

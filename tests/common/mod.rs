@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use futures_util::{SinkExt, StreamExt};
-use onair::config::Config;
+use onair::server::config::Config;
 use onair::server::{serve, AppState};
 use serde_json::{json, Value};
 use std::net::SocketAddr;

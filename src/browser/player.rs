@@ -1,0 +1,316 @@
+//! A viewer's playback: joins as viewer, answers the streamer's offer, plays the stream,
+//! and waits or reconnects by itself.
+
+use crate::browser::rtc::media;
+use crate::browser::rtc::peer::Peer;
+use crate::browser::rtc::signaling::{SignalEvent, Signaling};
+use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, ViewerReport};
+use crate::stats::{self, ReceiverSample};
+use crate::web::status::StreamStatus;
+use crate::web::view_state::PlayerView;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::MediaStream;
+
+/// How long a viewer turned away by a full stream waits before asking again.
+const FULL_RETRY_MS: i32 = 10_000;
+
+pub struct Playback {
+    view: PlayerView,
+    signaling: RefCell<Option<Signaling>>,
+    peer: RefCell<Option<Rc<Peer>>>,
+    ice_servers: RefCell<Vec<IceServer>>,
+    /// The previous inbound sample, for bitrates from byte deltas.
+    previous: RefCell<Option<ReceiverSample>>,
+    ticks: Cell<u64>,
+    ticker: Cell<Option<IntervalHandle>>,
+    /// From `welcome`: presented when the socket reconnects, to keep the same viewer id
+    /// and with it the peer connection that still plays.
+    resume_token: RefCell<Option<String>>,
+}
+
+/// How long a failed connection waits for the streamer's ICE restart before rejoining.
+const ICE_RESTART_WAIT_MS: i32 = 5_000;
+
+impl Playback {
+    pub fn start(view: PlayerView) -> Rc<Playback> {
+        let this = Rc::new(Playback {
+            view,
+            signaling: RefCell::new(None),
+            peer: RefCell::new(None),
+            ice_servers: RefCell::new(Vec::new()),
+            previous: RefCell::new(None),
+            ticks: Cell::new(0),
+            ticker: Cell::new(None),
+            resume_token: RefCell::new(None),
+        });
+        *this.signaling.borrow_mut() = Some(crate::browser::lifecycle::connect_signaling(&this, Self::on_signal));
+        this.ticker.set(crate::browser::lifecycle::every_second(&this, Self::sample));
+        this
+    }
+
+    /// Leaves for good (the page is going away).
+    pub fn stop(&self) {
+        if let Some(t) = self.ticker.take() {
+            t.clear();
+        }
+        if let Some(s) = self.signaling.borrow_mut().take() {
+            s.close();
+        }
+        self.drop_peer();
+    }
+
+    /// Starts playback after the browser refused to autoplay (a click is a user gesture).
+    pub fn play(&self) {
+        let view = self.view;
+        if let Some(video) = view.player.get_untracked() {
+            spawn_local(async move {
+                let ok = media::play(&video).await;
+                view.needs_play.set(!ok);
+            });
+        }
+    }
+
+    /// Registers as viewer. With a peer connection to keep (the socket dropped mid-live),
+    /// resumes the previous id so the streamer keeps that connection.
+    fn join(&self) {
+        let resume_token = self.resume_token.borrow().clone().filter(|_| self.peer.borrow().is_some());
+        self.send(&ClientMessage::Viewer { viewer_id: None, resume_token });
+    }
+
+    /// Video is arriving over a working peer connection.
+    fn playing(&self) -> bool {
+        self.peer.borrow().as_ref().is_some_and(|p| p.connection_state() == "connected")
+    }
+
+    fn send(&self, msg: &ClientMessage) {
+        if let Some(s) = self.signaling.borrow().as_ref() {
+            s.send(msg);
+        }
+    }
+
+    /// Every second: inbound figures for the stats overlay; every other second, a summary
+    /// to the streamer's dashboard.
+    async fn sample(self: Rc<Self>) {
+        let Some(peer) = self.peer.borrow().clone() else { return };
+        let Ok(json) = peer.stats_json().await else { return };
+        let Ok(sample) = stats::parse_receiver(&json) else { return };
+        let previous = self.previous.borrow_mut().replace(sample.clone());
+        let quality = stats::receiver_quality(previous.as_ref(), &sample);
+        let tick = self.ticks.get() + 1;
+        self.ticks.set(tick);
+        if tick % 2 == 0 && self.view.status.get_untracked() == StreamStatus::Live {
+            self.send(&ClientMessage::ViewerStats(ViewerReport {
+                fps: quality.fps,
+                frames_decoded: sample.frames_decoded,
+                freeze_count: quality.freeze_count,
+                total_freezes_duration: quality.total_freezes_duration_s,
+                jitter_buffer_delay_ms: quality.jitter_buffer_delay_ms,
+                packets_lost: quality.packets_lost,
+                rtt_ms: quality.rtt_ms,
+            }));
+        }
+        self.view.stats.set(Some(quality));
+    }
+
+    /// Asks to join again after a while (the stream was full).
+    fn retry_join_later(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        let retry = Closure::once_into_js(move || {
+            if let Some(this) = weak.upgrade() {
+                if this.view.status.get_untracked() == StreamStatus::Full {
+                    this.join();
+                }
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), FULL_RETRY_MS);
+        }
+    }
+
+    fn on_signal(self: &Rc<Self>, event: SignalEvent) {
+        match event {
+            SignalEvent::Open => self.join(),
+            SignalEvent::Closed => {
+                // Media is peer to peer: what plays keeps playing while signaling is away.
+                if !self.playing() {
+                    self.view.status.set(StreamStatus::Reconnecting);
+                }
+            }
+            SignalEvent::Message(msg) => self.on_message(msg),
+        }
+    }
+
+    fn on_message(self: &Rc<Self>, msg: ServerMessage) {
+        match msg {
+            ServerMessage::Welcome { ice_servers, resume_token, .. } => {
+                *self.ice_servers.borrow_mut() = ice_servers;
+                *self.resume_token.borrow_mut() = Some(resume_token).filter(|t| !t.is_empty());
+            }
+            // The streamer's connection dropped (a reload, a crash, the server restarting):
+            // keep what plays, and wait for it to come back.
+            ServerMessage::StreamerLost => {
+                if !self.playing() {
+                    self.view.status.set(StreamStatus::Reconnecting);
+                }
+            }
+            ServerMessage::ViewerCount { count } => self.view.watching.set(Some(count)),
+            ServerMessage::Offline => {
+                self.drop_peer();
+                // Removed from the live that just ended: join again to wait for the next.
+                if self.view.status.get_untracked() == StreamStatus::Removed {
+                    self.join();
+                }
+                self.view.status.set(StreamStatus::Offline);
+            }
+            ServerMessage::Live => {
+                if self.view.status.get_untracked() != StreamStatus::Live {
+                    self.view.status.set(StreamStatus::Connecting);
+                }
+            }
+            ServerMessage::Removed => {
+                self.drop_peer();
+                self.view.status.set(StreamStatus::Removed);
+            }
+            // The watch code changed while this page was open: ask for it again.
+            ServerMessage::Error { code: ErrorCode::CodeRequired, .. } => {
+                self.stop();
+                if let Some(window) = web_sys::window() {
+                    let _ = window.location().set_href("/watch/code");
+                }
+            }
+            ServerMessage::Error { code: ErrorCode::Full, .. } => {
+                self.view.status.set(StreamStatus::Full);
+                self.retry_join_later();
+            }
+            ServerMessage::Offer { offer, .. } => {
+                let current = self.peer.borrow().clone();
+                match current {
+                    // The same connection renegotiating (an ICE restart): answer on it.
+                    Some(peer)
+                        if offer.session_id().is_some()
+                            && peer.remote_session_id().as_deref() == offer.session_id() =>
+                    {
+                        let this = self.clone();
+                        spawn_local(async move {
+                            match peer.answer(&offer).await {
+                                Ok(answer) => this.send(&ClientMessage::Answer { answer, viewer_id: None }),
+                                Err(e) => web_sys::console::warn_1(&format!("OnAir: cannot renegotiate: {e}").into()),
+                            }
+                        });
+                    }
+                    _ => self.accept_offer(offer),
+                }
+            }
+            ServerMessage::Candidate { candidate, target: Target::Viewer, .. } => {
+                if let Some(peer) = self.peer.borrow().clone() {
+                    spawn_local(async move { peer.add_remote_candidate(candidate).await });
+                }
+            }
+            ServerMessage::Error { code, message } => {
+                web_sys::console::warn_1(
+                    &format!("OnAir: server refused a message ({}): {message}", code.as_str()).into(),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn accept_offer(self: &Rc<Self>, offer: crate::protocol::SessionDescription) {
+        // A new offer means a new streamer session: replace any previous connection.
+        self.drop_peer();
+        let peer = match Peer::new(&self.ice_servers.borrow()) {
+            Ok(p) => Rc::new(p),
+            Err(e) => {
+                web_sys::console::error_1(&format!("OnAir: cannot create a peer connection: {e}").into());
+                return;
+            }
+        };
+        let weak = Rc::downgrade(self);
+        peer.on_ice_candidate({
+            let weak = weak.clone();
+            move |candidate| {
+                if let Some(this) = weak.upgrade() {
+                    this.send(&ClientMessage::Candidate { candidate, target: Target::Streamer, viewer_id: None });
+                }
+            }
+        });
+        peer.on_track({
+            let weak = weak.clone();
+            move |stream| {
+                if let Some(this) = weak.upgrade() {
+                    this.show(stream);
+                }
+            }
+        });
+        peer.on_connection_state(move |state| {
+            let Some(this) = weak.upgrade() else { return };
+            match state.as_str() {
+                "connected" => this.view.status.set(StreamStatus::Live),
+                "disconnected" => this.view.status.set(StreamStatus::Reconnecting),
+                // The streamer restarts ICE first; if that does not bring the connection
+                // back, rejoin: the streamer then sends a new offer.
+                "failed" => {
+                    this.view.status.set(StreamStatus::Reconnecting);
+                    let weak = Rc::downgrade(&this);
+                    let later = Closure::once_into_js(move || {
+                        let Some(this) = weak.upgrade() else { return };
+                        let still_failed =
+                            this.peer.borrow().as_ref().is_some_and(|p| p.connection_state() == "failed");
+                        if still_failed {
+                            if let Some(s) = this.signaling.borrow().as_ref() {
+                                s.reconnect();
+                            }
+                        }
+                    });
+                    if let Some(window) = web_sys::window() {
+                        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                            later.unchecked_ref(),
+                            ICE_RESTART_WAIT_MS,
+                        );
+                    }
+                }
+                _ => {}
+            }
+        });
+        *self.peer.borrow_mut() = Some(peer.clone());
+        self.view.status.set(StreamStatus::Connecting);
+        let this = self.clone();
+        spawn_local(async move {
+            match peer.answer(&offer).await {
+                Ok(answer) => this.send(&ClientMessage::Answer { answer, viewer_id: None }),
+                Err(e) => web_sys::console::error_1(&format!("OnAir: cannot answer the stream's offer: {e}").into()),
+            }
+        });
+    }
+
+    fn show(&self, stream: MediaStream) {
+        let Some(video) = self.view.player.get_untracked() else { return };
+        let same = video.src_object().is_some_and(|current| current.id() == stream.id());
+        if same {
+            return;
+        }
+        media::attach(&video, Some(&stream));
+        let view = self.view;
+        spawn_local(async move {
+            let ok = media::play(&video).await;
+            view.needs_play.set(!ok);
+        });
+    }
+
+    fn drop_peer(&self) {
+        if let Some(peer) = self.peer.borrow_mut().take() {
+            peer.close();
+        }
+        self.previous.borrow_mut().take();
+        self.view.stats.set(None);
+        if let Some(video) = self.view.player.get_untracked() {
+            media::attach(&video, None);
+        }
+        self.view.needs_play.set(false);
+    }
+}

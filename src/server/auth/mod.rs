@@ -1,0 +1,10 @@
+//! Who may do what: admin accounts and their passwords, sessions behind the cookie, sign-in
+//! throttling, and the watch code viewers may need.
+
+pub mod accounts;
+pub mod cookies;
+pub mod passwords;
+pub mod sessions;
+pub mod sign_in;
+pub mod throttle;
+pub mod watch_access;

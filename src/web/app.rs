@@ -1,0 +1,81 @@
+//! The HTML shell and the page for the path (see `routes.rs`), each page in `pages/`.
+
+use crate::web::page_url::PageUrl;
+use crate::web::pages::{
+    admin::AdminPage, history::HistoryPage, home::HomePage, login::LoginPage, watch::WatchPage,
+    watch_code::WatchCodePage,
+};
+use crate::web::routes::Page;
+use leptos::either::EitherOf7;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Set once the wasm has taken over the page: tests and benchmarks wait for it.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let page = match Page::at(PageUrl::current().path()) {
+        Some(Page::Home) => EitherOf7::A(view! { <HomePage/> }),
+        Some(Page::Watch) => EitherOf7::B(view! { <WatchPage/> }),
+        Some(Page::WatchCode) => EitherOf7::C(view! { <WatchCodePage/> }),
+        Some(Page::Admin) => EitherOf7::D(view! { <AdminPage/> }),
+        Some(Page::History) => EitherOf7::E(view! { <HistoryPage/> }),
+        Some(Page::Login) => EitherOf7::F(view! { <LoginPage/> }),
+        None => EitherOf7::G(view! { <NotFound/> }),
+    };
+    view! {
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Meta name="description" content="OnAir: live video from a browser tab, peer to peer."/>
+        <Meta name="theme-color" content="#111318"/>
+        <Title text="OnAir"/>
+        <div class="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
+        <header class="topbar">
+            <a class="brand" href="/" rel="external">
+                <span class="brand-dot" aria-hidden="true"></span>
+                "OnAir"
+            </a>
+            <nav>
+                <a href=Page::Watch.path() rel="external">"Watch"</a>
+                <a href=Page::Admin.path() rel="external">"Studio"</a>
+            </nav>
+        </header>
+        <main>{page}</main>
+        </div>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found · OnAir"/>
+        <section class="card narrow">
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address. "<a href="/" rel="external">"Back to the start"</a></p>
+        </section>
+    }
+}

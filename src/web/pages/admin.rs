@@ -1,0 +1,245 @@
+//! `/admin`: the studio. Go live, watch the health of the broadcast, manage viewers.
+
+use crate::protocol::ViewerId;
+use crate::stats::format_duration_s;
+use crate::web::components::line_chart::LineChart;
+use crate::web::components::status_badge::StatusBadge;
+use crate::web::components::viewer_table::ViewerTable;
+use crate::web::routes::Page;
+use crate::web::status::BroadcastStatus;
+use crate::web::view_state::{StudioView, CHART_SECONDS};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let studio = StudioView::new();
+    let controls = studio.controls;
+
+    #[cfg(feature = "hydrate")]
+    let session = {
+        use crate::browser::studio::broadcast::Broadcast;
+        let session = StoredValue::new_local(None::<std::rc::Rc<Broadcast>>);
+        on_cleanup(move || {
+            if let Some(Some(b)) = session.try_update_value(Option::take) {
+                b.stop();
+            }
+        });
+        session
+    };
+    // Runs `f` with the live broadcast, if there is one (browser only).
+    #[cfg(feature = "hydrate")]
+    let with_live = move |f: &dyn Fn(&std::rc::Rc<crate::browser::studio::broadcast::Broadcast>)| {
+        session.with_value(|s| {
+            if let Some(b) = s {
+                f(b)
+            }
+        });
+    };
+
+    let start = move || {
+        #[cfg(feature = "hydrate")]
+        {
+            use crate::browser::studio::broadcast::Broadcast;
+            if studio.busy.get_untracked() {
+                return;
+            }
+            studio.busy.set(true);
+            studio.message.set(None);
+            studio.status.set(BroadcastStatus::Starting);
+            leptos::task::spawn_local(async move {
+                match Broadcast::start(studio).await {
+                    Ok(b) => session.set_value(Some(b)),
+                    Err(e) => {
+                        studio.status.set(BroadcastStatus::Off);
+                        studio.message.set(Some(e.to_string()));
+                    }
+                }
+                studio.busy.set(false);
+            });
+        }
+    };
+    let go_live = move |_| start();
+    // A reload (or a crash and reopen) of a studio that was live goes back on air by
+    // itself: viewers wait meanwhile and resume without doing anything.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if crate::browser::studio::broadcast::was_live() {
+            start();
+        }
+    });
+    let end_live = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(Some(b)) = session.try_update_value(Option::take) {
+            b.stop();
+        }
+    };
+    let toggle_mic = move |_| {
+        #[cfg(feature = "hydrate")]
+        with_live(&|b| b.toggle_microphone());
+    };
+    let toggle_camera = move |_| {
+        #[cfg(feature = "hydrate")]
+        with_live(&|b| b.toggle_camera());
+    };
+    let toggle_share = move |_| {
+        #[cfg(feature = "hydrate")]
+        with_live(&|b| {
+            let b = b.clone();
+            studio.busy.set(true);
+            leptos::task::spawn_local(async move {
+                let result = if controls.sharing_screen.get_untracked() {
+                    b.stop_sharing().await
+                } else {
+                    b.share_screen().await
+                };
+                if let Err(e) = result {
+                    studio.message.set(Some(e.to_string()));
+                }
+                studio.busy.set(false);
+            });
+        });
+    };
+    let pick_camera = move |ev: leptos::ev::Event| {
+        let id = event_target_value(&ev);
+        #[cfg(feature = "hydrate")]
+        with_live(&|b| {
+            let (b, id) = (b.clone(), id.clone());
+            leptos::task::spawn_local(async move {
+                if let Err(e) = b.use_camera(id).await {
+                    studio.message.set(Some(e.to_string()));
+                }
+            });
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = id;
+    };
+    let remove_viewer = Callback::new(move |id: ViewerId| {
+        #[cfg(feature = "hydrate")]
+        with_live(&|b| b.remove_viewer(id.clone()));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = id;
+    });
+
+    let status = studio.status;
+    let is_off = move || status.get() == BroadcastStatus::Off;
+    let live_for = move || {
+        studio
+            .live_since_ms
+            .get()
+            .map(|since| format_duration_s(((studio.now_ms.get() - since) / 1000.0).max(0.0) as u64))
+    };
+    view! {
+        <Title text="Studio · OnAir"/>
+        <section class="studio">
+            <div class="studio-main">
+                <div class="stage" data-state=move || status.get().as_str()>
+                    <video data-testid="preview" node_ref=studio.preview autoplay playsinline muted></video>
+                    <Show when=is_off>
+                        <div class="stage-overlay">
+                            <p>"Your camera preview appears here when you go live."</p>
+                        </div>
+                    </Show>
+                </div>
+                <div class="studio-bar">
+                    <StatusBadge
+                        testid="broadcast-status"
+                        state=Signal::derive(move || status.get().as_str())
+                        label=Signal::derive(move || status.get().label())
+                    />
+                    <Show
+                        when=is_off
+                        fallback=move || view! {
+                            <button class="button danger" on:click=end_live>"End live"</button>
+                        }
+                    >
+                        <button class="button primary" on:click=go_live disabled=move || studio.busy.get()>
+                            {move || if studio.busy.get() { "Starting…" } else { "Go live" }}
+                        </button>
+                    </Show>
+                </div>
+                <Show when=move || !is_off()>
+                    <div class="controls" role="group" aria-label="Camera and microphone">
+                        <button class="button small" data-testid="toggle-mic" aria-pressed=move || (!controls.mic_on.get()).to_string() on:click=toggle_mic>
+                            {move || if controls.mic_on.get() { "Mute microphone" } else { "Unmute microphone" }}
+                        </button>
+                        <button class="button small" data-testid="toggle-camera" aria-pressed=move || (!controls.camera_on.get()).to_string() on:click=toggle_camera>
+                            {move || if controls.camera_on.get() { "Camera off" } else { "Camera on" }}
+                        </button>
+                        <label class="picker">
+                            <span class="sr-only">"Camera"</span>
+                            <select data-testid="camera-select" on:change=pick_camera disabled=move || controls.sharing_screen.get() || controls.cameras.with(|c| c.len() < 2)>
+                                <For each=move || controls.cameras.get() key=|(id, _)| id.clone() let:camera>
+                                    <option value=camera.0.clone() selected=move || controls.camera_id.get().as_deref() == Some(camera.0.as_str())>{camera.1.clone()}</option>
+                                </For>
+                            </select>
+                        </label>
+                        <button class="button small" data-testid="share-screen" aria-pressed=move || controls.sharing_screen.get().to_string() disabled=move || studio.busy.get() on:click=toggle_share>
+                            {move || if controls.sharing_screen.get() { "Stop sharing" } else { "Share screen" }}
+                        </button>
+                    </div>
+                </Show>
+                <Show when=move || studio.message.with(Option::is_some)>
+                    <p class="error" role="alert" data-testid="studio-message">{move || studio.message.get()}</p>
+                </Show>
+                <Show when=move || studio.warnings.with(|w| !w.is_empty())>
+                    <ul class="warnings" role="alert" data-testid="warnings">
+                        <For each=move || studio.warnings.get() key=|w| w.clone() let:warning>
+                            <li>{warning}</li>
+                        </For>
+                    </ul>
+                </Show>
+            </div>
+            <aside class="studio-side card">
+                <div class="totals">
+                    <div class="total">
+                        <span class="total-label">"Watching"</span>
+                        <strong class="count" data-testid="viewer-count">{move || studio.viewers.with(Vec::len)}</strong>
+                    </div>
+                    <div class="total">
+                        <span class="total-label">"Upload"</span>
+                        <strong
+                            data-testid="upload-bitrate"
+                            data-kbps=move || studio.upload_kbps.get().map(|k| format!("{k:.0}"))
+                        >
+                            {move || studio.upload_kbps.get().map_or_else(|| "—".to_owned(), |k| format!("{k:.0} kbit/s"))}
+                        </strong>
+                    </div>
+                    <div class="total">
+                        <span class="total-label">"Live for"</span>
+                        <strong data-testid="live-duration">{move || live_for().unwrap_or_else(|| "—".to_owned())}</strong>
+                    </div>
+                    <div class="total">
+                        <span class="total-label">"Peak"</span>
+                        <strong data-testid="peak-viewers">{move || studio.peak_viewers.get()}</strong>
+                    </div>
+                </div>
+                <p class="capacity" data-testid="capacity">
+                    {move || match (studio.capacity.get(), is_off()) {
+                        (_, true) => "Go live to see how many viewers your connection can serve.".to_owned(),
+                        (None, false) => "Estimating how many more viewers can join…".to_owned(),
+                        (Some(0), false) => "Your upload is full: new viewers would lower everyone's quality.".to_owned(),
+                        (Some(n), false) => format!("≈ {n} more viewers can join at this quality"),
+                    }}
+                </p>
+                <figure class="chart-box">
+                    <figcaption>"Upload, last 5 minutes"</figcaption>
+                    <LineChart values=studio.upload_history slots=CHART_SECONDS floor=100.0 label="Total upload bitrate over the last 5 minutes" testid="upload-chart"/>
+                </figure>
+                <figure class="chart-box">
+                    <figcaption>"Viewers, last 5 minutes"</figcaption>
+                    <LineChart values=studio.viewer_history slots=CHART_SECONDS floor=5.0 label="Viewer count over the last 5 minutes" testid="viewer-chart"/>
+                </figure>
+                <p class="muted">"Share the watch page: "<a href=Page::Watch.path() target="_blank" rel="external">{Page::Watch.path()}</a></p>
+                <p class="muted">"Past lives: "<a href=Page::History.path() target="_blank" rel="external" data-testid="history-link">"History"</a></p>
+                <form method="post" action="/logout" class="signout">
+                    <button type="submit" class="button ghost">"Sign out"</button>
+                </form>
+            </aside>
+        </section>
+        <section class="card viewers-card">
+            <h2>"Viewers"</h2>
+            <ViewerTable rows=studio.viewers now_ms=studio.now_ms on_remove=remove_viewer/>
+        </section>
+    }
+}

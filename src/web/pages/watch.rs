@@ -1,0 +1,105 @@
+//! `/watch`: the player. It connects by itself, waits while offline and comes back on its own.
+
+use crate::web::components::stats_overlay::StatsOverlay;
+use crate::web::components::status_badge::StatusBadge;
+use crate::web::status::StreamStatus;
+use crate::web::view_state::PlayerView;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn WatchPage() -> impl IntoView {
+    let player = PlayerView::new();
+
+    #[cfg(feature = "hydrate")]
+    let session = {
+        use crate::browser::player::Playback;
+        let session = StoredValue::new_local(None::<std::rc::Rc<Playback>>);
+        Effect::new(move |_| {
+            if session.with_value(Option::is_none) {
+                session.set_value(Some(Playback::start(player)));
+            }
+        });
+        on_cleanup(move || {
+            if let Some(Some(s)) = session.try_update_value(Option::take) {
+                s.stop();
+            }
+        });
+        session
+    };
+
+    let play = move |_| {
+        #[cfg(feature = "hydrate")]
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.play()
+            }
+        });
+    };
+    let unmute = move |_| {
+        player.muted.set(false);
+        #[cfg(feature = "hydrate")]
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.play()
+            }
+        });
+    };
+
+    let status = player.status;
+    view! {
+        <Title text="Watch · OnAir"/>
+        <section class="watch">
+            <div class="stage" data-state=move || status.get().as_str()>
+                <video
+                    data-testid="player"
+                    node_ref=player.player
+                    autoplay
+                    playsinline
+                    muted
+                    prop:muted=move || player.muted.get()
+                ></video>
+                <Show when=move || status.get() != StreamStatus::Live>
+                    <div class="stage-overlay">
+                        <p>{move || match status.get() {
+                            StreamStatus::Offline => "The stream is offline. It starts here by itself when it goes live.",
+                            StreamStatus::Reconnecting => "Connection lost. Reconnecting…",
+                            StreamStatus::Full => "The stream is full right now. You join by yourself as soon as there is room.",
+                            StreamStatus::Removed => "The streamer removed you from this live. You can watch again when the next live starts.",
+                            _ => "Connecting to the stream…",
+                        }}</p>
+                    </div>
+                </Show>
+                <div class="stage-controls">
+                    <Show when=move || player.needs_play.get()>
+                        <button class="button primary" data-testid="play" on:click=play>"Play"</button>
+                    </Show>
+                    <Show when=move || player.muted.get()>
+                        <button class="button" data-testid="unmute" on:click=unmute>"Unmute"</button>
+                    </Show>
+                </div>
+                <Show when=move || player.show_stats.get()>
+                    <StatsOverlay stats=player.stats/>
+                </Show>
+            </div>
+            <div class="watch-bar">
+                <StatusBadge
+                    testid="stream-status"
+                    state=Signal::derive(move || status.get().as_str())
+                    label=Signal::derive(move || status.get().label())
+                />
+                <span class="muted" data-testid="watching">
+                    {move || player.watching.get().map(|n| format!("{n} watching"))}
+                </span>
+                <button
+                    class="button small ghost push-right"
+                    data-testid="stats-toggle"
+                    aria-pressed=move || if player.show_stats.get() { "true" } else { "false" }
+                    on:click=move |_| player.show_stats.update(|s| *s = !*s)
+                >
+                    "Stats"
+                </button>
+            </div>
+        </section>
+    }
+}

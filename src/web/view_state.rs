@@ -1,0 +1,198 @@
+//! What the studio and the watch page show: plain signals, rendered on the server too; the
+//! browser's sessions (`crate::browser`) write them.
+
+use crate::protocol::{ViewerId, ViewerReport};
+use crate::stats::ReceiverQuality;
+use crate::stats::SenderQuality;
+use crate::web::status::{BroadcastStatus, StreamStatus};
+use leptos::html;
+use leptos::prelude::*;
+
+/// Seconds of history in the studio's charts.
+pub const CHART_SECONDS: usize = 300;
+/// RTT samples in each viewer's sparkline.
+pub const SPARK_SAMPLES: usize = 60;
+
+/// What the studio page shows; the broadcast session writes it.
+#[derive(Clone, Copy)]
+pub struct StudioView {
+    pub status: RwSignal<BroadcastStatus>,
+    /// An action (going live, ending) is under way: buttons are disabled.
+    pub busy: RwSignal<bool>,
+    /// A problem to show in words.
+    pub message: RwSignal<Option<String>>,
+    pub viewers: RwSignal<Vec<ViewerRow>>,
+    pub preview: NodeRef<html::Video>,
+    /// Wall-clock milliseconds, ticked every second while live (durations follow it).
+    pub now_ms: RwSignal<f64>,
+    pub live_since_ms: RwSignal<Option<f64>>,
+    pub peak_viewers: RwSignal<usize>,
+    /// Everything sent to all viewers, audio and video, in kbit/s.
+    pub upload_kbps: RwSignal<Option<f64>>,
+    /// One value per second, oldest first, at most [`CHART_SECONDS`].
+    pub upload_history: RwSignal<Vec<f64>>,
+    pub viewer_history: RwSignal<Vec<f64>>,
+    /// How many more viewers the uplink can serve at this quality, when known.
+    pub capacity: RwSignal<Option<u32>>,
+    /// Problems the streamer should act on, in words.
+    pub warnings: RwSignal<Vec<String>>,
+    pub controls: MediaControls,
+}
+
+/// The studio's camera, microphone and screen-share switches.
+#[derive(Clone, Copy)]
+pub struct MediaControls {
+    pub mic_on: RwSignal<bool>,
+    pub camera_on: RwSignal<bool>,
+    pub sharing_screen: RwSignal<bool>,
+    /// (device id, label) of every camera, for the picker.
+    pub cameras: RwSignal<Vec<(String, String)>>,
+    pub camera_id: RwSignal<Option<String>>,
+    /// The camera stopped by itself (unplugged, taken by another application).
+    pub camera_ended: RwSignal<bool>,
+}
+
+impl StudioView {
+    pub fn new() -> Self {
+        StudioView {
+            status: RwSignal::new(BroadcastStatus::Off),
+            busy: RwSignal::new(false),
+            message: RwSignal::new(None),
+            viewers: RwSignal::new(Vec::new()),
+            preview: NodeRef::new(),
+            now_ms: RwSignal::new(0.0),
+            live_since_ms: RwSignal::new(None),
+            peak_viewers: RwSignal::new(0),
+            upload_kbps: RwSignal::new(None),
+            upload_history: RwSignal::new(Vec::new()),
+            viewer_history: RwSignal::new(Vec::new()),
+            capacity: RwSignal::new(None),
+            warnings: RwSignal::new(Vec::new()),
+            controls: MediaControls {
+                mic_on: RwSignal::new(true),
+                camera_on: RwSignal::new(true),
+                sharing_screen: RwSignal::new(false),
+                cameras: RwSignal::new(Vec::new()),
+                camera_id: RwSignal::new(None),
+                camera_ended: RwSignal::new(false),
+            },
+        }
+    }
+
+    /// Back to the state before going live.
+    pub fn reset(&self) {
+        self.live_since_ms.set(None);
+        self.peak_viewers.set(0);
+        self.upload_kbps.set(None);
+        self.upload_history.set(Vec::new());
+        self.viewer_history.set(Vec::new());
+        self.capacity.set(None);
+        self.warnings.set(Vec::new());
+        self.controls.mic_on.set(true);
+        self.controls.camera_on.set(true);
+        self.controls.sharing_screen.set(false);
+        self.controls.camera_ended.set(false);
+    }
+}
+
+impl Default for StudioView {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What the watch page shows; the playback session writes it.
+#[derive(Clone, Copy)]
+pub struct PlayerView {
+    pub status: RwSignal<StreamStatus>,
+    /// Viewers connected, from the server's `viewerCount`.
+    pub watching: RwSignal<Option<usize>>,
+    /// The browser refused to start playback by itself: show a Play button.
+    pub needs_play: RwSignal<bool>,
+    pub muted: RwSignal<bool>,
+    pub player: NodeRef<html::Video>,
+    /// The "stats for nerds" overlay is open.
+    pub show_stats: RwSignal<bool>,
+    /// The latest inbound figures from `getStats()`.
+    pub stats: RwSignal<Option<ReceiverQuality>>,
+}
+
+impl PlayerView {
+    pub fn new() -> Self {
+        PlayerView {
+            status: RwSignal::new(StreamStatus::Connecting),
+            watching: RwSignal::new(None),
+            needs_play: RwSignal::new(false),
+            muted: RwSignal::new(true),
+            player: NodeRef::new(),
+            show_stats: RwSignal::new(false),
+            stats: RwSignal::new(None),
+        }
+    }
+}
+
+impl Default for PlayerView {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Appends `value`, keeping at most `max` values.
+pub fn push_capped(values: &mut Vec<f64>, value: f64, max: usize) {
+    values.push(value);
+    if values.len() > max {
+        let extra = values.len() - max;
+        values.drain(..extra);
+    }
+}
+
+/// One viewer as the studio sees it.
+#[derive(Clone, Debug)]
+pub struct ViewerRow {
+    pub id: ViewerId,
+    pub name: Option<String>,
+    /// When the studio heard of this viewer (wall-clock ms).
+    pub joined_ms: f64,
+    /// `RTCPeerConnection.connectionState`.
+    pub state: RwSignal<String>,
+    /// `RTCPeerConnection.iceConnectionState`.
+    pub ice_state: RwSignal<String>,
+    /// What the studio sends this viewer, from its own `getStats()`.
+    pub sent: RwSignal<Option<SenderQuality>>,
+    /// What the viewer reports it receives (`viewerStats`).
+    pub seen: RwSignal<Option<ViewerReport>>,
+    /// Recent round-trip times in ms, oldest first.
+    pub rtt_history: RwSignal<Vec<f64>>,
+}
+
+impl ViewerRow {
+    pub fn new(id: ViewerId, name: Option<String>, joined_ms: f64) -> Self {
+        ViewerRow {
+            id,
+            name,
+            joined_ms,
+            state: RwSignal::new("new".to_owned()),
+            ice_state: RwSignal::new("new".to_owned()),
+            sent: RwSignal::new(None),
+            seen: RwSignal::new(None),
+            rtt_history: RwSignal::new(Vec::new()),
+        }
+    }
+
+    /// The name the viewer gave, or a short form of its id.
+    pub fn display_name(&self) -> String {
+        match &self.name {
+            Some(n) => n.clone(),
+            None => format!("Viewer {}", &self.id.0[..self.id.0.len().min(6)]),
+        }
+    }
+
+    /// Frees the row's signals once it is off the table.
+    pub fn dispose(self) {
+        self.state.dispose();
+        self.ice_state.dispose();
+        self.sent.dispose();
+        self.seen.dispose();
+        self.rtt_history.dispose();
+    }
+}
