@@ -235,19 +235,22 @@ async fn streamer_writer(
     let _ = sink.send(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "bench done".into() }))).await;
 }
 
-/// One viewer: joins, answers the offer, sends its candidates when the storm starts, counts
-/// the streamer's, and stays until told to stop.
-async fn viewer(
+/// What every viewer of a run shares: where to connect, how many candidates to send, the
+/// connection gate, the counters and the storm and stop signals.
+#[derive(Clone)]
+struct Crowd {
     url: String,
-    n: usize,
     k: usize,
-    delay: Duration,
     gate: Arc<Semaphore>,
     counts: Arc<Counts>,
-    mut storm: watch::Receiver<bool>,
-    mut stop: watch::Receiver<bool>,
-    join_at: Duration,
-) {
+    storm: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
+}
+
+/// One viewer: joins at `join_at`, answers the offer, sends its candidates `delay` after the
+/// storm starts, counts the streamer's, and stays until told to stop.
+async fn viewer(crowd: Crowd, n: usize, delay: Duration, join_at: Duration) {
+    let Crowd { url, k, gate, counts, mut storm, mut stop } = crowd;
     tokio::time::sleep(join_at).await;
     let permit = gate.acquire_owned().await.expect("the gate stays open");
     let mut ws = match common::connect(&url, None).await {
@@ -384,6 +387,7 @@ async fn main() {
     let gate = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let (storm_tx, storm_rx) = watch::channel(false);
     let (stop_tx, stop_rx) = watch::channel(false);
+    let crowd = Crowd { url: args.url.clone(), k, gate, counts: counts.clone(), storm: storm_rx, stop: stop_rx };
     let started = Instant::now();
     let viewers: Vec<_> = (0..n)
         .map(|i| {
@@ -392,17 +396,7 @@ async fn main() {
             } else {
                 Duration::from_secs_f64(i as f64 / args.join_rate as f64)
             };
-            tokio::spawn(viewer(
-                args.url.clone(),
-                i,
-                k,
-                spread.mul_f64(i as f64 / n as f64),
-                gate.clone(),
-                counts.clone(),
-                storm_rx.clone(),
-                stop_rx.clone(),
-                join_at,
-            ))
+            tokio::spawn(viewer(crowd.clone(), i, spread.mul_f64(i as f64 / n as f64), join_at))
         })
         .collect();
     let negotiated = until(phase, || counts.answers.load(Ordering::Relaxed) >= n).await;
