@@ -23,8 +23,8 @@ fn main() -> ExitCode {
 /// - Arenas: glibc gives each thread that contends for the heap an arena of its own, up to
 ///   8 per core, each with its own high-water mark. Signaling is many small, short-lived
 ///   allocations made on whichever worker runs a socket, so after a burst every arena holds
-///   freed memory the others cannot reuse: at 5,000 viewers one arena per core took the
-///   server from 10.4 to about 8 KiB per viewer.
+///   freed memory the others cannot reuse; one arena per core keeps it (the README's
+///   Performance section has the figures).
 /// - Large blocks: glibc raises its mmap threshold to the size of any large block freed, so
 ///   the next one comes from an arena and stays there once freed. Each sign-in's Argon2
 ///   hash takes 19 MiB: every sign-in left that much resident. A fixed threshold keeps

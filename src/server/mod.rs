@@ -338,9 +338,8 @@ pub async fn serve(
 
 /// Connections the kernel may hold waiting to be accepted. Rust's default is 128: when a
 /// live starts or the server restarts, hundreds of viewers connect at once, the queue
-/// overflows and each dropped connection waits a second for its SYN to be retried (make
-/// bench measured 1000 viewers negotiating in 1.03 s, against 0.25 s with this backlog).
-/// The kernel caps it at `net.core.somaxconn`.
+/// overflows and each dropped connection waits a second for its SYN to be retried (the
+/// README's Performance section has the figures). The kernel caps it at `net.core.somaxconn`.
 const LISTEN_BACKLOG: u32 = 4096;
 
 /// Listens on `addr` with [`LISTEN_BACKLOG`] and address reuse (a restart need not wait
