@@ -11,9 +11,24 @@ want_tests=false
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
+# rust-toolchain.toml names the toolchain by version; a machine whose one toolchain is
+# "stable" at that version gets it linked under that name instead of downloading a copy.
+toolchain=$(awk -F'"' '/^channel/ { print $2 }' rust-toolchain.toml)
+if ! rustup toolchain list | grep -q "^${toolchain}-"; then
+  if rustup run stable rustc --version 2>/dev/null | grep -q "^rustc ${toolchain} "; then
+    say "linking the installed stable toolchain as ${toolchain}"
+    rustup toolchain link "${toolchain}" "$(rustup run stable rustc --print sysroot)"
+  fi
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
-  rustup target add wasm32-unknown-unknown
+  # A linked toolchain takes no targets of its own: add it to the stable one it points at.
+  if [[ "$(rustc --print sysroot)" == "$(rustup run stable rustc --print sysroot 2>/dev/null)" ]]; then
+    rustup target add --toolchain stable wasm32-unknown-unknown
+  else
+    rustup target add wasm32-unknown-unknown
+  fi
 fi
 
 if ! cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}\$"; then
