@@ -3,7 +3,8 @@
 //! One crate, two builds: `ssr` (the server binary) and `hydrate` (the browser wasm). The
 //! folders are its layers, each importing only those listed before it:
 //! shared pure code (`protocol`, `stats`, `history`, `json_fields`) ← what is rendered
-//! (`web`) ← the browser's I/O (`browser`, hydrate only) and the server (`server`, ssr only).
+//! (`web`) ← the browser's side (`browser`: its I/O hydrate only, its pure rules in both
+//! builds) and the server (`server`, ssr only).
 #![recursion_limit = "256"]
 
 pub mod history;
@@ -12,7 +13,6 @@ pub mod protocol;
 pub mod stats;
 pub mod web;
 
-#[cfg(feature = "hydrate")]
 pub mod browser;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -25,5 +25,9 @@ pub fn hydrate() {
     if web::routes::Page::at(web::page_url::PageUrl::current().path()) == Some(web::routes::Page::Watch) {
         browser::rtc::signaling::preconnect();
     }
-    leptos::mount::hydrate_body(web::app::App);
+    leptos::mount::hydrate_body(|| {
+        // The pages start their sessions through these; rendered on the server, they have none.
+        leptos::prelude::provide_context(browser::sessions::starters());
+        web::app::App()
+    });
 }

@@ -7,9 +7,9 @@ use leptos::prelude::*;
 pub fn connect_signaling<S: 'static>(
     session: &std::rc::Rc<S>,
     on_event: fn(&std::rc::Rc<S>, crate::browser::rtc::signaling::SignalEvent),
-) -> crate::browser::rtc::signaling::Signaling {
+) -> crate::browser::rtc::signaling::SignalingSocket {
     let weak = std::rc::Rc::downgrade(session);
-    crate::browser::rtc::signaling::Signaling::connect(move |event| {
+    crate::browser::rtc::signaling::SignalingSocket::connect(move |event| {
         if let Some(session) = weak.upgrade() {
             on_event(&session, event);
         }

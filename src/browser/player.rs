@@ -3,10 +3,10 @@
 
 use crate::browser::rtc::media;
 use crate::browser::rtc::peer::Peer;
-use crate::browser::rtc::signaling::{SignalEvent, Signaling};
+use crate::browser::rtc::signaling::{SignalEvent, SignalingSocket};
 use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, ViewerReport};
 use crate::stats::{self, ReceiverSample};
-use crate::web::status::StreamStatus;
+use crate::web::status::{PeerState, StreamStatus};
 use crate::web::view_state::PlayerView;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -21,7 +21,7 @@ const FULL_RETRY_MS: i32 = 10_000;
 
 pub struct Playback {
     view: PlayerView,
-    signaling: RefCell<Option<Signaling>>,
+    signaling: RefCell<Option<SignalingSocket>>,
     peer: RefCell<Option<Rc<Peer>>>,
     ice_servers: RefCell<Vec<IceServer>>,
     /// The previous inbound sample, for bitrates from byte deltas.
@@ -84,7 +84,7 @@ impl Playback {
 
     /// Video is arriving over a working peer connection.
     fn playing(&self) -> bool {
-        self.peer.borrow().as_ref().is_some_and(|p| p.connection_state() == "connected")
+        self.peer.borrow().as_ref().is_some_and(|p| p.connection_state() == PeerState::Connected)
     }
 
     fn send(&self, msg: &ClientMessage) {
@@ -103,7 +103,7 @@ impl Playback {
         let quality = stats::receiver_quality(previous.as_ref(), &sample);
         let tick = self.ticks.get() + 1;
         self.ticks.set(tick);
-        if tick % 2 == 0 && self.view.status.get_untracked() == StreamStatus::Live {
+        if tick.is_multiple_of(2) && self.view.status.get_untracked() == StreamStatus::Live {
             self.send(&ClientMessage::ViewerStats(ViewerReport {
                 fps: quality.fps,
                 frames_decoded: sample.frames_decoded,
@@ -153,11 +153,7 @@ impl Playback {
             }
             // The streamer's connection dropped (a reload, a crash, the server restarting):
             // keep what plays, and wait for it to come back.
-            ServerMessage::StreamerLost => {
-                if !self.playing() {
-                    self.view.status.set(StreamStatus::Reconnecting);
-                }
-            }
+            ServerMessage::StreamerLost if !self.playing() => self.view.status.set(StreamStatus::Reconnecting),
             ServerMessage::ViewerCount { count } => self.view.watching.set(Some(count)),
             ServerMessage::Offline => {
                 self.drop_peer();
@@ -167,10 +163,8 @@ impl Playback {
                 }
                 self.view.status.set(StreamStatus::Offline);
             }
-            ServerMessage::Live => {
-                if self.view.status.get_untracked() != StreamStatus::Live {
-                    self.view.status.set(StreamStatus::Connecting);
-                }
+            ServerMessage::Live if self.view.status.get_untracked() != StreamStatus::Live => {
+                self.view.status.set(StreamStatus::Connecting)
             }
             ServerMessage::Removed => {
                 self.drop_peer();
@@ -249,18 +243,18 @@ impl Playback {
         });
         peer.on_connection_state(move |state| {
             let Some(this) = weak.upgrade() else { return };
-            match state.as_str() {
-                "connected" => this.view.status.set(StreamStatus::Live),
-                "disconnected" => this.view.status.set(StreamStatus::Reconnecting),
+            match state {
+                PeerState::Connected => this.view.status.set(StreamStatus::Live),
+                PeerState::Disconnected => this.view.status.set(StreamStatus::Reconnecting),
                 // The streamer restarts ICE first; if that does not bring the connection
                 // back, rejoin: the streamer then sends a new offer.
-                "failed" => {
+                PeerState::Failed => {
                     this.view.status.set(StreamStatus::Reconnecting);
                     let weak = Rc::downgrade(&this);
                     let later = Closure::once_into_js(move || {
                         let Some(this) = weak.upgrade() else { return };
                         let still_failed =
-                            this.peer.borrow().as_ref().is_some_and(|p| p.connection_state() == "failed");
+                            this.peer.borrow().as_ref().is_some_and(|p| p.connection_state() == PeerState::Failed);
                         if still_failed {
                             if let Some(s) = this.signaling.borrow().as_ref() {
                                 s.reconnect();

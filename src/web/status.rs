@@ -72,15 +72,66 @@ impl BroadcastStatus {
     }
 }
 
-/// Words for an `RTCPeerConnection.connectionState`.
-pub fn peer_state_label(state: &str) -> &'static str {
-    match state {
-        "new" => "Waiting",
-        "connecting" => "Connecting",
-        "connected" => "Watching",
-        "disconnected" => "Interrupted",
-        "failed" => "Failed",
-        "closed" => "Closed",
-        _ => "Unknown",
+/// A viewer's peer connection as the studio shows it (`RTCPeerConnection.connectionState`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerState {
+    New,
+    Connecting,
+    Connected,
+    /// Often a blip that heals by itself.
+    Disconnected,
+    Failed,
+    Closed,
+}
+
+impl PeerState {
+    /// The browser's own word for the state, also the row's `data-state`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeerState::New => "new",
+            PeerState::Connecting => "connecting",
+            PeerState::Connected => "connected",
+            PeerState::Disconnected => "disconnected",
+            PeerState::Failed => "failed",
+            PeerState::Closed => "closed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PeerState::New => "Waiting",
+            PeerState::Connecting => "Connecting",
+            PeerState::Connected => "Watching",
+            PeerState::Disconnected => "Interrupted",
+            PeerState::Failed => "Failed",
+            PeerState::Closed => "Closed",
+        }
+    }
+}
+
+/// The ICE agent's state beside the overall one (`RTCPeerConnection.iceConnectionState`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IceState {
+    New,
+    Checking,
+    Connected,
+    Completed,
+    Disconnected,
+    Failed,
+    Closed,
+}
+
+impl IceState {
+    /// The browser's own word for the state, shown as is.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IceState::New => "new",
+            IceState::Checking => "checking",
+            IceState::Connected => "connected",
+            IceState::Completed => "completed",
+            IceState::Disconnected => "disconnected",
+            IceState::Failed => "failed",
+            IceState::Closed => "closed",
+        }
     }
 }

@@ -1,10 +1,10 @@
-//! What the studio and the watch page show: plain signals, rendered on the server too; the
-//! browser's sessions (`crate::browser`) write them.
+//! What the studio and the watch page show (plain signals, rendered on the server too) and
+//! what they can ask for (commands); the browser's sessions write the one and build the other.
 
 use crate::protocol::{ViewerId, ViewerReport};
 use crate::stats::ReceiverQuality;
 use crate::stats::SenderQuality;
-use crate::web::status::{BroadcastStatus, StreamStatus};
+use crate::web::status::{BroadcastStatus, IceState, PeerState, StreamStatus};
 use leptos::html;
 use leptos::prelude::*;
 
@@ -137,6 +137,67 @@ impl Default for PlayerView {
     }
 }
 
+/// What the studio page can ask of its broadcast session.
+#[derive(Clone, Copy)]
+pub struct StudioCommands {
+    pub go_live: Callback<()>,
+    pub end_live: Callback<()>,
+    pub toggle_mic: Callback<()>,
+    pub toggle_camera: Callback<()>,
+    /// Shares the screen, or goes back to the camera.
+    pub toggle_share: Callback<()>,
+    /// Sends the camera with this device id.
+    pub pick_camera: Callback<String>,
+    /// Takes a viewer off the live.
+    pub remove_viewer: Callback<ViewerId>,
+}
+
+/// What the watch page can ask of its playback session.
+#[derive(Clone, Copy)]
+pub struct PlayerCommands {
+    /// Starts playback the browser refused to start by itself.
+    pub play: Callback<()>,
+}
+
+/// How a page starts its session: provided as context by the browser before hydrating. The
+/// server provides none, so rendered there every command does nothing.
+#[derive(Clone, Copy)]
+pub struct SessionStarters {
+    /// Starts what the studio page needs (it may go back on air by itself) and returns its
+    /// commands; called once per page, inside it, so the session ends with the page.
+    pub studio: fn(StudioView) -> StudioCommands,
+    /// Starts playback for the watch page and returns its commands; ends with the page.
+    pub player: fn(PlayerView) -> PlayerCommands,
+}
+
+impl StudioCommands {
+    /// The commands of a studio page showing `view`.
+    pub fn for_page(view: StudioView) -> Self {
+        match use_context::<SessionStarters>() {
+            Some(starters) => (starters.studio)(view),
+            None => StudioCommands {
+                go_live: Callback::new(|_| {}),
+                end_live: Callback::new(|_| {}),
+                toggle_mic: Callback::new(|_| {}),
+                toggle_camera: Callback::new(|_| {}),
+                toggle_share: Callback::new(|_| {}),
+                pick_camera: Callback::new(|_| {}),
+                remove_viewer: Callback::new(|_| {}),
+            },
+        }
+    }
+}
+
+impl PlayerCommands {
+    /// The commands of a watch page showing `view`.
+    pub fn for_page(view: PlayerView) -> Self {
+        match use_context::<SessionStarters>() {
+            Some(starters) => (starters.player)(view),
+            None => PlayerCommands { play: Callback::new(|_| {}) },
+        }
+    }
+}
+
 /// Appends `value`, keeping at most `max` values.
 pub fn push_capped(values: &mut Vec<f64>, value: f64, max: usize) {
     values.push(value);
@@ -153,10 +214,8 @@ pub struct ViewerRow {
     pub name: Option<String>,
     /// When the studio heard of this viewer (wall-clock ms).
     pub joined_ms: f64,
-    /// `RTCPeerConnection.connectionState`.
-    pub state: RwSignal<String>,
-    /// `RTCPeerConnection.iceConnectionState`.
-    pub ice_state: RwSignal<String>,
+    pub state: RwSignal<PeerState>,
+    pub ice_state: RwSignal<IceState>,
     /// What the studio sends this viewer, from its own `getStats()`.
     pub sent: RwSignal<Option<SenderQuality>>,
     /// What the viewer reports it receives (`viewerStats`).
@@ -171,8 +230,8 @@ impl ViewerRow {
             id,
             name,
             joined_ms,
-            state: RwSignal::new("new".to_owned()),
-            ice_state: RwSignal::new("new".to_owned()),
+            state: RwSignal::new(PeerState::New),
+            ice_state: RwSignal::new(IceState::New),
             sent: RwSignal::new(None),
             seen: RwSignal::new(None),
             rtt_history: RwSignal::new(Vec::new()),

@@ -2,13 +2,15 @@
 //! description is in place), state changes and incoming tracks.
 
 use crate::protocol::{IceCandidate, IceServer, SdpType, SessionDescription};
+use crate::web::status::{IceState, PeerState};
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceServer, RtcOfferOptions,
-    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcRtpSender, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender, RtcSdpType,
+    RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 /// A browser error from a WebRTC call, in words.
@@ -27,11 +29,14 @@ impl From<JsValue> for RtcError {
     }
 }
 
+/// The event handlers a connection keeps alive while it lives.
+type Handlers = RefCell<Vec<Closure<dyn FnMut(JsValue)>>>;
+
 pub struct Peer {
     pc: RtcPeerConnection,
     remote_set: Cell<bool>,
     early_candidates: RefCell<Vec<IceCandidate>>,
-    handlers: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
+    handlers: Handlers,
 }
 
 impl Peer {
@@ -79,7 +84,7 @@ impl Peer {
     }
 
     /// Calls `f` with the new `connectionState` on every change.
-    pub fn on_connection_state(&self, f: impl Fn(String) + 'static) {
+    pub fn on_connection_state(&self, f: impl Fn(PeerState) + 'static) {
         let pc = self.pc.clone();
         let handler = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| f(connection_state(&pc)));
         self.pc.set_onconnectionstatechange(Some(handler.as_ref().unchecked_ref()));
@@ -156,16 +161,23 @@ impl Peer {
         }
     }
 
-    pub fn connection_state(&self) -> String {
+    pub fn connection_state(&self) -> PeerState {
         connection_state(&self.pc)
     }
 
     /// The ICE agent's state (`checking`, `connected`, …), beside the overall state.
-    pub fn ice_connection_state(&self) -> String {
-        js_sys::Reflect::get(&self.pc, &"iceConnectionState".into())
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_else(|| "new".to_owned())
+    pub fn ice_connection_state(&self) -> IceState {
+        // Read by name: web-sys's typed getter needs a crate feature this build leaves out.
+        let state = js_sys::Reflect::get(&self.pc, &"iceConnectionState".into()).ok().and_then(|s| s.as_string());
+        match state.as_deref() {
+            Some("checking") => IceState::Checking,
+            Some("connected") => IceState::Connected,
+            Some("completed") => IceState::Completed,
+            Some("disconnected") => IceState::Disconnected,
+            Some("failed") => IceState::Failed,
+            Some("closed") => IceState::Closed,
+            _ => IceState::New,
+        }
     }
 
     /// Sends `track` instead of the current track of its kind, without renegotiating.
@@ -227,11 +239,16 @@ impl Drop for Peer {
     }
 }
 
-fn connection_state(pc: &RtcPeerConnection) -> String {
-    js_sys::Reflect::get(pc, &"connectionState".into())
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_else(|| "new".to_owned())
+fn connection_state(pc: &RtcPeerConnection) -> PeerState {
+    match pc.connection_state() {
+        RtcPeerConnectionState::Connecting => PeerState::Connecting,
+        RtcPeerConnectionState::Connected => PeerState::Connected,
+        RtcPeerConnectionState::Disconnected => PeerState::Disconnected,
+        RtcPeerConnectionState::Failed => PeerState::Failed,
+        RtcPeerConnectionState::Closed => PeerState::Closed,
+        // A browser without `connectionState` reads as a connection not yet started.
+        _ => PeerState::New,
+    }
 }
 
 fn sdp_type(kind: SdpType) -> RtcSdpType {

@@ -46,9 +46,9 @@ fn take_early() -> Option<WebSocket> {
     (ws.ready_state() <= WebSocket::OPEN).then_some(ws)
 }
 
-/// A signaling connection that reconnects by itself until [`Signaling::close`] is called.
+/// A signaling connection that reconnects by itself until [`SignalingSocket::close`] is called.
 #[derive(Clone)]
-pub struct Signaling {
+pub struct SignalingSocket {
     inner: Rc<Inner>,
 }
 
@@ -63,9 +63,9 @@ struct Inner {
         RefCell<Option<(Closure<dyn FnMut(Event)>, Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(CloseEvent)>)>>,
 }
 
-impl Signaling {
+impl SignalingSocket {
     /// Opens `/ws` on the page's own host.
-    pub fn connect(on_event: impl Fn(SignalEvent) + 'static) -> Signaling {
+    pub fn connect(on_event: impl Fn(SignalEvent) + 'static) -> SignalingSocket {
         let inner = Rc::new(Inner {
             url: signaling_url(),
             socket: RefCell::new(None),
@@ -75,7 +75,7 @@ impl Signaling {
             handlers: RefCell::new(None),
         });
         Inner::open(&inner);
-        Signaling { inner }
+        SignalingSocket { inner }
     }
 
     /// Sends a message; false when the socket is not open (the caller re-registers on `Open`).

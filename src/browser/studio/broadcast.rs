@@ -3,16 +3,17 @@
 
 use crate::browser::rtc::media::{self, MediaError};
 use crate::browser::rtc::peer::Peer;
-use crate::browser::rtc::signaling::{SignalEvent, Signaling};
+use crate::browser::rtc::signaling::{SignalEvent, SignalingSocket};
 use crate::browser::studio::dashboard::{self, Sampler};
-use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, ViewerId};
+use crate::browser::studio::rules::{StudioAction, StudioEvent, StudioRules};
+use crate::protocol::{ClientMessage, IceServer, ViewerId};
 use crate::web::status::BroadcastStatus;
 use crate::web::view_state::StudioView;
 use crate::web::view_state::ViewerRow;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
@@ -40,18 +41,15 @@ pub struct Broadcast {
     view: StudioView,
     /// What every viewer receives; its tracks change when the camera or screen changes.
     stream: MediaStream,
-    signaling: RefCell<Option<Signaling>>,
+    signaling: RefCell<Option<SignalingSocket>>,
+    /// Decides what happens to each viewer; this session only carries its actions out.
+    rules: RefCell<StudioRules>,
+    /// The connection of every viewer the rules keep.
     peers: RefCell<HashMap<ViewerId, Rc<Peer>>>,
-    ice_servers: RefCell<Vec<IceServer>>,
     sampler: RefCell<Sampler>,
-    sampling: Cell<bool>,
     ticker: Cell<Option<IntervalHandle>>,
-    /// The last capacity estimate sent to the server.
-    capacity_sent: Cell<Option<Option<u32>>>,
     /// Keeps the current video track's `ended` handler alive.
     on_track_ended: RefCell<Option<Closure<dyn FnMut()>>>,
-    /// Viewers whose connection already had its one ICE restart.
-    ice_restarted: RefCell<HashSet<ViewerId>>,
 }
 
 impl Broadcast {
@@ -63,14 +61,11 @@ impl Broadcast {
             view,
             stream,
             signaling: RefCell::new(None),
+            rules: RefCell::new(StudioRules::default()),
             peers: RefCell::new(HashMap::new()),
-            ice_servers: RefCell::new(Vec::new()),
             sampler: RefCell::new(Sampler::default()),
-            sampling: Cell::new(false),
             ticker: Cell::new(None),
-            capacity_sent: Cell::new(None),
             on_track_ended: RefCell::new(None),
-            ice_restarted: RefCell::new(HashSet::new()),
         });
         this.show_preview();
         this.watch_video_track();
@@ -78,13 +73,13 @@ impl Broadcast {
         this.view.controls.camera_on.set(media::first_track(&this.stream, "video").is_some());
         this.refresh_cameras();
         *this.signaling.borrow_mut() = Some(crate::browser::lifecycle::connect_signaling(&this, Self::on_signal));
-        this.ticker.set(crate::browser::lifecycle::every_second(&this, Self::sample));
+        this.ticker.set(crate::browser::lifecycle::every_second(&this, Self::tick));
         mark_live(true);
         Ok(this)
     }
 
     /// Ends the broadcast: viewers see the stream go offline, the camera turns off.
-    pub fn stop(&self) {
+    pub fn stop(self: &Rc<Self>) {
         mark_live(false);
         if let Some(t) = self.ticker.take() {
             t.clear();
@@ -92,7 +87,7 @@ impl Broadcast {
         if let Some(s) = self.signaling.borrow_mut().take() {
             s.close();
         }
-        self.close_all_peers();
+        self.handle(StudioEvent::Ending);
         if let Some(track) = media::first_track(&self.stream, "video") {
             track.set_onended(None);
         }
@@ -106,8 +101,8 @@ impl Broadcast {
     }
 
     /// Takes a viewer off this live; the server tells it so.
-    pub fn remove_viewer(&self, id: ViewerId) {
-        self.send(&ClientMessage::RemoveViewer { viewer_id: id });
+    pub fn remove_viewer(self: &Rc<Self>, id: ViewerId) {
+        self.handle(StudioEvent::RemoveClicked { viewer: id });
     }
 
     pub fn toggle_microphone(&self) {
@@ -209,53 +204,37 @@ impl Broadcast {
         });
     }
 
-    async fn sample(self: Rc<Self>) {
-        if self.sampling.replace(true) {
-            return;
-        }
-        let peers: Vec<(ViewerId, Rc<Peer>)> =
-            self.peers.borrow().iter().map(|(id, p)| (id.clone(), p.clone())).collect();
-        let capacity = dashboard::sample(self.view, peers, &self.sampler).await;
-        if self.capacity_sent.get() != Some(capacity) && self.send(&ClientMessage::Capacity { remaining: capacity }) {
-            self.capacity_sent.set(Some(capacity));
-        }
-        self.sampling.set(false);
+    async fn tick(self: Rc<Self>) {
+        self.handle(StudioEvent::SecondTick);
     }
 
-    fn send(&self, msg: &ClientMessage) -> bool {
-        self.signaling.borrow().as_ref().is_some_and(|s| s.send(msg))
+    /// Feeds one event to the rules and carries out what they decide.
+    fn handle(self: &Rc<Self>, event: StudioEvent) {
+        // Released before acting: an action may feed the rules another event.
+        let actions = self.rules.borrow_mut().handle(event);
+        for action in actions {
+            self.perform(action);
+        }
     }
 
-    fn on_signal(self: &Rc<Self>, event: SignalEvent) {
-        match event {
-            SignalEvent::Open => {
-                self.capacity_sent.set(None);
-                self.send(&ClientMessage::Streamer);
+    fn perform(self: &Rc<Self>, action: StudioAction) {
+        match action {
+            StudioAction::Send(msg) => {
+                self.send(&msg);
             }
-            SignalEvent::Closed => {
-                // Peers keep streaming while the server is away; they are renegotiated
-                // once the streamer is registered again.
-                self.view.status.set(BroadcastStatus::Reconnecting);
-            }
-            SignalEvent::Message(msg) => self.on_message(msg),
-        }
-    }
-
-    fn on_message(self: &Rc<Self>, msg: ServerMessage) {
-        match msg {
-            ServerMessage::StreamerReady { ice_servers } => {
-                *self.ice_servers.borrow_mut() = ice_servers;
-                // The server announces every viewer again right after this; connections that
-                // still work are kept (media never went through the server).
+            StudioAction::ShowLive => {
                 self.view.message.set(None);
                 self.view.status.set(BroadcastStatus::Live);
                 if self.view.live_since_ms.get_untracked().is_none() {
                     self.view.live_since_ms.set(Some(js_sys::Date::now()));
                 }
             }
-            ServerMessage::NewViewer { viewer_id, name } => self.add_viewer(viewer_id, name),
-            ServerMessage::Answer { answer, viewer_id } => {
-                if let Some(peer) = self.peer(&viewer_id) {
+            StudioAction::ShowReconnecting => self.view.status.set(BroadcastStatus::Reconnecting),
+            StudioAction::Connect { viewer, name, ice_servers } => self.connect(viewer, name, &ice_servers),
+            StudioAction::Disconnect { viewer } => self.disconnect(&viewer),
+            StudioAction::DisconnectAll => self.disconnect_all(),
+            StudioAction::ApplyAnswer { viewer, answer } => {
+                if let Some(peer) = self.peer(&viewer) {
                     spawn_local(async move {
                         if let Err(e) = peer.set_remote(&answer).await {
                             web_sys::console::warn_1(&format!("OnAir: a viewer's answer was refused: {e}").into());
@@ -263,94 +242,112 @@ impl Broadcast {
                     });
                 }
             }
-            ServerMessage::Candidate { candidate, target: Target::Streamer, viewer_id } => {
-                if let Some(peer) = self.peer(&viewer_id) {
+            StudioAction::AddRemoteCandidate { viewer, candidate } => {
+                if let Some(peer) = self.peer(&viewer) {
                     spawn_local(async move { peer.add_remote_candidate(candidate).await });
                 }
             }
-            ServerMessage::ViewerStats { viewer_id, report } => {
-                let row = self.view.viewers.with_untracked(|rows| rows.iter().find(|r| r.id == viewer_id).cloned());
-                if let Some(row) = row {
+            StudioAction::RestartIce { viewer } => {
+                let Some(peer) = self.peer(&viewer) else { return };
+                let this = self.clone();
+                spawn_local(async move {
+                    match peer.restart_ice().await {
+                        Ok(offer) => this.handle(StudioEvent::OfferMade { viewer, offer }),
+                        Err(e) => web_sys::console::warn_1(&format!("OnAir: ICE restart failed: {e}").into()),
+                    }
+                });
+            }
+            StudioAction::CheckLater { viewer, check, after_ms } => {
+                let weak = Rc::downgrade(self);
+                let due = move || {
+                    if let Some(this) = weak.upgrade() {
+                        this.handle(StudioEvent::CheckDue { viewer, check });
+                    }
+                };
+                if after_ms == 0 {
+                    spawn_local(async move { due() });
+                } else {
+                    set_timeout(due, std::time::Duration::from_millis(after_ms.into()));
+                }
+            }
+            StudioAction::ShowPeerState { viewer, state } => {
+                if let Some(row) = self.row(&viewer) {
+                    row.state.set(state);
+                }
+            }
+            StudioAction::ShowViewerReport { viewer, report } => {
+                if let Some(row) = self.row(&viewer) {
                     row.seen.set(Some(report));
                 }
             }
-            ServerMessage::ViewerLeft { viewer_id } => self.drop_viewer(&viewer_id),
-            ServerMessage::Error { code: ErrorCode::Unauthorized, .. } => {
-                self.stop();
-                self.view.message.set(Some("Your admin session has ended. Sign in again to go live.".into()));
+            StudioAction::SampleViewers => spawn_local(self.clone().sample()),
+            StudioAction::ReportCapacity { remaining } => {
+                if self.send(&ClientMessage::Capacity { remaining }) {
+                    self.handle(StudioEvent::CapacityReported { remaining });
+                }
             }
-            ServerMessage::Error { code: ErrorCode::Replaced, .. } => {
+            StudioAction::End { reason } => {
                 self.stop();
-                self.view.message.set(Some(
-                    "The stream was taken over from another tab or window. This tab is no longer live.".into(),
-                ));
+                self.view.message.set(Some(reason.to_owned()));
             }
-            ServerMessage::Error { code, message } => {
+            StudioAction::LogRefusal { code, message } => {
                 web_sys::console::warn_1(
                     &format!("OnAir: server refused a message ({}): {message}", code.as_str()).into(),
                 );
             }
-            _ => {}
         }
+    }
+
+    async fn sample(self: Rc<Self>) {
+        let peers: Vec<(ViewerId, Rc<Peer>)> =
+            self.peers.borrow().iter().map(|(id, p)| (id.clone(), p.clone())).collect();
+        let capacity = dashboard::sample(self.view, peers, &self.sampler).await;
+        self.handle(StudioEvent::Sampled { capacity });
+    }
+
+    fn send(&self, msg: &ClientMessage) -> bool {
+        self.signaling.borrow().as_ref().is_some_and(|s| s.send(msg))
+    }
+
+    fn on_signal(self: &Rc<Self>, event: SignalEvent) {
+        self.handle(match event {
+            SignalEvent::Open => StudioEvent::SignalingOpened,
+            SignalEvent::Closed => StudioEvent::SignalingClosed,
+            SignalEvent::Message(msg) => StudioEvent::Server(msg),
+        });
     }
 
     fn peer(&self, id: &ViewerId) -> Option<Rc<Peer>> {
         self.peers.borrow().get(id).cloned()
     }
 
-    fn add_viewer(self: &Rc<Self>, viewer_id: ViewerId, name: Option<String>) {
-        // A viewer announced again (it resumed after a dropped socket or a server restart,
-        // or this studio re-registered) whose connection still works keeps it.
-        if let Some(peer) = self.peer(&viewer_id) {
-            if matches!(peer.connection_state().as_str(), "new" | "connecting" | "connected" | "disconnected") {
-                return;
-            }
-        }
-        self.drop_viewer(&viewer_id);
-        let peer = match Peer::new(&self.ice_servers.borrow()) {
+    fn row(&self, id: &ViewerId) -> Option<ViewerRow> {
+        self.view.viewers.with_untracked(|rows| rows.iter().find(|r| &r.id == id).cloned())
+    }
+
+    /// A peer connection and a row for a viewer, and the offer that starts the connection.
+    fn connect(self: &Rc<Self>, viewer_id: ViewerId, name: Option<String>, ice_servers: &[IceServer]) {
+        let peer = match Peer::new(ice_servers) {
             Ok(p) => Rc::new(p),
             Err(e) => {
                 web_sys::console::error_1(&format!("OnAir: cannot create a peer connection: {e}").into());
+                self.handle(StudioEvent::ConnectFailed { viewer: viewer_id });
                 return;
             }
         };
         let row = ViewerRow::new(viewer_id.clone(), name, js_sys::Date::now());
-        let state = row.state;
         let weak = Rc::downgrade(self);
         let id = viewer_id.clone();
-        peer.on_connection_state(move |s| {
-            match s.as_str() {
-                // Not from inside the connection's own event handler: recovering may close
-                // and drop it.
-                "failed" => {
-                    if let Some(this) = weak.upgrade() {
-                        let id = id.clone();
-                        spawn_local(async move { this.recover(id) });
-                    }
-                }
-                // Often a blip that heals by itself; still interrupted a moment later, it is
-                // a changed network: look for a new path before the connection fails.
-                "disconnected" => {
-                    let (weak, id) = (weak.clone(), id.clone());
-                    set_timeout(
-                        move || {
-                            let Some(this) = weak.upgrade() else { return };
-                            if this.peer(&id).is_some_and(|p| p.connection_state() == "disconnected") {
-                                this.recover(id);
-                            }
-                        },
-                        std::time::Duration::from_secs(3),
-                    );
-                }
-                _ => {}
+        peer.on_connection_state(move |state| {
+            if let Some(this) = weak.upgrade() {
+                this.handle(StudioEvent::PeerStateChanged { viewer: id.clone(), state });
             }
-            state.set(s);
         });
         let weak = Rc::downgrade(self);
         let id = viewer_id.clone();
         peer.on_ice_candidate(move |candidate| {
             if let Some(this) = weak.upgrade() {
-                this.send(&ClientMessage::Candidate { candidate, target: Target::Viewer, viewer_id: Some(id.clone()) });
+                this.handle(StudioEvent::LocalCandidate { viewer: id.clone(), candidate });
             }
         });
         peer.add_stream(&self.stream);
@@ -359,36 +356,13 @@ impl Broadcast {
         let this = self.clone();
         spawn_local(async move {
             match peer.create_offer().await {
-                Ok(offer) => {
-                    this.send(&ClientMessage::Offer { offer, viewer_id });
-                }
+                Ok(offer) => this.handle(StudioEvent::OfferMade { viewer: viewer_id, offer }),
                 Err(e) => web_sys::console::error_1(&format!("OnAir: cannot create an offer: {e}").into()),
             }
         });
     }
 
-    /// A viewer's connection failed or stays interrupted (its network changed or dropped):
-    /// try one ICE restart on the same connection; if that fails too, let it go (the viewer
-    /// rejoins by itself).
-    fn recover(self: &Rc<Self>, id: ViewerId) {
-        let Some(peer) = self.peer(&id) else { return };
-        if !self.ice_restarted.borrow_mut().insert(id.clone()) {
-            self.drop_viewer(&id);
-            return;
-        }
-        let this = self.clone();
-        spawn_local(async move {
-            match peer.restart_ice().await {
-                Ok(offer) => {
-                    this.send(&ClientMessage::Offer { offer, viewer_id: id });
-                }
-                Err(e) => web_sys::console::warn_1(&format!("OnAir: ICE restart failed: {e}").into()),
-            }
-        });
-    }
-
-    fn drop_viewer(&self, id: &ViewerId) {
-        self.ice_restarted.borrow_mut().remove(id);
+    fn disconnect(&self, id: &ViewerId) {
         if let Some(peer) = self.peers.borrow_mut().remove(id) {
             peer.close();
         }
@@ -404,7 +378,7 @@ impl Broadcast {
         }
     }
 
-    fn close_all_peers(&self) {
+    fn disconnect_all(&self) {
         for (_, peer) in self.peers.borrow_mut().drain() {
             peer.close();
         }

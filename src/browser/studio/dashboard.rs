@@ -4,6 +4,7 @@
 use crate::browser::rtc::peer::Peer;
 use crate::protocol::ViewerId;
 use crate::stats::{self, QualityLimitation, SenderQuality, SenderSample};
+use crate::web::status::PeerState;
 use crate::web::view_state::{push_capped, StudioView, CHART_SECONDS, SPARK_SAMPLES};
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -93,8 +94,9 @@ fn warnings(view: StudioView, round: &Round) -> Vec<String> {
     if mostly_limited(round, QualityLimitation::Cpu) {
         out.push("Your computer is too busy to encode video for every viewer at full quality.".to_owned());
     }
-    let failed =
-        view.viewers.with_untracked(|rows| rows.iter().filter(|r| r.state.get_untracked() == "failed").count());
+    let failed = view
+        .viewers
+        .with_untracked(|rows| rows.iter().filter(|r| r.state.get_untracked() == PeerState::Failed).count());
     if failed > 0 {
         let who = if failed == 1 { "One viewer".to_owned() } else { format!("{failed} viewers") };
         out.push(format!(

@@ -1,5 +1,8 @@
 //! The studio's broadcast: one peer connection per viewer, media controls, and the
-//! once-a-second stats round of the dashboard.
+//! once-a-second stats round of the dashboard; the rules deciding what to do build anywhere.
 
+#[cfg(feature = "hydrate")]
 pub mod broadcast;
+#[cfg(feature = "hydrate")]
 mod dashboard;
+pub mod rules;

@@ -4,7 +4,6 @@
 use crate::protocol::ViewerId;
 use crate::stats::{format_duration_s, format_kbps, SenderQuality};
 use crate::web::components::line_chart::LineChart;
-use crate::web::status::peer_state_label;
 use crate::web::view_state::{ViewerRow, SPARK_SAMPLES};
 use leptos::prelude::*;
 
@@ -57,13 +56,13 @@ fn Row(row: ViewerRow, now_ms: RwSignal<f64>, on_remove: Callback<ViewerId>) -> 
     let kbps = move || sent.with(|q| q.as_ref().and_then(SenderQuality::total_kbps));
     let id = row.id.clone();
     view! {
-        <tr data-testid="viewer-row" data-viewer-id=row.id.0.clone() data-state=move || state.get()>
+        <tr data-testid="viewer-row" data-viewer-id=row.id.0.clone() data-state=move || state.get().as_str()>
             <td class="name">{row.display_name()}</td>
             <td class="num">{move || format_duration_s(((now_ms.get() - joined_ms) / 1000.0).max(0.0) as u64)}</td>
             <td>
-                <span class="badge" data-state=move || state.get() title=move || format!("ICE: {}", ice_state.get())>
+                <span class="badge" data-state=move || state.get().as_str() title=move || format!("ICE: {}", ice_state.get().as_str())>
                     <span class="badge-dot" aria-hidden="true"></span>
-                    {move || peer_state_label(&state.get())}
+                    {move || state.get().label()}
                 </span>
             </td>
             <td class="num" data-testid="row-bitrate" data-kbps=move || kbps().map(|k| format!("{k:.0}"))>

@@ -1,13 +1,12 @@
 //! `/admin`: the studio. Go live, watch the health of the broadcast, manage viewers.
 
-use crate::protocol::ViewerId;
 use crate::stats::format_duration_s;
 use crate::web::components::line_chart::LineChart;
 use crate::web::components::status_badge::StatusBadge;
 use crate::web::components::viewer_table::ViewerTable;
 use crate::web::routes::Page;
 use crate::web::status::BroadcastStatus;
-use crate::web::view_state::{StudioView, CHART_SECONDS};
+use crate::web::view_state::{StudioCommands, StudioView, CHART_SECONDS};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -16,110 +15,13 @@ pub fn AdminPage() -> impl IntoView {
     let studio = StudioView::new();
     let controls = studio.controls;
 
-    #[cfg(feature = "hydrate")]
-    let session = {
-        use crate::browser::studio::broadcast::Broadcast;
-        let session = StoredValue::new_local(None::<std::rc::Rc<Broadcast>>);
-        on_cleanup(move || {
-            if let Some(Some(b)) = session.try_update_value(Option::take) {
-                b.stop();
-            }
-        });
-        session
-    };
-    // Runs `f` with the live broadcast, if there is one (browser only).
-    #[cfg(feature = "hydrate")]
-    let with_live = move |f: &dyn Fn(&std::rc::Rc<crate::browser::studio::broadcast::Broadcast>)| {
-        session.with_value(|s| {
-            if let Some(b) = s {
-                f(b)
-            }
-        });
-    };
-
-    let start = move || {
-        #[cfg(feature = "hydrate")]
-        {
-            use crate::browser::studio::broadcast::Broadcast;
-            if studio.busy.get_untracked() {
-                return;
-            }
-            studio.busy.set(true);
-            studio.message.set(None);
-            studio.status.set(BroadcastStatus::Starting);
-            leptos::task::spawn_local(async move {
-                match Broadcast::start(studio).await {
-                    Ok(b) => session.set_value(Some(b)),
-                    Err(e) => {
-                        studio.status.set(BroadcastStatus::Off);
-                        studio.message.set(Some(e.to_string()));
-                    }
-                }
-                studio.busy.set(false);
-            });
-        }
-    };
-    let go_live = move |_| start();
-    // A reload (or a crash and reopen) of a studio that was live goes back on air by
-    // itself: viewers wait meanwhile and resume without doing anything.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if crate::browser::studio::broadcast::was_live() {
-            start();
-        }
-    });
-    let end_live = move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(Some(b)) = session.try_update_value(Option::take) {
-            b.stop();
-        }
-    };
-    let toggle_mic = move |_| {
-        #[cfg(feature = "hydrate")]
-        with_live(&|b| b.toggle_microphone());
-    };
-    let toggle_camera = move |_| {
-        #[cfg(feature = "hydrate")]
-        with_live(&|b| b.toggle_camera());
-    };
-    let toggle_share = move |_| {
-        #[cfg(feature = "hydrate")]
-        with_live(&|b| {
-            let b = b.clone();
-            studio.busy.set(true);
-            leptos::task::spawn_local(async move {
-                let result = if controls.sharing_screen.get_untracked() {
-                    b.stop_sharing().await
-                } else {
-                    b.share_screen().await
-                };
-                if let Err(e) = result {
-                    studio.message.set(Some(e.to_string()));
-                }
-                studio.busy.set(false);
-            });
-        });
-    };
-    let pick_camera = move |ev: leptos::ev::Event| {
-        let id = event_target_value(&ev);
-        #[cfg(feature = "hydrate")]
-        with_live(&|b| {
-            let (b, id) = (b.clone(), id.clone());
-            leptos::task::spawn_local(async move {
-                if let Err(e) = b.use_camera(id).await {
-                    studio.message.set(Some(e.to_string()));
-                }
-            });
-        });
-        #[cfg(not(feature = "hydrate"))]
-        let _ = id;
-    };
-    let remove_viewer = Callback::new(move |id: ViewerId| {
-        #[cfg(feature = "hydrate")]
-        with_live(&|b| b.remove_viewer(id.clone()));
-        #[cfg(not(feature = "hydrate"))]
-        let _ = id;
-    });
+    let commands = StudioCommands::for_page(studio);
+    let go_live = move |_| commands.go_live.run(());
+    let end_live = move |_| commands.end_live.run(());
+    let toggle_mic = move |_| commands.toggle_mic.run(());
+    let toggle_camera = move |_| commands.toggle_camera.run(());
+    let toggle_share = move |_| commands.toggle_share.run(());
+    let pick_camera = move |ev: leptos::ev::Event| commands.pick_camera.run(event_target_value(&ev));
 
     let status = studio.status;
     let is_off = move || status.get() == BroadcastStatus::Off;
@@ -239,7 +141,7 @@ pub fn AdminPage() -> impl IntoView {
         </section>
         <section class="card viewers-card">
             <h2>"Viewers"</h2>
-            <ViewerTable rows=studio.viewers now_ms=studio.now_ms on_remove=remove_viewer/>
+            <ViewerTable rows=studio.viewers now_ms=studio.now_ms on_remove=commands.remove_viewer/>
         </section>
     }
 }

@@ -3,7 +3,7 @@
 use crate::web::components::stats_overlay::StatsOverlay;
 use crate::web::components::status_badge::StatusBadge;
 use crate::web::status::StreamStatus;
-use crate::web::view_state::PlayerView;
+use crate::web::view_state::{PlayerCommands, PlayerView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -11,39 +11,11 @@ use leptos_meta::Title;
 pub fn WatchPage() -> impl IntoView {
     let player = PlayerView::new();
 
-    #[cfg(feature = "hydrate")]
-    let session = {
-        use crate::browser::player::Playback;
-        let session = StoredValue::new_local(None::<std::rc::Rc<Playback>>);
-        Effect::new(move |_| {
-            if session.with_value(Option::is_none) {
-                session.set_value(Some(Playback::start(player)));
-            }
-        });
-        on_cleanup(move || {
-            if let Some(Some(s)) = session.try_update_value(Option::take) {
-                s.stop();
-            }
-        });
-        session
-    };
-
-    let play = move |_| {
-        #[cfg(feature = "hydrate")]
-        session.with_value(|s| {
-            if let Some(s) = s {
-                s.play()
-            }
-        });
-    };
+    let commands = PlayerCommands::for_page(player);
+    let play = move |_| commands.play.run(());
     let unmute = move |_| {
         player.muted.set(false);
-        #[cfg(feature = "hydrate")]
-        session.with_value(|s| {
-            if let Some(s) = s {
-                s.play()
-            }
-        });
+        commands.play.run(());
     };
 
     let status = player.status;

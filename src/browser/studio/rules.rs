@@ -1,0 +1,564 @@
+//! The studio's per-viewer rules as a plain state machine: events in, actions out; the
+//! broadcast session performs the actions with the browser's peer connections and sockets.
+
+use crate::protocol::{
+    ClientMessage, ErrorCode, IceCandidate, IceServer, ServerMessage, SessionDescription, Target, ViewerId,
+    ViewerReport,
+};
+use crate::web::status::PeerState;
+use std::collections::HashMap;
+
+/// How long a connection may stay interrupted before it is treated as a changed network.
+pub const DISCONNECTED_GRACE_MS: u32 = 3_000;
+
+/// What happened to the studio.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StudioEvent {
+    /// The signaling socket is (again) connected.
+    SignalingOpened,
+    /// The signaling socket dropped; it reconnects by itself.
+    SignalingClosed,
+    Server(ServerMessage),
+    /// A viewer's peer connection could not be created.
+    ConnectFailed {
+        viewer: ViewerId,
+    },
+    /// A viewer's peer connection changed state.
+    PeerStateChanged {
+        viewer: ViewerId,
+        state: PeerState,
+    },
+    /// A check asked for by [`StudioAction::CheckLater`] is due.
+    CheckDue {
+        viewer: ViewerId,
+        check: Check,
+    },
+    /// An offer (the first, or an ICE restart's) is the connection's local description.
+    OfferMade {
+        viewer: ViewerId,
+        offer: SessionDescription,
+    },
+    /// A local ICE candidate for the viewer.
+    LocalCandidate {
+        viewer: ViewerId,
+        candidate: IceCandidate,
+    },
+    /// The streamer pressed "Remove" on a viewer's row.
+    RemoveClicked {
+        viewer: ViewerId,
+    },
+    /// The once-a-second timer fired.
+    SecondTick,
+    /// The sampling round asked for by [`StudioAction::SampleViewers`] ended.
+    Sampled {
+        capacity: Option<u32>,
+    },
+    /// The capacity asked for by [`StudioAction::ReportCapacity`] reached the socket.
+    CapacityReported {
+        remaining: Option<u32>,
+    },
+    /// The broadcast ends.
+    Ending,
+}
+
+/// What the studio has to do about it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StudioAction {
+    Send(ClientMessage),
+    /// Registered as streamer: show the studio live.
+    ShowLive,
+    /// Show that the signaling socket is reconnecting (viewers keep playing).
+    ShowReconnecting,
+    /// Create a peer connection and a row for the viewer, and make an offer.
+    Connect {
+        viewer: ViewerId,
+        name: Option<String>,
+        ice_servers: Vec<IceServer>,
+    },
+    /// Close the viewer's peer connection, forget its figures and take its row off.
+    Disconnect {
+        viewer: ViewerId,
+    },
+    /// Close every peer connection and empty the table.
+    DisconnectAll,
+    ApplyAnswer {
+        viewer: ViewerId,
+        answer: SessionDescription,
+    },
+    AddRemoteCandidate {
+        viewer: ViewerId,
+        candidate: IceCandidate,
+    },
+    /// Make an offer with fresh ICE credentials on the viewer's connection.
+    RestartIce {
+        viewer: ViewerId,
+    },
+    /// Feed [`StudioEvent::CheckDue`] back after `after_ms` (0: right after the current
+    /// browser event handler, never inside it: the check may close that connection).
+    CheckLater {
+        viewer: ViewerId,
+        check: Check,
+        after_ms: u32,
+    },
+    ShowPeerState {
+        viewer: ViewerId,
+        state: PeerState,
+    },
+    ShowViewerReport {
+        viewer: ViewerId,
+        report: ViewerReport,
+    },
+    /// Run one round of `getStats()` over every viewer, then feed [`StudioEvent::Sampled`].
+    SampleViewers,
+    /// Send the capacity estimate; feed [`StudioEvent::CapacityReported`] once sent.
+    ReportCapacity {
+        remaining: Option<u32>,
+    },
+    /// End the broadcast, showing why.
+    End {
+        reason: &'static str,
+    },
+    /// The server refused a message: worth a console line, nothing more.
+    LogRefusal {
+        code: ErrorCode,
+        message: String,
+    },
+}
+
+/// What a delayed look at a viewer's connection is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// The connection failed: recover it.
+    Failed,
+    /// The connection was interrupted a while ago: recover it if it still is.
+    StillDisconnected,
+}
+
+/// The capacity estimate the server last received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+enum CapacityReport {
+    /// None since the socket (re)connected.
+    #[default]
+    NotSent,
+    Sent(Option<u32>),
+}
+
+/// One viewer's connection, as far as the rules care.
+#[derive(Clone, Copy, Debug)]
+struct Viewer {
+    state: PeerState,
+    /// The connection already had its one ICE restart.
+    ice_restarted: bool,
+}
+
+pub const SESSION_ENDED: &str = "Your admin session has ended. Sign in again to go live.";
+pub const TAKEN_OVER: &str = "The stream was taken over from another tab or window. This tab is no longer live.";
+
+#[derive(Default)]
+pub struct StudioRules {
+    ice_servers: Vec<IceServer>,
+    viewers: HashMap<ViewerId, Viewer>,
+    capacity: CapacityReport,
+    /// A sampling round is under way (they take longer than a second with many viewers).
+    sampling: bool,
+}
+
+impl StudioRules {
+    pub fn handle(&mut self, event: StudioEvent) -> Vec<StudioAction> {
+        use StudioAction as A;
+        match event {
+            StudioEvent::SignalingOpened => {
+                self.capacity = CapacityReport::NotSent;
+                vec![A::Send(ClientMessage::Streamer)]
+            }
+            // Peers keep streaming while the server is away; they are renegotiated once the
+            // streamer is registered again.
+            StudioEvent::SignalingClosed => vec![A::ShowReconnecting],
+            StudioEvent::Server(msg) => self.on_server(msg),
+            StudioEvent::ConnectFailed { viewer } => {
+                self.viewers.remove(&viewer);
+                Vec::new()
+            }
+            StudioEvent::PeerStateChanged { viewer, state } => {
+                let Some(known) = self.viewers.get_mut(&viewer) else { return Vec::new() };
+                known.state = state;
+                let mut out = Vec::new();
+                match state {
+                    PeerState::Failed => {
+                        out.push(A::CheckLater { viewer: viewer.clone(), check: Check::Failed, after_ms: 0 })
+                    }
+                    // Often a blip that heals by itself; still interrupted a moment later, it
+                    // is a changed network: look for a new path before the connection fails.
+                    PeerState::Disconnected => out.push(A::CheckLater {
+                        viewer: viewer.clone(),
+                        check: Check::StillDisconnected,
+                        after_ms: DISCONNECTED_GRACE_MS,
+                    }),
+                    _ => {}
+                }
+                out.push(A::ShowPeerState { viewer, state });
+                out
+            }
+            StudioEvent::CheckDue { viewer, check } => {
+                let Some(known) = self.viewers.get(&viewer) else { return Vec::new() };
+                match check {
+                    Check::Failed => self.recover(viewer),
+                    Check::StillDisconnected if known.state == PeerState::Disconnected => self.recover(viewer),
+                    Check::StillDisconnected => Vec::new(),
+                }
+            }
+            StudioEvent::OfferMade { viewer, offer } => {
+                vec![A::Send(ClientMessage::Offer { offer, viewer_id: viewer })]
+            }
+            StudioEvent::LocalCandidate { viewer, candidate } => {
+                vec![A::Send(ClientMessage::Candidate { candidate, target: Target::Viewer, viewer_id: Some(viewer) })]
+            }
+            StudioEvent::RemoveClicked { viewer } => vec![A::Send(ClientMessage::RemoveViewer { viewer_id: viewer })],
+            StudioEvent::SecondTick if self.sampling => Vec::new(),
+            StudioEvent::SecondTick => {
+                self.sampling = true;
+                vec![A::SampleViewers]
+            }
+            StudioEvent::Sampled { capacity } => {
+                self.sampling = false;
+                if self.capacity == CapacityReport::Sent(capacity) {
+                    Vec::new()
+                } else {
+                    vec![A::ReportCapacity { remaining: capacity }]
+                }
+            }
+            StudioEvent::CapacityReported { remaining } => {
+                self.capacity = CapacityReport::Sent(remaining);
+                Vec::new()
+            }
+            StudioEvent::Ending => {
+                self.viewers.clear();
+                vec![A::DisconnectAll]
+            }
+        }
+    }
+
+    fn on_server(&mut self, msg: ServerMessage) -> Vec<StudioAction> {
+        use StudioAction as A;
+        match msg {
+            ServerMessage::StreamerReady { ice_servers } => {
+                // The server announces every viewer again right after this; connections that
+                // still work are kept (media never went through the server).
+                self.ice_servers = ice_servers;
+                vec![A::ShowLive]
+            }
+            ServerMessage::NewViewer { viewer_id, name } => self.add_viewer(viewer_id, name),
+            ServerMessage::Answer { answer, viewer_id } if self.viewers.contains_key(&viewer_id) => {
+                vec![A::ApplyAnswer { viewer: viewer_id, answer }]
+            }
+            ServerMessage::Candidate { candidate, target: Target::Streamer, viewer_id }
+                if self.viewers.contains_key(&viewer_id) =>
+            {
+                vec![A::AddRemoteCandidate { viewer: viewer_id, candidate }]
+            }
+            ServerMessage::ViewerStats { viewer_id, report } => {
+                vec![A::ShowViewerReport { viewer: viewer_id, report }]
+            }
+            ServerMessage::ViewerLeft { viewer_id } => self.drop_viewer(viewer_id),
+            ServerMessage::Error { code: ErrorCode::Unauthorized, .. } => vec![A::End { reason: SESSION_ENDED }],
+            ServerMessage::Error { code: ErrorCode::Replaced, .. } => vec![A::End { reason: TAKEN_OVER }],
+            ServerMessage::Error { code, message } => vec![A::LogRefusal { code, message }],
+            _ => Vec::new(),
+        }
+    }
+
+    fn add_viewer(&mut self, viewer: ViewerId, name: Option<String>) -> Vec<StudioAction> {
+        // A viewer announced again (it resumed after a dropped socket or a server restart,
+        // or this studio re-registered) whose connection still works keeps it.
+        let still_works = |v: &Viewer| {
+            matches!(v.state, PeerState::New | PeerState::Connecting | PeerState::Connected | PeerState::Disconnected)
+        };
+        if self.viewers.get(&viewer).is_some_and(still_works) {
+            return Vec::new();
+        }
+        let mut out = self.drop_viewer(viewer.clone());
+        self.viewers.insert(viewer.clone(), Viewer { state: PeerState::New, ice_restarted: false });
+        out.push(StudioAction::Connect { viewer, name, ice_servers: self.ice_servers.clone() });
+        out
+    }
+
+    /// A viewer's connection failed or stays interrupted (its network changed or dropped):
+    /// one ICE restart on the same connection; if that fails too, let it go (the viewer
+    /// rejoins by itself).
+    fn recover(&mut self, viewer: ViewerId) -> Vec<StudioAction> {
+        let Some(known) = self.viewers.get_mut(&viewer) else { return Vec::new() };
+        if known.ice_restarted {
+            return self.drop_viewer(viewer);
+        }
+        known.ice_restarted = true;
+        vec![StudioAction::RestartIce { viewer }]
+    }
+
+    fn drop_viewer(&mut self, viewer: ViewerId) -> Vec<StudioAction> {
+        match self.viewers.remove(&viewer) {
+            Some(_) => vec![StudioAction::Disconnect { viewer }],
+            None => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::SdpType;
+
+    fn id(s: &str) -> ViewerId {
+        ViewerId(s.to_owned())
+    }
+
+    fn offer(sdp: &str) -> SessionDescription {
+        SessionDescription { kind: SdpType::Offer, sdp: sdp.to_owned() }
+    }
+
+    fn joined(name: &str) -> StudioEvent {
+        StudioEvent::Server(ServerMessage::NewViewer { viewer_id: id(name), name: Some(name.to_owned()) })
+    }
+
+    fn state(rules: &mut StudioRules, name: &str, state: PeerState) -> Vec<StudioAction> {
+        rules.handle(StudioEvent::PeerStateChanged { viewer: id(name), state })
+    }
+
+    fn check(rules: &mut StudioRules, name: &str, check: Check) -> Vec<StudioAction> {
+        rules.handle(StudioEvent::CheckDue { viewer: id(name), check })
+    }
+
+    /// Rules for a studio that is live, with `viewers` connected.
+    fn live_with(viewers: &[&str]) -> StudioRules {
+        let mut rules = StudioRules::default();
+        rules.handle(StudioEvent::SignalingOpened);
+        rules.handle(StudioEvent::Server(ServerMessage::StreamerReady { ice_servers: Vec::new() }));
+        for v in viewers {
+            rules.handle(joined(v));
+            state(&mut rules, v, PeerState::Connected);
+        }
+        rules
+    }
+
+    #[test]
+    fn registers_as_streamer_when_the_socket_opens_and_shows_live_when_ready() {
+        let mut rules = StudioRules::default();
+        assert_eq!(rules.handle(StudioEvent::SignalingOpened), vec![StudioAction::Send(ClientMessage::Streamer)]);
+        let servers = vec![IceServer { urls: vec!["stun:x".into()], username: None, credential: None }];
+        let ready = StudioEvent::Server(ServerMessage::StreamerReady { ice_servers: servers.clone() });
+        assert_eq!(rules.handle(ready), vec![StudioAction::ShowLive]);
+        assert_eq!(rules.handle(StudioEvent::SignalingClosed), vec![StudioAction::ShowReconnecting]);
+        // New connections use the ICE servers the server handed out.
+        assert_eq!(
+            rules.handle(joined("a")),
+            vec![StudioAction::Connect { viewer: id("a"), name: Some("a".into()), ice_servers: servers }]
+        );
+    }
+
+    #[test]
+    fn a_new_viewer_gets_a_connection_and_an_offer() {
+        let mut rules = live_with(&[]);
+        assert_eq!(
+            rules.handle(joined("a")),
+            vec![StudioAction::Connect { viewer: id("a"), name: Some("a".into()), ice_servers: Vec::new() }]
+        );
+        assert_eq!(
+            rules.handle(StudioEvent::OfferMade { viewer: id("a"), offer: offer("o") }),
+            vec![StudioAction::Send(ClientMessage::Offer { offer: offer("o"), viewer_id: id("a") })]
+        );
+        let candidate =
+            IceCandidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: None, username_fragment: None };
+        assert_eq!(
+            rules.handle(StudioEvent::LocalCandidate { viewer: id("a"), candidate: candidate.clone() }),
+            vec![StudioAction::Send(ClientMessage::Candidate {
+                candidate,
+                target: Target::Viewer,
+                viewer_id: Some(id("a"))
+            })]
+        );
+    }
+
+    #[test]
+    fn answers_and_candidates_go_to_known_viewers_only() {
+        let mut rules = live_with(&["a"]);
+        let answer = SessionDescription { kind: SdpType::Answer, sdp: "x".into() };
+        let to = |v: &str| StudioEvent::Server(ServerMessage::Answer { answer: answer.clone(), viewer_id: id(v) });
+        assert_eq!(rules.handle(to("a")), vec![StudioAction::ApplyAnswer { viewer: id("a"), answer: answer.clone() }]);
+        assert_eq!(rules.handle(to("b")), vec![]);
+        let candidate =
+            IceCandidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: None, username_fragment: None };
+        let from = |v: &str, target| {
+            StudioEvent::Server(ServerMessage::Candidate { candidate: candidate.clone(), target, viewer_id: id(v) })
+        };
+        assert_eq!(
+            rules.handle(from("a", Target::Streamer)),
+            vec![StudioAction::AddRemoteCandidate { viewer: id("a"), candidate: candidate.clone() }]
+        );
+        assert_eq!(rules.handle(from("a", Target::Viewer)), vec![]);
+        assert_eq!(rules.handle(from("b", Target::Streamer)), vec![]);
+    }
+
+    #[test]
+    fn a_failed_connection_gets_exactly_one_ice_restart_then_the_viewer_is_dropped() {
+        let mut rules = live_with(&["a"]);
+        // Not from inside the connection's own event handler.
+        assert_eq!(
+            state(&mut rules, "a", PeerState::Failed),
+            vec![
+                StudioAction::CheckLater { viewer: id("a"), check: Check::Failed, after_ms: 0 },
+                StudioAction::ShowPeerState { viewer: id("a"), state: PeerState::Failed },
+            ]
+        );
+        assert_eq!(check(&mut rules, "a", Check::Failed), vec![StudioAction::RestartIce { viewer: id("a") }]);
+        assert_eq!(
+            rules.handle(StudioEvent::OfferMade { viewer: id("a"), offer: offer("restart") }),
+            vec![StudioAction::Send(ClientMessage::Offer { offer: offer("restart"), viewer_id: id("a") })]
+        );
+        state(&mut rules, "a", PeerState::Connecting);
+        state(&mut rules, "a", PeerState::Failed);
+        // The second failure lets the viewer go: it rejoins by itself.
+        assert_eq!(check(&mut rules, "a", Check::Failed), vec![StudioAction::Disconnect { viewer: id("a") }]);
+        assert_eq!(check(&mut rules, "a", Check::Failed), vec![]);
+        assert_eq!(state(&mut rules, "a", PeerState::Closed), vec![]);
+        // Joining again starts afresh, with a restart of its own.
+        assert!(matches!(rules.handle(joined("a"))[..], [StudioAction::Connect { .. }]));
+        state(&mut rules, "a", PeerState::Failed);
+        assert_eq!(check(&mut rules, "a", Check::Failed), vec![StudioAction::RestartIce { viewer: id("a") }]);
+    }
+
+    #[test]
+    fn a_connection_that_recovers_after_its_restart_is_kept() {
+        let mut rules = live_with(&["a"]);
+        state(&mut rules, "a", PeerState::Failed);
+        assert_eq!(check(&mut rules, "a", Check::Failed), vec![StudioAction::RestartIce { viewer: id("a") }]);
+        assert_eq!(
+            state(&mut rules, "a", PeerState::Connected),
+            vec![StudioAction::ShowPeerState { viewer: id("a"), state: PeerState::Connected }]
+        );
+        // Announced again (the viewer resumed), the working connection stays.
+        assert_eq!(rules.handle(joined("a")), vec![]);
+        assert_eq!(
+            rules.handle(StudioEvent::Sampled { capacity: None }),
+            vec![StudioAction::ReportCapacity { remaining: None }]
+        );
+    }
+
+    #[test]
+    fn a_long_interruption_gets_a_restart_and_a_blip_does_not() {
+        let mut rules = live_with(&["a", "b"]);
+        assert_eq!(
+            state(&mut rules, "a", PeerState::Disconnected),
+            vec![
+                StudioAction::CheckLater {
+                    viewer: id("a"),
+                    check: Check::StillDisconnected,
+                    after_ms: DISCONNECTED_GRACE_MS
+                },
+                StudioAction::ShowPeerState { viewer: id("a"), state: PeerState::Disconnected },
+            ]
+        );
+        assert_eq!(
+            check(&mut rules, "a", Check::StillDisconnected),
+            vec![StudioAction::RestartIce { viewer: id("a") }]
+        );
+        state(&mut rules, "b", PeerState::Disconnected);
+        state(&mut rules, "b", PeerState::Connected);
+        assert_eq!(check(&mut rules, "b", Check::StillDisconnected), vec![]);
+        // Failed meanwhile: the failure's own check recovers it, not the interruption's.
+        state(&mut rules, "b", PeerState::Disconnected);
+        state(&mut rules, "b", PeerState::Failed);
+        assert_eq!(check(&mut rules, "b", Check::StillDisconnected), vec![]);
+        assert_eq!(check(&mut rules, "b", Check::Failed), vec![StudioAction::RestartIce { viewer: id("b") }]);
+    }
+
+    #[test]
+    fn a_resumed_viewer_keeps_a_working_connection_and_a_broken_one_is_replaced() {
+        for working in [PeerState::New, PeerState::Connecting, PeerState::Connected, PeerState::Disconnected] {
+            let mut rules = live_with(&["a"]);
+            state(&mut rules, "a", working);
+            assert_eq!(rules.handle(joined("a")), vec![], "{working:?}");
+        }
+        for broken in [PeerState::Failed, PeerState::Closed] {
+            let mut rules = live_with(&["a"]);
+            state(&mut rules, "a", broken);
+            assert_eq!(
+                rules.handle(joined("a")),
+                vec![
+                    StudioAction::Disconnect { viewer: id("a") },
+                    StudioAction::Connect { viewer: id("a"), name: Some("a".into()), ice_servers: Vec::new() },
+                ],
+                "{broken:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_connection_that_cannot_be_created_is_forgotten() {
+        let mut rules = live_with(&[]);
+        rules.handle(joined("a"));
+        assert_eq!(rules.handle(StudioEvent::ConnectFailed { viewer: id("a") }), vec![]);
+        assert!(matches!(rules.handle(joined("a"))[..], [StudioAction::Connect { .. }]));
+    }
+
+    #[test]
+    fn removal_asks_the_server_and_the_viewer_goes_when_it_leaves() {
+        let mut rules = live_with(&["a"]);
+        assert_eq!(
+            rules.handle(StudioEvent::RemoveClicked { viewer: id("a") }),
+            vec![StudioAction::Send(ClientMessage::RemoveViewer { viewer_id: id("a") })]
+        );
+        let left = StudioEvent::Server(ServerMessage::ViewerLeft { viewer_id: id("a") });
+        assert_eq!(rules.handle(left.clone()), vec![StudioAction::Disconnect { viewer: id("a") }]);
+        assert_eq!(rules.handle(left), vec![]);
+    }
+
+    #[test]
+    fn capacity_is_reported_when_it_changes_and_again_after_a_reconnect() {
+        let mut rules = live_with(&[]);
+        let sampled = |c| StudioEvent::Sampled { capacity: c };
+        assert_eq!(rules.handle(sampled(Some(3))), vec![StudioAction::ReportCapacity { remaining: Some(3) }]);
+        // Not sent (the socket was closed): tried again next round.
+        assert_eq!(rules.handle(sampled(Some(3))), vec![StudioAction::ReportCapacity { remaining: Some(3) }]);
+        rules.handle(StudioEvent::CapacityReported { remaining: Some(3) });
+        assert_eq!(rules.handle(sampled(Some(3))), vec![]);
+        assert_eq!(rules.handle(sampled(None)), vec![StudioAction::ReportCapacity { remaining: None }]);
+        rules.handle(StudioEvent::CapacityReported { remaining: None });
+        assert_eq!(rules.handle(sampled(None)), vec![]);
+        // A new connection to the server knows nothing yet.
+        rules.handle(StudioEvent::SignalingOpened);
+        assert_eq!(rules.handle(sampled(None)), vec![StudioAction::ReportCapacity { remaining: None }]);
+    }
+
+    #[test]
+    fn one_sampling_round_at_a_time() {
+        let mut rules = live_with(&[]);
+        assert_eq!(rules.handle(StudioEvent::SecondTick), vec![StudioAction::SampleViewers]);
+        assert_eq!(rules.handle(StudioEvent::SecondTick), vec![]);
+        rules.handle(StudioEvent::Sampled { capacity: None });
+        assert_eq!(rules.handle(StudioEvent::SecondTick), vec![StudioAction::SampleViewers]);
+    }
+
+    #[test]
+    fn viewer_reports_go_to_their_rows() {
+        let mut rules = live_with(&["a"]);
+        let report = ViewerReport { fps: Some(30.0), ..ViewerReport::default() };
+        assert_eq!(
+            rules
+                .handle(StudioEvent::Server(ServerMessage::ViewerStats { viewer_id: id("a"), report: report.clone() })),
+            vec![StudioAction::ShowViewerReport { viewer: id("a"), report }]
+        );
+    }
+
+    #[test]
+    fn a_lost_session_or_a_takeover_ends_the_broadcast_and_other_refusals_are_logged() {
+        let mut rules = live_with(&["a"]);
+        let error = |code| StudioEvent::Server(ServerMessage::Error { code, message: "m".into() });
+        assert_eq!(rules.handle(error(ErrorCode::Unauthorized)), vec![StudioAction::End { reason: SESSION_ENDED }]);
+        assert_eq!(rules.handle(error(ErrorCode::Replaced)), vec![StudioAction::End { reason: TAKEN_OVER }]);
+        assert_eq!(
+            rules.handle(error(ErrorCode::RateLimited)),
+            vec![StudioAction::LogRefusal { code: ErrorCode::RateLimited, message: "m".into() }]
+        );
+        assert_eq!(rules.handle(StudioEvent::Ending), vec![StudioAction::DisconnectAll]);
+        assert_eq!(state(&mut rules, "a", PeerState::Failed), vec![]);
+    }
+}
