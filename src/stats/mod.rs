@@ -17,7 +17,6 @@
 //! early in a connection's life, so every number here is an `Option`.
 
 mod capacity;
-mod display;
 mod entries;
 mod error;
 mod quality;
@@ -26,7 +25,6 @@ mod route;
 mod sample;
 
 pub use capacity::*;
-pub use display::*;
 pub use entries::*;
 pub use error::*;
 pub use quality::*;
