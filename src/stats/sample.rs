@@ -1,5 +1,4 @@
-//! One report boiled down to a sample per direction: the studio's side of a viewer's
-//! connection ([`SenderSample`]) and a viewer's side ([`ReceiverSample`]).
+//! One report boiled down to a sample: the studio's side of a connection, or a viewer's.
 
 use super::entries::{InboundRtp, MediaKind, OutboundRtp, QualityLimitation};
 use super::error::StatsError;
