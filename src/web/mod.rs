@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod chart;
 pub mod components;
+pub mod format;
 pub mod page_url;
 pub mod pages;
 pub mod routes;

@@ -1,6 +1,7 @@
 //! The watch page's "stats for nerds": what this browser receives, from its `getStats()`.
 
-use crate::stats::{format_kbps, ReceiverQuality};
+use crate::stats::ReceiverQuality;
+use crate::web::format::{format_freezes, format_kbps, format_ms, format_resolution};
 use leptos::prelude::*;
 
 #[component]
@@ -17,15 +18,15 @@ pub fn StatsOverlay(stats: RwSignal<Option<ReceiverQuality>>) -> impl IntoView {
             <dt>"Frames"</dt>
             <dd>{field(|q| q.fps.map(|f| format!("{f:.0} fps")))}</dd>
             <dt>"Resolution"</dt>
-            <dd>{field(|q| q.width.zip(q.height).map(|(w, h)| format!("{w}×{h}")))}</dd>
+            <dd>{field(|q| q.width.zip(q.height).map(|(w, h)| format_resolution(w, h)))}</dd>
             <dt>"Round trip"</dt>
-            <dd>{field(|q| q.rtt_ms.map(|r| format!("{r:.0} ms")))}</dd>
+            <dd>{field(|q| q.rtt_ms.map(format_ms))}</dd>
             <dt>"Packets lost"</dt>
             <dd>{field(|q| q.packets_lost.map(|p| p.to_string()))}</dd>
             <dt>"Jitter buffer"</dt>
-            <dd>{field(|q| q.jitter_buffer_delay_ms.map(|d| format!("{d:.0} ms")))}</dd>
+            <dd>{field(|q| q.jitter_buffer_delay_ms.map(format_ms))}</dd>
             <dt>"Freezes"</dt>
-            <dd>{field(|q| q.freeze_count.map(|n| format!("{n} ({:.1} s)", q.total_freezes_duration_s.unwrap_or(0.0))))}</dd>
+            <dd>{field(|q| q.freeze_count.map(|n| format_freezes(n, q.total_freezes_duration_s.unwrap_or(0.0))))}</dd>
         </dl>
     }
 }

@@ -2,8 +2,9 @@
 //! signal so a stats tick updates numbers in place without re-rendering the table.
 
 use crate::protocol::ViewerId;
-use crate::stats::{format_duration_s, format_kbps, SenderQuality};
+use crate::stats::SenderQuality;
 use crate::web::components::line_chart::LineChart;
+use crate::web::format::{elapsed_s, format_duration_hms, format_freezes, format_kbps, format_ms, format_resolution};
 use crate::web::view_state::{ViewerRow, SPARK_SAMPLES};
 use leptos::prelude::*;
 
@@ -58,7 +59,7 @@ fn Row(row: ViewerRow, now_ms: RwSignal<f64>, on_remove: Callback<ViewerId>) -> 
     view! {
         <tr data-testid="viewer-row" data-viewer-id=row.id.0.clone() data-state=move || state.get().as_str()>
             <td class="name">{row.display_name()}</td>
-            <td class="num">{move || format_duration_s(((now_ms.get() - joined_ms) / 1000.0).max(0.0) as u64)}</td>
+            <td class="num">{move || format_duration_hms(elapsed_s(joined_ms, now_ms.get()))}</td>
             <td>
                 <span class="badge" data-state=move || state.get().as_str() title=move || format!("ICE: {}", ice_state.get().as_str())>
                     <span class="badge-dot" aria-hidden="true"></span>
@@ -71,13 +72,13 @@ fn Row(row: ViewerRow, now_ms: RwSignal<f64>, on_remove: Callback<ViewerId>) -> 
             <td class="num">{move || sent.with(|q| num(q.as_ref().and_then(|q| q.fps), 0))}</td>
             <td class="num">
                 {move || sent.with(|q| match q.as_ref().and_then(|q| q.width.zip(q.height)) {
-                    Some((w, h)) => format!("{w}×{h}"),
+                    Some((w, h)) => format_resolution(w, h),
                     None => DASH.to_owned(),
                 })}
             </td>
             <td class="num">
                 <span class="rtt">
-                    {move || sent.with(|q| q.as_ref().and_then(|q| q.rtt_ms).map_or_else(|| DASH.to_owned(), |r| format!("{r:.0} ms")))}
+                    {move || sent.with(|q| q.as_ref().and_then(|q| q.rtt_ms).map_or_else(|| DASH.to_owned(), format_ms))}
                     <LineChart values=rtt_history slots=SPARK_SAMPLES height=20.0 floor=10.0 label="Round-trip time, last minute" class="spark"/>
                 </span>
             </td>
@@ -96,11 +97,7 @@ fn Row(row: ViewerRow, now_ms: RwSignal<f64>, on_remove: Callback<ViewerId>) -> 
             </td>
             <td class="num">
                 {move || seen.with(|r| match r.as_ref() {
-                    Some(r) => format!(
-                        "{} ({:.1} s)",
-                        r.freeze_count.unwrap_or(0),
-                        r.total_freezes_duration.unwrap_or(0.0)
-                    ),
+                    Some(r) => format_freezes(r.freeze_count.unwrap_or(0), r.total_freezes_duration.unwrap_or(0.0)),
                     None => DASH.to_owned(),
                 })}
             </td>

@@ -1,9 +1,9 @@
 //! `/admin`: the studio. Go live, watch the health of the broadcast, manage viewers.
 
-use crate::stats::format_duration_s;
 use crate::web::components::line_chart::LineChart;
 use crate::web::components::status_badge::StatusBadge;
 use crate::web::components::viewer_table::ViewerTable;
+use crate::web::format::{elapsed_s, format_duration_hms};
 use crate::web::routes::Page;
 use crate::web::status::BroadcastStatus;
 use crate::web::view_state::{StudioCommands, StudioView, CHART_SECONDS};
@@ -25,12 +25,8 @@ pub fn AdminPage() -> impl IntoView {
 
     let status = studio.status;
     let is_off = move || status.get() == BroadcastStatus::Off;
-    let live_for = move || {
-        studio
-            .live_since_ms
-            .get()
-            .map(|since| format_duration_s(((studio.now_ms.get() - since) / 1000.0).max(0.0) as u64))
-    };
+    let live_for =
+        move || studio.live_since_ms.get().map(|since| format_duration_hms(elapsed_s(since, studio.now_ms.get())));
     view! {
         <Title text="Studio · OnAir"/>
         <section class="studio">
