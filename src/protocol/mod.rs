@@ -86,11 +86,13 @@ pub struct IceServer {
 pub enum ClientMessage {
     /// Take the streamer role (needs an admin session).
     Streamer,
-    /// Join as a viewer; `viewer_id` is only a display name. `resume_token` (from an earlier
-    /// `welcome`) asks to keep the same viewer id after the socket dropped.
+    /// Join as a viewer under a display `name`. `resume_token` (from an earlier `welcome`)
+    /// asks to keep the same viewer id after the socket dropped.
     Viewer {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        viewer_id: Option<String>,
+        /// On the wire `viewerId`, kept from the original protocol, where it was the viewer's
+        /// own choice of id; the server assigns ids and only shows this as a name.
+        #[serde(rename = "viewerId", default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         resume_token: Option<String>,
     },
@@ -400,8 +402,8 @@ fn check_lengths(msg: &ClientMessage) -> Result<(), String> {
     let id = |v: &ViewerId| at_most("viewerId", &v.0, MAX_ID_BYTES);
     match msg {
         ClientMessage::Streamer | ClientMessage::ViewerStats(_) | ClientMessage::Capacity { .. } => Ok(()),
-        ClientMessage::Viewer { viewer_id, resume_token } => {
-            viewer_id.as_deref().map_or(Ok(()), |n| at_most("the display name (viewerId)", n, MAX_NAME_BYTES))?;
+        ClientMessage::Viewer { name, resume_token } => {
+            name.as_deref().map_or(Ok(()), |n| at_most("the display name (viewerId)", n, MAX_NAME_BYTES))?;
             // An id, a dot and a 64-digit MAC.
             resume_token.as_deref().map_or(Ok(()), |t| at_most("resumeToken", t, MAX_ID_BYTES + 65))
         }
@@ -442,11 +444,11 @@ mod tests {
         assert_eq!(decode_client(r#"{"type":"streamer"}"#).unwrap(), ClientMessage::Streamer);
         assert_eq!(
             decode_client(r#"{"type":"viewer","viewerId":"alice"}"#).unwrap(),
-            ClientMessage::Viewer { viewer_id: Some("alice".into()), resume_token: None }
+            ClientMessage::Viewer { name: Some("alice".into()), resume_token: None }
         );
         assert_eq!(
             decode_client(r#"{"type":"viewer"}"#).unwrap(),
-            ClientMessage::Viewer { viewer_id: None, resume_token: None }
+            ClientMessage::Viewer { name: None, resume_token: None }
         );
         let m = decode_client(r#"{"type":"offer","offer":{"type":"offer","sdp":"v=0\r\n"},"viewerId":"v1"}"#).unwrap();
         assert_eq!(m, ClientMessage::Offer { offer: offer(), viewer_id: ViewerId("v1".into()) });
@@ -495,7 +497,7 @@ mod tests {
         );
         assert_eq!(
             decode_client(r#"{"type":"viewer","resumeToken":"id.00ff"}"#).unwrap(),
-            ClientMessage::Viewer { viewer_id: None, resume_token: Some("id.00ff".into()) }
+            ClientMessage::Viewer { name: None, resume_token: Some("id.00ff".into()) }
         );
         assert_eq!(ServerMessage::StreamerLost.to_json(), r#"{"type":"streamerLost"}"#);
     }
@@ -787,7 +789,7 @@ mod tests {
         }
         for m in [
             ClientMessage::Streamer,
-            ClientMessage::Viewer { viewer_id: None, resume_token: Some("id.mac".into()) },
+            ClientMessage::Viewer { name: None, resume_token: Some("id.mac".into()) },
             ClientMessage::Offer { offer: offer(), viewer_id: id.clone() },
             ClientMessage::Answer { answer: offer(), viewer_id: None },
             ClientMessage::Candidate { candidate: cand, target: Target::Streamer, viewer_id: None },
@@ -886,7 +888,7 @@ mod properties {
         prop_oneof![
             Just(ClientMessage::Streamer),
             (prop::option::of(".{0,60}"), prop::option::of("[0-9a-f]{1,40}\\.[0-9a-f]{0,64}"))
-                .prop_map(|(viewer_id, resume_token)| ClientMessage::Viewer { viewer_id, resume_token }),
+                .prop_map(|(name, resume_token)| ClientMessage::Viewer { name, resume_token }),
             (sdp(), id.clone()).prop_map(|(offer, viewer_id)| ClientMessage::Offer { offer, viewer_id }),
             (sdp(), prop::option::of(id.clone()))
                 .prop_map(|(answer, viewer_id)| ClientMessage::Answer { answer, viewer_id }),

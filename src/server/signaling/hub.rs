@@ -73,11 +73,11 @@ struct Conn {
     last_stats: Option<Duration>,
 }
 
-/// How often the viewer count may go out: each time it is one message to every viewer, and
-/// at 5,000 viewers that burst of writes each second was what made the slowest offer→answer
-/// exchanges slow (make bench: p99 2.5 → 1 ms at 1,000 joins a second). Every second up to
-/// 2,000 viewers, then a second more per thousand, at most every 10 s.
-pub fn viewer_count_every(viewers: usize) -> Duration {
+/// How long after one viewer count broadcast the next may go out, for this many viewers:
+/// each broadcast is one message to every viewer, and with a large audience that burst of
+/// writes every second delays the offer→answer exchanges of viewers joining meanwhile.
+/// Every second up to 2,000 viewers, then a second more per thousand, at most every 10 s.
+pub fn viewer_count_interval(viewers: usize) -> Duration {
     Duration::from_secs((viewers / 1000).clamp(1, 10) as u64)
 }
 
@@ -111,7 +111,7 @@ pub struct Hub {
     viewers: HashMap<ViewerId, ConnId>,
     /// The count last broadcast, so that a storm of joins becomes one message per flush.
     count_sent: usize,
-    /// When it was broadcast (hub clock), for [`viewer_count_every`].
+    /// When it was broadcast (hub clock), for [`viewer_count_interval`].
     count_sent_at: Option<Duration>,
     cap: ViewerCap,
     /// The streamer's latest estimate of how many more viewers it can serve.
@@ -244,7 +244,7 @@ impl Hub {
             (ClientMessage::Viewer { .. }, Role::Pending) if !c.may_watch => {
                 error(conn, ErrorCode::CodeRequired, "this stream needs a code: enter it at /watch")
             }
-            (ClientMessage::Viewer { viewer_id: name, resume_token }, Role::Pending) => {
+            (ClientMessage::Viewer { name, resume_token }, Role::Pending) => {
                 self.register_viewer(conn, name, resume_token)
             }
             (ClientMessage::Viewer { .. }, Role::Viewer { .. }) => {
@@ -317,14 +317,14 @@ impl Hub {
     }
 
     /// Broadcasts the viewer count if it changed since the last flush and the last broadcast
-    /// is [`viewer_count_every`] old. The socket layer calls this on a timer, which coalesces
+    /// is [`viewer_count_interval`] old. The socket layer calls this on a timer, which coalesces
     /// join and leave storms into one message per tick.
     pub fn flush_viewer_count(&mut self) -> Outbox {
         let count = self.viewers.len();
         if count == self.count_sent {
             return Vec::new();
         }
-        if self.count_sent_at.is_some_and(|at| self.now < at + viewer_count_every(count)) {
+        if self.count_sent_at.is_some_and(|at| self.now < at + viewer_count_interval(count)) {
             return Vec::new();
         }
         self.count_sent = count;
@@ -574,7 +574,7 @@ mod tests {
 
     fn join_viewer(h: &mut Hub, n: u64) -> Outbox {
         h.connect(ConnId(n), vid(n), false, true);
-        h.handle(ConnId(n), ClientMessage::Viewer { viewer_id: None, resume_token: None })
+        h.handle(ConnId(n), ClientMessage::Viewer { name: None, resume_token: None })
     }
 
     fn go_live(h: &mut Hub) -> Outbox {
@@ -624,7 +624,7 @@ mod tests {
         go_live(&mut h);
         h.connect(ConnId(5), vid(5), false, true);
         let out =
-            h.handle(ConnId(5), ClientMessage::Viewer { viewer_id: Some("  Alice\u{7}  ".into()), resume_token: None });
+            h.handle(ConnId(5), ClientMessage::Viewer { name: Some("  Alice\u{7}  ".into()), resume_token: None });
         assert_eq!(
             received(&out, ADMIN),
             vec![ServerMessage::NewViewer { viewer_id: vid(5), name: Some("Alice".into()) }]
@@ -637,7 +637,7 @@ mod tests {
         let mut h = hub();
         go_live(&mut h);
         h.connect(ConnId(5), vid(5), false, true);
-        let out = h.handle(ConnId(5), ClientMessage::Viewer { viewer_id: Some("viewer-9".into()), resume_token: None });
+        let out = h.handle(ConnId(5), ClientMessage::Viewer { name: Some("viewer-9".into()), resume_token: None });
         match &received(&out, ConnId(5))[0] {
             ServerMessage::Welcome { viewer_id, .. } => assert_eq!(*viewer_id, vid(5)),
             other => panic!("unexpected {other:?}"),
@@ -736,7 +736,7 @@ mod tests {
         assert_eq!(error_code(&out, ConnId(7)), Some(ErrorCode::Unauthorized));
         assert!(!h.status().live);
         // The connection stays usable as a viewer.
-        let out = h.handle(ConnId(7), ClientMessage::Viewer { viewer_id: None, resume_token: None });
+        let out = h.handle(ConnId(7), ClientMessage::Viewer { name: None, resume_token: None });
         assert!(matches!(received(&out, ConnId(7))[0], ServerMessage::Welcome { .. }));
         // …and, once a viewer, cannot switch roles even with a session.
         let out = h.handle(ConnId(7), ClientMessage::Streamer);
@@ -748,7 +748,7 @@ mod tests {
         let mut h = hub();
         go_live(&mut h);
         h.connect(ConnId(8), vid(8), false, false);
-        let out = h.handle(ConnId(8), ClientMessage::Viewer { viewer_id: None, resume_token: None });
+        let out = h.handle(ConnId(8), ClientMessage::Viewer { name: None, resume_token: None });
         assert_eq!(error_code(&out, ConnId(8)), Some(ErrorCode::CodeRequired));
         assert!(received(&out, ADMIN).is_empty(), "the streamer hears of no one");
         assert_eq!(h.status().viewers, 0);
@@ -775,7 +775,7 @@ mod tests {
         assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::InvalidMessage));
         let out = h.handle(ADMIN, ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
         assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::WrongRole));
-        let out = h.handle(ADMIN, ClientMessage::Viewer { viewer_id: None, resume_token: None });
+        let out = h.handle(ADMIN, ClientMessage::Viewer { name: None, resume_token: None });
         assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::WrongRole));
     }
 
@@ -874,10 +874,10 @@ mod tests {
 
     #[test]
     fn large_audiences_get_the_count_less_often() {
-        assert_eq!(viewer_count_every(0), Duration::from_secs(1));
-        assert_eq!(viewer_count_every(1999), Duration::from_secs(1));
-        assert_eq!(viewer_count_every(5000), Duration::from_secs(5));
-        assert_eq!(viewer_count_every(50_000), Duration::from_secs(10));
+        assert_eq!(viewer_count_interval(0), Duration::from_secs(1));
+        assert_eq!(viewer_count_interval(1999), Duration::from_secs(1));
+        assert_eq!(viewer_count_interval(5000), Duration::from_secs(5));
+        assert_eq!(viewer_count_interval(50_000), Duration::from_secs(10));
         let mut h = hub();
         go_live(&mut h);
         for n in 10..5010 {
@@ -931,7 +931,7 @@ mod tests {
     fn events_follow_a_live_with_viewers_coming_and_going() {
         let mut h = hub();
         h.connect(ConnId(10), vid(10), false, true);
-        let out = h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: Some(" Ann ".into()), resume_token: None });
+        let out = h.handle(ConnId(10), ClientMessage::Viewer { name: Some(" Ann ".into()), resume_token: None });
         assert_eq!(events(&out), vec![HubEvent::ViewerJoined { viewer_id: vid(10), name: Some("Ann".into()) }]);
         assert_eq!(events(&go_live(&mut h)), vec![HubEvent::LiveStarted]);
         assert_eq!(events(&join_viewer(&mut h, 11)), vec![HubEvent::ViewerJoined { viewer_id: vid(11), name: None }]);
@@ -963,7 +963,7 @@ mod tests {
         assert!(events(&h.handle(ConnId(7), ClientMessage::Streamer)).is_empty());
         go_live(&mut h);
         join_viewer(&mut h, 10);
-        assert!(events(&h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: None, resume_token: None })).is_empty());
+        assert!(events(&h.handle(ConnId(10), ClientMessage::Viewer { name: None, resume_token: None })).is_empty());
         assert!(events(&h.disconnect(ConnId(7))).is_empty());
         assert!(events(&h.disconnect(ConnId(99))).is_empty());
     }
@@ -1018,7 +1018,7 @@ mod tests {
         assert_eq!(received(&out, ADMIN), vec![ServerMessage::ViewerLeft { viewer_id: vid(10) }]);
         assert!(received(&out, ConnId(11)).is_empty());
         assert_eq!(h.status().viewers, 1);
-        let out = h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: None, resume_token: None });
+        let out = h.handle(ConnId(10), ClientMessage::Viewer { name: None, resume_token: None });
         assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::WrongRole));
         let out = h.handle(ConnId(10), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
         assert!(received(&out, ADMIN).is_empty(), "a removed viewer reaches no one");
@@ -1026,7 +1026,7 @@ mod tests {
         assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::UnknownViewer));
         let out = h.disconnect(ADMIN);
         assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::Offline]);
-        let out = h.handle(ConnId(10), ClientMessage::Viewer { viewer_id: None, resume_token: None });
+        let out = h.handle(ConnId(10), ClientMessage::Viewer { name: None, resume_token: None });
         assert!(matches!(received(&out, ConnId(10))[0], ServerMessage::Welcome { .. }));
         // Its socket closing later is not a second leave.
         let mut h2 = hub();
@@ -1061,7 +1061,7 @@ mod tests {
         assert!(events(&out).is_empty(), "a refused viewer never joined");
         assert_eq!(h.status().viewers, 2);
         h.disconnect(ConnId(10));
-        let out = h.handle(ConnId(12), ClientMessage::Viewer { viewer_id: None, resume_token: None });
+        let out = h.handle(ConnId(12), ClientMessage::Viewer { name: None, resume_token: None });
         assert!(matches!(received(&out, ConnId(12))[0], ServerMessage::Welcome { .. }));
     }
 
@@ -1077,7 +1077,7 @@ mod tests {
         let out = join_viewer(&mut h, 12);
         assert_eq!(error_code(&out, ConnId(12)), Some(ErrorCode::Full));
         h.handle(ADMIN, ClientMessage::Capacity { remaining: None });
-        let out = h.handle(ConnId(12), ClientMessage::Viewer { viewer_id: None, resume_token: None });
+        let out = h.handle(ConnId(12), ClientMessage::Viewer { name: None, resume_token: None });
         assert!(matches!(received(&out, ConnId(12))[0], ServerMessage::Welcome { .. }));
         // A new live starts without an estimate.
         h.handle(ADMIN, ClientMessage::Capacity { remaining: Some(0) });
@@ -1108,7 +1108,7 @@ mod tests {
 
     fn resume(h: &mut Hub, conn: ConnId, token: &str) -> Outbox {
         h.connect(conn, vid(conn.0), false, true);
-        h.handle(conn, ClientMessage::Viewer { viewer_id: None, resume_token: Some(token.to_owned()) })
+        h.handle(conn, ClientMessage::Viewer { name: None, resume_token: Some(token.to_owned()) })
     }
 
     #[test]
