@@ -79,7 +79,7 @@ impl Playback {
     /// resumes the previous id so the streamer keeps that connection.
     fn join(&self) {
         let resume_token = self.resume_token.borrow().clone().filter(|_| self.peer.borrow().is_some());
-        self.send(&ClientMessage::Viewer { viewer_id: None, resume_token });
+        self.send(&ClientMessage::Viewer { name: None, resume_token });
     }
 
     /// Video is arriving over a working peer connection.

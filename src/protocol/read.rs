@@ -1,7 +1,7 @@
 //! Decoding [`ServerMessage`]s by hand, field by field (see [`crate::json_fields`]): the
 //! browser decodes every signaling message, and serde's derive for this internally tagged
 //! enum (it buffers each message before picking the variant) was a large part of the wasm.
-//! Encoding stays derived; `every_server_message_round_trips` keeps both in step.
+//! Encoding stays derived; `every_message_round_trips` (in `server_message.rs`) keeps both in step.
 
 use crate::json_fields::{FieldError, Fields};
 use crate::protocol::{IceCandidate, IceServer, ServerMessage, SessionDescription, ViewerId, ViewerReport};

@@ -270,7 +270,7 @@ pub async fn serve(
     let ticker = tokio::spawn({
         let signaling = signaling.clone();
         async move {
-            let mut every = tokio::time::interval(ws::VIEWER_COUNT_EVERY);
+            let mut every = tokio::time::interval(ws::VIEWER_COUNT_TICK);
             loop {
                 every.tick().await;
                 signaling.flush_viewer_count();

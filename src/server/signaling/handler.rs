@@ -32,8 +32,9 @@ use tokio::time::Instant;
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
 /// The TURN username of the streamer (viewers use their viewer id).
 pub const STREAMER_TURN_NAME: &str = "streamer";
-/// How often the viewer count is broadcast at most.
-pub const VIEWER_COUNT_EVERY: Duration = Duration::from_secs(1);
+/// The period of the timer that flushes the viewer count; the hub spaces broadcasts further
+/// apart for large audiences (`hub::viewer_count_interval`).
+pub const VIEWER_COUNT_TICK: Duration = Duration::from_secs(1);
 
 /// Queued messages sent in one flush at most, so one client's burst cannot hold its task
 /// away from reading (or from a stop signal) for long.

@@ -77,9 +77,9 @@ impl WsLimits {
 
     /// Messages that may wait for one client. Every viewer can send the streamer a burst at
     /// once (its answer and ICE candidates when the live starts, and again after a restart),
-    /// so the streamer may have [`STREAMER_QUEUE_PER_VIEWER`] more per viewer: a fixed cap
-    /// dropped the streamer of 5,000 viewers as "too slow" in make bench's candidate storm
-    /// (100,000 candidates at once) whenever the machine was busy.
+    /// so the streamer may have [`STREAMER_QUEUE_PER_VIEWER`] more per viewer: with a fixed
+    /// cap, a large audience's candidates arriving at once on a busy machine got the streamer
+    /// dropped as "too slow".
     pub fn outbox_limit(&self, is_streamer: bool, viewers: usize) -> usize {
         if is_streamer {
             self.outbox_capacity.saturating_add(STREAMER_QUEUE_PER_VIEWER.saturating_mul(viewers))

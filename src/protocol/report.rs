@@ -1,0 +1,50 @@
+//! A viewer's own report of the video it receives, and what counts as plausible.
+
+use serde::{Deserialize, Serialize};
+
+/// A viewer's own summary of its inbound video, from its `getStats()`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewerReport {
+    /// Frames decoded per second.
+    #[serde(default)]
+    pub fps: Option<f64>,
+    #[serde(default)]
+    pub frames_decoded: Option<u64>,
+    #[serde(default)]
+    pub freeze_count: Option<u64>,
+    /// Seconds spent frozen since the connection started.
+    #[serde(default)]
+    pub total_freezes_duration: Option<f64>,
+    #[serde(default)]
+    pub jitter_buffer_delay_ms: Option<f64>,
+    /// May be negative in RTP statistics (duplicates).
+    #[serde(default)]
+    pub packets_lost: Option<i64>,
+    #[serde(default)]
+    pub rtt_ms: Option<f64>,
+}
+
+impl ViewerReport {
+    /// Numbers a real browser can report: finite, not negative, not absurd.
+    pub fn is_plausible(&self) -> bool {
+        let ok = |v: Option<f64>, max: f64| v.is_none_or(|v| v.is_finite() && (0.0..=max).contains(&v));
+        ok(self.fps, 1000.0)
+            && ok(self.total_freezes_duration, 1e9)
+            && ok(self.jitter_buffer_delay_ms, 1e7)
+            && ok(self.rtt_ms, 1e7)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implausible_viewer_reports_are_recognised() {
+        assert!(ViewerReport::default().is_plausible());
+        assert!(ViewerReport { fps: Some(60.0), rtt_ms: Some(20.0), ..Default::default() }.is_plausible());
+        assert!(!ViewerReport { fps: Some(-1.0), ..Default::default() }.is_plausible());
+        assert!(!ViewerReport { rtt_ms: Some(1e12), ..Default::default() }.is_plausible());
+    }
+}

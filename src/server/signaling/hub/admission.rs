@@ -1,0 +1,140 @@
+//! Taking a role: the streamer registering or taking over, a viewer admitted (under the cap) or resuming.
+
+use crate::protocol::{ErrorCode, ServerMessage};
+use crate::server::signaling::hub::interface::{error, Action, ConnId, HubEvent, Outbox, ViewerCap};
+use crate::server::signaling::hub::state::{Conn, Hub, Role};
+
+/// Longest display name shown to the streamer, in characters.
+pub(super) const MAX_NAME_CHARS: usize = 40;
+
+impl Hub {
+    pub(super) fn register_streamer(&mut self, conn: ConnId) -> Outbox {
+        let mut out = Vec::new();
+        if let Some(old) = self.streamer.filter(|old| *old != conn) {
+            tracing::info!("a new admin connection takes over the stream");
+            if let Some(c) = self.conns.get_mut(&old) {
+                c.role = Role::Pending;
+            }
+            out.push(Action::Send {
+                to: old,
+                msg: ServerMessage::error(ErrorCode::Replaced, "another admin connection took over the stream"),
+            });
+            out.push(Action::Close { conn: old });
+        }
+        let was_live = self.streamer.is_some();
+        if !was_live {
+            self.capacity_remaining = None;
+            out.push(Action::Event(HubEvent::LiveStarted));
+        }
+        self.streamer = Some(conn);
+        self.conns.get_mut(&conn).expect("caller checked").role = Role::Streamer;
+        tracing::info!(waiting_viewers = self.viewers.len(), "streamer registered; stream live");
+        out.push(Action::Send {
+            to: conn,
+            msg: ServerMessage::StreamerReady { ice_servers: self.ice_servers.clone() },
+        });
+        out.push(Action::Send { to: conn, msg: ServerMessage::ViewerCount { count: self.viewers.len() } });
+        let mut waiting: Vec<(ConnId, &Conn)> = self.viewers.values().map(|id| (*id, &self.conns[id])).collect();
+        waiting.sort_by_key(|(id, _)| *id);
+        for (_, c) in waiting {
+            let Role::Viewer { name } = &c.role else { continue };
+            out.push(Action::Send {
+                to: conn,
+                msg: ServerMessage::NewViewer { viewer_id: c.viewer_id.clone(), name: name.clone() },
+            });
+        }
+        // A takeover also tells viewers, so they drop connections to the old streamer.
+        if !was_live || out.iter().any(|a| matches!(a, Action::Close { .. })) {
+            out.extend(self.to_all_viewers(ServerMessage::Live));
+        }
+        out
+    }
+
+    pub(super) fn register_viewer(
+        &mut self,
+        conn: ConnId,
+        name: Option<String>,
+        resume_token: Option<String>,
+    ) -> Outbox {
+        let resumed = resume_token.as_deref().and_then(|t| self.resume_key.verify(t));
+        let mut out = Vec::new();
+        if let Some(id) = &resumed {
+            if self.removed_ids.contains(id) {
+                let c = self.conns.get_mut(&conn).expect("caller checked");
+                c.viewer_id = id.clone();
+                c.role = Role::Removed;
+                return vec![Action::Send { to: conn, msg: ServerMessage::Removed }];
+            }
+            // The same viewer on a socket that has not noticed it is gone: this one replaces it.
+            if let Some(old) = self.viewers.remove(id).filter(|old| *old != conn) {
+                if let Some(c) = self.conns.get_mut(&old) {
+                    c.role = Role::Pending;
+                }
+                out.push(Action::Event(HubEvent::ViewerLeft { viewer_id: id.clone() }));
+                out.push(Action::Close { conn: old });
+            }
+            self.conns.get_mut(&conn).expect("caller checked").viewer_id = id.clone();
+            tracing::debug!(viewer = %id, "viewer resumed");
+        }
+        // A resuming viewer is already watching: it is not turned away.
+        if let Some(reason) = self.admission_refusal().filter(|_| resumed.is_none()) {
+            tracing::debug!(conn = conn.0, "viewer refused: stream full");
+            return error(conn, ErrorCode::Full, reason);
+        }
+        if self.cap == ViewerCap::Auto && self.streamer.is_some() {
+            // Until the studio's next estimate, count this viewer against the last one.
+            self.capacity_remaining = self.capacity_remaining.map(|n| n.saturating_sub(1));
+        }
+        let name = name.as_deref().and_then(clean_name);
+        let c = self.conns.get_mut(&conn).expect("caller checked");
+        c.role = Role::Viewer { name: name.clone() };
+        let viewer_id = c.viewer_id.clone();
+        self.viewers.insert(viewer_id.clone(), conn);
+        tracing::debug!(viewer = %viewer_id, name = name.as_deref().unwrap_or(""), "viewer joined");
+        out.extend([
+            Action::Event(HubEvent::ViewerJoined { viewer_id: viewer_id.clone(), name: name.clone() }),
+            Action::Send {
+                to: conn,
+                msg: ServerMessage::Welcome {
+                    viewer_id: viewer_id.clone(),
+                    ice_servers: self.ice_servers.clone(),
+                    resume_token: self.resume_key.token(&viewer_id),
+                },
+            },
+            Action::Send { to: conn, msg: ServerMessage::ViewerCount { count: self.viewers.len() } },
+        ]);
+        match self.streamer {
+            Some(s) => {
+                out.push(Action::Send { to: conn, msg: ServerMessage::Live });
+                out.push(Action::Send { to: s, msg: ServerMessage::NewViewer { viewer_id, name } });
+            }
+            // A resuming viewer was watching a live this server has not seen end.
+            None if resumed.is_some() => out.push(Action::Send { to: conn, msg: ServerMessage::StreamerLost }),
+            None => out.push(Action::Send { to: conn, msg: ServerMessage::Offline }),
+        }
+        out
+    }
+
+    /// Why a new viewer cannot be admitted now, in words, or `None`.
+    fn admission_refusal(&self) -> Option<String> {
+        match self.cap {
+            ViewerCap::Unlimited => None,
+            ViewerCap::Fixed(max) if self.viewers.len() >= max => {
+                Some(format!("the stream is full ({max} viewers); try again in a moment"))
+            }
+            ViewerCap::Fixed(_) => None,
+            ViewerCap::Auto if self.streamer.is_some() && self.capacity_remaining == Some(0) => Some(
+                "the stream is full: the streamer's connection cannot serve more viewers at this quality; try again in a moment"
+                    .to_owned(),
+            ),
+            ViewerCap::Auto => None,
+        }
+    }
+}
+
+/// A display name as shown to the streamer: trimmed, no control characters, bounded.
+pub(super) fn clean_name(raw: &str) -> Option<String> {
+    let name: String =
+        raw.chars().filter(|c| !c.is_control()).take(MAX_NAME_CHARS).collect::<String>().trim().to_owned();
+    (!name.is_empty()).then_some(name)
+}

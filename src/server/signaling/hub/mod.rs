@@ -1,0 +1,18 @@
+//! The room state machine: who is connected in which role, and who gets which message.
+//!
+//! No sockets, tasks or clocks in here: the socket layer feeds events in and delivers the
+//! returned [`Outbox`]. Every routing rule is therefore a plain unit test.
+
+mod admission;
+mod interface;
+mod routing;
+mod state;
+mod viewer_count;
+
+#[cfg(test)]
+mod tests;
+
+pub use interface::{Action, ConnId, Departure, HubEvent, HubStatus, Outbox, ViewerCap};
+pub use routing::VIEWER_STATS_EVERY;
+pub use state::Hub;
+pub use viewer_count::viewer_count_interval;

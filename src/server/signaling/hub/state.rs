@@ -1,0 +1,150 @@
+//! The hub's state, and the connection lifecycle: building it, connecting and departing.
+
+use crate::protocol::{IceServer, ServerMessage, ViewerId};
+use crate::server::signaling::hub::interface::{Action, ConnId, Departure, HubEvent, HubStatus, Outbox, ViewerCap};
+use crate::server::signaling::resume::ResumeKey;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Role {
+    /// Connected, no role taken yet.
+    Pending,
+    Viewer {
+        name: Option<String>,
+    },
+    Streamer,
+    /// Taken off the current live by the streamer; back to `Pending` when that live ends.
+    Removed,
+}
+
+#[derive(Debug)]
+pub(super) struct Conn {
+    /// Set by the socket layer from the admin session cookie at upgrade.
+    pub(super) is_admin: bool,
+    /// Set by the socket layer: the watch code was proven (or none is needed, or an admin).
+    pub(super) may_watch: bool,
+    /// Assigned when the socket connects; used once the connection becomes a viewer.
+    pub(super) viewer_id: ViewerId,
+    pub(super) role: Role,
+    /// When this connection's last `viewerStats` was accepted.
+    pub(super) last_stats: Option<Duration>,
+}
+
+/// The signaling room: every connection and its role, the streamer and its viewers.
+pub struct Hub {
+    pub(super) ice_servers: Vec<IceServer>,
+    pub(super) conns: HashMap<ConnId, Conn>,
+    pub(super) streamer: Option<ConnId>,
+    pub(super) viewers: HashMap<ViewerId, ConnId>,
+    /// The count last broadcast, so that a storm of joins becomes one message per flush.
+    pub(super) count_sent: usize,
+    /// When it was broadcast (hub clock), for `viewer_count_interval`.
+    pub(super) count_sent_at: Option<Duration>,
+    pub(super) cap: ViewerCap,
+    /// The streamer's latest estimate of how many more viewers it can serve.
+    pub(super) capacity_remaining: Option<u32>,
+    /// Monotonic time given by the socket layer ([`Hub::advance`]).
+    pub(super) now: Duration,
+    pub(super) resume_key: ResumeKey,
+    /// Viewers the streamer removed from the current live: they may not resume into it.
+    pub(super) removed_ids: HashSet<ViewerId>,
+}
+
+impl Hub {
+    pub fn new(ice_servers: Vec<IceServer>) -> Self {
+        Hub {
+            ice_servers,
+            conns: HashMap::new(),
+            streamer: None,
+            viewers: HashMap::new(),
+            count_sent: 0,
+            count_sent_at: None,
+            cap: ViewerCap::Unlimited,
+            capacity_remaining: None,
+            now: Duration::ZERO,
+            resume_key: ResumeKey::random(),
+            removed_ids: HashSet::new(),
+        }
+    }
+
+    /// The key resume tokens are signed with; keep it across restarts so viewers resume.
+    pub fn with_resume_key(mut self, key: ResumeKey) -> Self {
+        self.resume_key = key;
+        self
+    }
+
+    pub fn with_viewer_cap(mut self, cap: ViewerCap) -> Self {
+        self.cap = cap;
+        self
+    }
+
+    /// The current time, for rate caps. The hub never reads a clock itself.
+    pub fn advance(&mut self, now: Duration) {
+        self.now = self.now.max(now);
+    }
+
+    pub fn status(&self) -> HubStatus {
+        HubStatus { live: self.streamer.is_some(), viewers: self.viewers.len(), connections: self.conns.len() }
+    }
+
+    /// Whether `conn` is the current streamer (its message budget grows with the viewers).
+    pub fn is_streamer(&self, conn: ConnId) -> bool {
+        self.streamer == Some(conn)
+    }
+
+    /// A socket opened. `viewer_id` is the fresh, unguessable id it gets if it becomes a viewer.
+    pub fn connect(&mut self, conn: ConnId, viewer_id: ViewerId, is_admin: bool, may_watch: bool) {
+        self.conns.insert(conn, Conn { is_admin, may_watch, viewer_id, role: Role::Pending, last_stats: None });
+    }
+
+    /// A socket closed normally: forget it and tell whoever needs to know.
+    pub fn disconnect(&mut self, conn: ConnId) -> Outbox {
+        self.depart(conn, Departure::Clean)
+    }
+
+    /// A socket closed; a streamer that was `Lost` leaves viewers playing what they have and
+    /// waiting for it to come back, instead of ending the live for them.
+    pub fn depart(&mut self, conn: ConnId, how: Departure) -> Outbox {
+        let Some(c) = self.conns.remove(&conn) else { return Vec::new() };
+        match c.role {
+            Role::Pending | Role::Removed => Vec::new(),
+            Role::Viewer { .. } => {
+                self.viewers.remove(&c.viewer_id);
+                tracing::debug!(viewer = %c.viewer_id, "viewer left");
+                let mut out = vec![Action::Event(HubEvent::ViewerLeft { viewer_id: c.viewer_id.clone() })];
+                if let Some(s) = self.streamer {
+                    out.push(Action::Send { to: s, msg: ServerMessage::ViewerLeft { viewer_id: c.viewer_id } });
+                }
+                out
+            }
+            Role::Streamer => {
+                self.streamer = None;
+                self.capacity_remaining = None;
+                self.removed_ids.clear();
+                let mut out = vec![Action::Event(HubEvent::LiveEnded)];
+                if how == Departure::Lost {
+                    tracing::info!("streamer connection lost; viewers wait for it");
+                    out.extend(self.to_all_viewers(ServerMessage::StreamerLost));
+                } else {
+                    tracing::info!("streamer left; stream offline");
+                    out.extend(self.to_all_viewers(ServerMessage::Offline));
+                }
+                // Whoever was removed from this live may join the next one.
+                let removed: Vec<ConnId> = self
+                    .conns
+                    .iter_mut()
+                    .filter(|(_, c)| c.role == Role::Removed)
+                    .map(|(id, c)| {
+                        c.role = Role::Pending;
+                        *id
+                    })
+                    .collect();
+                if !removed.is_empty() {
+                    out.push(Action::Broadcast { to: removed, msg: ServerMessage::Offline });
+                }
+                out
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The hub's behaviour tests, one file per concern.
+
+mod admission;
+mod departures;
+mod events;
+mod resume;
+mod routing;
+mod support;
+mod viewer_count;
