@@ -3,6 +3,7 @@
 //! connection task around it.
 
 pub mod connection;
+pub mod connection_rules;
 pub mod hub;
 pub mod limits;
 pub mod outgoing;
