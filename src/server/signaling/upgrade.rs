@@ -2,8 +2,8 @@
 //! access) and their refusals in words.
 
 use crate::server::auth::watch_access::WatchGate;
+use crate::server::http::origin::check_origin;
 use crate::server::signaling::connection;
-use crate::server::signaling::limits;
 use crate::server::signaling::service::Signaling;
 use crate::server::websocket::handshake::WsUpgrade;
 use axum::extract::{ConnectInfo, State};
@@ -31,7 +31,7 @@ pub async fn handler(
     }
     let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("(not text)"));
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    if let Err(e) = limits::check_origin(origin, host, signaling.public_urls()) {
+    if let Err(e) = check_origin(origin, host, signaling.public_urls()) {
         tracing::warn!(peer = %peer.ip(), "{e}");
         signaling.metrics().ws_refused("origin");
         return refuse(StatusCode::FORBIDDEN, e.to_string());
