@@ -4,8 +4,9 @@
 //! cargo-leptos sets (address and site root only), the config file, the built-in default.
 
 use crate::protocol::IceServer;
+use crate::server::http::origin::normalize_origin;
 use crate::server::signaling::hub::ViewerCap;
-use crate::server::signaling::limits::{normalize_origin, WsLimits};
+use crate::server::signaling::limits::WsLimits;
 use crate::server::signaling::turn::{self, TurnSecret};
 use clap::builder::BoolishValueParser;
 use clap::{Parser, Subcommand};

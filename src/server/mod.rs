@@ -28,8 +28,8 @@ use http::{assets, metrics};
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
-use signaling::handler::{self as ws, Signaling, SignalingOptions};
-use signaling::{hub, resume};
+use signaling::service::{self, Signaling, SignalingOptions};
+use signaling::{hub, resume, upgrade};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -242,7 +242,7 @@ pub fn router(state: AppState) -> Router {
     let pkg_dir = Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
     Router::new()
         .nest_service(endpoint::PKG, assets::pkg(&pkg_dir, options.hash_files))
-        .route(endpoint::WS, get(ws::upgrade))
+        .route(endpoint::WS, get(upgrade::handler))
         .route(endpoint::HEALTHZ, get(|| async { "ok" }))
         .route(endpoint::READYZ, get(db::readyz))
         .route(endpoint::METRICS, get(metrics::handler))
@@ -270,7 +270,7 @@ pub async fn serve(
     let ticker = tokio::spawn({
         let signaling = signaling.clone();
         async move {
-            let mut every = tokio::time::interval(ws::VIEWER_COUNT_TICK);
+            let mut every = tokio::time::interval(service::VIEWER_COUNT_TICK);
             loop {
                 every.tick().await;
                 signaling.flush_viewer_count();

@@ -1,6 +1,6 @@
 //! Limits of the signaling socket, as pure code: the per-connection message budget (a token
-//! bucket with explicit time), the abuse rule that closes a flooding socket, and the `Origin`
-//! check of the `/ws` upgrade. No sockets and no clocks here; `ws/mod.rs` passes the time in.
+//! bucket with explicit time), the abuse rule that closes a flooding socket, and the outbox
+//! limits. No sockets and no clocks here; `service.rs` passes the time in.
 
 use std::time::Duration;
 
@@ -180,88 +180,6 @@ impl MessageBudget {
     }
 }
 
-/// Why an upgrade's `Origin` is refused, in words for the `403` body and the log.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OriginError {
-    #[error("cross-origin WebSocket refused: origin {origin:?} is not {expected}")]
-    Foreign { origin: String, expected: String },
-    #[error("cross-origin WebSocket refused: origin {0:?} is not a valid origin")]
-    Invalid(String),
-    #[error("cross-origin WebSocket refused: the request has an Origin but no Host header")]
-    NoHost,
-}
-
-/// An origin as browsers send it: `scheme://host[:port]`, lowercased, default port left out.
-/// Accepts a full URL (a path is ignored), so `--public-url https://tv.example.org/` works.
-pub fn normalize_origin(url: &str) -> Option<String> {
-    let url = url.trim();
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "http" => "80",
-        "https" => "443",
-        _ => return None,
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    let authority = authority.to_ascii_lowercase();
-    let authority = strip_port(&authority, default_port);
-    Some(format!("{scheme}://{authority}"))
-}
-
-/// `host:443` → `host` when 443 is the scheme's default port (IPv6 `[::1]:80` too).
-fn strip_port<'a>(authority: &'a str, default_port: &str) -> &'a str {
-    match authority.rsplit_once(':') {
-        Some((host, port))
-            if port == default_port && !host.is_empty() && (!host.contains(':') || host.ends_with(']')) =>
-        {
-            host
-        }
-        _ => authority,
-    }
-}
-
-/// Decides whether a `/ws` upgrade with this `Origin` may go on.
-///
-/// - No `Origin` header: allowed. Browsers always send one on WebSocket requests, so its
-///   absence means a non-browser client (tests, benches, scripts), which carries no victim's
-///   cookie: cross-site WebSocket hijacking is a browser attack.
-/// - `allowed` not empty (`--public-url`): the origin must be one of them.
-/// - Otherwise same-origin: the origin's `host[:port]` must equal the request's `Host`.
-pub fn check_origin(origin: Option<&str>, host: Option<&str>, allowed: &[String]) -> Result<(), OriginError> {
-    let Some(origin) = origin else { return Ok(()) };
-    let Some(normalized) = normalize_origin(origin) else {
-        return Err(OriginError::Invalid(shorten(origin)));
-    };
-    if !allowed.is_empty() {
-        return if allowed.contains(&normalized) {
-            Ok(())
-        } else {
-            Err(OriginError::Foreign { origin: shorten(origin), expected: allowed.join(" or ") })
-        };
-    }
-    let Some(host) = host else { return Err(OriginError::NoHost) };
-    let (scheme, authority) = normalized.split_once("://").expect("normalized has a scheme");
-    let host = host.trim().to_ascii_lowercase();
-    let default_port = if scheme == "https" { "443" } else { "80" };
-    let same = strip_port(&host, default_port) == authority;
-    if same {
-        Ok(())
-    } else {
-        Err(OriginError::Foreign { origin: shorten(origin), expected: format!("this site ({host})") })
-    }
-}
-
-fn shorten(text: &str) -> String {
-    let mut s: String = text.chars().take(100).collect();
-    if s.len() < text.len() {
-        s.push('…');
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
 
@@ -407,48 +325,5 @@ mod tests {
                 assert_eq!(m.check(R, ms(t), &l), Verdict::Refuse, "round {round}");
             }
         }
-    }
-
-    #[test]
-    fn origins_are_normalized() {
-        assert_eq!(normalize_origin("https://TV.example.org/").as_deref(), Some("https://tv.example.org"));
-        assert_eq!(normalize_origin("https://tv.example.org:443/watch").as_deref(), Some("https://tv.example.org"));
-        assert_eq!(normalize_origin("http://127.0.0.1:9090").as_deref(), Some("http://127.0.0.1:9090"));
-        assert_eq!(normalize_origin("http://[::1]:80").as_deref(), Some("http://[::1]"));
-        assert_eq!(normalize_origin("http://[::1]:9090").as_deref(), Some("http://[::1]:9090"));
-        for bad in ["null", "", "ftp://x", "https://", "tv.example.org", "https://user@evil"] {
-            assert_eq!(normalize_origin(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn without_public_urls_the_origin_must_be_the_host() {
-        assert_eq!(check_origin(None, Some("a:1"), &[]), Ok(()), "non-browser clients send no Origin");
-        assert_eq!(check_origin(Some("http://127.0.0.1:9090"), Some("127.0.0.1:9090"), &[]), Ok(()));
-        assert_eq!(check_origin(Some("https://tv.example.org"), Some("tv.example.org"), &[]), Ok(()));
-        assert_eq!(check_origin(Some("https://tv.example.org"), Some("tv.example.org:443"), &[]), Ok(()));
-        assert_eq!(check_origin(Some("http://TV.example.org"), Some("tv.example.ORG"), &[]), Ok(()));
-        for (origin, host) in [
-            ("http://evil.example", "127.0.0.1:9090"),
-            ("http://127.0.0.1:9091", "127.0.0.1:9090"),
-            ("http://127.0.0.1", "127.0.0.1:9090"),
-            ("https://tv.example.org.evil.example", "tv.example.org"),
-        ] {
-            let e = check_origin(Some(origin), Some(host), &[]).unwrap_err();
-            assert!(matches!(e, OriginError::Foreign { .. }), "{origin} on {host}");
-            assert!(e.to_string().contains(origin));
-        }
-        assert!(matches!(check_origin(Some("null"), Some("h"), &[]), Err(OriginError::Invalid(_))));
-        assert_eq!(check_origin(Some("http://h"), None, &[]), Err(OriginError::NoHost));
-    }
-
-    #[test]
-    fn public_urls_replace_the_host_comparison() {
-        let allowed = vec!["https://tv.example.org".to_owned(), "http://127.0.0.1:9090".to_owned()];
-        assert_eq!(check_origin(Some("https://tv.example.org"), Some("127.0.0.1:9090"), &allowed), Ok(()));
-        assert_eq!(check_origin(Some("http://127.0.0.1:9090"), Some("whatever"), &allowed), Ok(()));
-        // Same host but another scheme or port is another origin.
-        assert!(check_origin(Some("http://tv.example.org"), Some("tv.example.org"), &allowed).is_err());
-        assert!(check_origin(Some("https://evil.example"), Some("evil.example"), &allowed).is_err());
     }
 }

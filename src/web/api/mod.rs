@@ -12,7 +12,7 @@ pub struct StreamSummary {
 
 #[server]
 pub async fn stream_info() -> Result<StreamSummary, ServerFnError> {
-    let signaling = use_context::<std::sync::Arc<crate::server::signaling::handler::Signaling>>()
+    let signaling = use_context::<std::sync::Arc<crate::server::signaling::service::Signaling>>()
         .ok_or_else(|| ServerFnError::new("the signaling service is missing"))?;
     let status = signaling.status();
     Ok(StreamSummary { live: status.live, viewers: status.viewers })

@@ -1,0 +1,325 @@
+//! The signaling service: the pure hub behind a lock, each connection's queue and the
+//! delivery of the hub's messages to them, connections per IP, status and shutdown.
+
+use crate::protocol::{self, ErrorCode, ServerMessage, ViewerId};
+use crate::server::http::metrics::Metrics;
+use crate::server::signaling::hub::{Action, ConnId, Departure, Hub, HubStatus, Outbox};
+use crate::server::signaling::limits::{self, MessageBudget, Verdict, WsLimits};
+use crate::server::signaling::outgoing::{Outgoing, Payload};
+use crate::server::signaling::turn::{self, TurnSecret};
+use crate::server::store::recorder::Recorder;
+use crate::server::websocket::frame::close_code;
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+/// The TURN username of the streamer (viewers use their viewer id).
+pub const STREAMER_TURN_NAME: &str = "streamer";
+/// The period of the timer that flushes the viewer count; the hub spaces broadcasts further
+/// apart for large audiences (`hub::viewer_count_interval`).
+pub const VIEWER_COUNT_TICK: Duration = Duration::from_secs(1);
+
+/// What the socket layer enforces and hands out, from the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct SignalingOptions {
+    pub limits: WsLimits,
+    /// Origins allowed to open `/ws` (normalized); empty: the request's own `Host`.
+    pub public_urls: Vec<String>,
+    /// Fills TURN credentials into `welcome` and `streamerReady`.
+    pub turn: Option<TurnSecret>,
+}
+
+/// The hub plus the way to reach each connection's task.
+pub struct Signaling {
+    shared: Mutex<Shared>,
+    next_conn: AtomicU64,
+    /// The hub's clock origin, for its rate caps (and the message budgets).
+    started: Instant,
+    metrics: Arc<Metrics>,
+    limits: WsLimits,
+    public_urls: Vec<String>,
+    /// Open `/ws` connections per client IP address.
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    /// Set once on shutdown: every socket says goodbye and closes.
+    shutdown: watch::Sender<bool>,
+}
+
+/// One open connection counted against its IP address; uncounted when dropped.
+pub struct IpSlot {
+    signaling: Arc<Signaling>,
+    ip: IpAddr,
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut per_ip = self.signaling.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                per_ip.remove(&self.ip);
+            }
+        }
+    }
+}
+
+struct Shared {
+    hub: Hub,
+    outboxes: HashMap<ConnId, mpsc::Sender<Outgoing>>,
+    /// Observers of hub events; neither does I/O here (counters, and a channel to the history thread).
+    metrics: Arc<Metrics>,
+    recorder: Arc<Recorder>,
+    turn: Option<TurnSecret>,
+    /// For the outbox limits.
+    limits: WsLimits,
+}
+
+impl Signaling {
+    pub fn new(hub: Hub, metrics: Arc<Metrics>, recorder: Arc<Recorder>, options: SignalingOptions) -> Arc<Self> {
+        let SignalingOptions { limits, public_urls, turn } = options;
+        Arc::new(Signaling {
+            shared: Mutex::new(Shared {
+                hub,
+                outboxes: HashMap::new(),
+                metrics: metrics.clone(),
+                recorder,
+                turn,
+                limits: limits.clone(),
+            }),
+            next_conn: AtomicU64::new(1),
+            started: Instant::now(),
+            metrics,
+            limits,
+            public_urls,
+            per_ip: Mutex::new(HashMap::new()),
+            shutdown: watch::channel(false).0,
+        })
+    }
+
+    pub fn limits(&self) -> &WsLimits {
+        &self.limits
+    }
+
+    pub(super) fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Origins allowed to open `/ws` (normalized); empty: the request's own `Host`.
+    pub(super) fn public_urls(&self) -> &[String] {
+        &self.public_urls
+    }
+
+    /// Turns true once the server is stopping.
+    pub(super) fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Tells every socket, open or opening, to send `shutdown` and close. Idempotent.
+    pub fn shut_down(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Waits until every connection has left the hub, or until `deadline`. Whether they all did.
+    pub async fn wait_closed(&self, deadline: Instant) -> bool {
+        loop {
+            if self.status().connections == 0 {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Counts one more connection from `ip`, or `None` when it already has the most allowed.
+    pub fn claim_ip(self: &Arc<Self>, ip: IpAddr) -> Option<IpSlot> {
+        let mut per_ip = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        let n = per_ip.entry(ip).or_insert(0);
+        if *n >= self.limits.max_connections_per_ip {
+            return None;
+        }
+        *n += 1;
+        Some(IpSlot { signaling: self.clone(), ip })
+    }
+
+    /// Open connections counted for `ip` (for tests and logs).
+    pub fn connections_from(&self, ip: IpAddr) -> usize {
+        self.per_ip.lock().unwrap_or_else(|p| p.into_inner()).get(&ip).copied().unwrap_or(0)
+    }
+
+    /// The hub's time: since the service started.
+    pub(super) fn now(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    pub fn status(&self) -> HubStatus {
+        self.lock().hub.status()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        // A panic while holding the lock would be a bug in the hub; keep serving the others.
+        self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Opens a connection in the hub; its task reads what the hub sends it from the queue.
+    pub(super) fn connect(&self, is_admin: bool, may_watch: bool) -> (ConnId, mpsc::Receiver<Outgoing>) {
+        let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
+        let (tx, rx) = mpsc::channel(limits::OUTBOX_ROOM);
+        let viewer_id = ViewerId(crate::server::secrets::random_token()[..32].to_owned());
+        self.metrics.ws_opened();
+        let mut shared = self.lock();
+        shared.hub.connect(conn, viewer_id, is_admin, may_watch);
+        shared.outboxes.insert(conn, tx);
+        (conn, rx)
+    }
+
+    pub(super) fn disconnect(&self, conn: ConnId, how: Departure) {
+        self.metrics.ws_closed();
+        let mut shared = self.lock();
+        shared.outboxes.remove(&conn);
+        let out = shared.hub.depart(conn, how);
+        shared.deliver(out);
+    }
+
+    pub(super) fn on_text(&self, conn: ConnId, text: &str) {
+        // Parsing needs no shared state: it runs before the lock, on this socket's own task,
+        // so messages from many clients are parsed in parallel.
+        let decoded = protocol::decode_client(text);
+        let mut shared = self.lock();
+        shared.hub.advance(self.now());
+        let out = match decoded {
+            Ok(msg) => {
+                self.metrics.message_in(msg.kind());
+                shared.hub.handle(conn, msg)
+            }
+            Err(e) => {
+                tracing::debug!(conn = conn.0, code = e.code().as_str(), "refused a message: {e}");
+                vec![Action::Send { to: conn, msg: ServerMessage::error(e.code(), e.to_string()) }]
+            }
+        };
+        shared.deliver(out);
+    }
+
+    /// Spends one message of `conn`'s budget; the streamer's grows with its viewers. A refused
+    /// message is answered with `rate_limited` here.
+    pub(super) fn admit(&self, conn: ConnId, budget: &mut MessageBudget) -> Verdict {
+        let mut shared = self.lock();
+        let rate = if shared.hub.is_streamer(conn) {
+            self.limits.streamer_rate(shared.hub.status().viewers)
+        } else {
+            self.limits.viewer_rate()
+        };
+        let verdict = budget.check(rate, self.now(), &self.limits);
+        if verdict == Verdict::Refuse {
+            tracing::debug!(conn = conn.0, "over its message budget; message dropped");
+            let text = format!(
+                "too many messages: at most {:.0} a second (bursts of {:.0}); this one was dropped",
+                rate.per_second, rate.burst
+            );
+            shared.deliver(vec![Action::Send { to: conn, msg: ServerMessage::error(ErrorCode::RateLimited, text) }]);
+        }
+        verdict
+    }
+
+    pub(super) fn reply(&self, conn: ConnId, msg: ServerMessage) {
+        self.lock().deliver(vec![Action::Send { to: conn, msg }]);
+    }
+
+    /// Counts a message written straight to the socket (a goodbye), not through the queue.
+    pub(super) fn count_sent(&self, msg: &ServerMessage) {
+        self.metrics.message_out(msg.kind(), error_code(msg), 1);
+    }
+
+    /// Broadcasts the viewer count if it changed.
+    pub fn flush_viewer_count(&self) {
+        let mut shared = self.lock();
+        shared.hub.advance(self.now());
+        let out = shared.hub.flush_viewer_count();
+        shared.deliver(out);
+    }
+}
+
+impl Shared {
+    /// Queues messages without waiting: a client whose queue is full is cut off, so one stuck
+    /// client never holds up the hub or anyone else.
+    fn deliver(&mut self, out: Outbox) {
+        let mut pending = out;
+        while !pending.is_empty() {
+            let mut stuck = Vec::new();
+            for action in pending.drain(..) {
+                match action {
+                    Action::Send { to, msg } => {
+                        let msg = self.with_turn_credentials(msg);
+                        self.metrics.message_out(msg.kind(), error_code(&msg), 1);
+                        self.push(to, Outgoing::Data(Payload::Message(Box::new(msg))), &mut stuck);
+                    }
+                    Action::Broadcast { to, msg } => {
+                        self.metrics.message_out(msg.kind(), error_code(&msg), to.len() as u64);
+                        let text = Bytes::from(msg.to_json());
+                        for conn in to {
+                            self.push(conn, Outgoing::Data(Payload::Shared(text.clone())), &mut stuck);
+                        }
+                    }
+                    Action::Close { conn } => {
+                        let close = Outgoing::Close { code: close_code::POLICY, reason: "replaced" };
+                        self.push(conn, close, &mut stuck);
+                    }
+                    Action::Event(event) => {
+                        self.metrics.observe(&event);
+                        self.recorder.record(event);
+                    }
+                }
+            }
+            for conn in stuck {
+                tracing::warn!(conn = conn.0, "client too slow to read its messages; dropped");
+                // Dropping the sender ends that connection's task.
+                self.outboxes.remove(&conn);
+                pending.extend(self.hub.depart(conn, Departure::Lost));
+            }
+        }
+    }
+
+    /// The hub is clock-free and hands out the configured ICE servers; the TURN ones get
+    /// credentials for this viewer (or the streamer) here, valid from now.
+    fn with_turn_credentials(&self, msg: ServerMessage) -> ServerMessage {
+        let Some(secret) = &self.turn else { return msg };
+        let now = crate::server::clock::unix_secs();
+        match msg {
+            ServerMessage::Welcome { viewer_id, mut ice_servers, resume_token } => {
+                turn::fill(&mut ice_servers, secret, &viewer_id.0, now);
+                ServerMessage::Welcome { viewer_id, ice_servers, resume_token }
+            }
+            ServerMessage::StreamerReady { mut ice_servers } => {
+                turn::fill(&mut ice_servers, secret, STREAMER_TURN_NAME, now);
+                ServerMessage::StreamerReady { ice_servers }
+            }
+            other => other,
+        }
+    }
+
+    fn push(&self, conn: ConnId, item: Outgoing, stuck: &mut Vec<ConnId>) {
+        let Some(tx) = self.outboxes.get(&conn) else { return };
+        let queued = tx.max_capacity() - tx.capacity();
+        let limit = self.limits.outbox_limit(self.hub.is_streamer(conn), self.hub.status().viewers);
+        // A closed queue is a connection on its way out: its task leaves the hub itself.
+        if queued >= limit || matches!(tx.try_send(item), Err(mpsc::error::TrySendError::Full(_))) {
+            stuck.push(conn);
+        }
+    }
+}
+
+fn error_code(msg: &ServerMessage) -> Option<ErrorCode> {
+    match msg {
+        ServerMessage::Error { code, .. } => Some(*code),
+        _ => None,
+    }
+}

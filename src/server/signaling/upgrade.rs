@@ -1,0 +1,57 @@
+//! `GET /ws`: the checks before a socket opens (shutdown, origin, connections per IP, watch
+//! access) and their refusals in words.
+
+use crate::server::auth::watch_access::WatchGate;
+use crate::server::http::origin::check_origin;
+use crate::server::signaling::connection;
+use crate::server::signaling::service::Signaling;
+use crate::server::websocket::handshake::WsUpgrade;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// `GET /ws`: checks the origin and the connections from the client's IP address before
+/// upgrading.
+pub async fn handler(
+    ws: WsUpgrade,
+    State(signaling): State<Arc<Signaling>>,
+    State(gate): State<WatchGate>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    if signaling.is_shutting_down() {
+        signaling.metrics().ws_refused("shutdown");
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down; try again in a moment".to_owned(),
+        );
+    }
+    let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("(not text)"));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if let Err(e) = check_origin(origin, host, signaling.public_urls()) {
+        tracing::warn!(peer = %peer.ip(), "{e}");
+        signaling.metrics().ws_refused("origin");
+        return refuse(StatusCode::FORBIDDEN, e.to_string());
+    }
+    // One client on a dual-stack listener is one address, whichever form it arrives in.
+    let Some(slot) = signaling.claim_ip(peer.ip().to_canonical()) else {
+        let max = signaling.limits().max_connections_per_ip;
+        tracing::warn!(peer = %peer.ip(), "refused a WebSocket: {max} already open from this address");
+        signaling.metrics().ws_refused("per_ip");
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many connections from your address (at most {max}); close some and try again"),
+        );
+    };
+    let is_admin = gate.auth.is_admin(&headers).await;
+    // The watch code: the `onair_watch` cookie or `?code=`; an admin may always watch.
+    let may_watch = is_admin || gate.may_watch(&headers, &uri).await;
+    ws.accept(move |upgraded| connection::serve(upgraded, signaling, is_admin, may_watch, slot))
+}
+
+fn refuse(status: StatusCode, words: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], words).into_response()
+}
