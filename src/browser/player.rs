@@ -174,7 +174,7 @@ impl Playback {
             ServerMessage::Error { code: ErrorCode::CodeRequired, .. } => {
                 self.stop();
                 if let Some(window) = web_sys::window() {
-                    let _ = window.location().set_href("/watch/code");
+                    let _ = window.location().set_href(crate::web::routes::Page::WatchCode.path());
                 }
             }
             ServerMessage::Error { code: ErrorCode::Full, .. } => {

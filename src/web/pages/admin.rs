@@ -4,7 +4,7 @@ use crate::web::components::line_chart::LineChart;
 use crate::web::components::status_badge::StatusBadge;
 use crate::web::components::viewer_table::ViewerTable;
 use crate::web::format::{elapsed_s, format_duration_hms};
-use crate::web::routes::Page;
+use crate::web::routes::{endpoint, Page};
 use crate::web::status::BroadcastStatus;
 use crate::web::view_state::{StudioCommands, StudioView, CHART_SECONDS};
 use leptos::prelude::*;
@@ -130,7 +130,7 @@ pub fn AdminPage() -> impl IntoView {
                 </figure>
                 <p class="muted">"Share the watch page: "<a href=Page::Watch.path() target="_blank" rel="external">{Page::Watch.path()}</a></p>
                 <p class="muted">"Past lives: "<a href=Page::History.path() target="_blank" rel="external" data-testid="history-link">"History"</a></p>
-                <form method="post" action="/logout" class="signout">
+                <form method="post" action=endpoint::LOGOUT class="signout">
                     <button type="submit" class="button ghost">"Sign out"</button>
                 </form>
             </aside>
