@@ -8,8 +8,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceServer, RtcOfferOptions,
-    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender, RtcSdpType,
+    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceConnectionState, RtcIceServer,
+    RtcOfferOptions, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender, RtcSdpType,
     RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
@@ -167,15 +167,13 @@ impl Peer {
 
     /// The ICE agent's state (`checking`, `connected`, …), beside the overall state.
     pub fn ice_connection_state(&self) -> IceState {
-        // Read by name: web-sys's typed getter needs a crate feature this build leaves out.
-        let state = js_sys::Reflect::get(&self.pc, &"iceConnectionState".into()).ok().and_then(|s| s.as_string());
-        match state.as_deref() {
-            Some("checking") => IceState::Checking,
-            Some("connected") => IceState::Connected,
-            Some("completed") => IceState::Completed,
-            Some("disconnected") => IceState::Disconnected,
-            Some("failed") => IceState::Failed,
-            Some("closed") => IceState::Closed,
+        match self.pc.ice_connection_state() {
+            RtcIceConnectionState::Checking => IceState::Checking,
+            RtcIceConnectionState::Connected => IceState::Connected,
+            RtcIceConnectionState::Completed => IceState::Completed,
+            RtcIceConnectionState::Disconnected => IceState::Disconnected,
+            RtcIceConnectionState::Failed => IceState::Failed,
+            RtcIceConnectionState::Closed => IceState::Closed,
             _ => IceState::New,
         }
     }
