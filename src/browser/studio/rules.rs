@@ -6,7 +6,6 @@ use crate::protocol::{
     ViewerReport,
 };
 use crate::web::status::PeerState;
-use std::collections::HashMap;
 
 /// How long a connection may stay interrupted before it is treated as a changed network.
 pub const DISCONNECTED_GRACE_MS: u32 = 3_000;
@@ -154,10 +153,41 @@ struct Viewer {
 pub const SESSION_ENDED: &str = "Your admin session has ended. Sign in again to go live.";
 pub const TAKEN_OVER: &str = "The stream was taken over from another tab or window. This tab is no longer live.";
 
+/// The viewers the studio connects to, by id. A list rather than a map: a peer-to-peer
+/// studio serves a dozen viewers at most, and a second hash map type weighs on the wasm.
+#[derive(Default)]
+struct Viewers(Vec<(ViewerId, Viewer)>);
+
+impl Viewers {
+    fn get(&self, id: &ViewerId) -> Option<&Viewer> {
+        self.0.iter().find(|(v, _)| v == id).map(|(_, viewer)| viewer)
+    }
+
+    fn get_mut(&mut self, id: &ViewerId) -> Option<&mut Viewer> {
+        self.0.iter_mut().find(|(v, _)| v == id).map(|(_, viewer)| viewer)
+    }
+
+    fn insert(&mut self, id: ViewerId, viewer: Viewer) {
+        match self.get_mut(&id) {
+            Some(known) => *known = viewer,
+            None => self.0.push((id, viewer)),
+        }
+    }
+
+    fn remove(&mut self, id: &ViewerId) -> Option<Viewer> {
+        let at = self.0.iter().position(|(v, _)| v == id)?;
+        Some(self.0.swap_remove(at).1)
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
 #[derive(Default)]
 pub struct StudioRules {
     ice_servers: Vec<IceServer>,
-    viewers: HashMap<ViewerId, Viewer>,
+    viewers: Viewers,
     capacity: CapacityReport,
     /// A sampling round is under way (they take longer than a second with many viewers).
     sampling: bool,
@@ -248,11 +278,11 @@ impl StudioRules {
                 vec![A::ShowLive]
             }
             ServerMessage::NewViewer { viewer_id, name } => self.add_viewer(viewer_id, name),
-            ServerMessage::Answer { answer, viewer_id } if self.viewers.contains_key(&viewer_id) => {
+            ServerMessage::Answer { answer, viewer_id } if self.viewers.get(&viewer_id).is_some() => {
                 vec![A::ApplyAnswer { viewer: viewer_id, answer }]
             }
             ServerMessage::Candidate { candidate, target: Target::Streamer, viewer_id }
-                if self.viewers.contains_key(&viewer_id) =>
+                if self.viewers.get(&viewer_id).is_some() =>
             {
                 vec![A::AddRemoteCandidate { viewer: viewer_id, candidate }]
             }
