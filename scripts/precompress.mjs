@@ -1,6 +1,6 @@
 // Writes a brotli (.br) and a gzip (.gz) twin beside each wasm, JS and CSS file of the
 // built site's pkg/ folder, for OnAir to send instead of compressing per request (see
-// src/server/assets.rs). Twins whose source is gone (an older hashed build) are removed.
+// src/server/http/assets.rs). Twins whose source is gone (an older hashed build) are removed.
 // Usage: node scripts/precompress.mjs [target/site/pkg]
 import { readdirSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 //! `/ws` at the WebSocket level, against the real server: OnAir speaks the protocol itself
-//! (src/server/ws/), so the handshake, control frames, fragments and protocol errors are
+//! (src/server/websocket/), so the handshake, control frames, fragments and protocol errors are
 //! checked here with a standard client (tungstenite) and with hand-made bytes.
 
 mod common;
