@@ -62,6 +62,7 @@ fn read_variant(kind: &str, f: &Fields) -> Result<Option<ServerMessage>, FieldEr
         "offline" => ServerMessage::Offline,
         "streamerLost" => ServerMessage::StreamerLost,
         "removed" => ServerMessage::Removed,
+        "useRelay" => ServerMessage::UseRelay { reason: f.need("reason", Fields::string)? },
         "viewerLeft" => ServerMessage::ViewerLeft { viewer_id: viewer_id()? },
         "viewerCount" => ServerMessage::ViewerCount {
             count: usize::try_from(f.need("count", Fields::u64)?)

@@ -66,6 +66,12 @@ pub enum ServerMessage {
     },
     /// To a viewer: the streamer took it off this live. It may watch again next live.
     Removed,
+    /// To the streamer: publish to the relay (WHIP); viewers from now on are relay rows. To a
+    /// viewer: play from the relay (WHEP), and once its frames decode close the peer-to-peer
+    /// connection. Sent once per live (the relay is never left mid-live). `reason` in words.
+    UseRelay {
+        reason: String,
+    },
     /// Anything refused; the connection stays usable unless the code says otherwise.
     Error {
         code: ErrorCode,
@@ -98,6 +104,7 @@ impl ServerMessage {
             ServerMessage::ViewerCount { .. } => "viewerCount",
             ServerMessage::ViewerStats { .. } => "viewerStats",
             ServerMessage::Removed => "removed",
+            ServerMessage::UseRelay { .. } => "useRelay",
             ServerMessage::Error { .. } => "error",
         }
     }

@@ -20,7 +20,7 @@ use auth::sessions::Sessions;
 use auth::sign_in::{self, Auth};
 use auth::watch_access::{self, WatchAccess, WatchGate};
 use axum::extract::FromRef;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{middleware, Router};
 use http::headers::{self, HeaderPolicy};
 use http::metrics::Metrics;
@@ -28,6 +28,10 @@ use http::{assets, metrics};
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
+use media::engine::{self, RelayLimits};
+use media::handle::RelayHandle;
+use media::http::{self as media_http, MediaEndpoints};
+use media::{announce, mode::RelayMode};
 use signaling::service::{self, Signaling, SignalingOptions};
 use signaling::{hub, resume, upgrade};
 use std::future::{Future, IntoFuture};
@@ -55,6 +59,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Feeds hub events to the history thread; ends the live on graceful shutdown.
     pub recorder: Arc<Recorder>,
+    /// The media relay (`None` with `--relay off`, or when its port could not be opened in `auto`).
+    pub relay: Option<RelayHandle>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -93,6 +99,16 @@ impl FromRef<AppState> for Arc<WatchAccess> {
     }
 }
 
+impl FromRef<AppState> for MediaEndpoints {
+    fn from_ref(state: &AppState) -> Self {
+        MediaEndpoints {
+            relay: state.relay.clone(),
+            gate: WatchGate::from_ref(state),
+            signaling: state.signaling.clone(),
+        }
+    }
+}
+
 impl FromRef<AppState> for WatchGate {
     fn from_ref(state: &AppState) -> Self {
         WatchGate { access: state.watch.clone(), auth: state.auth.clone() }
@@ -114,6 +130,8 @@ pub enum StartError {
     ResumeKey(#[from] resume::ResumeKeyError),
     #[error("cannot create the first admin account: {0}")]
     FirstAdmin(AccountError),
+    #[error("cannot open the relay's UDP port {addr} (--relay on needs it; --media-addr picks another): {source}")]
+    Relay { addr: SocketAddr, source: std::io::Error },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,24 +161,37 @@ impl AppState {
         let cookies = CookiePolicy { always_secure: config.secure_cookies, trust_proxy: config.trust_proxy };
         // Kept beside the database so viewers resume across a restart.
         let resume_key = resume::ResumeKey::load_or_create(&config.data_dir)?;
-        let hub =
-            hub::Hub::new(config.ice_servers.clone()).with_viewer_cap(config.max_viewers).with_resume_key(resume_key);
+        let relay = start_relay(config)?;
+        let plan = match (config.relay, &relay) {
+            (_, None) | (RelayMode::Off, _) => hub::MediaPlan::MeshOnly,
+            (RelayMode::On, Some(_)) => hub::MediaPlan::RelayAlways,
+            (RelayMode::Auto, Some(_)) => hub::MediaPlan::Auto { mesh_max_viewers: config.mesh_max_viewers },
+        };
+        let hub = hub::Hub::new(config.ice_servers.clone())
+            .with_viewer_cap(config.max_viewers)
+            .with_resume_key(resume_key)
+            .with_media_plan(plan);
         let leptos_options = leptos_options(config);
         let headers = HeaderPolicy {
             dev_reload_port: (leptos_options.env == Env::DEV).then_some(leptos_options.reload_port as u16),
         };
+        let signaling = Signaling::new(
+            hub,
+            metrics.clone(),
+            recorder.clone(),
+            SignalingOptions {
+                limits: config.ws_limits.clone(),
+                public_urls: config.public_urls.clone(),
+                turn: config.turn.clone(),
+            },
+        );
+        if let Some(relay) = &relay {
+            signaling.observe_media(Arc::new(relay.clone()));
+        }
         Ok(AppState {
             leptos_options,
-            signaling: Signaling::new(
-                hub,
-                metrics.clone(),
-                recorder.clone(),
-                SignalingOptions {
-                    limits: config.ws_limits.clone(),
-                    public_urls: config.public_urls.clone(),
-                    turn: config.turn.clone(),
-                },
-            ),
+            signaling,
+            relay,
             auth: Arc::new(Auth::new(accounts, Sessions::new(db.clone()), cookies)),
             watch: Arc::new(WatchAccess::new(config.watch_code.clone(), cookies)),
             headers,
@@ -169,6 +200,36 @@ impl AppState {
             metrics,
             recorder,
         })
+    }
+}
+
+/// Opens the relay's UDP port and says which addresses it announces (and when they cannot
+/// work for the audience). In `auto` a port that cannot be opened leaves lives peer to peer.
+fn start_relay(config: &Config) -> Result<Option<RelayHandle>, StartError> {
+    if config.relay == RelayMode::Off {
+        return Ok(None);
+    }
+    let bound = config.media_addr;
+    let announced = announce::announced_addresses(bound, &config.public_ips, announce::outbound_ip());
+    match engine::start(bound, announced, RelayLimits::default()) {
+        Ok(relay) => {
+            let list: Vec<String> = relay.announced().iter().map(|a| a.to_string()).collect();
+            tracing::info!(mode = %config.relay, "relay on udp {}, announcing {}", relay.local_addr(), list.join(", "));
+            let hosts: Vec<String> = config
+                .public_urls
+                .iter()
+                .filter_map(|u| url::Url::parse(u).ok()?.host_str().map(str::to_owned))
+                .collect();
+            if let Some(warning) = announce::reachability_warning(relay.announced(), &hosts) {
+                tracing::warn!("{warning}");
+            }
+            Ok(Some(relay))
+        }
+        Err(source) if config.relay == RelayMode::Auto => {
+            tracing::warn!("cannot open the relay's UDP port {bound}: {source}; every live stays peer to peer");
+            Ok(None)
+        }
+        Err(source) => Err(StartError::Relay { addr: bound, source }),
     }
 }
 
@@ -249,6 +310,16 @@ pub fn router(state: AppState) -> Router {
         .route(Page::Login.path(), post(sign_in::login))
         .route(endpoint::LOGOUT, get(sign_in::logout).post(sign_in::logout))
         .route(Page::WatchCode.path(), post(watch_access::enter_code))
+        .route(endpoint::WHIP, post(media_http::publish).options(media_http::options))
+        .route(endpoint::WHEP, post(media_http::play).options(media_http::options))
+        .route(
+            &format!("{}/{{resource}}", endpoint::WHIP),
+            patch(media_http::trickle).delete(media_http::end).options(media_http::options),
+        )
+        .route(
+            &format!("{}/{{resource}}", endpoint::WHEP),
+            patch(media_http::trickle).delete(media_http::end).options(media_http::options),
+        )
         .leptos_routes_with_context(&state, routes, page_context.clone(), move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(page_context, shell))
         .layer(middleware::from_fn_with_state(state.auth.clone(), sign_in::require_admin))

@@ -102,6 +102,8 @@ impl Metrics {
             HubEvent::LiveEnded => self.streamer_connected.set(0),
             HubEvent::ViewerJoined { .. } => self.viewers.inc(),
             HubEvent::ViewerLeft { .. } => self.viewers.dec(),
+            // Counted by the `ViewerLeft` that comes with it.
+            HubEvent::ViewerRemoved { .. } => {}
         }
     }
 

@@ -3,7 +3,7 @@
 
 use crate::protocol::{self, ErrorCode, ServerMessage, ViewerId};
 use crate::server::http::metrics::Metrics;
-use crate::server::signaling::hub::{Action, ConnId, Departure, Hub, HubStatus, Outbox};
+use crate::server::signaling::hub::{Action, ConnId, Departure, Hub, HubEvent, HubStatus, Outbox};
 use crate::server::signaling::limits::{self, MessageBudget, Verdict, WsLimits};
 use crate::server::signaling::outgoing::{Outgoing, Payload};
 use crate::server::signaling::turn::{self, TurnSecret};
@@ -32,6 +32,12 @@ pub struct SignalingOptions {
     pub public_urls: Vec<String>,
     /// Fills TURN credentials into `welcome` and `streamerReady`.
     pub turn: Option<TurnSecret>,
+}
+
+/// Told of hub events that concern media outside the signaling path (the relay).
+pub trait MediaObserver: Send + Sync {
+    /// The streamer removed this viewer: whatever it plays must stop now.
+    fn viewer_removed(&self, viewer_id: &ViewerId);
 }
 
 /// The hub plus the way to reach each connection's task.
@@ -76,6 +82,7 @@ struct Shared {
     turn: Option<TurnSecret>,
     /// For the outbox limits.
     limits: WsLimits,
+    media: Option<Arc<dyn MediaObserver>>,
 }
 
 impl Signaling {
@@ -89,6 +96,7 @@ impl Signaling {
                 recorder,
                 turn,
                 limits: limits.clone(),
+                media: None,
             }),
             next_conn: AtomicU64::new(1),
             started: Instant::now(),
@@ -163,6 +171,16 @@ impl Signaling {
 
     pub fn status(&self) -> HubStatus {
         self.lock().hub.status()
+    }
+
+    /// The relay, told of removals.
+    pub fn observe_media(&self, observer: Arc<dyn MediaObserver>) {
+        self.lock().media = Some(observer);
+    }
+
+    /// The connected viewer a resume token names (a WHEP request proving its `/ws` viewer).
+    pub fn connected_viewer(&self, token: &str) -> Option<ViewerId> {
+        self.lock().hub.connected_viewer(token)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
@@ -274,6 +292,9 @@ impl Shared {
                         self.push(conn, close, &mut stuck);
                     }
                     Action::Event(event) => {
+                        if let (HubEvent::ViewerRemoved { viewer_id }, Some(media)) = (&event, &self.media) {
+                            media.viewer_removed(viewer_id);
+                        }
                         self.metrics.observe(&event);
                         self.recorder.record(event);
                     }

@@ -5,6 +5,7 @@
 
 mod admission;
 mod interface;
+mod media_path;
 mod routing;
 mod state;
 mod viewer_count;
@@ -12,7 +13,7 @@ mod viewer_count;
 #[cfg(test)]
 mod tests;
 
-pub use interface::{Action, ConnId, Departure, HubEvent, HubStatus, Outbox, ViewerCap};
+pub use interface::{Action, ConnId, Departure, HubEvent, HubStatus, MediaPlan, Outbox, ViewerCap};
 pub use routing::VIEWER_STATS_EVERY;
 pub use state::Hub;
 pub use viewer_count::viewer_count_interval;

@@ -1,7 +1,9 @@
 //! The hub's state, and the connection lifecycle: building it, connecting and departing.
 
 use crate::protocol::{IceServer, ServerMessage, ViewerId};
-use crate::server::signaling::hub::interface::{Action, ConnId, Departure, HubEvent, HubStatus, Outbox, ViewerCap};
+use crate::server::signaling::hub::interface::{
+    Action, ConnId, Departure, HubEvent, HubStatus, MediaPlan, Outbox, ViewerCap,
+};
 use crate::server::signaling::resume::ResumeKey;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -49,6 +51,10 @@ pub struct Hub {
     pub(super) resume_key: ResumeKey,
     /// Viewers the streamer removed from the current live: they may not resume into it.
     pub(super) removed_ids: HashSet<ViewerId>,
+    /// Peer to peer, the relay, or peer to peer until the mesh is full (`--relay`).
+    pub(super) media_plan: MediaPlan,
+    /// Why this live goes through the relay, once it does (kept across a lost streamer).
+    pub(super) relay_reason: Option<String>,
 }
 
 impl Hub {
@@ -65,6 +71,8 @@ impl Hub {
             now: Duration::ZERO,
             resume_key: ResumeKey::random(),
             removed_ids: HashSet::new(),
+            media_plan: MediaPlan::MeshOnly,
+            relay_reason: None,
         }
     }
 
@@ -122,6 +130,10 @@ impl Hub {
                 self.streamer = None;
                 self.capacity_remaining = None;
                 self.removed_ids.clear();
+                if how == Departure::Clean {
+                    // The next live starts peer to peer again (unless the relay is always on).
+                    self.relay_reason = None;
+                }
                 let mut out = vec![Action::Event(HubEvent::LiveEnded)];
                 if how == Departure::Lost {
                     tracing::info!("streamer connection lost; viewers wait for it");

@@ -1,0 +1,174 @@
+//! How the rest of the server talks to the relay thread: typed commands with a reply
+//! channel, the errors they can end in, and the relay's counters.
+
+use crate::protocol::ViewerId;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Whether a session sends to the relay (WHIP) or plays from it (WHEP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Publish,
+    Play,
+}
+
+/// A session the relay created: what the HTTP answer carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Created {
+    /// The secret last segment of the session's `Location`.
+    pub resource: String,
+    pub etag: String,
+    pub answer_sdp: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RelayError {
+    #[error("the offer is not a valid SDP offer: {0}")]
+    BadOffer(String),
+    #[error("the offer has no audio or video the relay can use (it relays VP8, VP9, H.264, AV1 and Opus)")]
+    NoUsableMedia,
+    #[error("no such session (it ended, or never existed)")]
+    NoSuchSession,
+    #[error("the relay is full: {0} sessions at once")]
+    Full(usize),
+    #[error("too many relay sessions from one address (at most {0})")]
+    TooManyFromAddress(usize),
+    #[error("the session changed since that ETag was issued")]
+    EtagMismatch,
+    #[error("a candidate line could not be read: {0}")]
+    BadCandidate(String),
+    #[error("ICE restart is not supported by the relay: start a new session instead")]
+    RestartUnsupported,
+    #[error("the relay is not running")]
+    Stopped,
+}
+
+pub(super) enum Command {
+    Open {
+        direction: Direction,
+        offer: String,
+        viewer_id: Option<ViewerId>,
+        peer: IpAddr,
+        reply: oneshot::Sender<Result<Created, RelayError>>,
+    },
+    Trickle {
+        direction: Direction,
+        resource: String,
+        if_match: Option<String>,
+        fragment: String,
+        reply: oneshot::Sender<Result<(), RelayError>>,
+    },
+    Close {
+        direction: Direction,
+        resource: String,
+        reply: oneshot::Sender<Result<(), RelayError>>,
+    },
+    /// The streamer removed this viewer from the live.
+    RemoveViewer {
+        viewer_id: ViewerId,
+    },
+}
+
+/// Counters the relay thread bumps and `/metrics` reads.
+#[derive(Debug, Default)]
+pub struct RelayCounters {
+    pub sessions: AtomicU64,
+    pub packets_in: AtomicU64,
+    pub bytes_in: AtomicU64,
+    pub packets_out: AtomicU64,
+    pub bytes_out: AtomicU64,
+    /// Datagrams from unknown senders or failing their check.
+    pub dropped_in: AtomicU64,
+    /// Datagrams the socket refused (its buffer was full).
+    pub dropped_out: AtomicU64,
+    pub keyframe_requests: AtomicU64,
+    /// Sessions that panicked inside str0m and were dropped alone.
+    pub panics: AtomicU64,
+}
+
+impl RelayCounters {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+impl crate::server::signaling::service::MediaObserver for RelayHandle {
+    fn viewer_removed(&self, viewer_id: &ViewerId) {
+        self.remove_viewer(viewer_id.clone());
+    }
+}
+
+/// A cheap, cloneable way to reach the relay thread.
+#[derive(Clone)]
+pub struct RelayHandle {
+    pub(super) commands: mpsc::Sender<Command>,
+    pub(super) counters: Arc<RelayCounters>,
+    pub(super) local_addr: SocketAddr,
+    pub(super) announced: Arc<Vec<SocketAddr>>,
+}
+
+impl RelayHandle {
+    /// The UDP address the relay's socket is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The addresses the relay gives clients as its candidates.
+    pub fn announced(&self) -> &[SocketAddr] {
+        &self.announced
+    }
+
+    pub fn counters(&self) -> &RelayCounters {
+        &self.counters
+    }
+
+    /// Answers an SDP offer with a new session.
+    pub async fn open(
+        &self,
+        direction: Direction,
+        offer: String,
+        viewer_id: Option<ViewerId>,
+        peer: IpAddr,
+    ) -> Result<Created, RelayError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Open { direction, offer, viewer_id, peer, reply }).await?;
+        answer.await.map_err(|_| RelayError::Stopped)?
+    }
+
+    /// Adds trickled candidates (`application/trickle-ice-sdpfrag`) to a session.
+    pub async fn trickle(
+        &self,
+        direction: Direction,
+        resource: String,
+        if_match: Option<String>,
+        fragment: String,
+    ) -> Result<(), RelayError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Trickle { direction, resource, if_match, fragment, reply }).await?;
+        answer.await.map_err(|_| RelayError::Stopped)?
+    }
+
+    /// Ends a session.
+    pub async fn close(&self, direction: Direction, resource: String) -> Result<(), RelayError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Close { direction, resource, reply }).await?;
+        answer.await.map_err(|_| RelayError::Stopped)?
+    }
+
+    /// Drops a removed viewer's session at once. Never waits.
+    pub fn remove_viewer(&self, viewer_id: ViewerId) {
+        if self.commands.try_send(Command::RemoveViewer { viewer_id }).is_err() {
+            tracing::warn!("relay command queue full; a removed viewer's session ends when its ICE times out");
+        }
+    }
+
+    async fn send(&self, command: Command) -> Result<(), RelayError> {
+        self.commands.send(command).await.map_err(|_| RelayError::Stopped)
+    }
+}
