@@ -6,6 +6,7 @@ use crate::browser::rtc::peer::Peer;
 use crate::browser::rtc::signaling::{SignalEvent, SignalingSocket};
 use crate::browser::studio::dashboard::{self, Sampler};
 use crate::browser::studio::rules::{StudioAction, StudioEvent, StudioRules};
+use crate::browser::studio::upload::Upload;
 use crate::protocol::{ClientMessage, IceServer, ViewerId};
 use crate::web::status::BroadcastStatus;
 use crate::web::view_state::StudioView;
@@ -50,6 +51,8 @@ pub struct Broadcast {
     ticker: Cell<Option<IntervalHandle>>,
     /// Keeps the current video track's `ended` handler alive.
     on_track_ended: RefCell<Option<Closure<dyn FnMut()>>>,
+    /// The upload to the relay, on a relayed live.
+    upload: RefCell<Option<Upload>>,
 }
 
 impl Broadcast {
@@ -66,6 +69,7 @@ impl Broadcast {
             sampler: RefCell::new(Sampler::default()),
             ticker: Cell::new(None),
             on_track_ended: RefCell::new(None),
+            upload: RefCell::new(None),
         });
         this.show_preview();
         this.watch_video_track();
@@ -152,6 +156,12 @@ impl Broadcast {
         for peer in peers {
             if let Err(e) = peer.replace_track(&track).await {
                 web_sys::console::warn_1(&format!("OnAir: a viewer kept the previous picture: {e}").into());
+            }
+        }
+        let upload = self.upload.borrow().as_ref().map(|u| u.peer.clone());
+        if let Some(peer) = upload {
+            if let Err(e) = peer.replace_track(&track).await {
+                web_sys::console::warn_1(&format!("OnAir: the relay kept the previous picture: {e}").into());
             }
         }
         media::swap_track(&self.stream, &track);
@@ -290,6 +300,34 @@ impl Broadcast {
                 self.stop();
                 self.view.message.set(Some(reason.to_owned()));
             }
+            StudioAction::Publish { ice_servers } => {
+                if let Some(old) = self.upload.borrow_mut().take() {
+                    old.end();
+                }
+                let weak = Rc::downgrade(self);
+                let on_state = move |state| {
+                    if let Some(this) = weak.upgrade() {
+                        this.handle(StudioEvent::PublishStateChanged { state });
+                    }
+                };
+                *self.upload.borrow_mut() = Upload::publish(&self.stream, &ice_servers, on_state);
+            }
+            StudioAction::ShowRelay { reason } => self.view.relay.set(Some(reason)),
+            StudioAction::AddRelayRow { viewer, name } => {
+                let row = ViewerRow::new(viewer, name, js_sys::Date::now());
+                row.via_relay.set(true);
+                self.view.viewers.update(|rows| rows.push(row));
+            }
+            StudioAction::MoveToRelay { viewer } => {
+                if let Some(peer) = self.peers.borrow_mut().remove(&viewer) {
+                    peer.close();
+                }
+                self.sampler.borrow_mut().forget(&viewer);
+                if let Some(row) = self.row(&viewer) {
+                    row.via_relay.set(true);
+                    row.sent.set(None);
+                }
+            }
             StudioAction::LogRefusal { code, message } => {
                 web_sys::console::warn_1(
                     &format!("OnAir: server refused a message ({}): {message}", code.as_str()).into(),
@@ -379,6 +417,9 @@ impl Broadcast {
     }
 
     fn disconnect_all(&self) {
+        if let Some(upload) = self.upload.borrow_mut().take() {
+            upload.end();
+        }
         for (_, peer) in self.peers.borrow_mut().drain() {
             peer.close();
         }
