@@ -2,7 +2,7 @@
 
 use crate::protocol::error_code::ErrorCode;
 use crate::protocol::ids::ViewerId;
-use crate::protocol::report::ViewerReport;
+use crate::protocol::report::{RelayReport, ViewerReport};
 use crate::protocol::webrtc::{IceCandidate, IceServer, SessionDescription, Target};
 use serde::Serialize;
 
@@ -64,6 +64,12 @@ pub enum ServerMessage {
         #[serde(flatten)]
         report: ViewerReport,
     },
+    /// To the streamer: what the relay measures of a viewer's session (relayed lives).
+    RelayStats {
+        viewer_id: ViewerId,
+        #[serde(flatten)]
+        report: RelayReport,
+    },
     /// To a viewer: the streamer took it off this live. It may watch again next live.
     Removed,
     /// To the streamer: publish to the relay (WHIP); viewers from now on are relay rows. To a
@@ -105,6 +111,7 @@ impl ServerMessage {
             ServerMessage::ViewerStats { .. } => "viewerStats",
             ServerMessage::Removed => "removed",
             ServerMessage::UseRelay { .. } => "useRelay",
+            ServerMessage::RelayStats { .. } => "relayStats",
             ServerMessage::Error { .. } => "error",
         }
     }
@@ -178,6 +185,11 @@ mod tests {
             ServerMessage::Candidate { candidate: cand.clone(), target: Target::Viewer, viewer_id: id.clone() },
             ServerMessage::StreamerLost,
             ServerMessage::Removed,
+            ServerMessage::UseRelay { reason: "relay mode is on".into() },
+            ServerMessage::RelayStats {
+                viewer_id: ViewerId("v".into()),
+                report: RelayReport { video_kbps: Some(1500.5), rtt_ms: Some(3.0), nacks: 2, ..Default::default() },
+            },
             ServerMessage::Welcome {
                 viewer_id: id.clone(),
                 ice_servers: vec![

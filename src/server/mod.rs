@@ -31,6 +31,7 @@ use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use media::engine::{self, RelayLimits};
 use media::handle::RelayHandle;
 use media::http::{self as media_http, MediaEndpoints};
+use media::metrics::RelayMetrics;
 use media::{announce, mode::RelayMode};
 use signaling::service::{self, Signaling, SignalingOptions};
 use signaling::{hub, resume, upgrade};
@@ -161,7 +162,17 @@ impl AppState {
         let cookies = CookiePolicy { always_secure: config.secure_cookies, trust_proxy: config.trust_proxy };
         // Kept beside the database so viewers resume across a restart.
         let resume_key = resume::ResumeKey::load_or_create(&config.data_dir)?;
-        let relay = start_relay(config)?;
+        // The relay reports to the studio through signaling, which is built after it.
+        let signaling_slot: Arc<std::sync::OnceLock<std::sync::Weak<Signaling>>> = Arc::default();
+        let reports: media::engine::ReportSink = {
+            let slot = signaling_slot.clone();
+            Arc::new(move |reports| {
+                if let Some(signaling) = slot.get().and_then(std::sync::Weak::upgrade) {
+                    signaling.relay_reports(reports);
+                }
+            })
+        };
+        let relay = start_relay(config, &metrics, reports)?;
         let plan = match (config.relay, &relay) {
             (_, None) | (RelayMode::Off, _) => hub::MediaPlan::MeshOnly,
             (RelayMode::On, Some(_)) => hub::MediaPlan::RelayAlways,
@@ -188,6 +199,7 @@ impl AppState {
         if let Some(relay) = &relay {
             signaling.observe_media(Arc::new(relay.clone()));
         }
+        let _ = signaling_slot.set(Arc::downgrade(&signaling));
         Ok(AppState {
             leptos_options,
             signaling,
@@ -205,13 +217,18 @@ impl AppState {
 
 /// Opens the relay's UDP port and says which addresses it announces (and when they cannot
 /// work for the audience). In `auto` a port that cannot be opened leaves lives peer to peer.
-fn start_relay(config: &Config) -> Result<Option<RelayHandle>, StartError> {
+fn start_relay(
+    config: &Config,
+    metrics: &Metrics,
+    reports: media::engine::ReportSink,
+) -> Result<Option<RelayHandle>, StartError> {
     if config.relay == RelayMode::Off {
         return Ok(None);
     }
     let bound = config.media_addr;
     let announced = announce::announced_addresses(bound, &config.public_ips, announce::outbound_ip());
-    match engine::start(bound, announced, RelayLimits::default()) {
+    let relay_metrics = Arc::new(RelayMetrics::new(Some(metrics.registry()))?);
+    match engine::start(bound, announced, RelayLimits::default(), relay_metrics, reports) {
         Ok(relay) => {
             let list: Vec<String> = relay.announced().iter().map(|a| a.to_string()).collect();
             tracing::info!(mode = %config.relay, "relay on udp {}, announcing {}", relay.local_addr(), list.join(", "));

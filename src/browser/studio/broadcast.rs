@@ -8,6 +8,7 @@ use crate::browser::studio::dashboard::{self, Sampler};
 use crate::browser::studio::rules::{StudioAction, StudioEvent, StudioRules};
 use crate::browser::studio::upload::Upload;
 use crate::protocol::{ClientMessage, IceServer, ViewerId};
+use crate::stats::SenderQuality;
 use crate::web::status::BroadcastStatus;
 use crate::web::view_state::StudioView;
 use crate::web::view_state::ViewerRow;
@@ -19,6 +20,9 @@ use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{MediaStream, MediaStreamTrack};
+
+/// The upload's entry in the sampling round; no viewer id looks like it (they are hex).
+const UPLOAD_SAMPLE_ID: &str = "relay upload";
 
 /// Marks this tab as live (sessionStorage), so a reload goes back on air by itself.
 const LIVE_MARK: &str = "onair.live";
@@ -290,6 +294,22 @@ impl Broadcast {
                     row.seen.set(Some(report));
                 }
             }
+            StudioAction::ShowRelayReport { viewer, report } => {
+                if let Some(row) = self.row(&viewer) {
+                    if let Some(rtt) = report.rtt_ms {
+                        row.rtt_history.update(|h| {
+                            crate::web::view_state::push_capped(h, rtt, crate::web::view_state::SPARK_SAMPLES)
+                        });
+                    }
+                    row.sent.set(Some(SenderQuality {
+                        video_kbps: report.video_kbps,
+                        audio_kbps: report.audio_kbps,
+                        rtt_ms: report.rtt_ms,
+                        loss_pct: report.loss_pct,
+                        ..Default::default()
+                    }));
+                }
+            }
             StudioAction::SampleViewers => spawn_local(self.clone().sample()),
             StudioAction::ReportCapacity { remaining } => {
                 if self.send(&ClientMessage::Capacity { remaining }) {
@@ -337,8 +357,12 @@ impl Broadcast {
     }
 
     async fn sample(self: Rc<Self>) {
-        let peers: Vec<(ViewerId, Rc<Peer>)> =
+        let mut peers: Vec<(ViewerId, Rc<Peer>)> =
             self.peers.borrow().iter().map(|(id, p)| (id.clone(), p.clone())).collect();
+        // The upload to the relay counts in the total (it has no row of its own).
+        if let Some(upload) = self.upload.borrow().as_ref() {
+            peers.push((ViewerId(UPLOAD_SAMPLE_ID.to_owned()), upload.peer.clone()));
+        }
         let capacity = dashboard::sample(self.view, peers, &self.sampler).await;
         self.handle(StudioEvent::Sampled { capacity });
     }

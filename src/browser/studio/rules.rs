@@ -2,8 +2,8 @@
 //! broadcast session performs the actions with the browser's peer connections and sockets.
 
 use crate::protocol::{
-    ClientMessage, ErrorCode, IceCandidate, IceServer, ServerMessage, SessionDescription, Target, ViewerId,
-    ViewerReport,
+    ClientMessage, ErrorCode, IceCandidate, IceServer, RelayReport, ServerMessage, SessionDescription, Target,
+    ViewerId, ViewerReport,
 };
 use crate::web::status::PeerState;
 
@@ -110,6 +110,11 @@ pub enum StudioAction {
     ShowViewerReport {
         viewer: ViewerId,
         report: ViewerReport,
+    },
+    /// What the relay sends a viewer, in its row's "sent" columns.
+    ShowRelayReport {
+        viewer: ViewerId,
+        report: RelayReport,
     },
     /// Run one round of `getStats()` over every viewer, then feed [`StudioEvent::Sampled`].
     SampleViewers,
@@ -352,6 +357,11 @@ impl StudioRules {
                 if self.viewers.get(&viewer_id).is_some() =>
             {
                 vec![A::AddRemoteCandidate { viewer: viewer_id, candidate }]
+            }
+            ServerMessage::RelayStats { viewer_id, report }
+                if self.viewers.get(&viewer_id).is_some_and(|v| v.via_relay) =>
+            {
+                vec![A::ShowRelayReport { viewer: viewer_id, report }]
             }
             ServerMessage::ViewerStats { viewer_id, report } => {
                 vec![A::ShowViewerReport { viewer: viewer_id, report }]
@@ -757,5 +767,21 @@ mod tests {
         let mut rules = live_with(&["v1"]);
         state(&mut rules, "v1", PeerState::Failed);
         assert_eq!(check(&mut rules, "v1", Check::Failed), vec![StudioAction::RestartIce { viewer: id("v1") }]);
+    }
+
+    #[test]
+    fn the_relays_figures_fill_relay_rows_only() {
+        let mut rules = live_with(&["p2p"]);
+        use_relay(&mut rules);
+        rules.handle(joined("r1"));
+        let report = RelayReport { video_kbps: Some(1200.0), ..Default::default() };
+        let figures =
+            |v: &str| StudioEvent::Server(ServerMessage::RelayStats { viewer_id: id(v), report: report.clone() });
+        assert_eq!(
+            rules.handle(figures("r1")),
+            vec![StudioAction::ShowRelayReport { viewer: id("r1"), report: report.clone() }]
+        );
+        assert_eq!(rules.handle(figures("p2p")), vec![], "a viewer still on its peer connection has its own figures");
+        assert_eq!(rules.handle(figures("nobody")), vec![]);
     }
 }

@@ -2,9 +2,11 @@
 //! to the session the demux names, wakes only sessions whose timeout is due, and performs the
 //! pure core's decisions (forward a frame, ask for a keyframe, close a session).
 
-use crate::protocol::ViewerId;
+use crate::protocol::{RelayReport, ViewerId};
 use crate::server::media::demux::{Demux, Route};
-use crate::server::media::handle::{Command, Created, Direction, RelayCounters, RelayError, RelayHandle};
+use crate::server::media::egress::{EgressStats, EgressTracker};
+use crate::server::media::handle::{Command, Created, Direction, RelayError, RelayHandle};
+use crate::server::media::metrics::RelayMetrics;
 use crate::server::media::routing::{RelayAction, RelayCore, Role, SessionId};
 use crate::server::media::session::{Session, SessionFailed};
 use std::cmp::Reverse;
@@ -41,7 +43,13 @@ const RECEIVE_BUFFER: usize = 2048;
 const TICK: Duration = Duration::from_millis(50);
 
 /// Binds `addr` and starts the relay thread. `announced` are the candidates given to clients.
-pub fn start(addr: SocketAddr, announced: Vec<SocketAddr>, limits: RelayLimits) -> io::Result<RelayHandle> {
+pub fn start(
+    addr: SocketAddr,
+    announced: Vec<SocketAddr>,
+    limits: RelayLimits,
+    metrics: Arc<RelayMetrics>,
+    reports: ReportSink,
+) -> io::Result<RelayHandle> {
     let std_socket = std::net::UdpSocket::bind(addr)?;
     std_socket.set_nonblocking(true)?;
     let local_addr = std_socket.local_addr()?;
@@ -51,9 +59,8 @@ pub fn start(addr: SocketAddr, announced: Vec<SocketAddr>, limits: RelayLimits) 
         .map(|a| if a.port() == 0 { SocketAddr::new(a.ip(), local_addr.port()) } else { a })
         .collect();
     let (tx, rx) = mpsc::channel(1024);
-    let counters = Arc::new(RelayCounters::default());
     let handle =
-        RelayHandle { commands: tx, counters: counters.clone(), local_addr, announced: Arc::new(announced.clone()) };
+        RelayHandle { commands: tx, metrics: metrics.clone(), local_addr, announced: Arc::new(announced.clone()) };
     std::thread::Builder::new().name("onair-relay".into()).spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
         let runtime = match runtime {
@@ -65,7 +72,7 @@ pub fn start(addr: SocketAddr, announced: Vec<SocketAddr>, limits: RelayLimits) 
                 Ok(s) => s,
                 Err(e) => return tracing::error!("relay socket: {e}"),
             };
-            Engine::new(socket, announced, limits, counters).run(rx).await;
+            Engine::new(socket, announced, limits, metrics, reports).run(rx).await;
         });
     })?;
     Ok(handle)
@@ -75,7 +82,7 @@ struct Engine {
     socket: UdpSocket,
     announced: Vec<SocketAddr>,
     limits: RelayLimits,
-    counters: Arc<RelayCounters>,
+    metrics: Arc<RelayMetrics>,
     started: Instant,
     core: RelayCore,
     demux: Demux,
@@ -86,15 +93,30 @@ struct Engine {
     next_id: u64,
     /// Events drained from sessions, handled after each drain (never while an `Rtc` is borrowed).
     events: Vec<(SessionId, Event)>,
+    egress: EgressTracker,
+    /// Where each viewer's figures go once a second (the studio's rows).
+    reports: ReportSink,
 }
 
+/// Receives, once a second, what the relay measured of each `/ws` viewer's session.
+pub type ReportSink = Arc<dyn Fn(Vec<(ViewerId, RelayReport)>) + Send + Sync>;
+
+/// How often viewers' figures go to the studio.
+const REPORT_EVERY: Duration = Duration::from_secs(1);
+
 impl Engine {
-    fn new(socket: UdpSocket, announced: Vec<SocketAddr>, limits: RelayLimits, counters: Arc<RelayCounters>) -> Self {
+    fn new(
+        socket: UdpSocket,
+        announced: Vec<SocketAddr>,
+        limits: RelayLimits,
+        metrics: Arc<RelayMetrics>,
+        reports: ReportSink,
+    ) -> Self {
         Engine {
             socket,
             announced,
             limits,
-            counters,
+            metrics,
             started: Instant::now(),
             core: RelayCore::new(),
             demux: Demux::default(),
@@ -104,12 +126,15 @@ impl Engine {
             timers: BinaryHeap::new(),
             next_id: 1,
             events: Vec::new(),
+            egress: EgressTracker::default(),
+            reports,
         }
     }
 
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let mut buf = vec![0u8; RECEIVE_BUFFER];
         let mut next_tick = Instant::now() + TICK;
+        let mut next_report = Instant::now() + REPORT_EVERY;
         loop {
             let wake = self.timers.peek().map_or(next_tick, |Reverse((t, _))| (*t).min(next_tick));
             tokio::select! {
@@ -130,6 +155,10 @@ impl Engine {
                 next_tick = now + TICK;
                 let actions = self.core.tick(self.clock(now));
                 self.perform(actions);
+            }
+            if now >= next_report {
+                next_report = now + REPORT_EVERY;
+                self.send_reports();
             }
         }
         tracing::info!("relay stopped");
@@ -156,14 +185,14 @@ impl Engine {
 
     fn datagram(&mut self, source: SocketAddr, n: usize, buf: &[u8]) {
         let packet = &buf[..n];
-        RelayCounters::add(&self.counters.packets_in, 1);
-        RelayCounters::add(&self.counters.bytes_in, n as u64);
+        self.metrics.packets_in.inc();
+        self.metrics.bytes_in.inc_by(n as u64);
         let Route::To(id) = self.demux.route(source, packet) else {
-            RelayCounters::add(&self.counters.dropped_in, 1);
+            self.metrics.dropped_in.inc();
             return;
         };
         let Ok(contents) = packet.try_into() else {
-            RelayCounters::add(&self.counters.dropped_in, 1);
+            self.metrics.dropped_in.inc();
             return;
         };
         // Every announced candidate is this one socket: tell str0m it arrived on the first.
@@ -193,15 +222,15 @@ impl Engine {
         let session = self.sessions.get_mut(&id)?;
         let before = session.timeout;
         let socket = &self.socket;
-        let counters = &self.counters;
+        let metrics = &self.metrics;
         let mut send = |to: &SocketAddr, data: &[u8]| match socket.try_send_to(data, *to) {
             Ok(n) => {
-                RelayCounters::add(&counters.packets_out, 1);
-                RelayCounters::add(&counters.bytes_out, n as u64);
+                metrics.packets_out.inc();
+                metrics.bytes_out.inc_by(n as u64);
             }
             // A full socket buffer loses this datagram, like the network would; str0m's
             // NACK and keyframe handling repair it.
-            Err(_) => RelayCounters::add(&counters.dropped_out, 1),
+            Err(_) => metrics.dropped_out.inc(),
         };
         match session.change(change, &mut send, &mut self.events) {
             Ok(value) => {
@@ -212,7 +241,7 @@ impl Engine {
             }
             Err(e) => {
                 if matches!(e, SessionFailed::Panicked) {
-                    RelayCounters::add(&self.counters.panics, 1);
+                    self.metrics.panics.inc();
                     tracing::error!(session = id.0, "a relay session panicked inside str0m; it alone is dropped");
                 } else {
                     tracing::debug!(session = id.0, "relay session ended: {e}");
@@ -248,6 +277,13 @@ impl Engine {
                 tracing::debug!(session = id.0, "relay session lost its ICE connection");
                 self.drop_session(id);
             }
+            Event::MediaEgressStats(stats) => {
+                if let Some(kind) = self.core.track_kind(id, stats.mid) {
+                    let at = self.clock(stats.timestamp);
+                    let (rtt, loss, nacks, plis) = (stats.rtt, stats.loss, stats.nacks, stats.plis);
+                    self.egress.update(id, EgressStats { kind, bytes: stats.bytes, at, rtt, loss, nacks, plis });
+                }
+            }
             Event::KeyframeRequest(_) => {
                 let actions = self.core.viewer_wants_keyframe(id, now);
                 self.perform(actions);
@@ -258,6 +294,7 @@ impl Engine {
                     self.request_keyframe(id, data.mid);
                 }
                 for (viewer, mid) in route.targets {
+                    self.metrics.forward_delay.observe(data.network_time.elapsed().as_secs_f64());
                     let frame = data.data.clone();
                     let (params, network_time, time) = (data.params, data.network_time, data.time);
                     self.change(viewer, |rtc| {
@@ -269,6 +306,17 @@ impl Engine {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn send_reports(&self) {
+        let reports: Vec<(ViewerId, RelayReport)> = self
+            .core
+            .viewers()
+            .filter_map(|(session, viewer)| Some((viewer?.clone(), self.egress.report(session)?.clone())))
+            .collect();
+        if !reports.is_empty() {
+            (self.reports)(reports);
         }
     }
 
@@ -285,7 +333,7 @@ impl Engine {
     }
 
     fn request_keyframe(&mut self, publisher: SessionId, mid: str0m::media::Mid) {
-        RelayCounters::add(&self.counters.keyframe_requests, 1);
+        self.metrics.keyframe_requests.inc();
         self.change(publisher, |rtc| match rtc.writer(mid) {
             Some(mut writer) => writer.request_keyframe(None, KeyframeRequestKind::Pli),
             None => Ok(()),
@@ -297,6 +345,7 @@ impl Engine {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.rtc.disconnect()));
         self.core.remove(id);
         self.demux.remove(id);
+        self.egress.forget(id);
         self.by_resource.remove(&session.resource);
         if let Some(n) = self.per_ip.get_mut(&session.peer_ip) {
             *n -= 1;
@@ -304,7 +353,7 @@ impl Engine {
                 self.per_ip.remove(&session.peer_ip);
             }
         }
-        self.counters.sessions.store(self.sessions.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.metrics.sessions.set(self.sessions.len() as i64);
     }
 
     fn command(&mut self, command: Command) {
@@ -406,7 +455,7 @@ impl Engine {
         self.by_resource.insert(resource.clone(), id);
         *self.per_ip.entry(peer).or_insert(0) += 1;
         self.demux.add(id, ufrag, pass);
-        self.counters.sessions.store(self.sessions.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.metrics.sessions.set(self.sessions.len() as i64);
         let actions = self.core.add(id, role, self.clock(now));
         self.perform(actions);
         // The first drain: str0m reports the offer's media now.

@@ -1,9 +1,9 @@
 //! How the rest of the server talks to the relay thread: typed commands with a reply
-//! channel, the errors they can end in, and the relay's counters.
+//! channel, and the errors they can end in.
 
 use crate::protocol::ViewerId;
+use crate::server::media::metrics::RelayMetrics;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -71,33 +71,6 @@ pub(super) enum Command {
     },
 }
 
-/// Counters the relay thread bumps and `/metrics` reads.
-#[derive(Debug, Default)]
-pub struct RelayCounters {
-    pub sessions: AtomicU64,
-    pub packets_in: AtomicU64,
-    pub bytes_in: AtomicU64,
-    pub packets_out: AtomicU64,
-    pub bytes_out: AtomicU64,
-    /// Datagrams from unknown senders or failing their check.
-    pub dropped_in: AtomicU64,
-    /// Datagrams the socket refused (its buffer was full).
-    pub dropped_out: AtomicU64,
-    pub keyframe_requests: AtomicU64,
-    /// Sessions that panicked inside str0m and were dropped alone.
-    pub panics: AtomicU64,
-}
-
-impl RelayCounters {
-    pub fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
-    }
-
-    pub fn get(counter: &AtomicU64) -> u64 {
-        counter.load(Ordering::Relaxed)
-    }
-}
-
 impl crate::server::signaling::service::MediaObserver for RelayHandle {
     fn viewer_removed(&self, viewer_id: &ViewerId) {
         self.remove_viewer(viewer_id.clone());
@@ -108,7 +81,7 @@ impl crate::server::signaling::service::MediaObserver for RelayHandle {
 #[derive(Clone)]
 pub struct RelayHandle {
     pub(super) commands: mpsc::Sender<Command>,
-    pub(super) counters: Arc<RelayCounters>,
+    pub(super) metrics: Arc<RelayMetrics>,
     pub(super) local_addr: SocketAddr,
     pub(super) announced: Arc<Vec<SocketAddr>>,
 }
@@ -124,8 +97,8 @@ impl RelayHandle {
         &self.announced
     }
 
-    pub fn counters(&self) -> &RelayCounters {
-        &self.counters
+    pub fn metrics(&self) -> &RelayMetrics {
+        &self.metrics
     }
 
     /// Answers an SDP offer with a new session.

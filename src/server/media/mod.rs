@@ -4,10 +4,12 @@
 
 pub mod announce;
 pub mod demux;
+pub mod egress;
 pub mod engine;
 pub mod handle;
 pub mod http;
 pub mod keyframes;
+pub mod metrics;
 pub mod mode;
 pub mod routing;
 pub mod session;

@@ -103,6 +103,26 @@ impl RelayCore {
         self.by_viewer.get(viewer_id).copied()
     }
 
+    /// The kind of a session's track (its audio or video mid).
+    pub fn track_kind(&self, session: SessionId, mid: Mid) -> Option<MediaKind> {
+        let s = self.sessions.get(&session)?;
+        if s.video == Some(mid) {
+            Some(MediaKind::Video)
+        } else if s.audio == Some(mid) {
+            Some(MediaKind::Audio)
+        } else {
+            None
+        }
+    }
+
+    /// The `/ws` viewer a session plays for.
+    pub fn viewer_of(&self, session: SessionId) -> Option<&ViewerId> {
+        match &self.sessions.get(&session)?.role {
+            Role::Viewer { viewer_id } => viewer_id.as_ref(),
+            Role::Publisher => None,
+        }
+    }
+
     /// Viewer sessions with their `/ws` viewer id, for the studio's rows.
     pub fn viewers(&self) -> impl Iterator<Item = (SessionId, Option<&ViewerId>)> {
         self.sessions.iter().filter_map(|(id, s)| match &s.role {

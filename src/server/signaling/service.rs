@@ -178,6 +178,13 @@ impl Signaling {
         self.lock().media = Some(observer);
     }
 
+    /// The relay's once-a-second figures of viewers' sessions, to the streamer.
+    pub fn relay_reports(&self, reports: Vec<(ViewerId, protocol::RelayReport)>) {
+        let mut shared = self.lock();
+        let out = shared.hub.relay_reports(reports);
+        shared.deliver(out);
+    }
+
     /// The connected viewer a resume token names (a WHEP request proving its `/ws` viewer).
     pub fn connected_viewer(&self, token: &str) -> Option<ViewerId> {
         self.lock().hub.connected_viewer(token)

@@ -1,7 +1,7 @@
 //! Which path a live's media takes: peer to peer, or the relay from the start (`--relay on`)
 //! or from the viewer that fills the mesh (`--relay auto`), never back during that live.
 
-use crate::protocol::{ServerMessage, ViewerId};
+use crate::protocol::{RelayReport, ServerMessage, ViewerId};
 use crate::server::signaling::hub::interface::{Action, ConnId, MediaPlan, Outbox};
 use crate::server::signaling::hub::state::Hub;
 
@@ -21,6 +21,19 @@ impl Hub {
     pub fn connected_viewer(&self, token: &str) -> Option<ViewerId> {
         let id = self.resume_key.verify(token)?;
         self.viewers.contains_key(&id).then_some(id)
+    }
+
+    /// The relay's figures of viewers' sessions, for the streamer's rows (known viewers only).
+    pub fn relay_reports(&self, reports: Vec<(ViewerId, RelayReport)>) -> Outbox {
+        let Some(streamer) = self.streamer else { return Vec::new() };
+        reports
+            .into_iter()
+            .filter(|(id, _)| self.viewers.contains_key(id))
+            .map(|(viewer_id, report)| Action::Send {
+                to: streamer,
+                msg: ServerMessage::RelayStats { viewer_id, report },
+            })
+            .collect()
     }
 
     fn use_relay(&self) -> Option<ServerMessage> {
