@@ -30,9 +30,13 @@ pub struct MediaEndpoints {
 }
 
 impl MediaEndpoints {
-    fn relay(&self) -> Result<&RelayHandle, Response> {
+    /// The relay, or the refusal to answer with (boxed: a `Response` is large to pass back).
+    fn relay(&self) -> Result<&RelayHandle, Box<Response>> {
         self.relay.as_ref().ok_or_else(|| {
-            refuse(StatusCode::SERVICE_UNAVAILABLE, "the relay is off on this server (--relay off)".to_owned())
+            Box::new(refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the relay is off on this server (--relay off)".to_owned(),
+            ))
         })
     }
 }
@@ -93,7 +97,7 @@ async fn open(
 ) -> Response {
     let relay = match media.relay() {
         Ok(r) => r,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let offer = match read_body(headers, body, SDP).await {
         Ok(text) => text,
@@ -115,7 +119,7 @@ pub async fn trickle(
 ) -> Response {
     let relay = match media.relay() {
         Ok(r) => r,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let fragment = match read_body(&headers, body, SDP_FRAGMENT).await {
         Ok(text) => text,
@@ -132,7 +136,7 @@ pub async fn trickle(
 pub async fn end(State(media): State<MediaEndpoints>, resource: Path<String>, uri: Uri) -> Response {
     let relay = match media.relay() {
         Ok(r) => r,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     match relay.close(direction_of(&uri), resource.0).await {
         Ok(()) => with_cors(StatusCode::OK.into_response()),

@@ -77,7 +77,7 @@ mod tests {
     #[test]
     fn many_requests_in_a_burst_cost_one_deferred_request() {
         let mut k = KeyframeThrottle::default();
-        assert!(k.ask(0 * MS));
+        assert!(k.ask(Duration::ZERO));
         for t in 1..50 {
             assert!(!k.ask(t * MS));
         }
@@ -88,7 +88,7 @@ mod tests {
     #[test]
     fn a_keyframe_that_arrives_cancels_the_owed_request() {
         let mut k = KeyframeThrottle::default();
-        assert!(k.ask(0 * MS));
+        assert!(k.ask(Duration::ZERO));
         assert!(!k.ask(20 * MS));
         k.satisfied();
         assert!(!k.due(200 * MS));
@@ -97,7 +97,7 @@ mod tests {
     #[test]
     fn after_the_gap_a_request_goes_out_at_once_again() {
         let mut k = KeyframeThrottle::default();
-        assert!(k.ask(0 * MS));
+        assert!(k.ask(Duration::ZERO));
         assert!(k.ask(KEYFRAME_REQUEST_GAP));
     }
 }
