@@ -9,7 +9,7 @@ mod relay_support;
 use common::{http, sign_in, temp_path, wait_until, Client, Server};
 use onair::server::config::Config;
 use onair::server::media::engine::RelayLimits;
-use onair::server::media::handle::{RelayCounters, RelayHandle};
+use onair::server::media::handle::RelayHandle;
 use onair::server::media::mode::RelayMode;
 use relay_support::{Encoder, Offer, StrClient, FRAME_GAP};
 use serde_json::json;
@@ -32,7 +32,7 @@ fn relay(server: &Server) -> &RelayHandle {
 }
 
 fn sessions(server: &Server) -> u64 {
-    RelayCounters::get(&relay(server).counters().sessions)
+    relay(server).metrics().sessions.get() as u64
 }
 
 /// Waits until `viewer` has received the publisher's frame `seq`.
@@ -265,7 +265,7 @@ async fn bad_input_is_refused_in_words_and_a_running_viewer_keeps_playing() {
 
     // Garbage datagrams, from a stranger and from the viewer's own address.
     let relay_addr = relay(&server).local_addr();
-    let dropped_before = RelayCounters::get(&relay(&server).counters().dropped_in);
+    let dropped_before = relay(&server).metrics().dropped_in.get();
     let stranger = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let garbage: Vec<Vec<u8>> = vec![
         vec![0; 20],                                                  // STUN-looking
@@ -279,8 +279,7 @@ async fn bad_input_is_refused_in_words_and_a_running_viewer_keeps_playing() {
         stranger.send_to(g, relay_addr).await.unwrap();
         viewer.send_raw(g.clone());
     }
-    wait_until(|| RelayCounters::get(&relay(&server).counters().dropped_in) >= dropped_before + garbage.len() as u64)
-        .await;
+    wait_until(|| relay(&server).metrics().dropped_in.get() >= dropped_before + garbage.len() as u64).await;
 
     // A flood of sessions from one address ends at the per-address limit.
     let mut flood = 0;
