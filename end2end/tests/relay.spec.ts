@@ -147,3 +147,40 @@ test("with --relay auto, the third viewer moves everyone to the relay without a 
     await stop(server);
   }
 });
+
+test("after a server restart mid-live the studio republishes and viewers replay by themselves", async ({ browser }) => {
+  const port = 9195;
+  const base = `http://127.0.0.1:${port}`;
+  const args = ["--relay", "on", "--media-addr", `127.0.0.1:${port}`];
+  let server = startServer(port, args, "e2e-relay-restart");
+  const clients: Client[] = [];
+  try {
+    await waitHealthy(base);
+    const admin = await newPage(browser);
+    clients.push(admin);
+    await signIn(admin.page, base);
+    await goLive(admin.page);
+    const viewers = await openViewers(browser, 2, base);
+    clients.push(...viewers);
+    for (const v of viewers) await expectPlaying(v.page);
+
+    // The relay dies with the server: pictures stop until the studio publishes again and
+    // each viewer plays again; nobody reloads anything.
+    const gaps = viewers.map((v) => watchGaps(v.page, 15_000));
+    server.kill("SIGKILL");
+    await new Promise((r) => server.once("exit", r));
+    server = startServer(port, args, "e2e-relay-restart");
+    await waitHealthy(base);
+    const longest = await Promise.all(gaps);
+    console.log(`pause in the pictures across a server restart: ${longest.map((g) => g.toFixed(0)).join(", ")} ms`);
+    for (const v of viewers) {
+      await expect(v.page.getByTestId("stream-status")).toHaveAttribute("data-state", "live");
+      await expectPlaying(v.page);
+    }
+    for (const g of longest) expect(g).toBeLessThan(15_000);
+    await expect(admin.page.getByTestId("viewer-row")).toHaveCount(2);
+  } finally {
+    for (const c of clients) await c.context.close();
+    await stop(server);
+  }
+});

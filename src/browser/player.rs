@@ -338,8 +338,22 @@ impl Playback {
         if self.relay_pending.borrow().as_ref().is_some_and(working) {
             return;
         }
-        if self.relay_session.borrow().is_some() && self.peer.borrow().as_ref().is_some_and(working) {
-            return; // already playing from the relay
+        let playing_session =
+            self.relay_session.borrow().clone().filter(|_| self.peer.borrow().as_ref().is_some_and(working));
+        if let Some(session) = playing_session {
+            // Already playing from the relay; after a server restart the relay forgot the
+            // session, and waiting for the connection to time out would be a long freeze.
+            let this = self.clone();
+            spawn_local(async move {
+                if !whip::still_there(&session).await {
+                    this.end_relay_session();
+                    if let Some(old) = this.peer.borrow_mut().take() {
+                        old.close();
+                    }
+                    this.start_relay();
+                }
+            });
+            return;
         }
         let peer = match Peer::new(&self.ice_servers.borrow()) {
             Ok(p) => Rc::new(p),

@@ -30,6 +30,22 @@ pub async fn exchange(url: &str, offer: &SessionDescription) -> Result<(SessionD
     Ok((SessionDescription { kind: SdpType::Answer, sdp: text }, RelaySession { location }))
 }
 
+/// Whether the relay still knows the session (an empty trickle `PATCH`: `204` if it does,
+/// `404` after a server restart lost it). Unsure (the server is unreachable) reads as alive.
+pub async fn still_there(session: &RelaySession) -> bool {
+    let init = RequestInit::new();
+    init.set_method("PATCH");
+    init.set_body(&"".into());
+    let Ok(request) = Request::new_with_str_and_init(&session.location, &init) else { return true };
+    if request.headers().set("Content-Type", "application/trickle-ice-sdpfrag").is_err() {
+        return true;
+    }
+    match fetch(&request).await {
+        Ok(response) => response.status() != 404,
+        Err(_) => true,
+    }
+}
+
 /// Ends a session; nothing to wait for (the page may be going away).
 pub fn end(session: &RelaySession) {
     let init = RequestInit::new();

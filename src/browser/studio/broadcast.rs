@@ -4,12 +4,14 @@
 use crate::browser::rtc::media::{self, MediaError};
 use crate::browser::rtc::peer::Peer;
 use crate::browser::rtc::signaling::{SignalEvent, SignalingSocket};
+use crate::browser::rtc::whip;
 use crate::browser::studio::dashboard::{self, Sampler};
 use crate::browser::studio::rules::{StudioAction, StudioEvent, StudioRules};
 use crate::browser::studio::upload::Upload;
 use crate::protocol::{ClientMessage, IceServer, ViewerId};
 use crate::stats::SenderQuality;
 use crate::web::status::BroadcastStatus;
+use crate::web::status::PeerState;
 use crate::web::view_state::StudioView;
 use crate::web::view_state::ViewerRow;
 use leptos::prelude::*;
@@ -331,6 +333,18 @@ impl Broadcast {
                     }
                 };
                 *self.upload.borrow_mut() = Upload::publish(&self.stream, &ice_servers, on_state);
+            }
+            StudioAction::CheckUpload => {
+                let session = self.upload.borrow().as_ref().and_then(Upload::session);
+                let Some(session) = session else { return };
+                let weak = Rc::downgrade(self);
+                spawn_local(async move {
+                    if !whip::still_there(&session).await {
+                        if let Some(this) = weak.upgrade() {
+                            this.handle(StudioEvent::PublishStateChanged { state: PeerState::Failed });
+                        }
+                    }
+                });
             }
             StudioAction::ShowRelay { reason } => self.view.relay.set(Some(reason)),
             StudioAction::AddRelayRow { viewer, name } => {

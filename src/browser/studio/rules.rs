@@ -130,6 +130,9 @@ pub enum StudioAction {
     Publish {
         ice_servers: Vec<IceServer>,
     },
+    /// Ask the relay whether it still has the upload's session (after the server restarted
+    /// it has not): feeds back `PublishStateChanged { Failed }` if it is gone.
+    CheckUpload,
     /// Show that (and why) the live goes through the relay.
     ShowRelay {
         reason: String,
@@ -397,7 +400,9 @@ impl StudioRules {
         let mut out = vec![StudioAction::ShowRelay { reason }];
         // The server says it again when this studio registers again (its socket dropped):
         // an upload that still works is kept, so viewers see no new keyframe wait.
-        if !self.upload.is_some_and(upload_works) {
+        if self.upload.is_some_and(upload_works) {
+            out.push(StudioAction::CheckUpload);
+        } else {
             out.extend(self.publish());
         }
         for (viewer, known) in &self.viewers.0 {
@@ -720,7 +725,9 @@ mod tests {
         assert!(publishes(&out));
         assert!(out.contains(&StudioAction::ShowRelay { reason: "relay mode is on".into() }));
         rules.handle(StudioEvent::PublishStateChanged { state: PeerState::Connected });
-        assert!(!publishes(&use_relay(&mut rules)), "a working upload is kept when the server says it again");
+        let again = use_relay(&mut rules);
+        assert!(!publishes(&again), "a working upload is kept when the server says it again");
+        assert!(again.contains(&StudioAction::CheckUpload), "unless the relay forgot it (a server restart)");
     }
 
     #[test]

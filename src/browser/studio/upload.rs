@@ -51,6 +51,11 @@ impl Upload {
         Some(Upload { peer, session })
     }
 
+    /// The relay session, once the relay answered.
+    pub fn session(&self) -> Option<RelaySession> {
+        self.session.borrow().clone()
+    }
+
     /// Closes the connection and ends the relay session.
     pub fn end(self) {
         self.peer.close();
