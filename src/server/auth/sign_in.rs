@@ -3,7 +3,7 @@
 //!
 //! [`Auth::is_admin`] is the one place that answers "is this request an admin".
 
-use crate::server::auth::accounts::{AccountError, Accounts};
+use crate::server::auth::accounts::{AccountError, Accounts, AdminId};
 use crate::server::auth::cookies::{cookie, CookiePolicy};
 use crate::server::auth::sessions::{Sessions, SESSION_TTL};
 use crate::server::auth::throttle::{Key, Throttle};
@@ -115,15 +115,20 @@ impl Auth {
 
     /// True when the request carries the cookie of a live session.
     pub async fn is_admin(&self, headers: &HeaderMap) -> bool {
-        let Some(token) = cookie(headers, SESSION_COOKIE).map(str::to_owned) else { return false };
+        self.admin(headers).await.is_some()
+    }
+
+    /// The admin whose live session the request's cookie carries.
+    pub async fn admin(&self, headers: &HeaderMap) -> Option<AdminId> {
+        let token = cookie(headers, SESSION_COOKIE).map(str::to_owned)?;
         let sessions = self.sessions.clone();
         match tokio::task::spawn_blocking(move || sessions.lookup(&token, now_ms())).await {
-            Ok(Ok(found)) => found.is_some(),
+            Ok(Ok(found)) => found,
             Ok(Err(e)) => {
                 tracing::error!("looking up a session failed: {e}");
-                false
+                None
             }
-            Err(_) => false,
+            Err(_) => None,
         }
     }
 

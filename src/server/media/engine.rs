@@ -358,8 +358,8 @@ impl Engine {
 
     fn command(&mut self, command: Command) {
         match command {
-            Command::Open { direction, offer, viewer_id, peer, reply } => {
-                let result = self.open(direction, &offer, viewer_id, peer);
+            Command::Open { direction, offer, viewer_id, owner, peer, reply } => {
+                let result = self.open(direction, &offer, viewer_id, owner, peer);
                 let _ = reply.send(result);
                 self.handle_events();
             }
@@ -399,6 +399,7 @@ impl Engine {
         direction: Direction,
         offer: &str,
         viewer_id: Option<ViewerId>,
+        owner: Option<String>,
         peer: IpAddr,
     ) -> Result<Created, RelayError> {
         if self.sessions.len() >= self.limits.max_sessions {
@@ -408,6 +409,9 @@ impl Engine {
             return Err(RelayError::TooManyFromAddress(self.limits.max_sessions_per_ip));
         }
         let remote_ufrag = offer.lines().find_map(|l| l.trim().strip_prefix("a=ice-ufrag:")).map(str::to_owned);
+        if direction == Direction::Publish && !self.core.may_publish(owner.as_deref().unwrap_or_default()) {
+            return Err(RelayError::AnotherPublisher);
+        }
         let offer = SdpOffer::from_sdp_string(offer).map_err(|e| RelayError::BadOffer(e.to_string()))?;
         let now = Instant::now();
         let ufrag = crate::server::secrets::random_token()[..16].to_owned();
@@ -438,7 +442,7 @@ impl Engine {
         let resource = crate::server::secrets::random_token();
         let etag = format!("\"{}\"", &crate::server::secrets::random_token()[..16]);
         let role = match direction {
-            Direction::Publish => Role::Publisher,
+            Direction::Publish => Role::Publisher { owner: owner.unwrap_or_default() },
             Direction::Play => Role::Viewer { viewer_id },
         };
         let session = Session {

@@ -41,6 +41,8 @@ pub enum RelayError {
     BadCandidate(String),
     #[error("ICE restart is not supported by the relay: start a new session instead")]
     RestartUnsupported,
+    #[error("another admin is live through the relay; end that live first")]
+    AnotherPublisher,
     #[error("the relay is not running")]
     Stopped,
 }
@@ -50,6 +52,8 @@ pub(super) enum Command {
         direction: Direction,
         offer: String,
         viewer_id: Option<ViewerId>,
+        /// Who publishes (an admin account), for the one-publisher rule.
+        owner: Option<String>,
         peer: IpAddr,
         reply: oneshot::Sender<Result<Created, RelayError>>,
     },
@@ -101,16 +105,18 @@ impl RelayHandle {
         &self.metrics
     }
 
-    /// Answers an SDP offer with a new session.
+    /// Answers an SDP offer with a new session: a publish by `owner`, or a player (of a
+    /// `/ws` viewer when `viewer_id` is given).
     pub async fn open(
         &self,
         direction: Direction,
         offer: String,
         viewer_id: Option<ViewerId>,
+        owner: Option<String>,
         peer: IpAddr,
     ) -> Result<Created, RelayError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Open { direction, offer, viewer_id, peer, reply }).await?;
+        self.send(Command::Open { direction, offer, viewer_id, owner, peer, reply }).await?;
         answer.await.map_err(|_| RelayError::Stopped)?
     }
 

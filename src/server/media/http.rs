@@ -48,10 +48,10 @@ pub async fn publish(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if !media.gate.auth.is_admin(&headers).await {
+    let Some(admin) = media.gate.auth.admin(&headers).await else {
         return refuse(StatusCode::UNAUTHORIZED, "sign in as an admin to publish".to_owned());
-    }
-    open(&media, Direction::Publish, None, peer, &headers, body).await
+    };
+    open(&media, Direction::Publish, None, Some(format!("admin:{}", admin.0)), peer, &headers, body).await
 }
 
 /// `POST /whep[?viewer=TOKEN]`: a player joins; the watch code applies as on the watch page.
@@ -84,13 +84,14 @@ pub async fn play(
         },
         None => None,
     };
-    open(&media, Direction::Play, viewer_id, peer, &headers, body).await
+    open(&media, Direction::Play, viewer_id, None, peer, &headers, body).await
 }
 
 async fn open(
     media: &MediaEndpoints,
     direction: Direction,
     viewer_id: Option<ViewerId>,
+    owner: Option<String>,
     peer: SocketAddr,
     headers: &HeaderMap,
     body: Body,
@@ -103,7 +104,7 @@ async fn open(
         Ok(text) => text,
         Err(refusal) => return refusal,
     };
-    match relay.open(direction, offer, viewer_id, peer.ip().to_canonical()).await {
+    match relay.open(direction, offer, viewer_id, owner, peer.ip().to_canonical()).await {
         Ok(created) => created_response(direction, created),
         Err(e) => relay_refusal(e),
     }
@@ -210,6 +211,7 @@ fn relay_refusal(e: RelayError) -> Response {
         RelayError::Full(_) | RelayError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         RelayError::TooManyFromAddress(_) => StatusCode::TOO_MANY_REQUESTS,
         RelayError::EtagMismatch => StatusCode::PRECONDITION_FAILED,
+        RelayError::AnotherPublisher => StatusCode::CONFLICT,
         RelayError::RestartUnsupported => StatusCode::UNPROCESSABLE_ENTITY,
     };
     refuse(status, e.to_string())

@@ -15,12 +15,11 @@ pub struct SessionId(pub u64);
 /// What a session does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Role {
-    Publisher,
+    /// `owner` names who publishes (an admin account), for the one-publisher rule.
+    Publisher { owner: String },
     /// `viewer_id` ties the session to a `/ws` viewer (counts, Remove, the studio's rows);
     /// outside WHEP players have none.
-    Viewer {
-        viewer_id: Option<ViewerId>,
-    },
+    Viewer { viewer_id: Option<ViewerId> },
 }
 
 /// Something the I/O layer must do.
@@ -98,6 +97,16 @@ impl RelayCore {
         self.sessions.len()
     }
 
+    /// Whether `owner` may publish now: when someone else's publisher is connected, no (a
+    /// second publisher would cut a live in progress); the same owner takes over.
+    pub fn may_publish(&self, owner: &str) -> bool {
+        let Some(current) = self.publisher.and_then(|p| self.sessions.get(&p)) else { return true };
+        match &current.role {
+            Role::Publisher { owner: o } => o == owner || !current.connected,
+            Role::Viewer { .. } => true,
+        }
+    }
+
     /// The relay session of a `/ws` viewer.
     pub fn session_of(&self, viewer_id: &ViewerId) -> Option<SessionId> {
         self.by_viewer.get(viewer_id).copied()
@@ -119,7 +128,7 @@ impl RelayCore {
     pub fn viewer_of(&self, session: SessionId) -> Option<&ViewerId> {
         match &self.sessions.get(&session)?.role {
             Role::Viewer { viewer_id } => viewer_id.as_ref(),
-            Role::Publisher => None,
+            Role::Publisher { .. } => None,
         }
     }
 
@@ -127,7 +136,7 @@ impl RelayCore {
     pub fn viewers(&self) -> impl Iterator<Item = (SessionId, Option<&ViewerId>)> {
         self.sessions.iter().filter_map(|(id, s)| match &s.role {
             Role::Viewer { viewer_id } => Some((*id, viewer_id.as_ref())),
-            Role::Publisher => None,
+            Role::Publisher { .. } => None,
         })
     }
 
@@ -136,7 +145,7 @@ impl RelayCore {
     pub fn add(&mut self, id: SessionId, role: Role, now: Duration) -> Vec<RelayAction> {
         let mut out = Vec::new();
         match &role {
-            Role::Publisher => {
+            Role::Publisher { .. } => {
                 if let Some(old) = self.publisher.replace(id) {
                     self.sessions.remove(&old);
                     out.push(RelayAction::Close { session: old, reason: CloseReason::Replaced });
@@ -164,7 +173,7 @@ impl RelayCore {
     pub fn remove(&mut self, id: SessionId) {
         let Some(s) = self.sessions.remove(&id) else { return };
         match s.role {
-            Role::Publisher => {
+            Role::Publisher { .. } => {
                 if self.publisher == Some(id) {
                     self.publisher = None;
                 }
@@ -210,7 +219,7 @@ impl RelayCore {
             MediaKind::Audio => s.audio = s.audio.or(Some(mid)),
             MediaKind::Video => s.video = s.video.or(Some(mid)),
         }
-        if s.role == Role::Publisher && kind == MediaKind::Video {
+        if matches!(s.role, Role::Publisher { .. }) && kind == MediaKind::Video {
             // Viewers that were waiting for the publisher's video want its first keyframe.
             let waiting = self.sessions.values().any(|v| v.connected && v.video.is_some() && !v.video_started);
             return if waiting { self.ask_keyframe(now) } else { Vec::new() };

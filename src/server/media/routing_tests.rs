@@ -8,6 +8,10 @@ fn mid(s: &str) -> Mid {
     Mid::from(s)
 }
 
+fn publisher() -> Role {
+    Role::Publisher { owner: "admin".into() }
+}
+
 fn viewer(name: &str) -> Role {
     Role::Viewer { viewer_id: Some(ViewerId(name.into())) }
 }
@@ -15,7 +19,7 @@ fn viewer(name: &str) -> Role {
 /// A publisher with audio on mid 0 and video on mid 1.
 fn with_publisher() -> RelayCore {
     let mut core = RelayCore::new();
-    core.add(PUB, Role::Publisher, Duration::ZERO);
+    core.add(PUB, publisher(), Duration::ZERO);
     core.track(PUB, mid("0"), MediaKind::Audio, Duration::ZERO);
     core.track(PUB, mid("1"), MediaKind::Video, Duration::ZERO);
     core.connected(PUB, Duration::ZERO);
@@ -123,7 +127,7 @@ fn viewers_keyframe_requests_reach_the_publisher_throttled() {
 fn a_viewer_joining_before_the_publisher_gets_its_first_keyframe() {
     let mut core = RelayCore::new();
     assert_eq!(join(&mut core, 2, Duration::ZERO), vec![], "nobody to ask yet");
-    core.add(PUB, Role::Publisher, MS);
+    core.add(PUB, publisher(), MS);
     core.track(PUB, mid("0"), MediaKind::Audio, MS);
     let out = core.track(PUB, mid("1"), MediaKind::Video, MS);
     assert_eq!(out, vec![keyframe_request()], "asked as soon as the publisher has video");
@@ -137,7 +141,7 @@ fn a_new_publisher_replaces_the_old_and_viewers_wait_for_its_keyframe() {
     join(&mut core, 2, Duration::ZERO);
     core.frame(PUB, mid("1"), true, true, MS);
     let new = SessionId(9);
-    let out = core.add(new, Role::Publisher, Duration::from_secs(1));
+    let out = core.add(new, publisher(), Duration::from_secs(1));
     assert_eq!(out, vec![RelayAction::Close { session: PUB, reason: CloseReason::Replaced }]);
     assert_eq!(core.publisher(), Some(new));
     core.track(new, mid("1"), MediaKind::Video, Duration::from_secs(1));
@@ -203,4 +207,15 @@ fn frames_from_a_viewer_go_nowhere() {
     join(&mut core, 2, Duration::ZERO);
     join(&mut core, 3, Duration::ZERO);
     assert_eq!(core.frame(SessionId(2), mid("v"), true, true, MS), FrameRoute::default());
+}
+
+#[test]
+fn only_the_publishing_admin_may_take_over_a_connected_publish() {
+    let core = with_publisher();
+    assert!(core.may_publish("admin"), "the same admin takes over (a reloaded studio)");
+    assert!(!core.may_publish("alice"), "another admin would cut the live in progress");
+    let mut waiting = RelayCore::new();
+    assert!(waiting.may_publish("alice"), "nobody publishes yet");
+    waiting.add(PUB, publisher(), Duration::ZERO);
+    assert!(waiting.may_publish("alice"), "a publish that never connected holds nothing");
 }
