@@ -155,6 +155,7 @@ impl Engine {
                 next_tick = now + TICK;
                 let actions = self.core.tick(self.clock(now));
                 self.perform(actions);
+                self.compact_timers();
             }
             if now >= next_report {
                 next_report = now + REPORT_EVERY;
@@ -162,6 +163,14 @@ impl Engine {
             }
         }
         tracing::info!("relay stopped");
+    }
+
+    /// Stale timer entries (a session asked for a new time) leave the heap only when due; far
+    /// ones would pile up, so the heap is rebuilt from the sessions once it holds many more.
+    fn compact_timers(&mut self) {
+        if self.timers.len() > 4 * self.sessions.len() + 1024 {
+            self.timers = self.sessions.values().map(|s| Reverse((s.timeout, s.id))).collect();
+        }
     }
 
     fn clock(&self, now: Instant) -> Duration {
