@@ -6,6 +6,7 @@ use crate::protocol::{RelayReport, ViewerId};
 use crate::server::media::demux::{Demux, Route};
 use crate::server::media::egress::{EgressStats, EgressTracker};
 use crate::server::media::handle::{Command, Created, Direction, RelayError, RelayHandle};
+use crate::server::media::load::LoadGovernor;
 use crate::server::media::metrics::RelayMetrics;
 use crate::server::media::routing::{RelayAction, RelayCore, Role, SessionId};
 use crate::server::media::session::{Session, SessionFailed};
@@ -94,6 +95,9 @@ struct Engine {
     /// Events drained from sessions, handled after each drain (never while an `Rtc` is borrowed).
     events: Vec<(SessionId, Event)>,
     egress: EgressTracker,
+    load: LoadGovernor,
+    /// New players are refused while the relay is overloaded.
+    refusing_players: bool,
     /// Where each viewer's figures go once a second (the studio's rows).
     reports: ReportSink,
 }
@@ -127,6 +131,8 @@ impl Engine {
             next_id: 1,
             events: Vec::new(),
             egress: EgressTracker::default(),
+            load: LoadGovernor::default(),
+            refusing_players: false,
             reports,
         }
     }
@@ -135,6 +141,7 @@ impl Engine {
         let mut buf = vec![0u8; RECEIVE_BUFFER];
         let mut next_tick = Instant::now() + TICK;
         let mut next_report = Instant::now() + REPORT_EVERY;
+        let mut last_report = Instant::now();
         loop {
             let wake = self.timers.peek().map_or(next_tick, |Reverse((t, _))| (*t).min(next_tick));
             tokio::select! {
@@ -149,7 +156,8 @@ impl Engine {
                 }
                 _ = tokio::time::sleep_until(wake.into()) => {}
             }
-            let now = Instant::now();
+            let woke = Instant::now();
+            let now = woke;
             self.run_timeouts(now);
             if now >= next_tick {
                 next_tick = now + TICK;
@@ -160,7 +168,10 @@ impl Engine {
             if now >= next_report {
                 next_report = now + REPORT_EVERY;
                 self.send_reports();
+                self.govern_load(now.duration_since(last_report));
+                last_report = now;
             }
+            self.load.worked(woke.elapsed());
         }
         tracing::info!("relay stopped");
     }
@@ -318,6 +329,26 @@ impl Engine {
         }
     }
 
+    /// Once a second: refuse newcomers and shed the newest players while overloaded.
+    fn govern_load(&mut self, elapsed: Duration) {
+        let players = self.core.viewer_count();
+        let verdict = self.load.second(elapsed, players);
+        if verdict.refuse_new != self.refusing_players {
+            if verdict.refuse_new {
+                tracing::warn!(players, "the relay is overloaded: new players are refused");
+            } else {
+                tracing::info!(players, "the relay has headroom again: new players are admitted");
+            }
+        }
+        self.refusing_players = verdict.refuse_new;
+        if verdict.shed > 0 {
+            tracing::warn!(shed = verdict.shed, players, "the relay is overloaded: dropping its newest players");
+            for id in self.core.newest_players(verdict.shed) {
+                self.drop_session(id);
+            }
+        }
+    }
+
     fn send_reports(&self) {
         let reports: Vec<(ViewerId, RelayReport)> = self
             .core
@@ -411,6 +442,9 @@ impl Engine {
         owner: Option<String>,
         peer: IpAddr,
     ) -> Result<Created, RelayError> {
+        if direction == Direction::Play && self.refusing_players {
+            return Err(RelayError::Overloaded);
+        }
         if self.sessions.len() >= self.limits.max_sessions {
             return Err(RelayError::Full(self.limits.max_sessions));
         }

@@ -31,6 +31,8 @@ pub enum RelayError {
     NoUsableMedia,
     #[error("no such session (it ended, or never existed)")]
     NoSuchSession,
+    #[error("the relay is at capacity right now; try again in a moment")]
+    Overloaded,
     #[error("the relay is full: {0} sessions at once")]
     Full(usize),
     #[error("too many relay sessions from one address (at most {0})")]

@@ -208,7 +208,7 @@ fn relay_refusal(e: RelayError) -> Response {
     let status = match e {
         RelayError::BadOffer(_) | RelayError::NoUsableMedia | RelayError::BadCandidate(_) => StatusCode::BAD_REQUEST,
         RelayError::NoSuchSession => StatusCode::NOT_FOUND,
-        RelayError::Full(_) | RelayError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+        RelayError::Full(_) | RelayError::Overloaded | RelayError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         RelayError::TooManyFromAddress(_) => StatusCode::TOO_MANY_REQUESTS,
         RelayError::EtagMismatch => StatusCode::PRECONDITION_FAILED,
         RelayError::AnotherPublisher => StatusCode::CONFLICT,

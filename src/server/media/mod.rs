@@ -9,6 +9,7 @@ pub mod engine;
 pub mod handle;
 pub mod http;
 pub mod keyframes;
+pub mod load;
 pub mod metrics;
 pub mod mode;
 pub mod routing;

@@ -132,6 +132,18 @@ impl RelayCore {
         }
     }
 
+    /// The `n` players that joined last (the first to go when the relay sheds load).
+    pub fn newest_players(&self, n: usize) -> Vec<SessionId> {
+        let mut players: Vec<(Duration, SessionId)> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| matches!(s.role, Role::Viewer { .. }))
+            .map(|(id, s)| (s.created, *id))
+            .collect();
+        players.sort_by(|a, b| b.cmp(a));
+        players.into_iter().take(n).map(|(_, id)| id).collect()
+    }
+
     /// Viewer sessions with their `/ws` viewer id, for the studio's rows.
     pub fn viewers(&self) -> impl Iterator<Item = (SessionId, Option<&ViewerId>)> {
         self.sessions.iter().filter_map(|(id, s)| match &s.role {

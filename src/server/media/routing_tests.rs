@@ -219,3 +219,13 @@ fn only_the_publishing_admin_may_take_over_a_connected_publish() {
     waiting.add(PUB, publisher(), Duration::ZERO);
     assert!(waiting.may_publish("alice"), "a publish that never connected holds nothing");
 }
+
+#[test]
+fn the_newest_players_are_named_first_never_the_publisher() {
+    let mut core = with_publisher();
+    for (id, t) in [(2, 1), (3, 3), (4, 2)] {
+        join(&mut core, id, Duration::from_secs(t));
+    }
+    assert_eq!(core.newest_players(2), vec![SessionId(3), SessionId(4)]);
+    assert_eq!(core.newest_players(10).len(), 3);
+}
