@@ -5,6 +5,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod key_file;
 pub mod media;
 pub mod secrets;
 pub mod signaling;

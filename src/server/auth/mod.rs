@@ -2,6 +2,7 @@
 //! throttling, and the watch code viewers may need.
 
 pub mod accounts;
+pub mod cookie_key;
 pub mod cookies;
 pub mod passwords;
 pub mod sessions;
