@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod cookie_key;
 pub mod cookies;
+pub mod devices;
 pub mod passwords;
 pub mod sessions;
 pub mod sign_in;
