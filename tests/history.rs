@@ -237,7 +237,10 @@ async fn a_graceful_stop_ends_the_live_in_progress() {
     let end = lives[0].ended_at.expect("ended by the stop");
     assert!(end >= stopping);
     let detail = history.live(lives[0].id, now_ms()).unwrap().unwrap();
-    assert_eq!(detail.visits[0].left_at, Some(end));
+    // The viewer's socket closes during the stop too, at the live's end or a moment before
+    // it (the sockets close one after the other): its visit ends within the stop.
+    let left = detail.visits[0].left_at.expect("the visit ended with the stop");
+    assert!((stopping..=end).contains(&left), "left at {left}, stop began {stopping}, live ended {end}");
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! cargo-leptos sets (address and site root only), the config file, the built-in default.
 
 use crate::protocol::IceServer;
+use crate::server::auth::watch_access::MIN_CODE_CHARS;
 use crate::server::http::origin::normalize_origin;
 use crate::server::media::mode::{RelayMode, RelayModeError};
 use crate::server::signaling::hub::ViewerCap;
@@ -68,11 +69,15 @@ pub struct Cli {
     /// reach OnAir through a TLS reverse proxy [default: off].
     #[arg(long, env = "ONAIR_SECURE_COOKIES", value_parser = BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub secure_cookies: Option<bool>,
-    /// Believe the reverse proxy's `X-Forwarded-Proto: https` (cookies then get `Secure` on
-    /// those requests). Only with a proxy in front: clients could send the header themselves [default: off].
+    /// A reverse proxy is in front: believe its `X-Forwarded-Proto: https` (cookies then get
+    /// `Secure` on those requests) and take the client's address from `X-Forwarded-For` (the
+    /// rightmost hop that is not loopback: the one the proxy wrote), for sign-in and watch-code
+    /// throttling and the connections-per-IP limit. Only when every request comes through the
+    /// proxy: clients could send the headers themselves [default: off].
     #[arg(long, env = "ONAIR_TRUST_PROXY", value_parser = BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub trust_proxy: Option<bool>,
-    /// A code viewers must enter before they can watch [default: none, anyone can watch].
+    /// A code viewers must enter before they can watch, at least 8 characters [default: none,
+    /// anyone can watch].
     #[arg(long, env = "ONAIR_WATCH_CODE", value_name = "CODE")]
     pub watch_code: Option<String>,
     /// How media reaches viewers: `off` (peer to peer only), `on` (all through the relay) or
@@ -161,7 +166,8 @@ pub struct Config {
     pub turn: Option<TurnSecret>,
     /// Cookies always carry `Secure`.
     pub secure_cookies: bool,
-    /// `X-Forwarded-Proto: https` from the reverse proxy counts as TLS.
+    /// A reverse proxy is in front: its `X-Forwarded-Proto: https` counts as TLS and its
+    /// `X-Forwarded-For` names the client.
     pub trust_proxy: bool,
     /// `Some`: viewers need this code to watch.
     pub watch_code: Option<String>,
@@ -195,6 +201,11 @@ pub enum ConfigError {
     BadRelayMode(#[from] RelayModeError),
     #[error("{key} must be {expected}, not {value}")]
     BadLimit { key: &'static str, expected: &'static str, value: String },
+    #[error(
+        "the watch code has {0} characters; it needs at least {MIN_CODE_CHARS}, since a short code is \
+         guessed quickly (a few words make a good one)"
+    )]
+    ShortWatchCode(usize),
 }
 
 impl Config {
@@ -278,6 +289,9 @@ impl Config {
         let secure_cookies = cli.secure_cookies.or(file.secure_cookies).unwrap_or(false);
         let trust_proxy = cli.trust_proxy.or(file.trust_proxy).unwrap_or(false);
         let watch_code = cli.watch_code.or(file.watch_code).map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+        if let Some(chars) = watch_code.as_ref().map(|c| c.chars().count()).filter(|&n| n < MIN_CODE_CHARS) {
+            return Err(ConfigError::ShortWatchCode(chars));
+        }
         let relay = match (cli.relay, file.relay) {
             (Some(mode), _) => mode,
             (None, Some(word)) => word.parse()?,
@@ -557,16 +571,28 @@ mod tests {
         let c = Config::resolve(cli(&[]), FileConfig::default(), |_| None).unwrap();
         assert!(!c.secure_cookies && !c.trust_proxy);
         assert_eq!(c.watch_code, None);
-        let f = || file("secure-cookies = true\ntrust-proxy = true\nwatch-code = \"sesame\"");
+        let f = || file("secure-cookies = true\ntrust-proxy = true\nwatch-code = \"open sesame\"");
         let c = Config::resolve(cli(&[]), f(), |_| None).unwrap();
         assert!(c.secure_cookies && c.trust_proxy);
-        assert_eq!(c.watch_code.as_deref(), Some("sesame"));
-        let c = Config::resolve(cli(&["--secure-cookies=false", "--watch-code", "other"]), f(), |_| None).unwrap();
+        assert_eq!(c.watch_code.as_deref(), Some("open sesame"));
+        let c = Config::resolve(cli(&["--secure-cookies=false", "--watch-code", "other code"]), f(), |_| None).unwrap();
         assert!(!c.secure_cookies);
-        assert_eq!(c.watch_code.as_deref(), Some("other"));
+        assert_eq!(c.watch_code.as_deref(), Some("other code"));
         assert!(Config::resolve(cli(&["--secure-cookies"]), FileConfig::default(), |_| None).unwrap().secure_cookies);
         let blank = Config::resolve(cli(&["--watch-code", "  "]), FileConfig::default(), |_| None).unwrap();
         assert_eq!(blank.watch_code, None, "a blank code means no code");
+    }
+
+    #[test]
+    fn a_watch_code_under_8_characters_is_refused_in_words() {
+        let code = |c: &str| Config::resolve(cli(&["--watch-code", c]), FileConfig::default(), |_| None);
+        let e = code(" 1234567 ").unwrap_err();
+        assert!(matches!(e, ConfigError::ShortWatchCode(7)), "{e:?}");
+        assert!(e.to_string().contains("at least 8"), "{e}");
+        assert!(matches!(code("ééééééé"), Err(ConfigError::ShortWatchCode(7))), "characters, not bytes");
+        assert_eq!(code("12345678").unwrap().watch_code.as_deref(), Some("12345678"));
+        let from_file = Config::resolve(cli(&[]), file("watch-code = \"abc\""), |_| None);
+        assert!(matches!(from_file, Err(ConfigError::ShortWatchCode(3))));
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod key_file;
 pub mod media;
 pub mod secrets;
 pub mod signaling;
@@ -15,6 +16,7 @@ use crate::server::config::Config;
 use crate::web::app::shell;
 use crate::web::routes::{endpoint, Page};
 use auth::accounts::{self, AccountError, Accounts};
+use auth::cookie_key::CookieKey;
 use auth::cookies::CookiePolicy;
 use auth::sessions::Sessions;
 use auth::sign_in::{self, Auth};
@@ -22,6 +24,7 @@ use auth::watch_access::{self, WatchAccess, WatchGate};
 use axum::extract::FromRef;
 use axum::routing::{get, patch, post};
 use axum::{middleware, Router};
+use http::client_addr::{self, TrustProxy};
 use http::headers::{self, HeaderPolicy};
 use http::metrics::Metrics;
 use http::{assets, metrics};
@@ -53,6 +56,8 @@ pub struct AppState {
     pub watch: Arc<WatchAccess>,
     /// The CSP's allowances (the dev reload socket).
     pub headers: HeaderPolicy,
+    /// Whether the client's address comes from `X-Forwarded-For` (`--trust-proxy`).
+    pub trust_proxy: TrustProxy,
     /// `onair.db` in the data folder.
     pub db: Db,
     /// Reads and writes of the stream history (the history thread writes through it too).
@@ -133,6 +138,8 @@ pub enum StartError {
     FirstAdmin(AccountError),
     #[error("cannot open the relay's UDP port {addr} (--relay on needs it; --media-addr picks another): {source}")]
     Relay { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    CookieKey(#[from] key_file::KeyFileError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +167,8 @@ impl AppState {
         let accounts = Accounts::new(db.clone());
         seed_first_admin(&accounts, config).map_err(StartError::FirstAdmin)?;
         let cookies = CookiePolicy { always_secure: config.secure_cookies, trust_proxy: config.trust_proxy };
+        // Signs the watch pass and known devices; kept beside the database so both survive a restart.
+        let cookie_key = CookieKey::load_or_create(&config.data_dir)?;
         // Kept beside the database so viewers resume across a restart.
         let resume_key = resume::ResumeKey::load_or_create(&config.data_dir)?;
         // The relay reports to the studio through signaling, which is built after it.
@@ -204,9 +213,10 @@ impl AppState {
             leptos_options,
             signaling,
             relay,
-            auth: Arc::new(Auth::new(accounts, Sessions::new(db.clone()), cookies)),
-            watch: Arc::new(WatchAccess::new(config.watch_code.clone(), cookies)),
+            watch: Arc::new(WatchAccess::new(config.watch_code.clone(), &cookie_key, cookies)),
+            auth: Arc::new(Auth::new(accounts, Sessions::new(db.clone()), cookies, cookie_key)),
             headers,
+            trust_proxy: TrustProxy(config.trust_proxy),
             db,
             history,
             metrics,
@@ -342,6 +352,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.auth.clone(), sign_in::require_admin))
         .layer(middleware::from_fn_with_state(WatchGate::from_ref(&state), watch_access::gate))
         .layer(middleware::from_fn_with_state(state.headers, headers::security_headers))
+        // Outermost: every layer and handler inside reads the client's address it works out.
+        .layer(middleware::from_fn_with_state(state.trust_proxy, client_addr::resolve))
         .with_state(state)
 }
 
@@ -376,7 +388,7 @@ pub async fn serve(
             signaling.shut_down();
         }
     };
-    // The client's address, for the connections-per-IP limit (and login throttling).
+    // The peer's address, for the client's (see `http::client_addr`).
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Signaling is many small messages answered at once: without TCP_NODELAY, Nagle's
     // algorithm meets the peer's delayed ACK and a reply waits ~40 ms.

@@ -2,7 +2,9 @@
 //! throttling, and the watch code viewers may need.
 
 pub mod accounts;
+pub mod cookie_key;
 pub mod cookies;
+pub mod devices;
 pub mod passwords;
 pub mod sessions;
 pub mod sign_in;

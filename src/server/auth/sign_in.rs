@@ -3,23 +3,67 @@
 //!
 //! [`Auth::is_admin`] is the one place that answers "is this request an admin".
 
-use crate::server::auth::accounts::{AccountError, Accounts, AdminId};
+use crate::server::auth::accounts::{check_name, AccountError, Accounts, AdminId};
+use crate::server::auth::cookie_key::CookieKey;
 use crate::server::auth::cookies::{cookie, CookiePolicy};
+use crate::server::auth::devices::{self, DeviceId, DEVICE_COOKIE, DEVICE_TTL};
 use crate::server::auth::sessions::{Sessions, SESSION_TTL};
-use crate::server::auth::throttle::{Key, Throttle};
-use crate::server::clock::now_ms;
+use crate::server::auth::throttle::{AddressGroup, Throttle, ThrottleKey};
+use crate::server::clock::{now_ms, unix_secs};
+use crate::server::http::client_addr::ClientAddr;
 use crate::web::routes::{FormError, Page};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use rand::Rng;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub const SESSION_COOKIE: &str = "onair_session";
+
+/// Failures one address may make on one account before it waits: an attacker's own budget.
+pub const PAIR_FREE_FAILURES: u32 = 5;
+/// Failures one address may make over every name (guessing names as well as passwords).
+pub const ADDRESS_FREE_FAILURES: u32 = 20;
+/// Failures on one account from everywhere: a ceiling on guessing from many addresses, high
+/// enough that reaching it takes many of them (and known devices do not count it).
+pub const ACCOUNT_FREE_FAILURES: u32 = 100;
+
+/// What a sign-in from a device not known for the account counts against.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SignInKey {
+    /// One address (IPv6: one /64) trying one account name.
+    Pair(AddressGroup, String),
+    /// One address trying any name.
+    Address(AddressGroup),
+    /// One account name (lowercased, whether or not it exists) from anywhere.
+    Account(String),
+}
+
+impl ThrottleKey for SignInKey {
+    fn free_failures(&self) -> u32 {
+        match self {
+            SignInKey::Pair(..) => PAIR_FREE_FAILURES,
+            SignInKey::Address(_) => ADDRESS_FREE_FAILURES,
+            SignInKey::Account(_) => ACCOUNT_FREE_FAILURES,
+        }
+    }
+
+    fn is_shared(&self) -> bool {
+        matches!(self, SignInKey::Account(_))
+    }
+}
+
+impl SignInKey {
+    /// The keys of a sign-in from `client` to `account` (valid and lowercased).
+    pub fn of(client: IpAddr, account: &str) -> [SignInKey; 3] {
+        let group = AddressGroup::of(client);
+        [SignInKey::Pair(group, account.to_owned()), SignInKey::Address(group), SignInKey::Account(account.to_owned())]
+    }
+}
 
 /// Why a sign-in did not succeed, in the words the login page shows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,16 +91,41 @@ pub fn wait_secs(wait: Duration) -> u64 {
     wait.as_millis().div_ceil(1000).max(1) as u64
 }
 
+/// What a successful sign-in hands back: the cookie values to set.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub session: String,
+    /// A fresh `onair_device` value: this device is known for the account from now on.
+    pub device: String,
+}
+
+/// A throttle table behind a lock that a panic elsewhere does not poison for good.
+fn lock<T>(table: &Mutex<T>) -> MutexGuard<'_, T> {
+    table.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 pub struct Auth {
     accounts: Accounts,
     sessions: Sessions,
-    throttle: Mutex<Throttle>,
+    /// Sign-ins from devices not known for the account.
+    throttle: Mutex<Throttle<SignInKey>>,
+    /// Sign-ins from known devices, each with its own budget. Apart from the other table, so
+    /// attackers, who cannot mint device cookies, cannot crowd known devices out of it.
+    known_devices: Mutex<Throttle<DeviceId>>,
     cookies: CookiePolicy,
+    cookie_key: CookieKey,
 }
 
 impl Auth {
-    pub fn new(accounts: Accounts, sessions: Sessions, cookies: CookiePolicy) -> Self {
-        Auth { accounts, sessions, throttle: Mutex::new(Throttle::new()), cookies }
+    pub fn new(accounts: Accounts, sessions: Sessions, cookies: CookiePolicy, cookie_key: CookieKey) -> Self {
+        Auth {
+            accounts,
+            sessions,
+            throttle: Mutex::new(Throttle::new()),
+            known_devices: Mutex::new(Throttle::new()),
+            cookies,
+            cookie_key,
+        }
     }
 
     pub fn accounts(&self) -> &Accounts {
@@ -71,24 +140,34 @@ impl Auth {
         self.cookies
     }
 
-    fn throttle(&self) -> std::sync::MutexGuard<'_, Throttle> {
-        self.throttle.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Checks `name` and `password` from `peer`, and on success opens a session and returns
-    /// its token. Refused early, without checking, while the address or the name is locked.
-    pub async fn sign_in(&self, peer: IpAddr, name: &str, password: &str) -> Result<String, SignInError> {
+    /// Checks `name` and `password` from `client` and on success opens a session. `device` is
+    /// the request's `onair_device` cookie: when it is known for this account, only that
+    /// device's own budget applies; otherwise the address's and the account's. Refused early,
+    /// without checking, while one of those is locked. A name no account can have is refused
+    /// before it reaches a throttle table, with the answer a wrong password gets.
+    pub async fn sign_in(
+        &self,
+        client: IpAddr,
+        name: &str,
+        password: &str,
+        device: Option<&str>,
+    ) -> Result<SignedIn, SignInError> {
         let name = name.trim().to_owned();
-        let keys = [Key::Ip(peer), Key::Account(name.to_lowercase())];
-        {
-            // Counted as a failure up front, under the same lock as the check, so a burst of
-            // concurrent guesses cannot all pass the check before any has failed. A success
-            // clears the count again.
-            let mut throttle = self.throttle();
-            let now = Instant::now();
-            throttle.check(&keys, now).map_err(SignInError::Throttled)?;
-            throttle.fail(&keys, now);
+        if check_name(&name).is_err() {
+            return Err(SignInError::WrongCredentials);
         }
+        let account = name.to_lowercase();
+        let known = device.and_then(|value| devices::recognise(&self.cookie_key, value, &account, unix_secs()));
+        let keys = SignInKey::of(client, &account);
+        // Counted as a failure up front, under the same lock as the check, so a burst of
+        // concurrent guesses cannot all pass the check before any has failed. A success takes
+        // the charge back.
+        let now = Instant::now();
+        match &known {
+            Some(device) => lock(&self.known_devices).charge(std::slice::from_ref(device), now),
+            None => lock(&self.throttle).charge(&keys, now),
+        }
+        .map_err(SignInError::Throttled)?;
         let accounts = self.accounts.clone();
         let password = password.to_owned();
         let checked = tokio::task::spawn_blocking(move || accounts.verify(&name, &password))
@@ -102,15 +181,19 @@ impl Auth {
                 return Err(SignInError::Unavailable(unavailable(&e)));
             }
         };
-        self.throttle().succeed(&keys);
+        match &known {
+            Some(device) => lock(&self.known_devices).succeed(std::slice::from_ref(device)),
+            None => lock(&self.throttle).succeed(&keys),
+        }
         let sessions = self.sessions.clone();
-        tokio::task::spawn_blocking(move || sessions.create(admin, now_ms()))
+        let session = tokio::task::spawn_blocking(move || sessions.create(admin, now_ms()))
             .await
             .map_err(|e| SignInError::Unavailable(e.to_string()))?
             .map_err(|e| {
                 tracing::error!("storing a session failed: {e}");
                 SignInError::Unavailable("the database refused the session".into())
-            })
+            })?;
+        Ok(SignedIn { session, device: devices::issue(&self.cookie_key, &account, unix_secs()) })
     }
 
     /// True when the request carries the cookie of a live session.
@@ -168,24 +251,30 @@ pub struct LoginForm {
 /// go back to `/login` with the reason in the query for the page to say.
 pub async fn login(
     State(auth): State<Arc<Auth>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    match auth.sign_in(peer.ip(), &form.username, &form.password).await {
-        Ok(token) => {
-            tracing::info!(peer = %peer.ip(), "admin signed in");
+    let device = cookie(&headers, DEVICE_COOKIE);
+    match auth.sign_in(client, &form.username, &form.password, device).await {
+        Ok(signed_in) => {
+            tracing::info!(peer = %client, "admin signed in");
             let mut res = Redirect::to(Page::Admin.path()).into_response();
-            let cookie = auth.cookies.set_cookie(&headers, SESSION_COOKIE, &token, SESSION_TTL);
-            res.headers_mut().insert(header::SET_COOKIE, cookie);
+            let cookies = [
+                auth.cookies.set_cookie(&headers, SESSION_COOKIE, &signed_in.session, SESSION_TTL),
+                auth.cookies.set_cookie(&headers, DEVICE_COOKIE, &signed_in.device, DEVICE_TTL),
+            ];
+            for cookie in cookies {
+                res.headers_mut().append(header::SET_COOKIE, cookie);
+            }
             res
         }
         Err(SignInError::Throttled(wait)) => {
-            tracing::warn!(peer = %peer.ip(), "sign-in refused: too many failed attempts");
+            tracing::warn!(peer = %client, "sign-in refused: too many failed attempts");
             Redirect::to(&Page::Login.with_error(FormError::Throttled { wait_secs: wait_secs(wait) })).into_response()
         }
         Err(SignInError::WrongCredentials) => {
-            tracing::warn!(peer = %peer.ip(), "failed admin sign-in");
+            tracing::warn!(peer = %client, "failed admin sign-in");
             Redirect::to(&Page::Login.with_error(FormError::WrongPassword)).into_response()
         }
         Err(SignInError::Unavailable(_)) => {
@@ -213,7 +302,6 @@ pub async fn require_admin(State(auth): State<Arc<Auth>>, req: Request, next: Ne
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::auth::throttle::FREE_FAILURES;
     use crate::server::store::db::Db;
     use axum::http::HeaderValue;
 
@@ -221,7 +309,7 @@ mod tests {
         let db = Db::open_in_memory().unwrap();
         let accounts = Accounts::new(db.clone());
         accounts.seed_first("correct horse").unwrap();
-        Auth::new(accounts, Sessions::new(db), CookiePolicy::default())
+        Auth::new(accounts, Sessions::new(db), CookiePolicy::default(), CookieKey::random())
     }
 
     fn with_cookie(token: &str) -> HeaderMap {
@@ -231,11 +319,20 @@ mod tests {
     }
 
     const PEER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    const ATTACKER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 66));
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    async fn guess(auth: &Auth, from: IpAddr, name: &str) -> SignInError {
+        auth.sign_in(from, name, "guess", None).await.unwrap_err()
+    }
 
     #[tokio::test]
     async fn the_right_name_and_password_open_a_session_until_sign_out() {
         let auth = auth();
-        let token = auth.sign_in(PEER, " Admin ", "correct horse").await.unwrap();
+        let token = auth.sign_in(PEER, " Admin ", "correct horse", None).await.unwrap().session;
         let headers = with_cookie(&token);
         assert!(auth.is_admin(&headers).await);
         assert!(!auth.is_admin(&with_cookie("forged")).await);
@@ -247,21 +344,109 @@ mod tests {
     #[tokio::test]
     async fn unknown_names_and_wrong_passwords_get_the_same_answer() {
         let auth = auth();
-        let wrong = auth.sign_in(PEER, "admin", "wrong").await.unwrap_err();
-        let unknown = auth.sign_in(PEER, "nobody", "correct horse").await.unwrap_err();
+        let wrong = auth.sign_in(PEER, "admin", "wrong", None).await.unwrap_err();
+        let unknown = auth.sign_in(PEER, "nobody", "correct horse", None).await.unwrap_err();
+        let impossible = auth.sign_in(PEER, "no such name!", "correct horse", None).await.unwrap_err();
         assert_eq!(wrong, SignInError::WrongCredentials);
         assert_eq!(wrong.to_string(), unknown.to_string());
+        assert_eq!(wrong.to_string(), impossible.to_string());
     }
 
     #[tokio::test]
-    async fn after_five_failures_even_the_right_password_waits() {
+    async fn after_five_failures_from_one_address_even_the_right_password_waits_there() {
         let auth = auth();
-        for _ in 0..FREE_FAILURES {
-            let _ = auth.sign_in(PEER, "admin", "guess").await;
+        for _ in 0..PAIR_FREE_FAILURES {
+            guess(&auth, ATTACKER, "admin").await;
         }
-        let e = auth.sign_in(PEER, "admin", "correct horse").await.unwrap_err();
+        let e = auth.sign_in(ATTACKER, "admin", "correct horse", None).await.unwrap_err();
         assert!(matches!(e, SignInError::Throttled(w) if w <= Duration::from_secs(1)), "{e:?}");
         assert_eq!(e.to_string(), "Too many attempts; try again in 1 second.");
+    }
+
+    #[tokio::test]
+    async fn an_attackers_failures_do_not_slow_the_owner_elsewhere() {
+        let auth = auth();
+        for _ in 0..PAIR_FREE_FAILURES + 3 {
+            let _ = auth.sign_in(ATTACKER, "admin", "guess", None).await;
+        }
+        assert!(matches!(guess(&auth, ATTACKER, "admin").await, SignInError::Throttled(_)));
+        auth.sign_in(PEER, "admin", "correct horse", None).await.expect("another address is not locked");
+    }
+
+    #[tokio::test]
+    async fn ipv6_guesses_from_one_64_share_a_budget() {
+        let auth = auth();
+        for n in 0..PAIR_FREE_FAILURES {
+            guess(&auth, ip(&format!("2001:db8:1:2::{n:x}")), "admin").await;
+        }
+        assert!(matches!(guess(&auth, ip("2001:db8:1:2:abcd::9"), "admin").await, SignInError::Throttled(_)));
+        assert_eq!(guess(&auth, ip("2001:db8:1:3::1"), "admin").await, SignInError::WrongCredentials);
+    }
+
+    #[tokio::test]
+    async fn a_known_device_signs_in_while_its_address_is_locked() {
+        let auth = auth();
+        let device = auth.sign_in(ATTACKER, "admin", "correct horse", None).await.unwrap().device;
+        // The same address (say, everyone behind one proxy) locked by someone else's guesses.
+        for _ in 0..PAIR_FREE_FAILURES {
+            guess(&auth, ATTACKER, "admin").await;
+        }
+        assert!(matches!(guess(&auth, ATTACKER, "admin").await, SignInError::Throttled(_)));
+        let again = auth.sign_in(ATTACKER, "admin", "correct horse", Some(&device)).await;
+        assert!(again.is_ok(), "the known device is not throttled: {again:?}");
+        // A forged cookie is no known device.
+        assert!(matches!(
+            auth.sign_in(ATTACKER, "admin", "correct horse", Some("0.0.0")).await,
+            Err(SignInError::Throttled(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_known_device_has_a_budget_of_its_own() {
+        let auth = auth();
+        let device = auth.sign_in(PEER, "admin", "correct horse", None).await.unwrap().device;
+        for _ in 0..PAIR_FREE_FAILURES {
+            let e = auth.sign_in(PEER, "admin", "guess", Some(&device)).await.unwrap_err();
+            assert_eq!(e, SignInError::WrongCredentials);
+        }
+        let e = auth.sign_in(PEER, "admin", "correct horse", Some(&device)).await.unwrap_err();
+        assert!(matches!(e, SignInError::Throttled(_)), "a stolen device cookie is one more slow guesser");
+        assert_eq!(lock(&auth.throttle).len(), 0, "the device's failures count against no one else");
+    }
+
+    #[tokio::test]
+    async fn names_no_account_can_have_never_reach_the_throttle() {
+        let auth = auth();
+        let long = "a".repeat(65);
+        for name in ["", "   ", "two words", "semi;colon", "null\0byte", long.as_str()] {
+            for _ in 0..PAIR_FREE_FAILURES + 1 {
+                assert_eq!(guess(&auth, ATTACKER, name).await, SignInError::WrongCredentials, "{name:?}");
+            }
+        }
+        assert!(lock(&auth.throttle).is_empty());
+    }
+
+    #[test]
+    fn guessing_many_names_from_one_address_locks_that_address_only() {
+        let mut table = Throttle::new();
+        let now = Instant::now();
+        for n in 0..ADDRESS_FREE_FAILURES {
+            table.charge(&SignInKey::of(ATTACKER, &format!("user{n}")), now).unwrap();
+        }
+        assert!(table.check(&SignInKey::of(ATTACKER, "fresh"), now).is_err());
+        assert_eq!(table.check(&SignInKey::of(PEER, "user1"), now), Ok(()), "no account reached its ceiling");
+    }
+
+    #[test]
+    fn guessing_one_account_from_many_addresses_reaches_its_ceiling() {
+        let mut table = Throttle::new();
+        let now = Instant::now();
+        for n in 0..ACCOUNT_FREE_FAILURES {
+            let from = IpAddr::from([198, 51, (n / 250) as u8, (n % 250) as u8]);
+            table.charge(&SignInKey::of(from, "admin"), now).unwrap();
+        }
+        assert!(table.check(&SignInKey::of(PEER, "admin"), now).is_err(), "locked for unknown devices");
+        assert_eq!(table.check(&SignInKey::of(PEER, "alice"), now), Ok(()));
     }
 
     #[tokio::test]
@@ -270,7 +455,7 @@ mod tests {
         let guesses: Vec<_> = (0..20)
             .map(|n| {
                 let auth = auth.clone();
-                tokio::spawn(async move { auth.sign_in(PEER, "admin", &format!("guess {n}")).await })
+                tokio::spawn(async move { auth.sign_in(PEER, "admin", &format!("guess {n}"), None).await })
             })
             .collect();
         let mut checked = 0;
@@ -281,20 +466,20 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        assert_eq!(checked, FREE_FAILURES, "the rest were refused unchecked");
+        assert_eq!(checked, PAIR_FREE_FAILURES, "the rest were refused unchecked");
     }
 
     #[tokio::test]
     async fn a_success_clears_the_failures_before_it() {
         let auth = auth();
-        for _ in 0..FREE_FAILURES - 1 {
-            let _ = auth.sign_in(PEER, "admin", "guess").await;
+        for _ in 0..PAIR_FREE_FAILURES - 1 {
+            guess(&auth, PEER, "admin").await;
         }
-        auth.sign_in(PEER, "admin", "correct horse").await.unwrap();
-        for _ in 0..FREE_FAILURES - 1 {
-            assert_eq!(auth.sign_in(PEER, "admin", "typo").await.unwrap_err(), SignInError::WrongCredentials);
+        auth.sign_in(PEER, "admin", "correct horse", None).await.unwrap();
+        for _ in 0..PAIR_FREE_FAILURES - 1 {
+            assert_eq!(guess(&auth, PEER, "admin").await, SignInError::WrongCredentials);
         }
-        auth.sign_in(PEER, "admin", "correct horse").await.unwrap();
+        auth.sign_in(PEER, "admin", "correct horse", None).await.unwrap();
     }
 
     #[test]

@@ -4,14 +4,16 @@
 
 use crate::protocol::ViewerId;
 use crate::server::auth::watch_access::WatchGate;
+use crate::server::auth::watch_access::WatchRefused;
+use crate::server::http::client_addr::ClientAddr;
 use crate::server::media::handle::{Created, Direction, RelayError, RelayHandle};
 use crate::server::signaling::service::Signaling;
 use crate::web::routes::endpoint;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// Largest SDP offer or trickle fragment accepted (browsers' offers are a few KiB).
@@ -44,28 +46,32 @@ impl MediaEndpoints {
 /// `POST /whip`: the signed-in admin publishes.
 pub async fn publish(
     State(media): State<MediaEndpoints>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let Some(admin) = media.gate.auth.admin(&headers).await else {
         return refuse(StatusCode::UNAUTHORIZED, "sign in as an admin to publish".to_owned());
     };
-    open(&media, Direction::Publish, None, Some(format!("admin:{}", admin.0)), peer, &headers, body).await
+    open(&media, Direction::Publish, None, Some(format!("admin:{}", admin.0)), client, &headers, body).await
 }
 
 /// `POST /whep[?viewer=TOKEN]`: a player joins; the watch code applies as on the watch page.
 pub async fn play(
     State(media): State<MediaEndpoints>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     uri: Uri,
     body: Body,
 ) -> Response {
-    let bearer = bearer(&headers);
-    let code_ok = bearer.is_some_and(|code| media.gate.access.code_matches(code));
-    if !code_ok && !media.gate.may_watch(&headers, &uri).await {
-        return refuse(StatusCode::UNAUTHORIZED, "this stream needs its watch code".to_owned());
+    // The watch page's cookie, or the code as a bearer token (counted against the same
+    // guessing budget as every other path that checks a code).
+    if let Err(refused) = media.gate.admit(&headers, client, bearer(&headers)).await {
+        let status = match refused {
+            WatchRefused::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            WatchRefused::NoCode | WatchRefused::WrongCode => StatusCode::UNAUTHORIZED,
+        };
+        return refuse(status, format!("{refused} (send the watch code as `Authorization: Bearer CODE`)"));
     }
     let token = uri.query().and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
@@ -84,7 +90,7 @@ pub async fn play(
         },
         None => None,
     };
-    open(&media, Direction::Play, viewer_id, None, peer, &headers, body).await
+    open(&media, Direction::Play, viewer_id, None, client, &headers, body).await
 }
 
 async fn open(
@@ -92,7 +98,7 @@ async fn open(
     direction: Direction,
     viewer_id: Option<ViewerId>,
     owner: Option<String>,
-    peer: SocketAddr,
+    client: IpAddr,
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
@@ -104,7 +110,7 @@ async fn open(
         Ok(text) => text,
         Err(refusal) => return refusal,
     };
-    match relay.open(direction, offer, viewer_id, owner, peer.ip().to_canonical()).await {
+    match relay.open(direction, offer, viewer_id, owner, client).await {
         Ok(created) => created_response(direction, created),
         Err(e) => relay_refusal(e),
     }

@@ -1,15 +1,15 @@
 //! `GET /ws`: the checks before a socket opens (shutdown, origin, connections per IP, watch
 //! access) and their refusals in words.
 
-use crate::server::auth::watch_access::WatchGate;
+use crate::server::auth::watch_access::{code_in_query, WatchGate, WatchRefused};
+use crate::server::http::client_addr::ClientAddr;
 use crate::server::http::origin::check_origin;
 use crate::server::signaling::connection;
 use crate::server::signaling::service::Signaling;
 use crate::server::websocket::handshake::WsUpgrade;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// `GET /ws`: checks the origin and the connections from the client's IP address before
@@ -18,7 +18,7 @@ pub async fn handler(
     ws: WsUpgrade,
     State(signaling): State<Arc<Signaling>>,
     State(gate): State<WatchGate>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
@@ -32,14 +32,13 @@ pub async fn handler(
     let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("(not text)"));
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     if let Err(e) = check_origin(origin, host, signaling.public_urls()) {
-        tracing::warn!(peer = %peer.ip(), "{e}");
+        tracing::warn!(peer = %client, "{e}");
         signaling.metrics().ws_refused("origin");
         return refuse(StatusCode::FORBIDDEN, e.to_string());
     }
-    // One client on a dual-stack listener is one address, whichever form it arrives in.
-    let Some(slot) = signaling.claim_ip(peer.ip().to_canonical()) else {
+    let Some(slot) = signaling.claim_ip(client) else {
         let max = signaling.limits().max_connections_per_ip;
-        tracing::warn!(peer = %peer.ip(), "refused a WebSocket: {max} already open from this address");
+        tracing::warn!(peer = %client, "refused a WebSocket: {max} already open from this address");
         signaling.metrics().ws_refused("per_ip");
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
@@ -47,8 +46,17 @@ pub async fn handler(
         );
     };
     let is_admin = gate.auth.is_admin(&headers).await;
-    // The watch code: the `onair_watch` cookie or `?code=`; an admin may always watch.
-    let may_watch = is_admin || gate.may_watch(&headers, &uri).await;
+    // The watch code: the `onair_watch` cookie or `?code=` (counted like the form's guesses); an
+    // admin may always watch. A wrong code still opens the socket: the viewer role says why not.
+    let may_watch = is_admin
+        || match gate.access.admit(&headers, client, code_in_query(uri.query()).as_deref()) {
+            Ok(()) => true,
+            Err(refused @ WatchRefused::Throttled(_)) => {
+                signaling.metrics().ws_refused("watch_code");
+                return refuse(StatusCode::TOO_MANY_REQUESTS, refused.to_string());
+            }
+            Err(_) => false,
+        };
     ws.accept(move |upgraded| connection::serve(upgraded, signaling, is_admin, may_watch, slot))
 }
 
