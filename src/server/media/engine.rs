@@ -477,7 +477,13 @@ impl Engine {
         let (rtc, answer) = built.map_err(|_| RelayError::BadOffer("the relay could not read it".into()))?;
         let answer = answer.map_err(|e| RelayError::BadOffer(e.to_string()))?;
         let answer_sdp = answer.to_sdp_string();
-        if !answer_sdp.lines().any(|l| l.starts_with("m=") && !l.starts_with("m=application") && !l.contains(" 0 ")) {
+        // Accepted media lines have a port; rejected ones (no common codec) have port 0.
+        let accepted = |l: &str| {
+            let mut words = l.split_whitespace();
+            let media = words.next().unwrap_or("");
+            (media == "m=audio" || media == "m=video") && words.next() != Some("0")
+        };
+        if !answer_sdp.lines().any(accepted) {
             return Err(RelayError::NoUsableMedia);
         }
         let id = SessionId(self.next_id);
