@@ -19,10 +19,35 @@ use tokio::task::JoinHandle;
 pub const FRAME_GAP: Duration = Duration::from_millis(33);
 /// Opus's usual frame length.
 const AUDIO_GAP: Duration = Duration::from_millis(20);
-/// Sizes like a small real stream: a keyframe spans several RTP packets, a delta fits in one.
-const KEYFRAME_BYTES: usize = 3000;
-const DELTA_BYTES: usize = 700;
+/// Opus at about 48 kbit/s.
 const AUDIO_BYTES: usize = 120;
+
+/// How big the test publisher's video frames are.
+#[derive(Clone, Copy, Debug)]
+pub struct FrameSizes {
+    pub keyframe: usize,
+    pub delta: usize,
+}
+
+impl FrameSizes {
+    /// Like a small real stream: a keyframe spans several RTP packets, a delta fits in one.
+    pub const SMALL: FrameSizes = FrameSizes { keyframe: 3000, delta: 700 };
+}
+
+/// Where the peers open their sessions: the in-process test server, or (the relay
+/// benchmark) a separate one, with an HTTP client of the caller's choosing.
+pub trait Target {
+    fn url(&self, path: &str) -> String;
+    fn client(&self) -> reqwest::Client {
+        http()
+    }
+}
+
+impl Target for Server {
+    fn url(&self, path: &str) -> String {
+        Server::url(self, path)
+    }
+}
 
 /// How the test publisher's "encoder" behaves.
 #[derive(Clone, Copy, Debug)]
@@ -39,29 +64,30 @@ impl Encoder {
 }
 
 /// A VP8 frame whose payload header says keyframe or not (RFC 6386 §9.1: bit 0 of the first
-/// byte is 0 for a keyframe, which is what str0m's depacketizer reads), carrying `seq` in its
-/// last four bytes so the receiver can tell every frame apart.
-pub fn vp8_frame(seq: u32, keyframe: bool) -> Vec<u8> {
+/// byte is 0 for a keyframe, which is what str0m's depacketizer reads), ending in its own
+/// length and then `seq` (four bytes each) so the receiver can tell every frame apart and
+/// see a frame cut short.
+pub fn vp8_frame_sized(seq: u32, keyframe: bool, sizes: FrameSizes) -> Vec<u8> {
+    let len = if keyframe { sizes.keyframe } else { sizes.delta };
     let mut frame = if keyframe {
         // Frame tag (key frame, version 0, shown), start code, 640x480.
-        let mut f = vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01];
-        f.resize(KEYFRAME_BYTES - 4, 0x5a);
-        f
+        vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01]
     } else {
-        let mut f = vec![0x31, 0x01, 0x00];
-        f.resize(DELTA_BYTES - 4, 0xa5);
-        f
+        vec![0x31, 0x01, 0x00]
     };
+    frame.resize(len.max(frame.len() + 8) - 8, if keyframe { 0x5a } else { 0xa5 });
+    frame.extend_from_slice(&(frame.len() as u32 + 8).to_be_bytes());
     frame.extend_from_slice(&seq.to_be_bytes());
     frame
 }
 
-/// The sequence number [`vp8_frame`] put in a frame, and whether its header says keyframe.
+/// The sequence number [`vp8_frame_sized`] put in a frame, and whether its header says keyframe.
 pub fn read_vp8_frame(frame: &[u8]) -> Option<(u32, bool)> {
-    let seq = u32::from_be_bytes(frame.get(frame.len().checked_sub(4)?..)?.try_into().ok()?);
+    let tail = frame.get(frame.len().checked_sub(8)?..)?;
+    let len = u32::from_be_bytes(tail[..4].try_into().ok()?) as usize;
+    let seq = u32::from_be_bytes(tail[4..].try_into().ok()?);
     let keyframe = frame.first()? & 1 == 0;
-    let expected_len = if keyframe { KEYFRAME_BYTES } else { DELTA_BYTES };
-    (frame.len() == expected_len).then_some((seq, keyframe))
+    (frame.len() == len).then_some((seq, keyframe))
 }
 
 /// One video frame a viewer received.
@@ -79,6 +105,8 @@ pub struct Log {
     pub connected_at: Option<Instant>,
     /// Publisher: the video frames written, in order (seq, keyframe).
     pub sent: Vec<(u32, bool)>,
+    /// Publisher: when each of `sent` was written (the relay benchmark's end-to-end delay).
+    pub sent_at: Vec<Instant>,
     pub audio_sent: u32,
     /// Publisher: when str0m reported a keyframe request from the relay.
     pub keyframe_requests: Vec<Instant>,
@@ -157,29 +185,35 @@ impl Offer {
 
 impl StrClient {
     /// Publishes over `POST /whip` with this admin cookie.
-    pub async fn publish(server: &Server, cookie: &str, encoder: Encoder) -> StrClient {
+    pub async fn publish(server: &impl Target, cookie: &str, encoder: Encoder) -> StrClient {
+        StrClient::publish_with(server, cookie, encoder, FrameSizes::SMALL).await
+    }
+
+    /// [`StrClient::publish`] with frames of these sizes.
+    pub async fn publish_with(server: &impl Target, cookie: &str, encoder: Encoder, sizes: FrameSizes) -> StrClient {
         let offer = Offer::new(Direction::SendOnly).await;
-        StrClient::open(server, "/whip", Some(cookie), offer, Some(encoder)).await.expect("publish accepted")
+        StrClient::open(server, "/whip", Some(cookie), offer, Some((encoder, sizes))).await.expect("publish accepted")
     }
 
     /// Plays over `POST /whep{query}`.
-    pub async fn play(server: &Server, query: &str) -> StrClient {
+    pub async fn play(server: &impl Target, query: &str) -> StrClient {
         StrClient::try_play(server, query).await.expect("play accepted")
     }
 
-    pub async fn try_play(server: &Server, query: &str) -> Result<StrClient, Refused> {
+    pub async fn try_play(server: &impl Target, query: &str) -> Result<StrClient, Refused> {
         let offer = Offer::new(Direction::RecvOnly).await;
         StrClient::open(server, &format!("/whep{query}"), None, offer, None).await
     }
 
     async fn open(
-        server: &Server,
+        server: &impl Target,
         path: &str,
         cookie: Option<&str>,
         offer: Offer,
-        encoder: Option<Encoder>,
+        encoder: Option<(Encoder, FrameSizes)>,
     ) -> Result<StrClient, Refused> {
-        let mut req = http().post(server.url(path)).header("content-type", "application/sdp").body(offer.sdp.clone());
+        let mut req =
+            server.client().post(server.url(path)).header("content-type", "application/sdp").body(offer.sdp.clone());
         if let Some(c) = cookie {
             req = req.header("cookie", c);
         }
@@ -203,7 +237,8 @@ impl StrClient {
             local_addr,
             audio,
             video,
-            encoder,
+            encoder: encoder.map(|(e, _)| e),
+            sizes: encoder.map_or(FrameSizes::SMALL, |(_, s)| s),
             log: log.clone(),
             sending: true,
             started: Instant::now(),
@@ -247,6 +282,7 @@ struct Peer {
     video: Mid,
     /// `Some` for a publisher.
     encoder: Option<Encoder>,
+    sizes: FrameSizes,
     log: Arc<Mutex<Log>>,
     sending: bool,
     started: Instant,
@@ -371,9 +407,11 @@ impl Peer {
         let seq = self.seq;
         let time = self.media_time(now, Frequency::NINETY_KHZ);
         let Some(writer) = self.rtc.writer(self.video) else { return };
-        if writer.write(pt, now, time, vp8_frame(seq, keyframe)).is_ok() {
+        if writer.write(pt, now, time, vp8_frame_sized(seq, keyframe, self.sizes)).is_ok() {
             self.seq += 1;
-            self.log.lock().unwrap().sent.push((seq, keyframe));
+            let mut log = self.log.lock().unwrap();
+            log.sent.push((seq, keyframe));
+            log.sent_at.push(now);
         }
     }
 

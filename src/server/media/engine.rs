@@ -51,8 +51,7 @@ pub fn start(
     metrics: Arc<RelayMetrics>,
     reports: ReportSink,
 ) -> io::Result<RelayHandle> {
-    let std_socket = std::net::UdpSocket::bind(addr)?;
-    std_socket.set_nonblocking(true)?;
+    let std_socket = crate::server::media::socket::bind(addr)?;
     let local_addr = std_socket.local_addr()?;
     // Port 0 in `--media-addr` means "any": the announced addresses take the real port.
     let announced: Vec<SocketAddr> = announced

@@ -1,5 +1,5 @@
 //! The media relay: an SFU on str0m. A pure core (`routing`, `keyframes`, `demux`), the one
-//! thread that owns the UDP socket and every `Rtc` (`engine`, `session`), how the server talks
+//! thread that owns the UDP socket and every `Rtc` (`engine`, `session`, `socket`), how the server talks
 //! to it (`handle`), WHIP/WHEP (`http`), which addresses it announces (`announce`), and `--relay` (`mode`).
 
 pub mod announce;
@@ -14,3 +14,4 @@ pub mod metrics;
 pub mod mode;
 pub mod routing;
 pub mod session;
+pub mod socket;
