@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{candidate, sdp, sign_in, temp_path, wait_until, Client, Server, WAIT};
+use common::{candidate, http, sdp, sign_in, temp_path, wait_until, Client, Server, WAIT};
 use futures_util::{SinkExt, StreamExt};
 use onair::protocol::IceServer;
 use onair::server::config::Config;
@@ -460,4 +460,39 @@ async fn turn_credentials_are_handed_out_per_viewer_and_to_the_streamer() {
     // The secret itself is never in a page.
     let page = reqwest::get(format!("http://{}/watch", server.addr)).await.unwrap().text().await.unwrap();
     assert!(!page.contains("coturn-secret"));
+}
+
+#[tokio::test]
+async fn a_socket_opened_before_sign_out_cannot_take_the_streamer_role() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let mut early = Client::connect(&server, Some(&cookie)).await;
+    let res = http().post(server.url("/logout")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    // Sent at once: the role is refused when asked for, not only by the periodic check.
+    let _ = early.ws.send(Message::text(json!({"type": "streamer"}).to_string())).await;
+    assert_eq!(early.error_code().await, "unauthorized");
+    assert!(early.closed().await);
+    assert!(!server.state.signaling.status().live);
+    server.all_closed().await;
+}
+
+#[tokio::test]
+async fn a_revoked_session_loses_its_live_and_its_sockets() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let mut other_tab = Client::connect(&server, Some(&cookie)).await;
+    let (mut viewer, _) = Client::viewer(&server, None).await;
+    // What `onair admin passwd admin` does from another process: the sessions go.
+    server.state.auth.accounts().set_password("admin", "a brand new password").unwrap();
+    assert_eq!(streamer.error_code().await, "unauthorized");
+    assert!(streamer.closed().await);
+    assert!(other_tab.closed().await);
+    assert_eq!(viewer.next_of("offline").await["type"], "offline", "the live ended");
+    assert!(!server.state.signaling.status().live);
+    // A new sign-in streams again.
+    let fresh = server.login("admin", "a brand new password").await;
+    let cookie = common::set_cookie(&fresh, "onair_session");
+    Client::streamer(&server, &cookie).await;
 }

@@ -29,7 +29,7 @@ use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use signaling::service::{self, Signaling, SignalingOptions};
-use signaling::{hub, resume, upgrade};
+use signaling::{admin_sessions, hub, resume, upgrade};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -277,6 +277,16 @@ pub async fn serve(
             }
         }
     });
+    let session_checks = tokio::spawn({
+        let (signaling, auth) = (signaling.clone(), state.auth.clone());
+        async move {
+            let mut every = tokio::time::interval(admin_sessions::RECHECK_EVERY);
+            loop {
+                every.tick().await;
+                admin_sessions::recheck_all(&signaling, &auth).await;
+            }
+        }
+    });
     // axum stops accepting and waits for HTTP requests, but upgraded sockets are not its
     // connections any more: they are told separately, through the signaling layer.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(None::<tokio::time::Instant>);
@@ -331,6 +341,7 @@ pub async fn serve(
         );
     }
     ticker.abort();
+    session_checks.abort();
     // Whatever is still open, the live in progress ends with the server.
     recorder.shutdown().await;
     result.map_err(ServeError::Serve)

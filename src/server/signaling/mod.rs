@@ -2,6 +2,7 @@
 //! resume tokens it relies on, TURN credentials, and the `/ws` service, upgrade and
 //! connection task around it.
 
+pub mod admin_sessions;
 pub mod connection;
 pub mod connection_rules;
 pub mod hub;

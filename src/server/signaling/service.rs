@@ -1,7 +1,7 @@
 //! The signaling service: the pure hub behind a lock, each connection's queue and the
 //! delivery of the hub's messages to them, connections per IP, status and shutdown.
 
-use crate::protocol::{self, ErrorCode, ServerMessage, ViewerId};
+use crate::protocol::{ClientMessage, DecodeError, ErrorCode, ServerMessage, ViewerId};
 use crate::server::http::metrics::Metrics;
 use crate::server::signaling::hub::{Action, ConnId, Departure, Hub, HubStatus, Outbox};
 use crate::server::signaling::limits::{self, MessageBudget, Verdict, WsLimits};
@@ -76,6 +76,8 @@ struct Shared {
     turn: Option<TurnSecret>,
     /// For the outbox limits.
     limits: WsLimits,
+    /// The admin session token each admin socket was opened with, to check it again.
+    admin_sessions: HashMap<ConnId, String>,
 }
 
 impl Signaling {
@@ -89,6 +91,7 @@ impl Signaling {
                 recorder,
                 turn,
                 limits: limits.clone(),
+                admin_sessions: HashMap::new(),
             }),
             next_conn: AtomicU64::new(1),
             started: Instant::now(),
@@ -171,14 +174,18 @@ impl Signaling {
     }
 
     /// Opens a connection in the hub; its task reads what the hub sends it from the queue.
-    pub(super) fn connect(&self, is_admin: bool, may_watch: bool) -> (ConnId, mpsc::Receiver<Outgoing>) {
+    /// `admin_session` is the token of the live admin session the socket was opened with.
+    pub(super) fn connect(&self, admin_session: Option<String>, may_watch: bool) -> (ConnId, mpsc::Receiver<Outgoing>) {
         let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = mpsc::channel(limits::OUTBOX_ROOM);
         let viewer_id = ViewerId(crate::server::secrets::random_token()[..32].to_owned());
         self.metrics.ws_opened();
         let mut shared = self.lock();
-        shared.hub.connect(conn, viewer_id, is_admin, may_watch);
+        shared.hub.connect(conn, viewer_id, admin_session.is_some(), may_watch);
         shared.outboxes.insert(conn, tx);
+        if let Some(token) = admin_session {
+            shared.admin_sessions.insert(conn, token);
+        }
         (conn, rx)
     }
 
@@ -186,14 +193,29 @@ impl Signaling {
         self.metrics.ws_closed();
         let mut shared = self.lock();
         shared.outboxes.remove(&conn);
+        shared.admin_sessions.remove(&conn);
         let out = shared.hub.depart(conn, how);
         shared.deliver(out);
     }
 
-    pub(super) fn on_text(&self, conn: ConnId, text: &str) {
-        // Parsing needs no shared state: it runs before the lock, on this socket's own task,
-        // so messages from many clients are parsed in parallel.
-        let decoded = protocol::decode_client(text);
+    /// The admin sockets and the session token each was opened with.
+    pub(super) fn admin_sockets(&self) -> Vec<(ConnId, String)> {
+        self.lock().admin_sessions.iter().map(|(conn, token)| (*conn, token.clone())).collect()
+    }
+
+    /// The session behind admin socket `conn` ended: the hub takes its admin right and closes it.
+    pub(super) fn admin_session_ended(&self, conn: ConnId) {
+        let mut shared = self.lock();
+        if shared.admin_sessions.remove(&conn).is_some() {
+            tracing::info!(conn = conn.0, "an admin socket's session ended; closing it");
+        }
+        let out = shared.hub.admin_session_ended(conn);
+        shared.deliver(out);
+    }
+
+    /// One message from `conn`, decoded on its own task before the lock, so that messages from
+    /// many clients are parsed in parallel.
+    pub(super) fn on_decoded(&self, conn: ConnId, decoded: Result<ClientMessage, DecodeError>) {
         let mut shared = self.lock();
         shared.hub.advance(self.now());
         let out = match decoded {
@@ -270,7 +292,8 @@ impl Shared {
                         }
                     }
                     Action::Close { conn } => {
-                        let close = Outgoing::Close { code: close_code::POLICY, reason: "replaced" };
+                        // The message before it says why.
+                        let close = Outgoing::Close { code: close_code::POLICY, reason: "closed by the server" };
                         self.push(conn, close, &mut stuck);
                     }
                     Action::Event(event) => {

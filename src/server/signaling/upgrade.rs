@@ -3,7 +3,7 @@
 
 use crate::server::auth::watch_access::WatchGate;
 use crate::server::http::origin::check_origin;
-use crate::server::signaling::connection;
+use crate::server::signaling::connection::{self, Opener};
 use crate::server::signaling::service::Signaling;
 use crate::server::websocket::handshake::WsUpgrade;
 use axum::extract::{ConnectInfo, State};
@@ -46,10 +46,11 @@ pub async fn handler(
             format!("too many connections from your address (at most {max}); close some and try again"),
         );
     };
-    let is_admin = gate.auth.is_admin(&headers).await;
+    let admin_session = gate.auth.admin_session(&headers).await;
     // The watch code: the `onair_watch` cookie or `?code=`; an admin may always watch.
-    let may_watch = is_admin || gate.may_watch(&headers, &uri).await;
-    ws.accept(move |upgraded| connection::serve(upgraded, signaling, is_admin, may_watch, slot))
+    let may_watch = admin_session.is_some() || gate.may_watch(&headers, &uri).await;
+    let opener = Opener { admin_session, may_watch, auth: gate.auth.clone() };
+    ws.accept(move |upgraded| connection::serve(upgraded, signaling, opener, slot))
 }
 
 fn refuse(status: StatusCode, words: String) -> Response {

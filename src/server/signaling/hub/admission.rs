@@ -1,7 +1,7 @@
 //! Taking a role: the streamer registering or taking over, a viewer admitted (under the cap) or resuming.
 
 use crate::protocol::{ErrorCode, ServerMessage};
-use crate::server::signaling::hub::interface::{error, Action, ConnId, HubEvent, Outbox, ViewerCap};
+use crate::server::signaling::hub::interface::{error, Action, ConnId, Departure, HubEvent, Outbox, ViewerCap};
 use crate::server::signaling::hub::state::{Conn, Hub, Role};
 
 /// Longest display name shown to the streamer, in characters.
@@ -47,6 +47,27 @@ impl Hub {
         if !was_live || out.iter().any(|a| matches!(a, Action::Close { .. })) {
             out.extend(self.to_all_viewers(ServerMessage::Live));
         }
+        out
+    }
+
+    /// The admin session `conn` was opened with ended (signed out, or its password changed):
+    /// the socket loses the admin right and is closed. A streamer ends the live as End live
+    /// does, since nobody is left who may stream it.
+    pub fn admin_session_ended(&mut self, conn: ConnId) -> Outbox {
+        let Some(c) = self.conns.get_mut(&conn).filter(|c| c.is_admin) else { return Vec::new() };
+        c.is_admin = false;
+        let mut out = Vec::new();
+        if self.streamer == Some(conn) {
+            c.role = Role::Pending;
+            tracing::info!("the streamer's admin session ended; stream offline");
+            out.extend(self.streamer_left(Departure::Clean));
+        }
+        out.extend(error(
+            conn,
+            ErrorCode::Unauthorized,
+            "your admin session ended (signed out, or the password changed): sign in again at /login",
+        ));
+        out.push(Action::Close { conn });
         out
     }
 

@@ -118,33 +118,36 @@ impl Hub {
                 }
                 out
             }
-            Role::Streamer => {
-                self.streamer = None;
-                self.capacity_remaining = None;
-                self.removed_ids.clear();
-                let mut out = vec![Action::Event(HubEvent::LiveEnded)];
-                if how == Departure::Lost {
-                    tracing::info!("streamer connection lost; viewers wait for it");
-                    out.extend(self.to_all_viewers(ServerMessage::StreamerLost));
-                } else {
-                    tracing::info!("streamer left; stream offline");
-                    out.extend(self.to_all_viewers(ServerMessage::Offline));
-                }
-                // Whoever was removed from this live may join the next one.
-                let removed: Vec<ConnId> = self
-                    .conns
-                    .iter_mut()
-                    .filter(|(_, c)| c.role == Role::Removed)
-                    .map(|(id, c)| {
-                        c.role = Role::Pending;
-                        *id
-                    })
-                    .collect();
-                if !removed.is_empty() {
-                    out.push(Action::Broadcast { to: removed, msg: ServerMessage::Offline });
-                }
-                out
-            }
+            Role::Streamer => self.streamer_left(how),
         }
+    }
+
+    /// The streamer is gone (its socket closed, or its session ended): the stream is offline.
+    pub(super) fn streamer_left(&mut self, how: Departure) -> Outbox {
+        self.streamer = None;
+        self.capacity_remaining = None;
+        self.removed_ids.clear();
+        let mut out = vec![Action::Event(HubEvent::LiveEnded)];
+        if how == Departure::Lost {
+            tracing::info!("streamer connection lost; viewers wait for it");
+            out.extend(self.to_all_viewers(ServerMessage::StreamerLost));
+        } else {
+            tracing::info!("streamer left; stream offline");
+            out.extend(self.to_all_viewers(ServerMessage::Offline));
+        }
+        // Whoever was removed from this live may join the next one.
+        let removed: Vec<ConnId> = self
+            .conns
+            .iter_mut()
+            .filter(|(_, c)| c.role == Role::Removed)
+            .map(|(id, c)| {
+                c.role = Role::Pending;
+                *id
+            })
+            .collect();
+        if !removed.is_empty() {
+            out.push(Action::Broadcast { to: removed, msg: ServerMessage::Offline });
+        }
+        out
     }
 }
