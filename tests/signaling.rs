@@ -92,6 +92,10 @@ async fn a_viewer_cannot_speak_for_another_viewer_or_act_as_streamer() {
     streamer.next_of("newViewer").await;
 
     // An answer claiming the victim's id is attributed to its real sender.
+    for (viewer, id) in [(&mut mallory, &mallory_id), (&mut victim, &victim_id)] {
+        streamer.send(json!({"type": "offer", "offer": sdp("offer", "o"), "viewerId": id})).await;
+        viewer.next_of("offer").await;
+    }
     mallory.send(json!({"type": "answer", "answer": sdp("answer", "x"), "viewerId": victim_id})).await;
     assert_eq!(streamer.next_of("answer").await["viewerId"], mallory_id.as_str());
     mallory

@@ -8,6 +8,7 @@ pub mod connection_rules;
 pub mod hub;
 pub mod limits;
 pub mod outgoing;
+pub mod queue_bounds;
 pub mod resume;
 pub mod service;
 pub mod turn;

@@ -88,8 +88,14 @@ impl Hub {
             }
             // The same viewer on a socket that has not noticed it is gone: this one replaces it.
             if let Some(old) = self.viewers.remove(id).filter(|old| *old != conn) {
+                let mut negotiation = None;
                 if let Some(c) = self.conns.get_mut(&old) {
                     c.role = Role::Pending;
+                    negotiation = Some(c.negotiation);
+                }
+                // An offer sent to the old socket is answered on this one.
+                if let Some(n) = negotiation {
+                    self.conns.get_mut(&conn).expect("caller checked").negotiation = n;
                 }
                 out.push(Action::Event(HubEvent::ViewerLeft { viewer_id: id.clone() }));
                 out.push(Action::Close { conn: old });

@@ -2,6 +2,7 @@
 
 use crate::protocol::{IceServer, ServerMessage, ViewerId};
 use crate::server::signaling::hub::interface::{Action, ConnId, Departure, HubEvent, HubStatus, Outbox, ViewerCap};
+use crate::server::signaling::hub::negotiation::Negotiation;
 use crate::server::signaling::resume::ResumeKey;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -29,6 +30,8 @@ pub(super) struct Conn {
     pub(super) role: Role,
     /// When this connection's last `viewerStats` was accepted.
     pub(super) last_stats: Option<Duration>,
+    /// What it may send the streamer in the negotiation in progress.
+    pub(super) negotiation: Negotiation,
 }
 
 /// The signaling room: every connection and its role, the streamer and its viewers.
@@ -95,7 +98,9 @@ impl Hub {
 
     /// A socket opened. `viewer_id` is the fresh, unguessable id it gets if it becomes a viewer.
     pub fn connect(&mut self, conn: ConnId, viewer_id: ViewerId, is_admin: bool, may_watch: bool) {
-        self.conns.insert(conn, Conn { is_admin, may_watch, viewer_id, role: Role::Pending, last_stats: None });
+        let negotiation = Negotiation::default();
+        self.conns
+            .insert(conn, Conn { is_admin, may_watch, viewer_id, role: Role::Pending, last_stats: None, negotiation });
     }
 
     /// A socket closed normally: forget it and tell whoever needs to know.

@@ -112,6 +112,7 @@ fn second_admin_connection_takes_over_and_the_old_one_is_closed() {
     let out = h.disconnect(ADMIN);
     assert!(out.is_empty());
     assert!(h.status().live);
+    h.handle(second, ClientMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(10) });
     let out = h.handle(ConnId(10), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
     assert_eq!(received(&out, second).len(), 1);
 }

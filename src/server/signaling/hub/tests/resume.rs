@@ -67,6 +67,8 @@ fn resuming_over_a_stale_socket_closes_it_without_a_second_leave() {
     let mut h = hub();
     go_live(&mut h);
     let token = token_of(&join_viewer(&mut h, 10), ConnId(10));
+    // The offer went to the old socket; the answer comes on the new one.
+    offer_to(&mut h, 10);
     let out = resume(&mut h, ConnId(20), &token);
     assert!(out.contains(&Action::Close { conn: ConnId(10) }));
     assert_eq!(events(&out)[0], HubEvent::ViewerLeft { viewer_id: vid(10) });
