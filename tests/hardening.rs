@@ -184,17 +184,6 @@ async fn a_flood_is_rate_limited_then_closed_while_an_honest_burst_passes() {
     server.all_closed().await;
 }
 
-impl Client {
-    async fn next_of_any(&mut self, kinds: &[&str]) -> Value {
-        loop {
-            let v = self.next().await.expect("socket closed");
-            if kinds.iter().any(|k| v["type"] == *k) {
-                return v;
-            }
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_streamer_answering_200_waiting_viewers_at_once_is_not_limited() {
     let mut c = config();

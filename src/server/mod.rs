@@ -28,6 +28,7 @@ use http::{assets, metrics};
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
+use signaling::device_cookie::{self, DeviceCookies};
 use signaling::service::{self, Signaling, SignalingOptions};
 use signaling::{admin_sessions, hub, resume, upgrade};
 use std::future::{Future, IntoFuture};
@@ -143,8 +144,11 @@ impl AppState {
         let cookies = CookiePolicy { always_secure: config.secure_cookies, trust_proxy: config.trust_proxy };
         // Kept beside the database so viewers resume across a restart.
         let resume_key = resume::ResumeKey::load_or_create(&config.data_dir)?;
-        let hub =
-            hub::Hub::new(config.ice_servers.clone()).with_viewer_cap(config.max_viewers).with_resume_key(resume_key);
+        let hub = hub::Hub::new(config.ice_servers.clone())
+            .with_viewer_cap(config.max_viewers)
+            .with_resume_key(resume_key.clone())
+            .with_resume_window(config.ws_limits.resume_window)
+            .with_wall_start(clock::unix_secs());
         let leptos_options = leptos_options(config);
         let headers = HeaderPolicy {
             dev_reload_port: (leptos_options.env == Env::DEV).then_some(leptos_options.reload_port as u16),
@@ -159,6 +163,7 @@ impl AppState {
                     limits: config.ws_limits.clone(),
                     public_urls: config.public_urls.clone(),
                     turn: config.turn.clone(),
+                    device_key: Some(resume_key),
                 },
             ),
             auth: Arc::new(Auth::new(accounts, Sessions::new(db.clone()), cookies)),
@@ -253,6 +258,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(page_context, shell))
         .layer(middleware::from_fn_with_state(state.auth.clone(), sign_in::require_admin))
         .layer(middleware::from_fn_with_state(WatchGate::from_ref(&state), watch_access::gate))
+        .layer(middleware::from_fn_with_state(
+            DeviceCookies { signaling: state.signaling.clone(), cookies: state.auth.cookies() },
+            device_cookie::on_watch,
+        ))
         .layer(middleware::from_fn_with_state(state.headers, headers::security_headers))
         .with_state(state)
 }

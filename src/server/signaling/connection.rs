@@ -8,12 +8,14 @@ use crate::server::signaling::connection_rules::{ConnectionRules, End, Step, Wri
 use crate::server::signaling::hub::ConnId;
 use crate::server::signaling::limits::MessageBudget;
 use crate::server::signaling::outgoing::Outgoing;
+use crate::server::signaling::resume::Device;
 use crate::server::signaling::service::{IpSlot, Signaling};
 use crate::server::websocket::frame::Incoming;
 use crate::server::websocket::socket::{RecvError, WsSocket};
 use hyper::upgrade::Upgraded;
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,14 +32,17 @@ pub struct Opener {
     pub admin_session: Option<String>,
     pub may_watch: bool,
     pub auth: Arc<Auth>,
+    /// The client's address, and the watch page's device cookie if it brought a genuine one.
+    pub address: IpAddr,
+    pub device: Option<Device>,
 }
 
 /// Serves one upgraded socket until it ends; `_slot` counts it against its IP meanwhile.
 pub async fn serve(upgraded: Upgraded, signaling: Arc<Signaling>, opener: Opener, _slot: IpSlot) {
     let limits = signaling.limits().clone();
     let socket = WsSocket::new(upgraded, limits.max_message_bytes);
-    let Opener { admin_session, may_watch, auth } = opener;
-    let (conn, outbox) = signaling.connect(admin_session.clone(), may_watch);
+    let Opener { admin_session, may_watch, auth, address, device } = opener;
+    let (conn, outbox) = signaling.connect(admin_session.as_ref(), may_watch, address, device);
     tracing::debug!(conn = conn.0, is_admin = admin_session.is_some(), "socket opened");
     let mut task = ConnectionTask {
         admin_session,

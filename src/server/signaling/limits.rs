@@ -28,6 +28,8 @@ pub struct WsLimits {
     /// Bytes each viewer adds to what may wait for the streamer, and the most one viewer may
     /// have waiting there: a viewer over it is dropped, not the streamer.
     pub streamer_bytes_per_viewer: usize,
+    /// How long after its socket dropped (or the server restarted) a viewer may resume.
+    pub resume_window: Duration,
     /// Ping period.
     pub ping_every: Duration,
     /// A client silent (not even a pong) for this long is gone.
@@ -53,6 +55,7 @@ impl Default for WsLimits {
             abuse_duration: Duration::from_secs(10),
             outbox_capacity: 65_536,
             outbox_bytes: 1024 * 1024,
+            resume_window: crate::server::signaling::hub::RESUME_WINDOW,
             streamer_bytes_per_viewer: 128 * 1024,
             ping_every: Duration::from_secs(15),
             silence_limit: Duration::from_secs(45),

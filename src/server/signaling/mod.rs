@@ -5,6 +5,7 @@
 pub mod admin_sessions;
 pub mod connection;
 pub mod connection_rules;
+pub mod device_cookie;
 pub mod hub;
 pub mod limits;
 pub mod outgoing;

@@ -7,6 +7,7 @@ use crate::server::signaling::hub::{Action, ConnId, Departure, Hub, HubStatus, O
 use crate::server::signaling::limits::{self, MessageBudget, Verdict, WsLimits};
 use crate::server::signaling::outgoing::{Held, Outgoing, Payload};
 use crate::server::signaling::queue_bounds::{self, Fit, Load, Share};
+use crate::server::signaling::resume::{Device, ResumeKey};
 use crate::server::signaling::turn::{self, TurnSecret};
 use crate::server::store::recorder::Recorder;
 use crate::server::websocket::frame::close_code;
@@ -33,6 +34,8 @@ pub struct SignalingOptions {
     pub public_urls: Vec<String>,
     /// Fills TURN credentials into `welcome` and `streamerReady`.
     pub turn: Option<TurnSecret>,
+    /// Signs the watch page's device cookie (the resume key); random without one.
+    pub device_key: Option<ResumeKey>,
 }
 
 /// The hub plus the way to reach each connection's task.
@@ -48,6 +51,7 @@ pub struct Signaling {
     per_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Set once on shutdown: every socket says goodbye and closes.
     shutdown: watch::Sender<bool>,
+    device_key: ResumeKey,
 }
 
 /// One open connection counted against its IP address; uncounted when dropped.
@@ -101,7 +105,7 @@ struct Shared {
 
 impl Signaling {
     pub fn new(hub: Hub, metrics: Arc<Metrics>, recorder: Arc<Recorder>, options: SignalingOptions) -> Arc<Self> {
-        let SignalingOptions { limits, public_urls, turn } = options;
+        let SignalingOptions { limits, public_urls, turn, device_key } = options;
         Arc::new(Signaling {
             shared: Mutex::new(Shared {
                 hub,
@@ -118,12 +122,18 @@ impl Signaling {
             limits,
             public_urls,
             per_ip: Mutex::new(HashMap::new()),
+            device_key: device_key.unwrap_or_else(ResumeKey::random),
             shutdown: watch::channel(false).0,
         })
     }
 
     pub fn limits(&self) -> &WsLimits {
         &self.limits
+    }
+
+    /// Signs and checks the watch page's device cookie.
+    pub fn device_key(&self) -> &ResumeKey {
+        &self.device_key
     }
 
     pub(super) fn metrics(&self) -> &Metrics {
@@ -194,17 +204,24 @@ impl Signaling {
 
     /// Opens a connection in the hub; its task reads what the hub sends it from the queue.
     /// `admin_session` is the token of the live admin session the socket was opened with.
-    pub(super) fn connect(&self, admin_session: Option<String>, may_watch: bool) -> (ConnId, mpsc::Receiver<Outgoing>) {
+    pub(super) fn connect(
+        &self,
+        admin_session: Option<&String>,
+        may_watch: bool,
+        address: IpAddr,
+        device: Option<Device>,
+    ) -> (ConnId, mpsc::Receiver<Outgoing>) {
         let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = mpsc::channel(limits::OUTBOX_ROOM);
         let viewer_id = ViewerId(crate::server::secrets::random_token()[..32].to_owned());
         self.metrics.ws_opened();
         let mut shared = self.lock();
         shared.hub.connect(conn, viewer_id, admin_session.is_some(), may_watch);
+        shared.hub.identify(conn, address, device);
         let queue = ConnQueue { tx, waiting: Arc::default(), at_streamer: Arc::default() };
         shared.outboxes.insert(conn, queue);
         if let Some(token) = admin_session {
-            shared.admin_sessions.insert(conn, token);
+            shared.admin_sessions.insert(conn, token.clone());
         }
         (conn, rx)
     }

@@ -4,6 +4,7 @@
 use crate::server::auth::watch_access::WatchGate;
 use crate::server::http::origin::check_origin;
 use crate::server::signaling::connection::{self, Opener};
+use crate::server::signaling::device_cookie;
 use crate::server::signaling::service::Signaling;
 use crate::server::websocket::handshake::WsUpgrade;
 use axum::extract::{ConnectInfo, State};
@@ -37,7 +38,8 @@ pub async fn handler(
         return refuse(StatusCode::FORBIDDEN, e.to_string());
     }
     // One client on a dual-stack listener is one address, whichever form it arrives in.
-    let Some(slot) = signaling.claim_ip(peer.ip().to_canonical()) else {
+    let address = peer.ip().to_canonical();
+    let Some(slot) = signaling.claim_ip(address) else {
         let max = signaling.limits().max_connections_per_ip;
         tracing::warn!(peer = %peer.ip(), "refused a WebSocket: {max} already open from this address");
         signaling.metrics().ws_refused("per_ip");
@@ -49,7 +51,8 @@ pub async fn handler(
     let admin_session = gate.auth.admin_session(&headers).await;
     // The watch code: the `onair_watch` cookie or `?code=`; an admin may always watch.
     let may_watch = admin_session.is_some() || gate.may_watch(&headers, &uri).await;
-    let opener = Opener { admin_session, may_watch, auth: gate.auth.clone() };
+    let device = device_cookie::device(&headers, signaling.device_key());
+    let opener = Opener { admin_session, may_watch, auth: gate.auth.clone(), address, device };
     ws.accept(move |upgraded| connection::serve(upgraded, signaling, opener, slot))
 }
 

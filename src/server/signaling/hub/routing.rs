@@ -127,10 +127,11 @@ impl Hub {
         let Some(conn) = self.viewers.remove(&viewer_id) else {
             return error(from, ErrorCode::UnknownViewer, format!("no viewer {viewer_id} is connected"));
         };
+        let now = self.wall_now();
         if let Some(c) = self.conns.get_mut(&conn) {
             c.role = Role::Removed;
+            self.removals.add(viewer_id.clone(), c.device.as_ref(), c.address, now);
         }
-        self.removed_ids.insert(viewer_id.clone());
         tracing::info!(viewer = %viewer_id, "viewer removed by the streamer");
         vec![
             Action::Event(HubEvent::ViewerLeft { viewer_id: viewer_id.clone() }),
