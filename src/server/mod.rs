@@ -31,8 +31,9 @@ use http::{assets, metrics};
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
+use signaling::device_cookie::{self, DeviceCookies};
 use signaling::service::{self, Signaling, SignalingOptions};
-use signaling::{hub, resume, upgrade};
+use signaling::{admin_sessions, hub, resume, upgrade};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -152,8 +153,11 @@ impl AppState {
         let cookie_key = CookieKey::load_or_create(&config.data_dir)?;
         // Kept beside the database so viewers resume across a restart.
         let resume_key = resume::ResumeKey::load_or_create(&config.data_dir)?;
-        let hub =
-            hub::Hub::new(config.ice_servers.clone()).with_viewer_cap(config.max_viewers).with_resume_key(resume_key);
+        let hub = hub::Hub::new(config.ice_servers.clone())
+            .with_viewer_cap(config.max_viewers)
+            .with_resume_key(resume_key.clone())
+            .with_resume_window(config.ws_limits.resume_window)
+            .with_wall_start(clock::unix_secs());
         let leptos_options = leptos_options(config);
         let headers = HeaderPolicy {
             dev_reload_port: (leptos_options.env == Env::DEV).then_some(leptos_options.reload_port as u16),
@@ -168,6 +172,7 @@ impl AppState {
                     limits: config.ws_limits.clone(),
                     public_urls: config.public_urls.clone(),
                     turn: config.turn.clone(),
+                    device_key: Some(resume_key),
                 },
             ),
             watch: Arc::new(WatchAccess::new(config.watch_code.clone(), &cookie_key, cookies)),
@@ -263,6 +268,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(page_context, shell))
         .layer(middleware::from_fn_with_state(state.auth.clone(), sign_in::require_admin))
         .layer(middleware::from_fn_with_state(WatchGate::from_ref(&state), watch_access::gate))
+        .layer(middleware::from_fn_with_state(
+            DeviceCookies { signaling: state.signaling.clone(), cookies: state.auth.cookies() },
+            device_cookie::on_watch,
+        ))
         .layer(middleware::from_fn_with_state(state.headers, headers::security_headers))
         // Outermost: every layer and handler inside reads the client's address it works out.
         .layer(middleware::from_fn_with_state(state.trust_proxy, client_addr::resolve))
@@ -286,6 +295,16 @@ pub async fn serve(
             loop {
                 every.tick().await;
                 signaling.flush_viewer_count();
+            }
+        }
+    });
+    let session_checks = tokio::spawn({
+        let (signaling, auth) = (signaling.clone(), state.auth.clone());
+        async move {
+            let mut every = tokio::time::interval(admin_sessions::RECHECK_EVERY);
+            loop {
+                every.tick().await;
+                admin_sessions::recheck_all(&signaling, &auth).await;
             }
         }
     });
@@ -343,6 +362,7 @@ pub async fn serve(
         );
     }
     ticker.abort();
+    session_checks.abort();
     // Whatever is still open, the live in progress ends with the server.
     recorder.shutdown().await;
     result.map_err(ServeError::Serve)

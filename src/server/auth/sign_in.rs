@@ -198,15 +198,27 @@ impl Auth {
 
     /// True when the request carries the cookie of a live session.
     pub async fn is_admin(&self, headers: &HeaderMap) -> bool {
-        let Some(token) = cookie(headers, SESSION_COOKIE).map(str::to_owned) else { return false };
+        self.admin_session(headers).await.is_some()
+    }
+
+    /// The token of the live session behind the request's cookie, if any (for `/ws`, which
+    /// checks it again later).
+    pub async fn admin_session(&self, headers: &HeaderMap) -> Option<String> {
+        let token = cookie(headers, SESSION_COOKIE)?.to_owned();
+        (self.session_is_live(&token).await == Some(true)).then_some(token)
+    }
+
+    /// Whether `token` is a live session now; `None` when the database cannot tell.
+    pub async fn session_is_live(&self, token: &str) -> Option<bool> {
         let sessions = self.sessions.clone();
+        let token = token.to_owned();
         match tokio::task::spawn_blocking(move || sessions.lookup(&token, now_ms())).await {
-            Ok(Ok(found)) => found.is_some(),
+            Ok(Ok(found)) => Some(found.is_some()),
             Ok(Err(e)) => {
                 tracing::error!("looking up a session failed: {e}");
-                false
+                None
             }
-            Err(_) => false,
+            Err(_) => None,
         }
     }
 
