@@ -96,7 +96,8 @@ async fn every_path_that_checks_a_watch_code_shares_one_budget() {
     // Now even the right code waits, whichever path brings it.
     let res = server.get("/watch?code=open+sesame", &[]).await;
     assert_eq!(location(&res), "/watch/code?error=throttled&wait=1");
-    assert!(res.headers().get("set-cookie").is_none());
+    // (The watch page also marks the browser with its viewer cookie; the pass is what matters.)
+    assert!(!res.headers().get_all("set-cookie").iter().any(|c| c.as_bytes().starts_with(b"onair_watch=")));
     let (status, words) = Client::try_connect_with(&server, "?code=open%20sesame", &[]).await.unwrap_err();
     assert_eq!(status, 429);
     assert!(words.contains("too many wrong codes; try again in 1 second"), "{words}");

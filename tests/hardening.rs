@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{candidate, sdp, sign_in, temp_path, wait_until, Client, Server, WAIT};
+use common::{candidate, http, sdp, sign_in, temp_path, wait_until, Client, Server, WAIT};
 use futures_util::{SinkExt, StreamExt};
 use onair::protocol::IceServer;
 use onair::server::config::Config;
@@ -47,6 +47,12 @@ impl Server {
 /// Opens `/ws` with these extra headers; the HTTP refusal (status, body) when refused.
 async fn try_connect(server: &Server, headers: &[(&str, &str)]) -> Result<Client, (u16, String)> {
     Client::try_connect_with(server, "", headers).await
+}
+
+/// The streamer offers `viewer` a negotiation, which lets it answer and send candidates.
+async fn offer(streamer: &mut Client, viewer: &mut Client, viewer_id: &str) {
+    streamer.send(json!({"type": "offer", "offer": sdp("offer", "o"), "viewerId": viewer_id})).await;
+    viewer.next_of("offer").await;
 }
 
 /// An honest exchange: an offer from the streamer reaches the viewer, its answer comes back.
@@ -122,6 +128,7 @@ async fn a_flood_is_rate_limited_then_closed_while_an_honest_burst_passes() {
     let mut streamer = Client::streamer(&server, &cookie).await;
     let (mut honest, honest_id) = Client::viewer(&server, None).await;
     streamer.next_of("newViewer").await;
+    offer(&mut streamer, &mut honest, &honest_id).await;
 
     // ICE gathering: ~50 candidates at once is an honest viewer's burst, and all pass.
     for n in 0..50 {
@@ -132,8 +139,9 @@ async fn a_flood_is_rate_limited_then_closed_while_an_honest_burst_passes() {
         assert_eq!(got["candidate"], candidate(n));
     }
 
-    let (mut flood, _) = Client::viewer(&server, None).await;
+    let (mut flood, flood_id) = Client::viewer(&server, None).await;
     streamer.next_of("newViewer").await;
+    offer(&mut streamer, &mut flood, &flood_id).await;
     let flood_candidate = |n| json!({"type": "candidate", "candidate": candidate(n), "target": "streamer"});
     let flood_started = std::time::Instant::now();
     // Over the burst: the excess is dropped with `rate_limited`, the socket stays open.
@@ -174,17 +182,6 @@ async fn a_flood_is_rate_limited_then_closed_while_an_honest_burst_passes() {
     still_works(&mut streamer, &mut honest, &honest_id).await;
     drop((streamer, honest));
     server.all_closed().await;
-}
-
-impl Client {
-    async fn next_of_any(&mut self, kinds: &[&str]) -> Value {
-        loop {
-            let v = self.next().await.expect("socket closed");
-            if kinds.iter().any(|k| v["type"] == *k) {
-                return v;
-            }
-        }
-    }
 }
 
 #[tokio::test]
@@ -242,7 +239,14 @@ async fn a_viewer_claiming_the_streamer_role_gets_neither_the_role_nor_its_budge
     for n in 0..100 {
         mallory.send(json!({"type": "candidate", "candidate": candidate(n), "target": "streamer"})).await;
     }
-    assert_eq!(mallory.error_code().await, "rate_limited");
+    // Those within its burst are refused as out of turn (no offer), the rest as over budget.
+    let code = loop {
+        match mallory.error_code().await {
+            code if code == "out_of_turn" => continue,
+            code => break code,
+        }
+    };
+    assert_eq!(code, "rate_limited");
     still_works(&mut streamer, &mut honest, &honest_id).await;
 }
 
@@ -460,4 +464,123 @@ async fn turn_credentials_are_handed_out_per_viewer_and_to_the_streamer() {
     // The secret itself is never in a page.
     let page = reqwest::get(format!("http://{}/watch", server.addr)).await.unwrap().text().await.unwrap();
     assert!(!page.contains("coturn-secret"));
+}
+
+#[tokio::test]
+async fn a_socket_opened_before_sign_out_cannot_take_the_streamer_role() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let mut early = Client::connect(&server, Some(&cookie)).await;
+    let res = http().post(server.url("/logout")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    // Sent at once: the role is refused when asked for, not only by the periodic check.
+    let _ = early.ws.send(Message::text(json!({"type": "streamer"}).to_string())).await;
+    assert_eq!(early.error_code().await, "unauthorized");
+    assert!(early.closed().await);
+    assert!(!server.state.signaling.status().live);
+    server.all_closed().await;
+}
+
+#[tokio::test]
+async fn a_revoked_session_loses_its_live_and_its_sockets() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let mut other_tab = Client::connect(&server, Some(&cookie)).await;
+    let (mut viewer, _) = Client::viewer(&server, None).await;
+    // What `onair admin passwd admin` does from another process: the sessions go.
+    server.state.auth.accounts().set_password("admin", "a brand new password").unwrap();
+    assert_eq!(streamer.error_code().await, "unauthorized");
+    assert!(streamer.closed().await);
+    assert!(other_tab.closed().await);
+    assert_eq!(viewer.next_of("offline").await["type"], "offline", "the live ended");
+    assert!(!server.state.signaling.status().live);
+    // A new sign-in streams again.
+    let fresh = server.login("admin", "a brand new password").await;
+    let cookie = common::set_cookie(&fresh, "onair_session");
+    Client::streamer(&server, &cookie).await;
+}
+
+#[tokio::test]
+async fn a_viewer_answers_only_offers_it_was_sent_and_its_candidates_are_capped() {
+    let mut c = config();
+    c.ws_limits.messages_per_second = 100_000.0;
+    let server = start_with(c).await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let (mut viewer, id) = Client::viewer(&server, None).await;
+    streamer.next_of("newViewer").await;
+    let answer = json!({"type": "answer", "answer": sdp("answer", "unasked")});
+    viewer.send(answer.clone()).await;
+    assert_eq!(viewer.error_code().await, "out_of_turn");
+    offer(&mut streamer, &mut viewer, &id).await;
+    viewer.send(json!({"type": "answer", "answer": sdp("answer", "asked")})).await;
+    viewer.send(answer).await;
+    assert_eq!(viewer.error_code().await, "out_of_turn", "one answer per offer");
+    let cap = onair::server::signaling::hub::CANDIDATES_PER_NEGOTIATION;
+    for n in 0..cap + 5 {
+        viewer.send(json!({"type": "candidate", "candidate": candidate(n), "target": "streamer"})).await;
+    }
+    assert_eq!(viewer.error_code().await, "out_of_turn");
+    // A marker through the streamer's queue: everything relayed before it has arrived.
+    streamer.send(json!({"type": "removeViewer", "viewerId": "marker"})).await;
+    let mut seen = Vec::new();
+    loop {
+        let v = streamer.next_of_any(&["answer", "candidate", "error"]).await;
+        if v["type"] == "error" {
+            break;
+        }
+        seen.push(v);
+    }
+    let answers: Vec<&Value> = seen.iter().filter(|v| v["type"] == "answer").collect();
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0]["answer"]["sdp"], "asked");
+    assert_eq!(seen.iter().filter(|v| v["type"] == "candidate").count(), cap as usize);
+}
+
+#[tokio::test]
+async fn a_viewer_filling_the_streamers_queue_is_dropped_not_the_streamer() {
+    let mut c = config();
+    c.ws_limits.messages_per_second = 100_000.0;
+    c.ws_limits.streamer_bytes_per_viewer = 64 * 1024;
+    let server = start_with(c).await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    let (mut honest, honest_id) = Client::viewer(&server, None).await;
+    let (mut mallory, mallory_id) = Client::viewer(&server, None).await;
+    // The streamer stops reading; Mallory answers every offer with 30 KiB until the socket
+    // buffers are full and the streamer's queue fills up.
+    let big = json!({"type": "answer", "answer": sdp("answer", &"a".repeat(30 * 1024))});
+    let offers = onair::server::signaling::hub::OPEN_OFFERS;
+    let mut dropped = false;
+    'rounds: for _ in 0..2000 {
+        for _ in 0..offers {
+            streamer.send(json!({"type": "offer", "offer": sdp("offer", "o"), "viewerId": mallory_id})).await;
+        }
+        for _ in 0..offers {
+            match mallory.next().await {
+                Some(v) if v["type"] == "offer" => {}
+                Some(v) if v["type"] == "error" => {
+                    assert_eq!(v["code"], "rate_limited", "{v}");
+                    assert!(v["message"].as_str().unwrap().contains("more than it can take in"), "{v}");
+                    dropped = true;
+                    break 'rounds;
+                }
+                Some(_) => {}
+                None => panic!("closed without saying why"),
+            }
+        }
+        for _ in 0..offers {
+            if mallory.ws.send(Message::text(big.to_string())).await.is_err() {
+                break 'rounds;
+            }
+        }
+    }
+    assert!(dropped || mallory.until_closed().await.iter().any(|v| v["code"] == "rate_limited"));
+    assert!(mallory.closed().await);
+    // The streamer reads again: everything Mallory got in, then the news she left.
+    assert_eq!(streamer.next_of_any(&["viewerLeft"]).await["viewerId"], mallory_id.as_str());
+    assert!(server.state.signaling.status().live, "the streamer was kept");
+    offer(&mut streamer, &mut honest, &honest_id).await;
+    still_works(&mut streamer, &mut honest, &honest_id).await;
 }

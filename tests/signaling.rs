@@ -92,6 +92,10 @@ async fn a_viewer_cannot_speak_for_another_viewer_or_act_as_streamer() {
     streamer.next_of("newViewer").await;
 
     // An answer claiming the victim's id is attributed to its real sender.
+    for (viewer, id) in [(&mut mallory, &mallory_id), (&mut victim, &victim_id)] {
+        streamer.send(json!({"type": "offer", "offer": sdp("offer", "o"), "viewerId": id})).await;
+        viewer.next_of("offer").await;
+    }
     mallory.send(json!({"type": "answer", "answer": sdp("answer", "x"), "viewerId": victim_id})).await;
     assert_eq!(streamer.next_of("answer").await["viewerId"], mallory_id.as_str());
     mallory
@@ -411,4 +415,87 @@ async fn a_viewer_resumes_its_id_on_a_restarted_server_and_is_not_renegotiated()
     forger.send(json!({"type": "viewer", "resumeToken": format!("{id}.{}", "0".repeat(64))})).await;
     assert_ne!(forger.next_of("welcome").await["viewerId"], id.as_str());
     assert_eq!(second.state.signaling.status().viewers, 2);
+}
+
+/// Joins as a viewer with this resume token and a `Cookie` header; the client and its
+/// reply (`welcome`, `removed` or an error).
+async fn resume(server: &Server, token: &str, cookie: Option<&str>) -> (Client, serde_json::Value) {
+    let mut c = Client::connect(server, cookie).await;
+    c.send(json!({"type": "viewer", "resumeToken": token})).await;
+    let reply = c.next_of_any(&["welcome", "error", "removed"]).await;
+    (c, reply)
+}
+
+#[tokio::test]
+async fn a_resume_counts_against_max_viewers() {
+    let server = start_with(ViewerCap::Fixed(1)).await;
+    let (first, welcome) = Client::viewer_welcome(&server, None).await;
+    let token = welcome["resumeToken"].as_str().unwrap().to_owned();
+    drop(first);
+    wait_until(|| server.state.signaling.status().viewers == 0).await;
+    let (_second, _) = Client::viewer(&server, None).await;
+    let (_c, reply) = resume(&server, &token, None).await;
+    assert_eq!(reply["code"], "full", "a saved token is no way past the cap: {reply}");
+    assert_eq!(server.state.signaling.status().viewers, 1);
+}
+
+#[tokio::test]
+async fn a_resume_token_expires_and_belongs_to_its_live() {
+    let mut c = config(&temp_path("server"), ViewerCap::Unlimited);
+    c.ws_limits.resume_window = Duration::from_millis(500);
+    let server = Server::start_and_clean(c).await;
+    let cookie = sign_in(&server).await;
+    let streamer = Client::streamer(&server, &cookie).await;
+    let (viewer, welcome) = Client::viewer_welcome(&server, None).await;
+    let (id, token) = (welcome["viewerId"].clone(), welcome["resumeToken"].as_str().unwrap().to_owned());
+    drop(viewer);
+    wait_until(|| server.state.signaling.status().viewers == 0).await;
+    let (again, reply) = resume(&server, &token, None).await;
+    assert_eq!(reply["viewerId"], id, "within the window");
+    drop(again);
+    wait_until(|| server.state.signaling.status().viewers == 0).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (late, reply) = resume(&server, &token, None).await;
+    assert_eq!(reply["type"], "welcome");
+    assert_ne!(reply["viewerId"], id, "expired: a fresh id");
+    // A token of a live that ended does not resume into the next one, however fresh.
+    let (late_id, late_token) = (reply["viewerId"].clone(), reply["resumeToken"].as_str().unwrap().to_owned());
+    drop(late);
+    wait_until(|| server.state.signaling.status().viewers == 0).await;
+    streamer.end().await;
+    let _streamer = Client::streamer(&server, &cookie).await;
+    let (_c, reply) = resume(&server, &late_token, None).await;
+    assert_eq!(reply["type"], "welcome");
+    assert_ne!(reply["viewerId"], late_id);
+}
+
+#[tokio::test]
+async fn a_removed_viewer_stays_out_on_new_sockets_for_the_rest_of_the_live() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+    // The watch page gives the browser its device cookie.
+    let page = http().get(server.url("/watch")).send().await.unwrap();
+    let device = common::set_cookie(&page, "onair_viewer");
+    let mut removed = Client::connect(&server, Some(&device)).await;
+    removed.send(json!({"type": "viewer"})).await;
+    let welcome = removed.next_of("welcome").await;
+    let (id, token) = (welcome["viewerId"].clone(), welcome["resumeToken"].as_str().unwrap().to_owned());
+    streamer.send(json!({"type": "removeViewer", "viewerId": id})).await;
+    removed.next_of("removed").await;
+    drop(removed);
+    // Its token, its cookie without the token, and its address without the cookie.
+    assert_eq!(resume(&server, &token, None).await.1["type"], "removed");
+    let mut by_cookie = Client::connect(&server, Some(&device)).await;
+    by_cookie.send(json!({"type": "viewer"})).await;
+    assert_eq!(by_cookie.next_of_any(&["welcome", "removed"]).await["type"], "removed");
+    let mut by_address = Client::connect(&server, None).await;
+    by_address.send(json!({"type": "viewer"})).await;
+    assert_eq!(by_address.next_of_any(&["welcome", "removed"]).await["type"], "removed");
+    assert_eq!(server.state.signaling.status().viewers, 0);
+    // The next live lets them all in.
+    streamer.end().await;
+    assert_eq!(by_cookie.next_of("offline").await["type"], "offline");
+    by_cookie.send(json!({"type": "viewer"})).await;
+    by_cookie.next_of("welcome").await;
 }

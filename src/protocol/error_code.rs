@@ -37,6 +37,9 @@ pub enum ErrorCode {
     Shutdown,
     /// The stream needs a watch code (`--watch-code`) this connection did not bring.
     CodeRequired,
+    /// The message does not fit the negotiation in progress: an answer to no offer (or a
+    /// second answer to one), or more ICE candidates than one negotiation needs. Dropped.
+    OutOfTurn,
 }
 
 impl ErrorCode {
@@ -57,6 +60,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Shutdown => "shutdown",
             ErrorCode::CodeRequired => "code_required",
+            ErrorCode::OutOfTurn => "out_of_turn",
         }
     }
 }

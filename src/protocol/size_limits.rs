@@ -11,6 +11,8 @@ pub const MAX_CANDIDATE_BYTES: usize = 1024;
 pub const MAX_NAME_BYTES: usize = 256;
 /// Longest viewer id, `sdpMid` or `usernameFragment` accepted (server ids are 32 characters).
 pub const MAX_ID_BYTES: usize = 128;
+/// Longest resume token accepted: an id, a run number and a MAC.
+pub const MAX_RESUME_TOKEN_BYTES: usize = 256;
 
 /// Bounds the strings a client may make the server hold and relay, in words.
 pub(super) fn check_lengths(msg: &ClientMessage) -> Result<(), String> {
@@ -26,8 +28,7 @@ pub(super) fn check_lengths(msg: &ClientMessage) -> Result<(), String> {
         ClientMessage::Streamer | ClientMessage::ViewerStats(_) | ClientMessage::Capacity { .. } => Ok(()),
         ClientMessage::Viewer { name, resume_token } => {
             name.as_deref().map_or(Ok(()), |n| at_most("the display name (viewerId)", n, MAX_NAME_BYTES))?;
-            // An id, a dot and a 64-digit MAC.
-            resume_token.as_deref().map_or(Ok(()), |t| at_most("resumeToken", t, MAX_ID_BYTES + 65))
+            resume_token.as_deref().map_or(Ok(()), |t| at_most("resumeToken", t, MAX_RESUME_TOKEN_BYTES))
         }
         ClientMessage::Offer { offer, viewer_id } => {
             at_most("the offer's SDP", &offer.sdp, MAX_SDP_BYTES)?;

@@ -36,8 +36,9 @@ use media::handle::RelayHandle;
 use media::http::{self as media_http, MediaEndpoints};
 use media::metrics::RelayMetrics;
 use media::{announce, mode::RelayMode};
+use signaling::device_cookie::{self, DeviceCookies};
 use signaling::service::{self, Signaling, SignalingOptions};
-use signaling::{hub, resume, upgrade};
+use signaling::{admin_sessions, hub, resume, upgrade};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -189,7 +190,9 @@ impl AppState {
         };
         let hub = hub::Hub::new(config.ice_servers.clone())
             .with_viewer_cap(config.max_viewers)
-            .with_resume_key(resume_key)
+            .with_resume_key(resume_key.clone())
+            .with_resume_window(config.ws_limits.resume_window)
+            .with_wall_start(clock::unix_secs())
             .with_media_plan(plan);
         let leptos_options = leptos_options(config);
         let headers = HeaderPolicy {
@@ -203,6 +206,7 @@ impl AppState {
                 limits: config.ws_limits.clone(),
                 public_urls: config.public_urls.clone(),
                 turn: config.turn.clone(),
+                device_key: Some(resume_key),
             },
         );
         if let Some(relay) = &relay {
@@ -351,6 +355,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(page_context, shell))
         .layer(middleware::from_fn_with_state(state.auth.clone(), sign_in::require_admin))
         .layer(middleware::from_fn_with_state(WatchGate::from_ref(&state), watch_access::gate))
+        .layer(middleware::from_fn_with_state(
+            DeviceCookies { signaling: state.signaling.clone(), cookies: state.auth.cookies() },
+            device_cookie::on_watch,
+        ))
         .layer(middleware::from_fn_with_state(state.headers, headers::security_headers))
         // Outermost: every layer and handler inside reads the client's address it works out.
         .layer(middleware::from_fn_with_state(state.trust_proxy, client_addr::resolve))
@@ -374,6 +382,16 @@ pub async fn serve(
             loop {
                 every.tick().await;
                 signaling.flush_viewer_count();
+            }
+        }
+    });
+    let session_checks = tokio::spawn({
+        let (signaling, auth) = (signaling.clone(), state.auth.clone());
+        async move {
+            let mut every = tokio::time::interval(admin_sessions::RECHECK_EVERY);
+            loop {
+                every.tick().await;
+                admin_sessions::recheck_all(&signaling, &auth).await;
             }
         }
     });
@@ -431,6 +449,7 @@ pub async fn serve(
         );
     }
     ticker.abort();
+    session_checks.abort();
     // Whatever is still open, the live in progress ends with the server.
     recorder.shutdown().await;
     result.map_err(ServeError::Serve)

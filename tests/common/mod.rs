@@ -252,6 +252,16 @@ impl Client {
         }
     }
 
+    /// The next message of any of these types, skipping others.
+    pub async fn next_of_any(&mut self, kinds: &[&str]) -> Value {
+        loop {
+            let v = self.next().await.expect("socket closed");
+            if kinds.iter().any(|k| v["type"] == *k) {
+                return v;
+            }
+        }
+    }
+
     pub async fn error_code(&mut self) -> String {
         self.next_of("error").await["code"].as_str().unwrap().to_owned()
     }

@@ -198,15 +198,33 @@ impl Auth {
 
     /// True when the request carries the cookie of a live session.
     pub async fn is_admin(&self, headers: &HeaderMap) -> bool {
-        self.admin(headers).await.is_some()
+        self.admin_session(headers).await.is_some()
     }
 
-    /// The admin whose live session the request's cookie carries.
+    /// The token of the live session behind the request's cookie, if any (for `/ws`, which
+    /// checks it again later).
+    pub async fn admin_session(&self, headers: &HeaderMap) -> Option<String> {
+        let token = cookie(headers, SESSION_COOKIE)?.to_owned();
+        (self.session_is_live(&token).await == Some(true)).then_some(token)
+    }
+
+    /// Whether `token` is a live session now; `None` when the database cannot tell.
+    pub async fn session_is_live(&self, token: &str) -> Option<bool> {
+        self.session_admin(token).await.map(|admin| admin.is_some())
+    }
+
+    /// The admin whose live session the request's cookie carries (who publishes to the relay).
     pub async fn admin(&self, headers: &HeaderMap) -> Option<AdminId> {
-        let token = cookie(headers, SESSION_COOKIE).map(str::to_owned)?;
+        let token = cookie(headers, SESSION_COOKIE)?;
+        self.session_admin(token).await.flatten()
+    }
+
+    /// The admin of a live session `token`; the outer `None` when the database cannot tell.
+    async fn session_admin(&self, token: &str) -> Option<Option<AdminId>> {
         let sessions = self.sessions.clone();
+        let token = token.to_owned();
         match tokio::task::spawn_blocking(move || sessions.lookup(&token, now_ms())).await {
-            Ok(Ok(found)) => found,
+            Ok(Ok(found)) => Some(found),
             Ok(Err(e)) => {
                 tracing::error!("looking up a session failed: {e}");
                 None

@@ -1,16 +1,21 @@
 //! One `/ws` connection's task: waits for the next event (stop signal, queue, client frames,
 //! heartbeat), performs the step `connection_rules.rs` decides, and says goodbye at the end.
 
+use crate::protocol::{decode_client, ClientMessage};
+use crate::server::auth::sign_in::Auth;
+use crate::server::signaling::admin_sessions;
 use crate::server::signaling::connection_rules::{ConnectionRules, End, Step, Written};
 use crate::server::signaling::hub::ConnId;
 use crate::server::signaling::limits::MessageBudget;
 use crate::server::signaling::outgoing::Outgoing;
+use crate::server::signaling::resume::Device;
 use crate::server::signaling::service::{IpSlot, Signaling};
 use crate::server::websocket::frame::Incoming;
 use crate::server::websocket::socket::{RecvError, WsSocket};
 use hyper::upgrade::Upgraded;
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,13 +25,28 @@ use tokio::time::Instant;
 /// How long a goodbye (error + close frame) may take to a client that does not read.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// Who opened a socket, as the upgrade found out.
+pub struct Opener {
+    /// The token of the admin session the socket was opened with, checked again before it
+    /// may stream.
+    pub admin_session: Option<String>,
+    pub may_watch: bool,
+    pub auth: Arc<Auth>,
+    /// The client's address, and the watch page's device cookie if it brought a genuine one.
+    pub address: IpAddr,
+    pub device: Option<Device>,
+}
+
 /// Serves one upgraded socket until it ends; `_slot` counts it against its IP meanwhile.
-pub async fn serve(upgraded: Upgraded, signaling: Arc<Signaling>, is_admin: bool, may_watch: bool, _slot: IpSlot) {
+pub async fn serve(upgraded: Upgraded, signaling: Arc<Signaling>, opener: Opener, _slot: IpSlot) {
     let limits = signaling.limits().clone();
     let socket = WsSocket::new(upgraded, limits.max_message_bytes);
-    let (conn, outbox) = signaling.connect(is_admin, may_watch);
-    tracing::debug!(conn = conn.0, is_admin, "socket opened");
+    let Opener { admin_session, may_watch, auth, address, device } = opener;
+    let (conn, outbox) = signaling.connect(admin_session.as_ref(), may_watch, address, device);
+    tracing::debug!(conn = conn.0, is_admin = admin_session.is_some(), "socket opened");
     let mut task = ConnectionTask {
+        admin_session,
+        auth,
         budget: MessageBudget::new(limits.viewer_rate(), signaling.now()),
         rules: ConnectionRules::new(conn, &limits, Instant::now()),
         silence_limit: limits.silence_limit,
@@ -42,6 +62,8 @@ pub async fn serve(upgraded: Upgraded, signaling: Arc<Signaling>, is_admin: bool
 /// What one connection's task holds while it runs.
 struct ConnectionTask {
     signaling: Arc<Signaling>,
+    auth: Arc<Auth>,
+    admin_session: Option<String>,
     conn: ConnId,
     socket: WsSocket,
     budget: MessageBudget,
@@ -89,7 +111,18 @@ impl ConnectionTask {
         match step {
             Step::Ignore => ControlFlow::Continue(()),
             Step::ToHub(text) => {
-                self.signaling.on_text(self.conn, &text);
+                let decoded = decode_client(&text);
+                if matches!(decoded, Ok(ClientMessage::Streamer)) {
+                    if let Some(token) = &self.admin_session {
+                        // The session may have ended since the upgrade.
+                        if !admin_sessions::may_stream(&self.auth, token).await {
+                            self.admin_session = None;
+                            self.signaling.admin_session_ended(self.conn);
+                            return ControlFlow::Continue(());
+                        }
+                    }
+                }
+                self.signaling.on_decoded(self.conn, decoded);
                 ControlFlow::Continue(())
             }
             Step::Reply(msg) => {

@@ -99,7 +99,7 @@ impl ConnectionRules {
     /// what else is already queued without waiting.
     pub fn on_queued(&self, first: Option<Outgoing>, mut next: impl FnMut() -> Option<Outgoing>) -> Step {
         match first {
-            Some(Outgoing::Data(first)) => {
+            Some(Outgoing::Data(first, _held)) => {
                 // What is already queued goes out with it in one write: a burst (going
                 // live to many waiting viewers, their candidates) drains in a few system
                 // calls instead of one per message.
@@ -107,7 +107,7 @@ impl ConnectionRules {
                 let mut then_close = None;
                 while batch.len() < WRITE_BATCH {
                     match next() {
-                        Some(Outgoing::Data(more)) => batch.push(more.encode()),
+                        Some(Outgoing::Data(more, _held)) => batch.push(more.encode()),
                         Some(Outgoing::Close { code, reason }) => {
                             then_close = Some(QueuedClose { code, reason });
                             break;
@@ -225,7 +225,7 @@ impl ConnectionRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::signaling::outgoing::Payload;
+    use crate::server::signaling::outgoing::{Held, Payload};
     use std::collections::VecDeque;
 
     const MAX: usize = 1000;
@@ -237,7 +237,7 @@ mod tests {
     }
 
     fn data(text: &'static str) -> Outgoing {
-        Outgoing::Data(Payload::Shared(Bytes::from_static(text.as_bytes())))
+        Outgoing::Data(Payload::Shared(Bytes::from_static(text.as_bytes())), Held::default())
     }
 
     fn close(last: Option<ServerMessage>, code: u16, reason: &'static str) -> End {

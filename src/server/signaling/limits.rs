@@ -23,6 +23,13 @@ pub struct WsLimits {
     /// allocates queue blocks as they fill, so an idle queue costs nothing. A client that
     /// stops reading altogether is caught by the write time limit.
     pub outbox_capacity: usize,
+    /// Bytes queued for one client before it counts as stuck (see `queue_bounds.rs`).
+    pub outbox_bytes: usize,
+    /// Bytes each viewer adds to what may wait for the streamer, and the most one viewer may
+    /// have waiting there: a viewer over it is dropped, not the streamer.
+    pub streamer_bytes_per_viewer: usize,
+    /// How long after its socket dropped (or the server restarted) a viewer may resume.
+    pub resume_window: Duration,
     /// Ping period.
     pub ping_every: Duration,
     /// A client silent (not even a pong) for this long is gone.
@@ -47,6 +54,9 @@ impl Default for WsLimits {
             abuse_refusals: 100,
             abuse_duration: Duration::from_secs(10),
             outbox_capacity: 65_536,
+            outbox_bytes: 1024 * 1024,
+            resume_window: crate::server::signaling::hub::RESUME_WINDOW,
+            streamer_bytes_per_viewer: 128 * 1024,
             ping_every: Duration::from_secs(15),
             silence_limit: Duration::from_secs(45),
             shutdown_grace: Duration::from_secs(4),

@@ -2,11 +2,14 @@
 //! resume tokens it relies on, TURN credentials, and the `/ws` service, upgrade and
 //! connection task around it.
 
+pub mod admin_sessions;
 pub mod connection;
 pub mod connection_rules;
+pub mod device_cookie;
 pub mod hub;
 pub mod limits;
 pub mod outgoing;
+pub mod queue_bounds;
 pub mod resume;
 pub mod service;
 pub mod turn;

@@ -1,11 +1,14 @@
-//! What the signaling service queues for one connection's task: messages and a close.
+//! What the signaling service queues for one connection's task: messages (with the bytes they
+//! hold counted until they are taken out) and a close.
 
 use crate::protocol::ServerMessage;
 use bytes::Bytes;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// One item of a connection's queue.
 pub enum Outgoing {
-    Data(Payload),
+    Data(Payload, Held),
     Close { code: u16, reason: &'static str },
 }
 
@@ -25,5 +28,49 @@ impl Payload {
             Payload::Message(msg) => Bytes::from(msg.to_json()),
             Payload::Shared(text) => text,
         }
+    }
+}
+
+/// The bytes a queued message holds, added to counters while it waits (its recipient's queue,
+/// and for the streamer's queue the share of the viewer that sent it) and taken off when it
+/// is dropped: taken out and encoded, or thrown away with a closed queue.
+#[derive(Debug, Default)]
+pub struct Held {
+    bytes: usize,
+    counters: [Option<Arc<AtomicUsize>>; 2],
+}
+
+impl Held {
+    pub fn new(bytes: usize, counters: [Option<Arc<AtomicUsize>>; 2]) -> Self {
+        for counter in counters.iter().flatten() {
+            counter.fetch_add(bytes, Ordering::Relaxed);
+        }
+        Held { bytes, counters }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        for counter in self.counters.iter().flatten() {
+            counter.fetch_sub(self.bytes, Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_bytes_count_until_the_message_is_dropped() {
+        let queue = Arc::new(AtomicUsize::new(0));
+        let share = Arc::new(AtomicUsize::new(0));
+        let a = Held::new(100, [Some(queue.clone()), Some(share.clone())]);
+        let b = Held::new(50, [Some(queue.clone()), None]);
+        assert_eq!((queue.load(Ordering::Relaxed), share.load(Ordering::Relaxed)), (150, 100));
+        drop(a);
+        assert_eq!((queue.load(Ordering::Relaxed), share.load(Ordering::Relaxed)), (50, 0));
+        drop(b);
+        assert_eq!(queue.load(Ordering::Relaxed), 0);
     }
 }

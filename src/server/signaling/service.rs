@@ -1,18 +1,20 @@
 //! The signaling service: the pure hub behind a lock, each connection's queue and the
 //! delivery of the hub's messages to them, connections per IP, status and shutdown.
 
-use crate::protocol::{self, ErrorCode, ServerMessage, ViewerId};
+use crate::protocol::{ClientMessage, DecodeError, ErrorCode, ServerMessage, ViewerId};
 use crate::server::http::metrics::Metrics;
 use crate::server::signaling::hub::{Action, ConnId, Departure, Hub, HubEvent, HubStatus, Outbox};
 use crate::server::signaling::limits::{self, MessageBudget, Verdict, WsLimits};
-use crate::server::signaling::outgoing::{Outgoing, Payload};
+use crate::server::signaling::outgoing::{Held, Outgoing, Payload};
+use crate::server::signaling::queue_bounds::{self, Fit, Load, Share};
+use crate::server::signaling::resume::{Device, ResumeKey};
 use crate::server::signaling::turn::{self, TurnSecret};
 use crate::server::store::recorder::Recorder;
 use crate::server::websocket::frame::close_code;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -32,6 +34,8 @@ pub struct SignalingOptions {
     pub public_urls: Vec<String>,
     /// Fills TURN credentials into `welcome` and `streamerReady`.
     pub turn: Option<TurnSecret>,
+    /// Signs the watch page's device cookie (the resume key); random without one.
+    pub device_key: Option<ResumeKey>,
 }
 
 /// Told of hub events that concern media outside the signaling path (the relay).
@@ -53,6 +57,7 @@ pub struct Signaling {
     per_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Set once on shutdown: every socket says goodbye and closes.
     shutdown: watch::Sender<bool>,
+    device_key: ResumeKey,
 }
 
 /// One open connection counted against its IP address; uncounted when dropped.
@@ -73,9 +78,27 @@ impl Drop for IpSlot {
     }
 }
 
+/// The way to one connection's task, and the bytes waiting there.
+struct ConnQueue {
+    tx: mpsc::Sender<Outgoing>,
+    /// Bytes waiting in this queue.
+    waiting: Arc<AtomicUsize>,
+    /// Bytes this connection (a viewer) has waiting in the streamer's queue.
+    at_streamer: Arc<AtomicUsize>,
+}
+
+/// Who is dropped after a delivery round.
+#[derive(Default)]
+struct Dropped {
+    /// Not reading what waits for them.
+    stuck: Vec<ConnId>,
+    /// Viewers that sent the streamer more than it can take in.
+    offenders: Vec<ConnId>,
+}
+
 struct Shared {
     hub: Hub,
-    outboxes: HashMap<ConnId, mpsc::Sender<Outgoing>>,
+    outboxes: HashMap<ConnId, ConnQueue>,
     /// Observers of hub events; neither does I/O here (counters, and a channel to the history thread).
     metrics: Arc<Metrics>,
     recorder: Arc<Recorder>,
@@ -83,11 +106,13 @@ struct Shared {
     /// For the outbox limits.
     limits: WsLimits,
     media: Option<Arc<dyn MediaObserver>>,
+    /// The admin session token each admin socket was opened with, to check it again.
+    admin_sessions: HashMap<ConnId, String>,
 }
 
 impl Signaling {
     pub fn new(hub: Hub, metrics: Arc<Metrics>, recorder: Arc<Recorder>, options: SignalingOptions) -> Arc<Self> {
-        let SignalingOptions { limits, public_urls, turn } = options;
+        let SignalingOptions { limits, public_urls, turn, device_key } = options;
         Arc::new(Signaling {
             shared: Mutex::new(Shared {
                 hub,
@@ -97,6 +122,7 @@ impl Signaling {
                 turn,
                 limits: limits.clone(),
                 media: None,
+                admin_sessions: HashMap::new(),
             }),
             next_conn: AtomicU64::new(1),
             started: Instant::now(),
@@ -104,12 +130,18 @@ impl Signaling {
             limits,
             public_urls,
             per_ip: Mutex::new(HashMap::new()),
+            device_key: device_key.unwrap_or_else(ResumeKey::random),
             shutdown: watch::channel(false).0,
         })
     }
 
     pub fn limits(&self) -> &WsLimits {
         &self.limits
+    }
+
+    /// Signs and checks the watch page's device cookie.
+    pub fn device_key(&self) -> &ResumeKey {
+        &self.device_key
     }
 
     pub(super) fn metrics(&self) -> &Metrics {
@@ -179,10 +211,10 @@ impl Signaling {
     }
 
     /// The relay's once-a-second figures of viewers' sessions, to the streamer.
-    pub fn relay_reports(&self, reports: Vec<(ViewerId, protocol::RelayReport)>) {
+    pub fn relay_reports(&self, reports: Vec<(ViewerId, crate::protocol::RelayReport)>) {
         let mut shared = self.lock();
         let out = shared.hub.relay_reports(reports);
-        shared.deliver(out);
+        shared.deliver(out, None);
     }
 
     /// The connected viewer a resume token names (a WHEP request proving its `/ws` viewer).
@@ -196,14 +228,26 @@ impl Signaling {
     }
 
     /// Opens a connection in the hub; its task reads what the hub sends it from the queue.
-    pub(super) fn connect(&self, is_admin: bool, may_watch: bool) -> (ConnId, mpsc::Receiver<Outgoing>) {
+    /// `admin_session` is the token of the live admin session the socket was opened with.
+    pub(super) fn connect(
+        &self,
+        admin_session: Option<&String>,
+        may_watch: bool,
+        address: IpAddr,
+        device: Option<Device>,
+    ) -> (ConnId, mpsc::Receiver<Outgoing>) {
         let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = mpsc::channel(limits::OUTBOX_ROOM);
         let viewer_id = ViewerId(crate::server::secrets::random_token()[..32].to_owned());
         self.metrics.ws_opened();
         let mut shared = self.lock();
-        shared.hub.connect(conn, viewer_id, is_admin, may_watch);
-        shared.outboxes.insert(conn, tx);
+        shared.hub.connect(conn, viewer_id, admin_session.is_some(), may_watch);
+        shared.hub.identify(conn, address, device);
+        let queue = ConnQueue { tx, waiting: Arc::default(), at_streamer: Arc::default() };
+        shared.outboxes.insert(conn, queue);
+        if let Some(token) = admin_session {
+            shared.admin_sessions.insert(conn, token.clone());
+        }
         (conn, rx)
     }
 
@@ -211,14 +255,29 @@ impl Signaling {
         self.metrics.ws_closed();
         let mut shared = self.lock();
         shared.outboxes.remove(&conn);
+        shared.admin_sessions.remove(&conn);
         let out = shared.hub.depart(conn, how);
-        shared.deliver(out);
+        shared.deliver(out, None);
     }
 
-    pub(super) fn on_text(&self, conn: ConnId, text: &str) {
-        // Parsing needs no shared state: it runs before the lock, on this socket's own task,
-        // so messages from many clients are parsed in parallel.
-        let decoded = protocol::decode_client(text);
+    /// The admin sockets and the session token each was opened with.
+    pub(super) fn admin_sockets(&self) -> Vec<(ConnId, String)> {
+        self.lock().admin_sessions.iter().map(|(conn, token)| (*conn, token.clone())).collect()
+    }
+
+    /// The session behind admin socket `conn` ended: the hub takes its admin right and closes it.
+    pub(super) fn admin_session_ended(&self, conn: ConnId) {
+        let mut shared = self.lock();
+        if shared.admin_sessions.remove(&conn).is_some() {
+            tracing::info!(conn = conn.0, "an admin socket's session ended; closing it");
+        }
+        let out = shared.hub.admin_session_ended(conn);
+        shared.deliver(out, None);
+    }
+
+    /// One message from `conn`, decoded on its own task before the lock, so that messages from
+    /// many clients are parsed in parallel.
+    pub(super) fn on_decoded(&self, conn: ConnId, decoded: Result<ClientMessage, DecodeError>) {
         let mut shared = self.lock();
         shared.hub.advance(self.now());
         let out = match decoded {
@@ -231,7 +290,8 @@ impl Signaling {
                 vec![Action::Send { to: conn, msg: ServerMessage::error(e.code(), e.to_string()) }]
             }
         };
-        shared.deliver(out);
+        // What the hub sends the streamer for this message counts against this sender's share.
+        shared.deliver(out, Some(conn));
     }
 
     /// Spends one message of `conn`'s budget; the streamer's grows with its viewers. A refused
@@ -250,13 +310,14 @@ impl Signaling {
                 "too many messages: at most {:.0} a second (bursts of {:.0}); this one was dropped",
                 rate.per_second, rate.burst
             );
-            shared.deliver(vec![Action::Send { to: conn, msg: ServerMessage::error(ErrorCode::RateLimited, text) }]);
+            let refusal = ServerMessage::error(ErrorCode::RateLimited, text);
+            shared.deliver(vec![Action::Send { to: conn, msg: refusal }], None);
         }
         verdict
     }
 
     pub(super) fn reply(&self, conn: ConnId, msg: ServerMessage) {
-        self.lock().deliver(vec![Action::Send { to: conn, msg }]);
+        self.lock().deliver(vec![Action::Send { to: conn, msg }], None);
     }
 
     /// Counts a message written straight to the socket (a goodbye), not through the queue.
@@ -269,34 +330,41 @@ impl Signaling {
         let mut shared = self.lock();
         shared.hub.advance(self.now());
         let out = shared.hub.flush_viewer_count();
-        shared.deliver(out);
+        shared.deliver(out, None);
     }
 }
 
 impl Shared {
     /// Queues messages without waiting: a client whose queue is full is cut off, so one stuck
-    /// client never holds up the hub or anyone else.
-    fn deliver(&mut self, out: Outbox) {
+    /// client never holds up the hub or anyone else. `from` sent the message these actions
+    /// answer: what they queue for the streamer counts against its share.
+    fn deliver(&mut self, out: Outbox, from: Option<ConnId>) {
         let mut pending = out;
+        let mut from = from;
         while !pending.is_empty() {
-            let mut stuck = Vec::new();
+            let mut dropped = Dropped::default();
             for action in pending.drain(..) {
                 match action {
                     Action::Send { to, msg } => {
                         let msg = self.with_turn_credentials(msg);
                         self.metrics.message_out(msg.kind(), error_code(&msg), 1);
-                        self.push(to, Outgoing::Data(Payload::Message(Box::new(msg))), &mut stuck);
+                        let bytes = queue_bounds::message_bytes(&msg);
+                        self.push(to, Payload::Message(Box::new(msg)), bytes, from, &mut dropped);
                     }
                     Action::Broadcast { to, msg } => {
                         self.metrics.message_out(msg.kind(), error_code(&msg), to.len() as u64);
                         let text = Bytes::from(msg.to_json());
+                        let bytes = text.len() + queue_bounds::MESSAGE_OVERHEAD_BYTES;
                         for conn in to {
-                            self.push(conn, Outgoing::Data(Payload::Shared(text.clone())), &mut stuck);
+                            self.push(conn, Payload::Shared(text.clone()), bytes, None, &mut dropped);
                         }
                     }
                     Action::Close { conn } => {
-                        let close = Outgoing::Close { code: close_code::POLICY, reason: "replaced" };
-                        self.push(conn, close, &mut stuck);
+                        // The message before it says why.
+                        if let Some(q) = self.outboxes.get(&conn) {
+                            let close = Outgoing::Close { code: close_code::POLICY, reason: "closed by the server" };
+                            let _ = q.tx.try_send(close);
+                        }
                     }
                     Action::Event(event) => {
                         if let (HubEvent::ViewerRemoved { viewer_id }, Some(media)) = (&event, &self.media) {
@@ -307,7 +375,24 @@ impl Shared {
                     }
                 }
             }
-            for conn in stuck {
+            // What the departures below cause is nobody's message.
+            from = None;
+            dropped.offenders.sort();
+            dropped.offenders.dedup();
+            for conn in dropped.offenders {
+                tracing::warn!(conn = conn.0, "a viewer sent the streamer more than it can take in; dropped");
+                let words = "you sent the streamer more than it can take in; closing this connection";
+                let goodbye = ServerMessage::error(ErrorCode::RateLimited, words);
+                self.metrics.message_out(goodbye.kind(), error_code(&goodbye), 1);
+                // Its task says goodbye and ends; the hub forgets it now.
+                if let Some(q) = self.outboxes.get(&conn) {
+                    let _ = q.tx.try_send(Outgoing::Data(Payload::Message(Box::new(goodbye)), Held::default()));
+                    let _ =
+                        q.tx.try_send(Outgoing::Close { code: close_code::POLICY, reason: "flooding the streamer" });
+                }
+                pending.extend(self.hub.depart(conn, Departure::Lost));
+            }
+            for conn in dropped.stuck {
                 tracing::warn!(conn = conn.0, "client too slow to read its messages; dropped");
                 // Dropping the sender ends that connection's task.
                 self.outboxes.remove(&conn);
@@ -334,13 +419,29 @@ impl Shared {
         }
     }
 
-    fn push(&self, conn: ConnId, item: Outgoing, stuck: &mut Vec<ConnId>) {
-        let Some(tx) = self.outboxes.get(&conn) else { return };
-        let queued = tx.max_capacity() - tx.capacity();
-        let limit = self.limits.outbox_limit(self.hub.is_streamer(conn), self.hub.status().viewers);
-        // A closed queue is a connection on its way out: its task leaves the hub itself.
-        if queued >= limit || matches!(tx.try_send(item), Err(mpsc::error::TrySendError::Full(_))) {
-            stuck.push(conn);
+    /// Queues `payload` (holding `bytes`) for `conn` when it fits; otherwise notes who is
+    /// dropped: `conn`, or for the streamer's queue the viewer `from` that sent it.
+    fn push(&self, conn: ConnId, payload: Payload, bytes: usize, from: Option<ConnId>, dropped: &mut Dropped) {
+        let Some(q) = self.outboxes.get(&conn) else { return };
+        let is_streamer = self.hub.is_streamer(conn);
+        let bound = queue_bounds::bound(&self.limits, is_streamer, self.hub.status().viewers);
+        let waiting =
+            Load { messages: q.tx.max_capacity() - q.tx.capacity(), bytes: q.waiting.load(Ordering::Relaxed) };
+        let sender = from.filter(|from| is_streamer && *from != conn).and_then(|from| self.outboxes.get(&from));
+        let share = sender.map(|s| Share {
+            bytes: s.at_streamer.load(Ordering::Relaxed),
+            limit: self.limits.streamer_bytes_per_viewer,
+        });
+        match queue_bounds::fit(waiting, bound, bytes, share) {
+            Fit::Queue => {
+                let held = Held::new(bytes, [Some(q.waiting.clone()), sender.map(|s| s.at_streamer.clone())]);
+                // A closed queue is a connection on its way out: its task leaves the hub itself.
+                if let Err(mpsc::error::TrySendError::Full(_)) = q.tx.try_send(Outgoing::Data(payload, held)) {
+                    dropped.stuck.push(conn);
+                }
+            }
+            Fit::DropSender => dropped.offenders.extend(from),
+            Fit::DropRecipient => dropped.stuck.push(conn),
         }
     }
 }

@@ -4,7 +4,8 @@
 use crate::server::auth::watch_access::{code_in_query, WatchGate, WatchRefused};
 use crate::server::http::client_addr::ClientAddr;
 use crate::server::http::origin::check_origin;
-use crate::server::signaling::connection;
+use crate::server::signaling::connection::{self, Opener};
+use crate::server::signaling::device_cookie;
 use crate::server::signaling::service::Signaling;
 use crate::server::websocket::handshake::WsUpgrade;
 use axum::extract::State;
@@ -36,7 +37,9 @@ pub async fn handler(
         signaling.metrics().ws_refused("origin");
         return refuse(StatusCode::FORBIDDEN, e.to_string());
     }
-    let Some(slot) = signaling.claim_ip(client) else {
+    // One client on a dual-stack listener is one address, whichever form it arrives in.
+    let address = client;
+    let Some(slot) = signaling.claim_ip(address) else {
         let max = signaling.limits().max_connections_per_ip;
         tracing::warn!(peer = %client, "refused a WebSocket: {max} already open from this address");
         signaling.metrics().ws_refused("per_ip");
@@ -45,10 +48,10 @@ pub async fn handler(
             format!("too many connections from your address (at most {max}); close some and try again"),
         );
     };
-    let is_admin = gate.auth.is_admin(&headers).await;
+    let admin_session = gate.auth.admin_session(&headers).await;
     // The watch code: the `onair_watch` cookie or `?code=` (counted like the form's guesses); an
     // admin may always watch. A wrong code still opens the socket: the viewer role says why not.
-    let may_watch = is_admin
+    let may_watch = admin_session.is_some()
         || match gate.access.admit(&headers, client, code_in_query(uri.query()).as_deref()) {
             Ok(()) => true,
             Err(refused @ WatchRefused::Throttled(_)) => {
@@ -57,7 +60,9 @@ pub async fn handler(
             }
             Err(_) => false,
         };
-    ws.accept(move |upgraded| connection::serve(upgraded, signaling, is_admin, may_watch, slot))
+    let device = device_cookie::device(&headers, signaling.device_key());
+    let opener = Opener { admin_session, may_watch, auth: gate.auth.clone(), address, device };
+    ws.accept(move |upgraded| connection::serve(upgraded, signaling, opener, slot))
 }
 
 fn refuse(status: StatusCode, words: String) -> Response {

@@ -1,8 +1,10 @@
 //! Taking a role: the streamer registering or taking over, a viewer admitted (under the cap) or resuming.
 
 use crate::protocol::{ErrorCode, ServerMessage};
-use crate::server::signaling::hub::interface::{error, Action, ConnId, HubEvent, MediaPlan, Outbox, ViewerCap};
-use crate::server::signaling::hub::state::{Conn, Hub, Role};
+use crate::server::signaling::hub::interface::{
+    error, Action, ConnId, Departure, HubEvent, MediaPlan, Outbox, ViewerCap,
+};
+use crate::server::signaling::hub::state::{Conn, Hub, Live, Role};
 
 /// Longest display name shown to the streamer, in characters.
 pub(super) const MAX_NAME_CHARS: usize = 40;
@@ -25,6 +27,14 @@ impl Hub {
         if !was_live {
             self.capacity_remaining = None;
             out.push(Action::Event(HubEvent::LiveStarted));
+            if self.live_goes_on() {
+                // Back within the resume window (a studio reload): the same live.
+                self.live.as_mut().expect("checked").lost_at = None;
+            } else {
+                out.extend(self.release_removed());
+                self.lives_started += 1;
+                self.live = Some(Live { id: self.lives_started, lost_at: None });
+            }
         }
         self.streamer = Some(conn);
         self.conns.get_mut(&conn).expect("caller checked").role = Role::Streamer;
@@ -53,25 +63,64 @@ impl Hub {
         out
     }
 
+    /// The admin session `conn` was opened with ended (signed out, or its password changed):
+    /// the socket loses the admin right and is closed. A streamer ends the live as End live
+    /// does, since nobody is left who may stream it.
+    pub fn admin_session_ended(&mut self, conn: ConnId) -> Outbox {
+        let Some(c) = self.conns.get_mut(&conn).filter(|c| c.is_admin) else { return Vec::new() };
+        c.is_admin = false;
+        let mut out = Vec::new();
+        if self.streamer == Some(conn) {
+            c.role = Role::Pending;
+            tracing::info!("the streamer's admin session ended; stream offline");
+            out.extend(self.streamer_left(Departure::Clean));
+        }
+        out.extend(error(
+            conn,
+            ErrorCode::Unauthorized,
+            "your admin session ended (signed out, or the password changed): sign in again at /login",
+        ));
+        out.push(Action::Close { conn });
+        out
+    }
+
     pub(super) fn register_viewer(
         &mut self,
         conn: ConnId,
         name: Option<String>,
         resume_token: Option<String>,
     ) -> Outbox {
-        let resumed = resume_token.as_deref().and_then(|t| self.resume_key.verify(t));
+        let claim = resume_token.as_deref().and_then(|t| self.resume_key.verify(t));
+        let c = &self.conns[&conn];
+        // A genuine token names the viewer even once it can no longer resume.
+        if self.removals.refuses(claim.as_ref().map(|c| &c.viewer_id), c.device.as_ref(), c.address) {
+            tracing::debug!(conn = conn.0, "a viewer removed from this live tried to come back");
+            let c = self.conns.get_mut(&conn).expect("caller checked");
+            if let Some(claim) = claim {
+                c.viewer_id = claim.viewer_id;
+            }
+            c.role = Role::Removed;
+            return vec![Action::Send { to: conn, msg: ServerMessage::Removed }];
+        }
+        let resumed = claim.filter(|claim| self.may_resume(claim)).map(|claim| claim.viewer_id);
+        // Only a resume that replaces a socket still counted leaves the count as it is.
+        let replaces = resumed.as_ref().is_some_and(|id| self.viewers.contains_key(id));
+        if let Some(reason) = self.admission_refusal().filter(|_| !replaces) {
+            tracing::debug!(conn = conn.0, "viewer refused: stream full");
+            return error(conn, ErrorCode::Full, reason);
+        }
         let mut out = Vec::new();
         if let Some(id) = &resumed {
-            if self.removed_ids.contains(id) {
-                let c = self.conns.get_mut(&conn).expect("caller checked");
-                c.viewer_id = id.clone();
-                c.role = Role::Removed;
-                return vec![Action::Send { to: conn, msg: ServerMessage::Removed }];
-            }
             // The same viewer on a socket that has not noticed it is gone: this one replaces it.
             if let Some(old) = self.viewers.remove(id).filter(|old| *old != conn) {
+                let mut negotiation = None;
                 if let Some(c) = self.conns.get_mut(&old) {
                     c.role = Role::Pending;
+                    negotiation = Some(c.negotiation);
+                }
+                // An offer sent to the old socket is answered on this one.
+                if let Some(n) = negotiation {
+                    self.conns.get_mut(&conn).expect("caller checked").negotiation = n;
                 }
                 out.push(Action::Event(HubEvent::ViewerLeft { viewer_id: id.clone() }));
                 out.push(Action::Close { conn: old });
@@ -79,12 +128,7 @@ impl Hub {
             self.conns.get_mut(&conn).expect("caller checked").viewer_id = id.clone();
             tracing::debug!(viewer = %id, "viewer resumed");
         }
-        // A resuming viewer is already watching: it is not turned away.
-        if let Some(reason) = self.admission_refusal().filter(|_| resumed.is_none()) {
-            tracing::debug!(conn = conn.0, "viewer refused: stream full");
-            return error(conn, ErrorCode::Full, reason);
-        }
-        if self.cap == ViewerCap::Auto && self.streamer.is_some() {
+        if self.cap == ViewerCap::Auto && self.streamer.is_some() && !replaces {
             // Until the studio's next estimate, count this viewer against the last one.
             self.capacity_remaining = self.capacity_remaining.map(|n| n.saturating_sub(1));
         }
@@ -101,7 +145,7 @@ impl Hub {
                 msg: ServerMessage::Welcome {
                     viewer_id: viewer_id.clone(),
                     ice_servers: self.ice_servers.clone(),
-                    resume_token: self.resume_key.token(&viewer_id),
+                    resume_token: self.resume_key.token(&viewer_id, self.run),
                 },
             },
             Action::Send { to: conn, msg: ServerMessage::ViewerCount { count: self.viewers.len() } },

@@ -19,7 +19,7 @@ impl Hub {
     /// The viewer a resume token names, if that viewer is connected now: how a WHEP request
     /// proves which `/ws` viewer it plays for.
     pub fn connected_viewer(&self, token: &str) -> Option<ViewerId> {
-        let id = self.resume_key.verify(token)?;
+        let id = self.resume_key.verify(token)?.viewer_id;
         self.viewers.contains_key(&id).then_some(id)
     }
 

@@ -6,6 +6,9 @@
 mod admission;
 mod interface;
 mod media_path;
+mod negotiation;
+mod removals;
+mod resumption;
 mod routing;
 mod state;
 mod viewer_count;
@@ -14,6 +17,7 @@ mod viewer_count;
 mod tests;
 
 pub use interface::{Action, ConnId, Departure, HubEvent, HubStatus, MediaPlan, Outbox, ViewerCap};
+pub use negotiation::{CANDIDATES_PER_NEGOTIATION, OPEN_OFFERS};
 pub use routing::VIEWER_STATS_EVERY;
-pub use state::Hub;
+pub use state::{Hub, RESUME_WINDOW};
 pub use viewer_count::viewer_count_interval;

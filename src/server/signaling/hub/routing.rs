@@ -2,6 +2,7 @@
 
 use crate::protocol::{ClientMessage, ErrorCode, ServerMessage, Target, ViewerId, ViewerReport};
 use crate::server::signaling::hub::interface::{error, Action, ConnId, HubEvent, Outbox};
+use crate::server::signaling::hub::negotiation::{Negotiation, OutOfTurn};
 use crate::server::signaling::hub::state::{Hub, Role};
 use std::time::Duration;
 
@@ -51,6 +52,9 @@ impl Hub {
                 error(conn, ErrorCode::WrongRole, "only the streamer manages viewers")
             }
             (ClientMessage::Offer { offer, viewer_id }, Role::Streamer) => {
+                if let Some(c) = self.viewers.get(&viewer_id).and_then(|v| self.conns.get_mut(v)) {
+                    c.negotiation.offered();
+                }
                 self.to_viewer(conn, viewer_id, |viewer_id| ServerMessage::Offer { offer, viewer_id })
             }
             (ClientMessage::Candidate { candidate, viewer_id, .. }, Role::Streamer) => {
@@ -71,15 +75,20 @@ impl Hub {
                 error(conn, ErrorCode::WrongRole, "the streamer sends offers, not answers")
             }
             (ClientMessage::Answer { answer, .. }, Role::Viewer { .. }) => {
-                let viewer_id = self.conns[&conn].viewer_id.clone();
-                self.to_streamer(conn, ServerMessage::Answer { answer, viewer_id })
+                self.viewer_to_streamer(conn, Negotiation::answer, |viewer_id| ServerMessage::Answer {
+                    answer,
+                    viewer_id,
+                })
             }
             (ClientMessage::Candidate { target: Target::Viewer, .. }, Role::Viewer { .. }) => {
                 error(conn, ErrorCode::WrongRole, "a viewer can only send candidates to the streamer")
             }
             (ClientMessage::Candidate { candidate, .. }, Role::Viewer { .. }) => {
-                let viewer_id = self.conns[&conn].viewer_id.clone();
-                self.to_streamer(conn, ServerMessage::Candidate { candidate, target: Target::Streamer, viewer_id })
+                self.viewer_to_streamer(conn, Negotiation::candidate, |viewer_id| ServerMessage::Candidate {
+                    candidate,
+                    target: Target::Streamer,
+                    viewer_id,
+                })
             }
             (ClientMessage::Offer { .. }, Role::Viewer { .. }) => {
                 error(conn, ErrorCode::WrongRole, "only the streamer sends offers")
@@ -118,10 +127,11 @@ impl Hub {
         let Some(conn) = self.viewers.remove(&viewer_id) else {
             return error(from, ErrorCode::UnknownViewer, format!("no viewer {viewer_id} is connected"));
         };
+        let now = self.wall_now();
         if let Some(c) = self.conns.get_mut(&conn) {
             c.role = Role::Removed;
+            self.removals.add(viewer_id.clone(), c.device.as_ref(), c.address, now);
         }
-        self.removed_ids.insert(viewer_id.clone());
         tracing::info!(viewer = %viewer_id, "viewer removed by the streamer");
         vec![
             Action::Event(HubEvent::ViewerLeft { viewer_id: viewer_id.clone() }),
@@ -138,11 +148,20 @@ impl Hub {
         }
     }
 
-    fn to_streamer(&self, from: ConnId, msg: ServerMessage) -> Outbox {
-        match self.streamer {
-            Some(to) => vec![Action::Send { to, msg }],
-            None => error(from, ErrorCode::NoStreamer, "the stream is offline"),
+    /// A viewer's part of a negotiation, relayed to the streamer when one is there and the
+    /// negotiation allows it (`allowed`), attributed to the viewer whatever id it claimed.
+    fn viewer_to_streamer(
+        &mut self,
+        from: ConnId,
+        allowed: fn(&mut Negotiation) -> Result<(), OutOfTurn>,
+        make: impl FnOnce(ViewerId) -> ServerMessage,
+    ) -> Outbox {
+        let Some(to) = self.streamer else { return error(from, ErrorCode::NoStreamer, "the stream is offline") };
+        let c = self.conns.get_mut(&from).expect("caller checked");
+        if let Err(e) = allowed(&mut c.negotiation) {
+            return error(from, e.code(), e.to_string());
         }
+        vec![Action::Send { to, msg: make(c.viewer_id.clone()) }]
     }
 
     pub(super) fn to_all_viewers(&self, msg: ServerMessage) -> Outbox {

@@ -4,8 +4,11 @@ use crate::protocol::{IceServer, ServerMessage, ViewerId};
 use crate::server::signaling::hub::interface::{
     Action, ConnId, Departure, HubEvent, HubStatus, MediaPlan, Outbox, ViewerCap,
 };
-use crate::server::signaling::resume::ResumeKey;
-use std::collections::{HashMap, HashSet};
+use crate::server::signaling::hub::negotiation::Negotiation;
+use crate::server::signaling::hub::removals::Removals;
+use crate::server::signaling::resume::{Device, ResumeKey};
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +34,30 @@ pub(super) struct Conn {
     pub(super) role: Role,
     /// When this connection's last `viewerStats` was accepted.
     pub(super) last_stats: Option<Duration>,
+    /// What it may send the streamer in the negotiation in progress.
+    pub(super) negotiation: Negotiation,
+    /// Where it comes from, and the browser's device cookie (set by the socket layer).
+    pub(super) address: Option<IpAddr>,
+    pub(super) device: Option<Device>,
+}
+
+/// How long after its socket dropped (or the server restarted) a viewer may resume.
+pub const RESUME_WINDOW: Duration = Duration::from_secs(5 * 60);
+
+/// A live, as far as resumes and removals go. It outlasts a lost streamer for the resume
+/// window: a studio reload is the same live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Live {
+    pub(super) id: u64,
+    /// When its streamer's socket was lost (hub clock), while it is away.
+    pub(super) lost_at: Option<Duration>,
+}
+
+/// A viewer whose socket went away: when, and during which live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Departed {
+    pub(super) at: Duration,
+    pub(super) live: Option<u64>,
 }
 
 /// The signaling room: every connection and its role, the streamer and its viewers.
@@ -49,8 +76,19 @@ pub struct Hub {
     /// Monotonic time given by the socket layer ([`Hub::advance`]).
     pub(super) now: Duration,
     pub(super) resume_key: ResumeKey,
-    /// Viewers the streamer removed from the current live: they may not resume into it.
-    pub(super) removed_ids: HashSet<ViewerId>,
+    /// This server run, named in the resume tokens it issues.
+    pub(super) run: u64,
+    pub(super) resume_window: Duration,
+    /// The live in progress, or lost and still resumable.
+    pub(super) live: Option<Live>,
+    pub(super) lives_started: u64,
+    /// Viewers whose socket went away within the resume window.
+    pub(super) departed: HashMap<ViewerId, Departed>,
+    pub(super) departures_pruned_at: Duration,
+    /// Whom the streamer removed from the live: they stay out until it ends.
+    pub(super) removals: Removals,
+    /// Unix seconds at hub time zero, for comparing with device cookies.
+    pub(super) wall_start: u64,
     /// Peer to peer, the relay, or peer to peer until the mesh is full (`--relay`).
     pub(super) media_plan: MediaPlan,
     /// Why this live goes through the relay, once it does (kept across a lost streamer).
@@ -70,10 +108,34 @@ impl Hub {
             capacity_remaining: None,
             now: Duration::ZERO,
             resume_key: ResumeKey::random(),
-            removed_ids: HashSet::new(),
+            run: rand::random(),
+            resume_window: RESUME_WINDOW,
+            live: None,
+            lives_started: 0,
+            departed: HashMap::new(),
+            departures_pruned_at: Duration::ZERO,
+            removals: Removals::default(),
+            wall_start: 0,
             media_plan: MediaPlan::MeshOnly,
             relay_reason: None,
         }
+    }
+
+    /// How long after a socket dropped its viewer may resume (shorter in tests).
+    pub fn with_resume_window(mut self, window: Duration) -> Self {
+        self.resume_window = window;
+        self
+    }
+
+    /// The Unix time at hub time zero (device cookies carry Unix times).
+    pub fn with_wall_start(mut self, unix_secs: u64) -> Self {
+        self.wall_start = unix_secs;
+        self
+    }
+
+    /// Unix seconds now, by the hub's clock.
+    pub(super) fn wall_now(&self) -> u64 {
+        self.wall_start + self.now.as_secs()
     }
 
     /// The key resume tokens are signed with; keep it across restarts so viewers resume.
@@ -90,6 +152,7 @@ impl Hub {
     /// The current time, for rate caps. The hub never reads a clock itself.
     pub fn advance(&mut self, now: Duration) {
         self.now = self.now.max(now);
+        self.forget_old_departures();
     }
 
     pub fn status(&self) -> HubStatus {
@@ -103,7 +166,27 @@ impl Hub {
 
     /// A socket opened. `viewer_id` is the fresh, unguessable id it gets if it becomes a viewer.
     pub fn connect(&mut self, conn: ConnId, viewer_id: ViewerId, is_admin: bool, may_watch: bool) {
-        self.conns.insert(conn, Conn { is_admin, may_watch, viewer_id, role: Role::Pending, last_stats: None });
+        let negotiation = Negotiation::default();
+        let c = Conn {
+            is_admin,
+            may_watch,
+            viewer_id,
+            role: Role::Pending,
+            last_stats: None,
+            negotiation,
+            address: None,
+            device: None,
+        };
+        self.conns.insert(conn, c);
+    }
+
+    /// Where a socket comes from and the device cookie it brought, for keeping removed
+    /// viewers out.
+    pub fn identify(&mut self, conn: ConnId, address: IpAddr, device: Option<Device>) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.address = Some(address);
+            c.device = device;
+        }
     }
 
     /// A socket closed normally: forget it and tell whoever needs to know.
@@ -119,6 +202,7 @@ impl Hub {
             Role::Pending | Role::Removed => Vec::new(),
             Role::Viewer { .. } => {
                 self.viewers.remove(&c.viewer_id);
+                self.departed(c.viewer_id.clone());
                 tracing::debug!(viewer = %c.viewer_id, "viewer left");
                 let mut out = vec![Action::Event(HubEvent::ViewerLeft { viewer_id: c.viewer_id.clone() })];
                 if let Some(s) = self.streamer {
@@ -126,37 +210,48 @@ impl Hub {
                 }
                 out
             }
-            Role::Streamer => {
-                self.streamer = None;
-                self.capacity_remaining = None;
-                self.removed_ids.clear();
-                if how == Departure::Clean {
-                    // The next live starts peer to peer again (unless the relay is always on).
-                    self.relay_reason = None;
-                }
-                let mut out = vec![Action::Event(HubEvent::LiveEnded)];
-                if how == Departure::Lost {
-                    tracing::info!("streamer connection lost; viewers wait for it");
-                    out.extend(self.to_all_viewers(ServerMessage::StreamerLost));
-                } else {
-                    tracing::info!("streamer left; stream offline");
-                    out.extend(self.to_all_viewers(ServerMessage::Offline));
-                }
-                // Whoever was removed from this live may join the next one.
-                let removed: Vec<ConnId> = self
-                    .conns
-                    .iter_mut()
-                    .filter(|(_, c)| c.role == Role::Removed)
-                    .map(|(id, c)| {
-                        c.role = Role::Pending;
-                        *id
-                    })
-                    .collect();
-                if !removed.is_empty() {
-                    out.push(Action::Broadcast { to: removed, msg: ServerMessage::Offline });
-                }
-                out
-            }
+            Role::Streamer => self.streamer_left(how),
         }
+    }
+
+    /// The streamer is gone (its socket closed, or its session ended): the stream is offline.
+    pub(super) fn streamer_left(&mut self, how: Departure) -> Outbox {
+        self.streamer = None;
+        self.capacity_remaining = None;
+        let mut out = vec![Action::Event(HubEvent::LiveEnded)];
+        if how == Departure::Lost {
+            tracing::info!("streamer connection lost; viewers wait for it");
+            // The same live if it comes back within the resume window: removals stand.
+            if let Some(live) = &mut self.live {
+                live.lost_at = Some(self.now);
+            }
+            out.extend(self.to_all_viewers(ServerMessage::StreamerLost));
+            return out;
+        }
+        tracing::info!("streamer left; stream offline");
+        self.live = None;
+        // The next live starts peer to peer again (unless the relay is always on).
+        self.relay_reason = None;
+        out.extend(self.to_all_viewers(ServerMessage::Offline));
+        out.extend(self.release_removed());
+        out
+    }
+
+    /// The live is over: whoever was removed from it may join the next one.
+    pub(super) fn release_removed(&mut self) -> Outbox {
+        self.removals.clear();
+        let removed: Vec<ConnId> = self
+            .conns
+            .iter_mut()
+            .filter(|(_, c)| c.role == Role::Removed)
+            .map(|(id, c)| {
+                c.role = Role::Pending;
+                *id
+            })
+            .collect();
+        if removed.is_empty() {
+            return Vec::new();
+        }
+        vec![Action::Broadcast { to: removed, msg: ServerMessage::Offline }]
     }
 }

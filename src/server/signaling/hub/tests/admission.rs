@@ -3,7 +3,7 @@
 use super::support::*;
 use crate::protocol::{ClientMessage, ErrorCode, SdpType, ServerMessage, ViewerId};
 use crate::server::signaling::hub::admission::{clean_name, MAX_NAME_CHARS};
-use crate::server::signaling::hub::{Action, ConnId, ViewerCap};
+use crate::server::signaling::hub::{Action, ConnId, Departure, HubEvent, ViewerCap};
 
 #[test]
 fn viewer_before_streamer_waits_offline_then_is_announced() {
@@ -112,6 +112,7 @@ fn second_admin_connection_takes_over_and_the_old_one_is_closed() {
     let out = h.disconnect(ADMIN);
     assert!(out.is_empty());
     assert!(h.status().live);
+    h.handle(second, ClientMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(10) });
     let out = h.handle(ConnId(10), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None });
     assert_eq!(received(&out, second).len(), 1);
 }
@@ -172,4 +173,35 @@ fn without_a_cap_capacity_reports_change_nothing() {
     h.handle(ADMIN, ClientMessage::Capacity { remaining: Some(0) });
     let out = join_viewer(&mut h, 10);
     assert!(matches!(received(&out, ConnId(10))[0], ServerMessage::Welcome { .. }));
+}
+
+#[test]
+fn an_ended_admin_session_ends_the_live_and_closes_the_socket() {
+    let mut h = hub();
+    go_live(&mut h);
+    join_viewer(&mut h, 10);
+    let out = h.admin_session_ended(ADMIN);
+    assert_eq!(error_code(&out, ADMIN), Some(ErrorCode::Unauthorized));
+    assert_eq!(out.last(), Some(&Action::Close { conn: ADMIN }));
+    assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::Offline], "the live ended, not lost");
+    assert!(events(&out).contains(&HubEvent::LiveEnded));
+    assert!(!h.status().live);
+    // Its close afterwards is not news, and it may not take the role back.
+    assert!(h.depart(ADMIN, Departure::Lost).is_empty());
+    let out = h.admin_session_ended(ADMIN);
+    assert!(out.is_empty(), "unknown or no longer admin: nothing to do");
+}
+
+#[test]
+fn a_socket_whose_admin_session_ended_cannot_stream() {
+    let mut h = hub();
+    h.connect(ConnId(2), vid(2), true, true);
+    let out = h.admin_session_ended(ConnId(2));
+    assert_eq!(out.last(), Some(&Action::Close { conn: ConnId(2) }));
+    let out = h.handle(ConnId(2), ClientMessage::Streamer);
+    assert_eq!(error_code(&out, ConnId(2)), Some(ErrorCode::Unauthorized));
+    assert!(!h.status().live);
+    // A viewer socket (never admin) is left alone.
+    join_viewer(&mut h, 10);
+    assert!(h.admin_session_ended(ConnId(10)).is_empty());
 }

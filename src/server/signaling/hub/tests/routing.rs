@@ -11,6 +11,7 @@ fn offer_answer_and_candidates_are_routed_between_streamer_and_viewer() {
     go_live(&mut h);
     join_viewer(&mut h, 10);
     join_viewer(&mut h, 11);
+    offer_to(&mut h, 10);
 
     let out = h.handle(ADMIN, ClientMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(11) });
     assert_eq!(
@@ -45,6 +46,8 @@ fn viewer_cannot_answer_for_another_viewer() {
     go_live(&mut h);
     join_viewer(&mut h, 10);
     join_viewer(&mut h, 11);
+    offer_to(&mut h, 10);
+    offer_to(&mut h, 11);
     let out = h.handle(ConnId(10), ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: Some(vid(11)) });
     assert_eq!(received(&out, ADMIN), vec![ServerMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: vid(10) }]);
     let out = h.handle(
@@ -183,4 +186,44 @@ fn only_the_streamer_removes_viewers_or_reports_capacity() {
     assert!(received(&out, ConnId(11)).is_empty());
     let out = h.handle(ConnId(10), ClientMessage::Capacity { remaining: Some(0) });
     assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::WrongRole));
+}
+
+#[test]
+fn viewer_may_answer_only_an_offer_it_was_sent_once() {
+    let mut h = hub();
+    go_live(&mut h);
+    join_viewer(&mut h, 10);
+    let answer = || ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None };
+    let out = h.handle(ConnId(10), answer());
+    assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::OutOfTurn));
+    assert!(received(&out, ADMIN).is_empty(), "an unsolicited answer reaches no one");
+    offer_to(&mut h, 10);
+    assert_eq!(received(&h.handle(ConnId(10), answer()), ADMIN).len(), 1);
+    let out = h.handle(ConnId(10), answer());
+    assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::OutOfTurn), "one answer per offer");
+    assert!(received(&out, ADMIN).is_empty());
+    // An offer to another viewer is no licence for this one.
+    join_viewer(&mut h, 11);
+    offer_to(&mut h, 11);
+    assert_eq!(error_code(&h.handle(ConnId(10), answer()), ConnId(10)), Some(ErrorCode::OutOfTurn));
+}
+
+#[test]
+fn viewer_candidates_are_capped_per_negotiation() {
+    use crate::server::signaling::hub::CANDIDATES_PER_NEGOTIATION;
+    let mut h = hub();
+    go_live(&mut h);
+    join_viewer(&mut h, 10);
+    let candidate = || ClientMessage::Candidate { candidate: cand(), target: Target::Streamer, viewer_id: None };
+    assert_eq!(error_code(&h.handle(ConnId(10), candidate()), ConnId(10)), Some(ErrorCode::OutOfTurn));
+    offer_to(&mut h, 10);
+    for n in 0..CANDIDATES_PER_NEGOTIATION {
+        assert_eq!(received(&h.handle(ConnId(10), candidate()), ADMIN).len(), 1, "candidate {n}");
+    }
+    let out = h.handle(ConnId(10), candidate());
+    assert_eq!(error_code(&out, ConnId(10)), Some(ErrorCode::OutOfTurn));
+    assert!(received(&out, ADMIN).is_empty());
+    // An ICE restart is a new negotiation.
+    offer_to(&mut h, 10);
+    assert_eq!(received(&h.handle(ConnId(10), candidate()), ADMIN).len(), 1);
 }

@@ -64,3 +64,8 @@ pub(super) fn events(out: &Outbox) -> Vec<HubEvent> {
         })
         .collect()
 }
+
+/// The streamer offers viewer `n` a negotiation (which lets it answer and send candidates).
+pub(super) fn offer_to(h: &mut Hub, n: u64) -> Outbox {
+    h.handle(ADMIN, ClientMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: vid(n) })
+}
