@@ -12,21 +12,31 @@
 // one viewer); BENCH_KEEP_VIEWERS=1 keeps them open instead (join i then shares the
 // machine with i-1 playing viewers).
 //
+// OnAir runs once per relay mode of BENCH_RELAY, a fresh server each: `off` is peer to
+// peer (the studio answers each viewer's join with an offer over /ws), `on` sends every
+// viewer through the relay (the viewer posts a WHEP offer; the relay asks the studio's
+// upload for a keyframe and forwards from it). The per-step marks say where a join's time
+// goes: in relay mode `useRelay` → `whepPost` → `whepAnswer` (the HTTP exchange) → `ice`
+// → `connected` (DTLS) → `decoded` (the first frame the relay's stream yields: the
+// keyframe wait) → `firstFrame` (the player shows the stream).
+//
 //   node end2end/bench/first-frame.mjs        (from the repository root, after `make release`)
 //
 //   BENCH_VIEWERS=5                viewers per server
+//   BENCH_RELAY="off on"           OnAir's --relay modes, in this order
 //   BENCH_PLAIN=1                  0 skips the plain-JS baseline
 //   BENCH_KEEP_VIEWERS=0
 //   BENCH_ONAIR_BROWSER_PORT=9494  BENCH_NODE_BROWSER_PORT=9495
-//   CHROMIUM_PATH=/usr/bin/chromium
+//   CHROMIUM_PATH=/usr/bin/chromium  BENCH_ONAIR_BIN / BENCH_SITE_ROOT (see common.mjs)
 
 import {
   env, goLiveOnAir, goLivePlain, joinTimings, launchBrowser, machine, ms, newClient, sleep, spread, startOnAir, studioOfferDelay,
-  startReference, stopAll,
+  startReference, stopAll, waitUpload,
 } from "./common.mjs";
 
 const viewers = Number(env("BENCH_VIEWERS", 5));
 const keep = env("BENCH_KEEP_VIEWERS", "0") === "1";
+const relayModes = env("BENCH_RELAY", "off on").split(/\s+/).filter(Boolean);
 
 // The steps of a join, in order, as the table columns show them (absent ones print "-").
 const steps = [
@@ -42,11 +52,15 @@ const steps = [
   ["wsOpen", (t) => t.marks.wsOpen],
   ["welcome", (t) => t.marks.welcome],
   ["offer", (t) => t.marks.offer],
+  ["useRelay", (t) => t.marks.useRelay],
   ["pc", (t) => t.marks.pc],
+  ["whepPost", (t) => t.marks.whepPost],
+  ["whepAnswer", (t) => t.marks.whepAnswer],
   ["track", (t) => t.marks.track],
   ["answer", (t) => t.marks.answer],
   ["ice", (t) => t.marks.iceConnected],
   ["connected", (t) => t.marks.connected],
+  ["decoded", (t) => t.marks.decoded],
   ["firstFrame", (t) => t.marks.firstFrame],
   ["playing", (t) => t.marks.playing],
 ];
@@ -58,6 +72,7 @@ async function scenario(label, start, live, watchPath) {
   try {
     const streamer = await newClient(browser);
     await live(streamer.page, server);
+    if (server.relay === "on") await waitUpload(streamer.page);
     await joinTimings(streamer.page); // the preview shows the camera: capture is running
     await sleep(2000);
     const rows = [];
@@ -86,26 +101,37 @@ async function scenario(label, start, live, watchPath) {
 }
 
 try {
-  console.log(`== join to first frame: ${viewers} viewers each, ${machine()}`);
-  const onair = await scenario("OnAir", startOnAir, goLiveOnAir, "/watch");
-  const plain = env("BENCH_PLAIN", "1") === "1" ? await scenario("plain JS", startReference, goLivePlain, "/watch.html") : [];
+  console.log(`== join to first frame: ${viewers} viewers each, OnAir with --relay ${relayModes.join(", ")}; ${machine()}`);
+  const runs = [];
+  for (const relay of relayModes) {
+    const label = `OnAir --relay ${relay}`;
+    runs.push({ label, rows: await scenario(label, () => startOnAir({ relay }), goLiveOnAir, "/watch") });
+  }
+  if (env("BENCH_PLAIN", "1") === "1") runs.push({ label: "plain JS", rows: await scenario("plain JS", startReference, goLivePlain, "/watch.html") });
 
+  const first = (rows) => spread(rows.map((t) => t.marks.firstFrame));
   const line = (name, s) => `| ${name} | ${ms(s.median)} | ${ms(s.min)} | ${ms(s.max)} | ${s.n} |`;
   console.log(`\n== results (${machine()}; ms from navigation start, in the viewer page's clock)\n`);
   console.log("| | median | min | max | viewers |\n| --- | ---: | ---: | ---: | ---: |");
-  console.log(line("OnAir first frame", spread(onair.map((t) => t.marks.firstFrame))));
-  if (plain.length) console.log(line("plain JS first frame", spread(plain.map((t) => t.marks.firstFrame))));
-  console.log(line("OnAir hydrated", spread(onair.map((t) => t.marks.hydrated))));
+  for (const r of runs) console.log(line(`${r.label} first frame`, first(r.rows)));
+  for (const r of runs.filter((r) => r.label.startsWith("OnAir"))) console.log(line(`${r.label} hydrated`, spread(r.rows.map((t) => t.marks.hydrated))));
 
-  const offers = (rows) => ms(spread(rows.map((t) => t.studioOffer)).median);
-  console.log(`\nstreamer page, newViewer received → offer sent (median ms): OnAir ${offers(onair)}${plain.length ? `, plain JS ${offers(plain)}` : ""}`);
+  const p2p = runs.find((r) => r.label === "OnAir --relay off");
+  const relay = runs.find((r) => r.label === "OnAir --relay on");
+  if (p2p && relay) {
+    const d = first(relay.rows).median - first(p2p.rows).median;
+    console.log(`\nrelay − peer to peer, median first frame: ${d >= 0 ? "+" : ""}${ms(d)} ms (the issue's target: within 100 ms)`);
+  }
+  const offers = runs.filter((r) => r.rows.some((t) => Number.isFinite(t.studioOffer)));
+  if (offers.length) {
+    console.log(`streamer page, newViewer received → offer sent (median ms): ${offers.map((r) => `${r.label} ${ms(spread(r.rows.map((t) => t.studioOffer)).median)}`).join(", ")}`);
+  }
   console.log("\nmedian of each step (ms since navigation start):\n");
-  console.log(`| step | OnAir |${plain.length ? " plain JS |" : ""}\n| --- | ---: |${plain.length ? " ---: |" : ""}`);
+  console.log(`| step |${runs.map((r) => ` ${r.label} |`).join("")}\n| --- |${runs.map(() => " ---: |").join("")}`);
   for (const [name, f] of steps) {
-    const o = spread(onair.map(f));
-    const p = spread(plain.map(f));
-    if (!o.n && !p.n) continue;
-    console.log(`| ${name} | ${ms(o.median)} |${plain.length ? ` ${ms(p.median)} |` : ""}`);
+    const cols = runs.map((r) => spread(r.rows.map(f)));
+    if (!cols.some((c) => c.n)) continue;
+    console.log(`| ${name} |${cols.map((c) => ` ${ms(c.median)} |`).join("")}`);
   }
 } finally {
   await stopAll();
