@@ -25,6 +25,8 @@
 //   BENCH_VIEWERS=5                viewers per server
 //   BENCH_RELAY="off on"           OnAir's --relay modes, in this order
 //   BENCH_PLAIN=1                  0 skips the plain-JS baseline
+//   BENCH_ROUNDS=1                 runs of every server in turn (viewers pooled per server;
+//                                  more rounds even out a machine whose load changes)
 //   BENCH_KEEP_VIEWERS=0
 //   BENCH_ONAIR_BROWSER_PORT=9494  BENCH_NODE_BROWSER_PORT=9495
 //   CHROMIUM_PATH=/usr/bin/chromium  BENCH_ONAIR_BIN / BENCH_SITE_ROOT (see common.mjs)
@@ -37,6 +39,7 @@ import {
 const viewers = Number(env("BENCH_VIEWERS", 5));
 const keep = env("BENCH_KEEP_VIEWERS", "0") === "1";
 const relayModes = env("BENCH_RELAY", "off on").split(/\s+/).filter(Boolean);
+const rounds = Number(env("BENCH_ROUNDS", 1));
 
 // The steps of a join, in order, as the table columns show them (absent ones print "-").
 const steps = [
@@ -64,6 +67,25 @@ const steps = [
   ["firstFrame", (t) => t.marks.firstFrame],
   ["playing", (t) => t.marks.playing],
 ];
+
+// Where a join's time goes once the page has its socket: the median of each viewer's own
+// interval between two marks (peer to peer or relay, whichever marks the run has).
+const segments = [
+  ["welcome → first frame (the media part)", "welcome", "firstFrame"],
+  ["welcome → offer (the studio's offer, over /ws)", "welcome", "offer"],
+  ["offer → answer sent", "offer", "answer"],
+  ["welcome → useRelay", "welcome", "useRelay"],
+  ["useRelay → WHEP POST (offer created)", "useRelay", "whepPost"],
+  ["WHEP POST → response (HTTP round trip)", "whepPost", "whepAnswer"],
+  ["answer / WHEP response → ICE connected", "exchanged", "iceConnected"],
+  ["ICE → connected (DTLS)", "iceConnected", "connected"],
+  ["connected → decoded (keyframe wait)", "connected", "decoded"],
+  ["decoded → first frame (the player shows it)", "decoded", "firstFrame"],
+];
+const segment = (t, from, to) => {
+  const at = (m) => (m === "exchanged" ? t.marks.whepAnswer ?? t.marks.answer : t.marks[m]);
+  return at(to) - at(from);
+};
 
 async function scenario(label, start, live, watchPath) {
   const server = await start();
@@ -101,13 +123,18 @@ async function scenario(label, start, live, watchPath) {
 }
 
 try {
-  console.log(`== join to first frame: ${viewers} viewers each, OnAir with --relay ${relayModes.join(", ")}; ${machine()}`);
-  const runs = [];
-  for (const relay of relayModes) {
-    const label = `OnAir --relay ${relay}`;
-    runs.push({ label, rows: await scenario(label, () => startOnAir({ relay }), goLiveOnAir, "/watch") });
+  console.log(`== join to first frame: ${viewers} viewers each${rounds > 1 ? ` per round, ${rounds} rounds` : ""}, OnAir with --relay ${relayModes.join(", ")}; ${machine()}`);
+  // Rounds alternate the servers, so that a machine whose load changes meets them alike.
+  const runs = [...relayModes.map((relay) => ({ label: `OnAir --relay ${relay}`, relay, rows: [] }))];
+  if (env("BENCH_PLAIN", "1") === "1") runs.push({ label: "plain JS", rows: [] });
+  for (let round = 0; round < rounds; round++) {
+    for (const r of runs) {
+      const rows = r.relay
+        ? await scenario(r.label, () => startOnAir({ relay: r.relay }), goLiveOnAir, "/watch")
+        : await scenario(r.label, startReference, goLivePlain, "/watch.html");
+      r.rows.push(...rows);
+    }
   }
-  if (env("BENCH_PLAIN", "1") === "1") runs.push({ label: "plain JS", rows: await scenario("plain JS", startReference, goLivePlain, "/watch.html") });
 
   const first = (rows) => spread(rows.map((t) => t.marks.firstFrame));
   const line = (name, s) => `| ${name} | ${ms(s.median)} | ${ms(s.min)} | ${ms(s.max)} | ${s.n} |`;
@@ -125,6 +152,18 @@ try {
   const offers = runs.filter((r) => r.rows.some((t) => Number.isFinite(t.studioOffer)));
   if (offers.length) {
     console.log(`streamer page, newViewer received → offer sent (median ms): ${offers.map((r) => `${r.label} ${ms(spread(r.rows.map((t) => t.studioOffer)).median)}`).join(", ")}`);
+  }
+  console.log("\nmedian of each viewer's interval between two marks (ms):\n");
+  console.log(`| interval |${runs.map((r) => ` ${r.label} |`).join("")}\n| --- |${runs.map(() => " ---: |").join("")}`);
+  for (const [name, from, to] of segments) {
+    const cols = runs.map((r) => spread(r.rows.map((t) => segment(t, from, to))));
+    if (!cols.some((c) => c.n)) continue;
+    console.log(`| ${name} |${cols.map((c) => ` ${ms(c.median)} |`).join("")}`);
+  }
+  if (p2p && relay) {
+    const media = (r) => spread(r.rows.map((t) => segment(t, "welcome", "firstFrame"))).median;
+    const d = media(relay) - media(p2p);
+    console.log(`\nrelay − peer to peer, median welcome → first frame: ${d >= 0 ? "+" : ""}${ms(d)} ms (page loading left out)`);
   }
   console.log("\nmedian of each step (ms since navigation start):\n");
   console.log(`| step |${runs.map((r) => ` ${r.label} |`).join("")}\n| --- |${runs.map(() => " ---: |").join("")}`);

@@ -180,12 +180,12 @@ try {
   // Side by side: the studio's cost per audience size, each mode.
   const most = Math.max(...runs.map((r) => r.steps.length));
   console.log(`\n== side by side (${machine()})\n`);
-  console.log(`| viewers |${runs.map((r) => ` --relay ${r.relay}: lowest fps / studio upload Mbit/s / studio CPU / server CPU |`).join("")}`);
+  console.log(`| viewers |${runs.map((r) => ` --relay ${r.relay}: lowest fps / studio upload Mbit/s / studio CPU / viewers' CPU / server CPU |`).join("")}`);
   console.log(`| ---: |${runs.map(() => " ---: |").join("")}`);
   for (let i = 0; i < most; i++) {
     const cells = runs.map((r) => {
       const s = r.steps[i];
-      return s ? ` ${Math.min(...s.fps).toFixed(1)} / ${s.uploadMbps.toFixed(2)} / ${s.studioCores.toFixed(2)} / ${s.serverCores.toFixed(2)} |` : " |";
+      return s ? ` ${Math.min(...s.fps).toFixed(1)} / ${s.uploadMbps.toFixed(2)} / ${s.studioCores.toFixed(2)} / ${s.viewerCores.toFixed(2)} / ${s.serverCores.toFixed(2)} |` : " |";
     });
     console.log(`| ${i + 1} |${cells.join("")}`);
   }
