@@ -25,8 +25,12 @@
 #                            (end2end/bench: join-to-first-frame against OnAir and a plain-JS
 #                            page, then mesh capacity) in headless Chromium with a fake camera;
 #                            `only`: the browser benchmarks alone. Builds with `make release`
-#                            (the wasm front end too); OnAir on port 9494, Node on 9495. Their
-#                            own knobs (BENCH_VIEWERS, BENCH_MESH_*) are in each script's header.
+#                            (the wasm front end too); OnAir on port 9494 (TCP, and UDP for
+#                            the relay), Node on 9495. Their own knobs (BENCH_VIEWERS,
+#                            BENCH_MESH_*) are in each script's header.
+#   BENCH_BROWSER_RUN="first-frame mesh"  which browser benchmarks run, in this order
+#   BENCH_RELAY="off on"     OnAir's --relay modes each browser benchmark runs, side by side
+#                            in one run: off (peer to peer), on (every viewer via the relay)
 #
 # Each run gets a freshly started server, so "RSS before" is an idle server every time.
 set -euo pipefail
@@ -68,9 +72,12 @@ BROWSER=${BENCH_BROWSER:-0}
 browser_bench() {
   echo
   echo "== browser benchmarks (end2end/bench; $(nproc) cores, Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'))"
-  node end2end/bench/first-frame.mjs
-  echo
-  node end2end/bench/mesh.mjs
+  local name
+  for name in ${BENCH_BROWSER_RUN:-first-frame mesh}; do
+    [[ -f end2end/bench/$name.mjs ]] || { echo "BENCH_BROWSER_RUN: no end2end/bench/$name.mjs" >&2; return 1; }
+    echo
+    BENCH_RELAY=${BENCH_RELAY:-off on} node "end2end/bench/$name.mjs"
+  done
 }
 
 if [[ "${BENCH_BUILD:-1}" == 1 ]]; then

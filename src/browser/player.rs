@@ -415,10 +415,13 @@ impl Playback {
                 if !this.relay_pending.borrow().as_ref().is_some_and(|p| Rc::ptr_eq(p, &peer)) {
                     return;
                 }
-                let decoded = match peer.stats_json().await {
-                    Ok(json) => stats::parse_receiver(&json).is_ok_and(|s| s.frames_decoded.unwrap_or(0) > 0),
-                    Err(_) => false,
-                };
+                // A fresh join has nothing on screen to keep: show the relay's stream at once.
+                let fresh = this.peer.borrow().is_none();
+                let decoded = fresh
+                    || match peer.stats_json().await {
+                        Ok(json) => stats::parse_receiver(&json).is_ok_and(|s| s.frames_decoded.unwrap_or(0) > 0),
+                        Err(_) => false,
+                    };
                 if decoded {
                     if let Some(old) = this.peer.borrow_mut().replace(peer.clone()) {
                         old.close();
