@@ -431,7 +431,10 @@ impl Playback {
                     if let Some(s) = stream.borrow().clone() {
                         this.show(s);
                     }
-                    this.view.status.set(StreamStatus::Live);
+                    // A fresh join swaps before ICE is up: its state handler says Live then.
+                    if peer.connection_state() == PeerState::Connected {
+                        this.view.status.set(StreamStatus::Live);
+                    }
                     return;
                 }
             }
