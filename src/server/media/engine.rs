@@ -97,6 +97,10 @@ struct Engine {
     load: LoadGovernor,
     /// New players are refused while the relay is overloaded.
     refusing_players: bool,
+    /// One DTLS certificate for every session: generating one per session is most of the
+    /// cost of opening it (a flash crowd opens hundreds at once). Keys are still exchanged
+    /// afresh per session; only the identity is shared, as SFUs do.
+    dtls_cert: Option<str0m::config::DtlsCert>,
     /// Where each viewer's figures go once a second (the studio's rows).
     reports: ReportSink,
 }
@@ -132,6 +136,7 @@ impl Engine {
             egress: EgressTracker::default(),
             load: LoadGovernor::default(),
             refusing_players: false,
+            dtls_cert: str0m::crypto::from_feature_flags().dtls_provider.generate_certificate(),
             reports,
         }
     }
@@ -460,7 +465,11 @@ impl Engine {
         let pass = crate::server::secrets::random_token();
         let creds = IceCreds { ufrag: ufrag.clone(), pass: pass.clone() };
         let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut rtc = Rtc::builder()
+            let mut config = Rtc::builder();
+            if let Some(cert) = &self.dtls_cert {
+                config = config.set_dtls_cert(cert.clone());
+            }
+            let mut rtc = config
                 .set_ice_lite(true)
                 .set_local_ice_credentials(creds)
                 .set_stats_interval(Some(Duration::from_secs(1)))
