@@ -10,6 +10,7 @@ use crate::server::media::load::LoadGovernor;
 use crate::server::media::metrics::RelayMetrics;
 use crate::server::media::routing::{RelayAction, RelayCore, Role, SessionId};
 use crate::server::media::session::{Session, SessionFailed};
+use crate::server::media::trickle;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::io;
@@ -536,21 +537,7 @@ impl Engine {
         if if_match.as_deref().is_some_and(|m| m != "*" && m != etag) {
             return Err(RelayError::EtagMismatch);
         }
-        let mut candidates = Vec::new();
-        for line in fragment.lines().map(str::trim) {
-            // A new ufrag is an ICE restart (RFC 9725 §4.4.2), which this relay does not do.
-            if let Some(ufrag) = line.strip_prefix("a=ice-ufrag:") {
-                if self.sessions[&id].remote_ufrag.as_deref().is_some_and(|known| known != ufrag) {
-                    return Err(RelayError::RestartUnsupported);
-                }
-            }
-            if let Some(c) = line.strip_prefix("a=") {
-                if c.starts_with("candidate:") {
-                    candidates
-                        .push(Candidate::from_sdp_string(c).map_err(|e| RelayError::BadCandidate(e.to_string()))?);
-                }
-            }
-        }
+        let candidates = trickle::candidates(fragment, self.sessions[&id].remote_ufrag.as_deref())?;
         for c in candidates {
             self.change(id, |rtc| {
                 rtc.add_remote_candidate(c);

@@ -15,3 +15,4 @@ pub mod mode;
 pub mod routing;
 pub mod session;
 pub mod socket;
+pub mod trickle;
