@@ -44,8 +44,9 @@ test-e2e: build
 test-e2e-release: release
 	cd end2end && ONAIR_E2E_BIN=../target/release/onair npx playwright test
 
-## Signaling benchmark, OnAir against the reference Node `ws` server (not part of `make test`).
-## BENCH_FULL=1 adds 15000 viewers; see scripts/bench.sh for the other knobs.
+## Signaling benchmark, OnAir against the reference Node `ws` server, then the relay benchmark
+## (not part of `make test`). BENCH_FULL=1 adds 15000 viewers, BENCH_RELAY=0 skips the relay,
+## BENCH_RELAY=only runs it alone; see scripts/bench.sh for the other knobs.
 bench:
 	scripts/bench.sh
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Signaling benchmark: OnAir (release) against the reference Node `ws` server, same scenario,
-# same load generator (examples/bench.rs). Run by `make bench`; not part of `make test`.
+# same load generator (examples/bench.rs); then the relay benchmark (examples/relay_bench.rs).
+# Run by `make bench`; not part of `make test`.
 #
 #   BENCH_SIZES="1000 5000"  viewer counts (BENCH_FULL=1 adds 15000), viewers joining at
 #   BENCH_JOIN_RATE=1000     viewers per second, the same for both servers: offer→answer is
@@ -13,12 +14,23 @@
 #   BENCH_SPREAD_MS=0        spread the storm over this many ms (0: all at once, a burst)
 #   BENCH_NODE=1             0 skips the Node reference
 #   BENCH_BUILD=1            0 skips the build (use what target/ holds)
+#   BENCH_RELAY=1            the relay benchmark after the signaling one: `--relay on`, one str0m
+#                            publisher (~1.5 Mbit/s VP8, a keyframe every 2 s, Opus) over WHIP, N
+#                            str0m viewers over WHEP; server pinned to core 0, generator to core 1
+#                            (taskset). 0 skips it; `only`: the relay benchmark alone
+#   BENCH_RELAY_SIZES="50 200 500 1000"  viewer counts, joining at BENCH_RELAY_JOIN_RATE=100/s
+#   BENCH_RELAY_FLASH=500    a flash crowd: this many viewers POST /whep at once ("" skips)
+#   BENCH_RELAY_SECONDS=20   the measured window once every viewer plays
 #   BENCH_BROWSER=0          1: after the signaling benchmark, also run the browser benchmarks
 #                            (end2end/bench: join-to-first-frame against OnAir and a plain-JS
 #                            page, then mesh capacity) in headless Chromium with a fake camera;
 #                            `only`: the browser benchmarks alone. Builds with `make release`
-#                            (the wasm front end too); OnAir on port 9494, Node on 9495. Their
-#                            own knobs (BENCH_VIEWERS, BENCH_MESH_*) are in each script's header.
+#                            (the wasm front end too); OnAir on port 9494 (TCP, and UDP for
+#                            the relay), Node on 9495. Their own knobs (BENCH_VIEWERS,
+#                            BENCH_MESH_*) are in each script's header.
+#   BENCH_BROWSER_RUN="first-frame mesh"  which browser benchmarks run, in this order
+#   BENCH_RELAY="off on"     OnAir's --relay modes each browser benchmark runs, side by side
+#                            in one run: off (peer to peer), on (every viewer via the relay)
 #
 # Each run gets a freshly started server, so "RSS before" is an idle server every time.
 set -euo pipefail
@@ -41,6 +53,8 @@ PASSWORD="bench-$RANDOM-$RANDOM-$RANDOM"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/onair-bench.XXXXXX")
 RESULTS="$WORK/results"
 SERVER_PID=""
+# Where cargo put the binaries (a shared CARGO_TARGET_DIR, or ./target).
+RELEASE="${CARGO_TARGET_DIR:-target}/release"
 
 stop_server() {
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -58,16 +72,19 @@ BROWSER=${BENCH_BROWSER:-0}
 browser_bench() {
   echo
   echo "== browser benchmarks (end2end/bench; $(nproc) cores, Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'))"
-  node end2end/bench/first-frame.mjs
-  echo
-  node end2end/bench/mesh.mjs
+  local name
+  for name in ${BENCH_BROWSER_RUN:-first-frame mesh}; do
+    [[ -f end2end/bench/$name.mjs ]] || { echo "BENCH_BROWSER_RUN: no end2end/bench/$name.mjs" >&2; return 1; }
+    echo
+    BENCH_RELAY=${BENCH_RELAY:-off on} node "end2end/bench/$name.mjs"
+  done
 }
 
 if [[ "${BENCH_BUILD:-1}" == 1 ]]; then
   echo "== building (release)"
   # The browser benchmarks need the wasm front end (target/site) as well.
   if [[ "$BROWSER" != 0 ]]; then make release; fi
-  if [[ "$BROWSER" != only ]]; then cargo build --release --features ssr --bin onair --example bench; fi
+  if [[ "$BROWSER" != only ]]; then cargo build --release --features ssr --bin onair --example bench --example relay_bench; fi
 fi
 if [[ "$BROWSER" != 0 && ! -d end2end/node_modules ]]; then (cd end2end && npm ci --no-audit --no-fund); fi
 if [[ "$BROWSER" == only ]]; then
@@ -75,7 +92,7 @@ if [[ "$BROWSER" == only ]]; then
   browser_bench
   exit 0
 fi
-if [[ ( "${BENCH_NODE:-1}" == 1 || "$BROWSER" != 0 ) && ! -d bench/reference-node/node_modules ]]; then
+if [[ ( "${BENCH_NODE:-1}" == 1 || "$BROWSER" != 0 ) && "${BENCH_RELAY:-1}" != only && ! -d bench/reference-node/node_modules ]]; then
   echo "== installing the Node reference's dependencies"
   (cd bench/reference-node && npm ci --no-audit --no-fund)
 fi
@@ -92,7 +109,7 @@ wait_http() { # url
 
 start_onair() {
   local data="$WORK/data-$RANDOM"
-  ONAIR_ADMIN_PASSWORD="$PASSWORD" target/release/onair --addr "127.0.0.1:$ONAIR_PORT" --data-dir "$data" \
+  ONAIR_ADMIN_PASSWORD="$PASSWORD" "$RELEASE"/onair --addr "127.0.0.1:$ONAIR_PORT" --data-dir "$data" \
     --ice-server none --max-connections-per-ip 100000 --messages-per-second 100000 >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   wait_http "http://127.0.0.1:$ONAIR_PORT/readyz"
@@ -111,7 +128,7 @@ run() { # label viewers:rate
   echo "== $label, $n viewers joining at $([[ $rate == 0 ]] && echo once || echo "$rate/s"), $K candidates each way"
   local idle=()
   [[ "$IDLE" != 0 ]] && idle=(--idle "$IDLE")
-  if ! target/release/examples/bench --label "$label" --url "ws://127.0.0.1:$port/ws" --server-pid "$SERVER_PID" \
+  if ! "$RELEASE"/examples/bench --label "$label" --url "ws://127.0.0.1:$port/ws" --server-pid "$SERVER_PID" \
       --viewers "$n" --join-rate "$rate" --candidates "$K" --storm-spread-ms "$SPREAD" "${auth[@]}" "${idle[@]}" | tee "$WORK/out"; then
     echo "(the $label run at $n viewers reported errors or lost messages; the server's last warnings:)"
     grep -aE "WARN|ERROR|error" "$WORK/server.log" | tail -5 || true
@@ -120,10 +137,67 @@ run() { # label viewers:rate
   stop_server
 }
 
-for sc in $SCENARIOS; do run onair "$sc"; done
-if [[ "${BENCH_NODE:-1}" == 1 ]]; then
-  for sc in $SCENARIOS; do run node "$sc"; done
+RELAY=${BENCH_RELAY:-1}
+RELAY_SIZES=${BENCH_RELAY_SIZES:-"50 200 500 1000"}
+RELAY_FLASH=${BENCH_RELAY_FLASH-500}
+RELAY_RATE=${BENCH_RELAY_JOIN_RATE:-100}
+RELAY_SECONDS=${BENCH_RELAY_SECONDS:-20}
+RELAY_RESULTS="$WORK/relay-results"
+# Server on core 0, load generator on core 1, when there are two.
+PIN_SERVER=() PIN_GENERATOR=()
+if [[ $(nproc) -ge 2 ]] && command -v taskset >/dev/null; then PIN_SERVER=(taskset -c 0) PIN_GENERATOR=(taskset -c 1); fi
+
+relay_run() { # viewers join-rate (0: at once)
+  local n=$1 rate=$2 data="$WORK/data-$RANDOM"
+  ONAIR_ADMIN_PASSWORD="$PASSWORD" "${PIN_SERVER[@]}" "$RELEASE"/onair --addr "127.0.0.1:$ONAIR_PORT" --data-dir "$data" \
+    --relay on --ice-server none --max-connections-per-ip 100000 --messages-per-second 100000 >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  wait_http "http://127.0.0.1:$ONAIR_PORT/readyz"
+  sleep 1
+  echo "== relay, $n viewers joining at $([[ $rate == 0 ]] && echo once || echo "$rate/s")"
+  if ! "${PIN_GENERATOR[@]}" "$RELEASE"/examples/relay_bench --url "http://127.0.0.1:$ONAIR_PORT" --server-pid "$SERVER_PID" \
+      --admin-password "$PASSWORD" --viewers "$n" --join-rate "$rate" --seconds "$RELAY_SECONDS" | tee "$WORK/out"; then
+    grep -aE "WARN|ERROR" "$WORK/server.log" | tail -5 || true
+  fi
+  grep '^RESULT ' "$WORK/out" >>"$RELAY_RESULTS" || echo "RESULT viewers=$n join_rate=$rate failed=1" >>"$RELAY_RESULTS"
+  stop_server
+}
+
+relay_table() {
+  echo
+  echo "== relay results ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); server ${PIN_SERVER[*]:-unpinned}, generator ${PIN_GENERATOR[*]:-unpinned}; ${RELAY_SECONDS} s windows)"
+  awk '
+    function field(line, key,   m) { return match(line, " " key "=[^ ]*") ? substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2) : "-" }
+    function per_core(r) { return field(r, "server_cpu_pct") + 0 > 0 ? sprintf("%.0f", field(r, "viewers") * 100 / field(r, "server_cpu_pct")) : "-" }
+    BEGIN {
+      printf "| viewers | joining | zero loss | frames missing | packets/s out | Mbit/s out | server CPU (%% of a core) | µs CPU per viewer·s | viewers per core | relay delay p50 / p99 (ms) | end to end p50 / p99 (ms) | KiB per viewer | generator CPU %% | UDP buffer drops | last first frame (s) |\n"
+      printf "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    }
+    {
+      n = field($0, "viewers"); rate = field($0, "join_rate") == "0" ? "at once" : field($0, "join_rate") "/s"
+      if (field($0, "failed") == "1") { printf "| %s | %s | failed | | | | | | | | | | | | |\n", n, rate; next }
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s | %s |\n", n, rate, field($0, "clean"), field($0, "missing"),
+        field($0, "pps_out"), field($0, "mbps_out"), field($0, "server_cpu_pct"), field($0, "cpu_us_per_viewer"), per_core($0),
+        field($0, "relay_p50_ms"), field($0, "relay_p99_ms"), field($0, "e2e_p50_ms"), field($0, "e2e_p99_ms"),
+        field($0, "kib_per_viewer"), field($0, "generator_cpu_pct"), field($0, "rcvbuf_errors") + field($0, "sndbuf_errors"), field($0, "first_last_s")
+    }' "$RELAY_RESULTS"
+  echo
+  echo "relay delay: a frame'"'"'s last packet arriving → its hand-off to each viewer'"'"'s session (/metrics onair_relay_forward_delay_seconds);"
+  echo "end to end: the publisher'"'"'s write → the viewer'"'"'s complete frame, both in the generator (includes its own queueing)."
+  echo "viewers per core: viewers / server CPU; meaningful where zero loss = viewers. UDP buffer drops: /proc/net/snmp, either side."
+}
+
+if [[ "$RELAY" != only ]]; then
+  for sc in $SCENARIOS; do run onair "$sc"; done
+  if [[ "${BENCH_NODE:-1}" == 1 ]]; then
+    for sc in $SCENARIOS; do run node "$sc"; done
+  fi
 fi
+if [[ "$RELAY" != 0 ]]; then
+  for n in $RELAY_SIZES; do relay_run "$n" "$RELAY_RATE"; done
+  for n in $RELAY_FLASH; do relay_run "$n" 0; done
+fi
+if [[ "$RELAY" == only ]]; then relay_table; exit 0; fi
 
 echo
 echo "== results ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); client and server on one machine, K=$K, storm spread ${SPREAD} ms)"
@@ -175,5 +249,7 @@ for ext in wasm js css; do
     echo "  $ext: not built (run \`make release\`)"
   fi
 done
+
+if [[ "$RELAY" != 0 ]]; then relay_table; fi
 
 if [[ "$BROWSER" != 0 ]]; then browser_bench; fi

@@ -6,7 +6,7 @@
 
 import { createRequire } from "node:module";
 import { spawn } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -85,18 +85,35 @@ export async function stopAll() {
 process.once("SIGINT", () => stopAll().finally(() => process.exit(130)));
 process.once("SIGTERM", () => stopAll().finally(() => process.exit(143)));
 
-/** OnAir's release binary on loopback, with a fresh data folder; `stop()` ends it. */
-export async function startOnAir(port = Number(env("BENCH_ONAIR_BROWSER_PORT", 9494))) {
+/**
+ * Where the release build is: OnAir's binary and its site folder. cargo-leptos writes the
+ * binary under CARGO_TARGET_DIR when that is set (worktrees sharing one target dir);
+ * BENCH_ONAIR_BIN / BENCH_SITE_ROOT name them outright.
+ */
+export function releaseBuild() {
+  const target = env("CARGO_TARGET_DIR", path.join(root, "target"));
+  const local = path.join(root, "target", "site");
+  const site = env("BENCH_SITE_ROOT", existsSync(path.join(local, "pkg")) ? local : path.join(target, "site"));
+  return { bin: env("BENCH_ONAIR_BIN", path.join(target, "release", "onair")), site };
+}
+
+/**
+ * OnAir's release binary on loopback, with a fresh data folder; `stop()` ends it. `relay`
+ * is its `--relay` mode: "off" (peer to peer), "on" (every viewer through the relay) or
+ * "auto"; the media port is the HTTP port's number, on UDP.
+ */
+export async function startOnAir({ port = Number(env("BENCH_ONAIR_BROWSER_PORT", 9494)), relay = "off" } = {}) {
   const password = `bbench-${Math.random().toString(36).slice(2)}`;
   const base = `http://127.0.0.1:${port}`;
+  const { bin, site } = releaseBuild();
   const server = await startProcess(
     "onair",
-    path.join(root, "target", "release", "onair"),
-    (dir) => ["--addr", `127.0.0.1:${port}`, "--data-dir", path.join(dir, "data"), "--site-root", path.join(root, "target", "site"),
-      "--ice-server", "none", "--max-viewers", "off"],
+    bin,
+    (dir) => ["--addr", `127.0.0.1:${port}`, "--data-dir", path.join(dir, "data"), "--site-root", site,
+      "--ice-server", "none", "--max-viewers", "off", "--relay", relay],
     { ready: `${base}/readyz`, env: { ONAIR_ADMIN_PASSWORD: password, RUST_LOG: "onair=info,warn" } },
   );
-  return { base, password, ...server };
+  return { base, password, relay, ...server };
 }
 
 /** The reference Node server (bench/reference-node), which also serves the plain-JS pages. */
@@ -112,10 +129,13 @@ export async function startReference(port = Number(env("BENCH_NODE_BROWSER_PORT"
  * `window.__benchPeers` and stamps `window.__bench.marks` (performance.now(), i.e. ms since
  * this page's navigation started) the first time each step of a join happens:
  * wasmInstantiate / wasmReady (WebAssembly.instantiate[Streaming] called / resolved), hydrated (OnAir's `data-hydrated="true"`), wsOpen, welcome, offer (received), answer
- * (sent), pc (created), track, iceConnected, connected, srcObject (set on a <video>),
- * loadedmetadata, playing, firstFrame (the first requestVideoFrameCallback: a decoded
- * frame handed to the compositor). A streamer page also logs each `newViewer` received and
- * `offer` sent in `window.__bench.events`.
+ * (sent), useRelay (received), whepPost / whepAnswer (the WHEP `POST` sent / its response
+ * arrived), pc (created), track, iceConnected, connected, decoded (the first frame of the
+ * remote video track, seen by a probe <video> of the script's own: when the stream became
+ * playable, whatever the page does with it), srcObject (set on a <video>),
+ * loadedmetadata, playing, firstFrame (the first requestVideoFrameCallback on the page's
+ * own player: a decoded frame handed to the compositor). A streamer page also logs each
+ * `newViewer` received and `offer` sent in `window.__bench.events`.
  */
 export function instrument() {
   // marks: first time of each step; events: every newViewer received and offer sent (a
@@ -126,13 +146,36 @@ export function instrument() {
   };
   const peers = (window.__benchPeers = []);
 
+  // The first frame of the first remote video track, on a video element the page does not
+  // know about (outside <body>, which the page hydrates), so that the time the stream
+  // became playable is measured apart from when the page shows it.
+  const probe = (track) => {
+    if ("decoded" in bench.marks || bench.probing) return;
+    bench.probing = true;
+    const video = document.createElement("video");
+    Object.assign(video, { muted: true, autoplay: true, playsInline: true });
+    video.style.cssText = "position:fixed;left:0;top:0;width:2px;height:2px;opacity:0.01;pointer-events:none";
+    video.__benchWatched = true; // not the page's player: no srcObject/firstFrame marks
+    video.requestVideoFrameCallback((now, meta) => {
+      mark("decoded", Math.min(now, meta.presentationTime ?? now));
+      video.srcObject = null;
+      video.remove();
+    });
+    video.srcObject = new MediaStream([track]);
+    document.documentElement.appendChild(video);
+    video.play().catch(() => {});
+  };
+
   const NativePc = window.RTCPeerConnection;
   window.RTCPeerConnection = class extends NativePc {
     constructor(config) {
       super(config);
       peers.push(this);
       mark("pc");
-      this.addEventListener("track", () => mark("track"));
+      this.addEventListener("track", (e) => {
+        mark("track");
+        if (e.track.kind === "video") probe(e.track);
+      });
       this.addEventListener("iceconnectionstatechange", () => {
         if (this.iceConnectionState === "connected") mark("iceConnected");
       });
@@ -155,7 +198,7 @@ export function instrument() {
       this.addEventListener("open", () => mark("wsOpen"));
       this.addEventListener("message", (e) => {
         const t = type(e.data);
-        if (t === "welcome" || t === "offer") mark(t);
+        if (t === "welcome" || t === "offer" || t === "useRelay") mark(t);
         if (t === "newViewer") bench.events.push({ type: t, t: performance.now() });
       });
     }
@@ -184,6 +227,22 @@ export function instrument() {
       this.requestVideoFrameCallback((now, meta) => mark("firstFrame", Math.min(now, meta.presentationTime ?? now)));
     },
   });
+
+  // WHEP (a viewer's relay session) and WHIP (the studio's upload) exchanges.
+  const nativeFetch = window.fetch;
+  window.fetch = function (input, init) {
+    const url = typeof input === "string" ? input : input?.url ?? String(input);
+    const method = (init?.method ?? input?.method ?? "GET").toUpperCase();
+    const kind = method === "POST" && /\/wh(e|i)p/.test(url) ? (/\/whep/.test(url) ? "whep" : "whip") : null;
+    if (!kind) return nativeFetch.apply(this, arguments);
+    mark(`${kind}Post`);
+    bench.events.push({ type: `${kind}Post`, t: performance.now() });
+    return nativeFetch.apply(this, arguments).then((r) => {
+      mark(`${kind}Answer`);
+      bench.events.push({ type: `${kind}Answer`, t: performance.now() });
+      return r;
+    });
+  };
 
   // The wasm front end's start (wasm-bindgen instantiates with one of these).
   for (const name of ["instantiateStreaming", "instantiate"]) {
@@ -232,6 +291,15 @@ export async function goLiveOnAir(page, onair) {
   await goLive(page);
 }
 
+/**
+ * In relay mode: waits until the studio's upload to the relay (its one peer connection) is
+ * connected, so that viewers join a relay that already has the stream.
+ */
+export async function waitUpload(page, timeout = 20_000) {
+  await page.locator("[data-testid='media-path'][data-path='relay']").waitFor({ timeout });
+  await page.waitForFunction(() => window.__benchPeers.some((pc) => pc.connectionState === "connected"), null, { timeout, polling: 50 });
+}
+
 /** The plain-JS streamer page (bench/reference-node/stream.html), live. */
 export async function goLivePlain(page, reference) {
   await page.goto(`${reference.base}/stream.html`);
@@ -269,8 +337,8 @@ export async function studioOfferDelay(page) {
   });
 }
 
-/** CPU seconds used so far by the Chromium this script launched, all its processes (/proc). */
-export function chromiumCpuSeconds() {
+/** Every process's parent, name and CPU seconds so far (/proc). */
+function processTable() {
   const procs = new Map(); // pid -> { parent, comm, cpu }
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -284,14 +352,32 @@ export function chromiumCpuSeconds() {
     const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
     procs.set(Number(entry), { parent: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / 100 }); // USER_HZ 100
   }
+  return procs;
+}
+
+/** The Chromium processes this script launched (their top processes' ids). */
+export function chromiumRoots() {
+  return [...processTable()].filter(([, p]) => p.parent === process.pid && /chrom/i.test(p.comm)).map(([pid]) => pid);
+}
+
+/**
+ * CPU seconds used so far by the Chromium this script launched, all its processes; with
+ * `roots` (from chromiumRoots), by those browsers only.
+ */
+export function chromiumCpuSeconds(roots = chromiumRoots()) {
+  const procs = processTable();
   const under = (pid, root) => {
     for (let p = pid; p > 1; p = procs.get(p)?.parent ?? 0) if (p === root) return true;
     return false;
   };
-  const roots = [...procs].filter(([, p]) => p.parent === process.pid && /chrom/i.test(p.comm)).map(([pid]) => pid);
   let total = 0;
   for (const [pid, p] of procs) if (roots.some((r) => under(pid, r))) total += p.cpu;
   return total;
+}
+
+/** CPU seconds used so far by one process (OnAir's server: its threads are counted in it). */
+export function processCpuSeconds(pid) {
+  return processTable().get(pid)?.cpu ?? NaN;
 }
 
 /** Median, min and max of a list of numbers. */

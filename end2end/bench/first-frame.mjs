@@ -12,21 +12,34 @@
 // one viewer); BENCH_KEEP_VIEWERS=1 keeps them open instead (join i then shares the
 // machine with i-1 playing viewers).
 //
+// OnAir runs once per relay mode of BENCH_RELAY, a fresh server each: `off` is peer to
+// peer (the studio answers each viewer's join with an offer over /ws), `on` sends every
+// viewer through the relay (the viewer posts a WHEP offer; the relay asks the studio's
+// upload for a keyframe and forwards from it). The per-step marks say where a join's time
+// goes: in relay mode `useRelay` → `whepPost` → `whepAnswer` (the HTTP exchange) → `ice`
+// → `connected` (DTLS) → `decoded` (the first frame the relay's stream yields: the
+// keyframe wait) → `firstFrame` (the player shows the stream).
+//
 //   node end2end/bench/first-frame.mjs        (from the repository root, after `make release`)
 //
 //   BENCH_VIEWERS=5                viewers per server
+//   BENCH_RELAY="off on"           OnAir's --relay modes, in this order
 //   BENCH_PLAIN=1                  0 skips the plain-JS baseline
+//   BENCH_ROUNDS=1                 runs of every server in turn (viewers pooled per server;
+//                                  more rounds even out a machine whose load changes)
 //   BENCH_KEEP_VIEWERS=0
 //   BENCH_ONAIR_BROWSER_PORT=9494  BENCH_NODE_BROWSER_PORT=9495
-//   CHROMIUM_PATH=/usr/bin/chromium
+//   CHROMIUM_PATH=/usr/bin/chromium  BENCH_ONAIR_BIN / BENCH_SITE_ROOT (see common.mjs)
 
 import {
   env, goLiveOnAir, goLivePlain, joinTimings, launchBrowser, machine, ms, newClient, sleep, spread, startOnAir, studioOfferDelay,
-  startReference, stopAll,
+  startReference, stopAll, waitUpload,
 } from "./common.mjs";
 
 const viewers = Number(env("BENCH_VIEWERS", 5));
 const keep = env("BENCH_KEEP_VIEWERS", "0") === "1";
+const relayModes = env("BENCH_RELAY", "off on").split(/\s+/).filter(Boolean);
+const rounds = Number(env("BENCH_ROUNDS", 1));
 
 // The steps of a join, in order, as the table columns show them (absent ones print "-").
 const steps = [
@@ -42,14 +55,37 @@ const steps = [
   ["wsOpen", (t) => t.marks.wsOpen],
   ["welcome", (t) => t.marks.welcome],
   ["offer", (t) => t.marks.offer],
+  ["useRelay", (t) => t.marks.useRelay],
   ["pc", (t) => t.marks.pc],
+  ["whepPost", (t) => t.marks.whepPost],
+  ["whepAnswer", (t) => t.marks.whepAnswer],
   ["track", (t) => t.marks.track],
   ["answer", (t) => t.marks.answer],
   ["ice", (t) => t.marks.iceConnected],
   ["connected", (t) => t.marks.connected],
+  ["decoded", (t) => t.marks.decoded],
   ["firstFrame", (t) => t.marks.firstFrame],
   ["playing", (t) => t.marks.playing],
 ];
+
+// Where a join's time goes once the page has its socket: the median of each viewer's own
+// interval between two marks (peer to peer or relay, whichever marks the run has).
+const segments = [
+  ["welcome → first frame (the media part)", "welcome", "firstFrame"],
+  ["welcome → offer (the studio's offer, over /ws)", "welcome", "offer"],
+  ["offer → answer sent", "offer", "answer"],
+  ["welcome → useRelay", "welcome", "useRelay"],
+  ["useRelay → WHEP POST (offer created)", "useRelay", "whepPost"],
+  ["WHEP POST → response (HTTP round trip)", "whepPost", "whepAnswer"],
+  ["answer / WHEP response → ICE connected", "exchanged", "iceConnected"],
+  ["ICE → connected (DTLS)", "iceConnected", "connected"],
+  ["connected → decoded (keyframe wait)", "connected", "decoded"],
+  ["decoded → first frame (the player shows it)", "decoded", "firstFrame"],
+];
+const segment = (t, from, to) => {
+  const at = (m) => (m === "exchanged" ? t.marks.whepAnswer ?? t.marks.answer : t.marks[m]);
+  return at(to) - at(from);
+};
 
 async function scenario(label, start, live, watchPath) {
   const server = await start();
@@ -58,6 +94,7 @@ async function scenario(label, start, live, watchPath) {
   try {
     const streamer = await newClient(browser);
     await live(streamer.page, server);
+    if (server.relay === "on") await waitUpload(streamer.page);
     await joinTimings(streamer.page); // the preview shows the camera: capture is running
     await sleep(2000);
     const rows = [];
@@ -86,26 +123,54 @@ async function scenario(label, start, live, watchPath) {
 }
 
 try {
-  console.log(`== join to first frame: ${viewers} viewers each, ${machine()}`);
-  const onair = await scenario("OnAir", startOnAir, goLiveOnAir, "/watch");
-  const plain = env("BENCH_PLAIN", "1") === "1" ? await scenario("plain JS", startReference, goLivePlain, "/watch.html") : [];
+  console.log(`== join to first frame: ${viewers} viewers each${rounds > 1 ? ` per round, ${rounds} rounds` : ""}, OnAir with --relay ${relayModes.join(", ")}; ${machine()}`);
+  // Rounds alternate the servers, so that a machine whose load changes meets them alike.
+  const runs = [...relayModes.map((relay) => ({ label: `OnAir --relay ${relay}`, relay, rows: [] }))];
+  if (env("BENCH_PLAIN", "1") === "1") runs.push({ label: "plain JS", rows: [] });
+  for (let round = 0; round < rounds; round++) {
+    for (const r of runs) {
+      const rows = r.relay
+        ? await scenario(r.label, () => startOnAir({ relay: r.relay }), goLiveOnAir, "/watch")
+        : await scenario(r.label, startReference, goLivePlain, "/watch.html");
+      r.rows.push(...rows);
+    }
+  }
 
+  const first = (rows) => spread(rows.map((t) => t.marks.firstFrame));
   const line = (name, s) => `| ${name} | ${ms(s.median)} | ${ms(s.min)} | ${ms(s.max)} | ${s.n} |`;
   console.log(`\n== results (${machine()}; ms from navigation start, in the viewer page's clock)\n`);
   console.log("| | median | min | max | viewers |\n| --- | ---: | ---: | ---: | ---: |");
-  console.log(line("OnAir first frame", spread(onair.map((t) => t.marks.firstFrame))));
-  if (plain.length) console.log(line("plain JS first frame", spread(plain.map((t) => t.marks.firstFrame))));
-  console.log(line("OnAir hydrated", spread(onair.map((t) => t.marks.hydrated))));
+  for (const r of runs) console.log(line(`${r.label} first frame`, first(r.rows)));
+  for (const r of runs.filter((r) => r.label.startsWith("OnAir"))) console.log(line(`${r.label} hydrated`, spread(r.rows.map((t) => t.marks.hydrated))));
 
-  const offers = (rows) => ms(spread(rows.map((t) => t.studioOffer)).median);
-  console.log(`\nstreamer page, newViewer received → offer sent (median ms): OnAir ${offers(onair)}${plain.length ? `, plain JS ${offers(plain)}` : ""}`);
+  const p2p = runs.find((r) => r.label === "OnAir --relay off");
+  const relay = runs.find((r) => r.label === "OnAir --relay on");
+  if (p2p && relay) {
+    const d = first(relay.rows).median - first(p2p.rows).median;
+    console.log(`\nrelay − peer to peer, median first frame: ${d >= 0 ? "+" : ""}${ms(d)} ms (the issue's target: within 100 ms)`);
+  }
+  const offers = runs.filter((r) => r.rows.some((t) => Number.isFinite(t.studioOffer)));
+  if (offers.length) {
+    console.log(`streamer page, newViewer received → offer sent (median ms): ${offers.map((r) => `${r.label} ${ms(spread(r.rows.map((t) => t.studioOffer)).median)}`).join(", ")}`);
+  }
+  console.log("\nmedian of each viewer's interval between two marks (ms):\n");
+  console.log(`| interval |${runs.map((r) => ` ${r.label} |`).join("")}\n| --- |${runs.map(() => " ---: |").join("")}`);
+  for (const [name, from, to] of segments) {
+    const cols = runs.map((r) => spread(r.rows.map((t) => segment(t, from, to))));
+    if (!cols.some((c) => c.n)) continue;
+    console.log(`| ${name} |${cols.map((c) => ` ${ms(c.median)} |`).join("")}`);
+  }
+  if (p2p && relay) {
+    const media = (r) => spread(r.rows.map((t) => segment(t, "welcome", "firstFrame"))).median;
+    const d = media(relay) - media(p2p);
+    console.log(`\nrelay − peer to peer, median welcome → first frame: ${d >= 0 ? "+" : ""}${ms(d)} ms (page loading left out)`);
+  }
   console.log("\nmedian of each step (ms since navigation start):\n");
-  console.log(`| step | OnAir |${plain.length ? " plain JS |" : ""}\n| --- | ---: |${plain.length ? " ---: |" : ""}`);
+  console.log(`| step |${runs.map((r) => ` ${r.label} |`).join("")}\n| --- |${runs.map(() => " ---: |").join("")}`);
   for (const [name, f] of steps) {
-    const o = spread(onair.map(f));
-    const p = spread(plain.map(f));
-    if (!o.n && !p.n) continue;
-    console.log(`| ${name} | ${ms(o.median)} |${plain.length ? ` ${ms(p.median)} |` : ""}`);
+    const cols = runs.map((r) => spread(r.rows.map(f)));
+    if (!cols.some((c) => c.n)) continue;
+    console.log(`| ${name} |${cols.map((c) => ` ${ms(c.median)} |`).join("")}`);
   }
 } finally {
   await stopAll();

@@ -4,7 +4,9 @@
 //! Encoding stays derived; `every_message_round_trips` (in `server_message.rs`) keeps both in step.
 
 use crate::json_fields::{FieldError, Fields};
-use crate::protocol::{IceCandidate, IceServer, ServerMessage, SessionDescription, ViewerId, ViewerReport};
+use crate::protocol::{
+    IceCandidate, IceServer, RelayReport, ServerMessage, SessionDescription, ViewerId, ViewerReport,
+};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -62,6 +64,8 @@ fn read_variant(kind: &str, f: &Fields) -> Result<Option<ServerMessage>, FieldEr
         "offline" => ServerMessage::Offline,
         "streamerLost" => ServerMessage::StreamerLost,
         "removed" => ServerMessage::Removed,
+        "relayStats" => ServerMessage::RelayStats { viewer_id: viewer_id()?, report: RelayReport::read(f)? },
+        "useRelay" => ServerMessage::UseRelay { reason: f.need("reason", Fields::string)? },
         "viewerLeft" => ServerMessage::ViewerLeft { viewer_id: viewer_id()? },
         "viewerCount" => ServerMessage::ViewerCount {
             count: usize::try_from(f.need("count", Fields::u64)?)
@@ -98,6 +102,19 @@ impl IceServer {
             urls: f.need("urls", Fields::strings)?,
             username: f.string("username")?,
             credential: f.string("credential")?,
+        })
+    }
+}
+
+impl RelayReport {
+    fn read(f: &Fields) -> Result<RelayReport, FieldError> {
+        Ok(RelayReport {
+            video_kbps: f.f64("videoKbps")?,
+            audio_kbps: f.f64("audioKbps")?,
+            rtt_ms: f.f64("rttMs")?,
+            loss_pct: f.f64("lossPct")?,
+            nacks: f.u64("nacks")?.unwrap_or(0),
+            plis: f.u64("plis")?.unwrap_or(0),
         })
     }
 }

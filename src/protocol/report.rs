@@ -1,4 +1,5 @@
-//! A viewer's own report of the video it receives, and what counts as plausible.
+//! A viewer's own report of the video it receives (and what counts as plausible), and the
+//! relay's report of what it sends that viewer.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,28 @@ pub struct ViewerReport {
     pub packets_lost: Option<i64>,
     #[serde(default)]
     pub rtt_ms: Option<f64>,
+}
+
+/// What the relay measures of one viewer's session, sent to the studio once a second: the
+/// relay's side of the row (the viewer's own [`ViewerReport`] still comes beside it).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RelayReport {
+    #[serde(default)]
+    pub video_kbps: Option<f64>,
+    #[serde(default)]
+    pub audio_kbps: Option<f64>,
+    /// From the viewer's RTCP receiver reports.
+    #[serde(default)]
+    pub rtt_ms: Option<f64>,
+    /// Percent of video packets the viewer reports lost, 0..=100.
+    #[serde(default)]
+    pub loss_pct: Option<f64>,
+    /// Retransmission requests and keyframe requests from the viewer, since it joined.
+    #[serde(default)]
+    pub nacks: u64,
+    #[serde(default)]
+    pub plis: u64,
 }
 
 impl ViewerReport {

@@ -2,7 +2,7 @@
 
 use crate::protocol::error_code::ErrorCode;
 use crate::protocol::ids::ViewerId;
-use crate::protocol::report::ViewerReport;
+use crate::protocol::report::{RelayReport, ViewerReport};
 use crate::protocol::webrtc::{IceCandidate, IceServer, SessionDescription, Target};
 use serde::Serialize;
 
@@ -64,8 +64,20 @@ pub enum ServerMessage {
         #[serde(flatten)]
         report: ViewerReport,
     },
+    /// To the streamer: what the relay measures of a viewer's session (relayed lives).
+    RelayStats {
+        viewer_id: ViewerId,
+        #[serde(flatten)]
+        report: RelayReport,
+    },
     /// To a viewer: the streamer took it off this live. It may watch again next live.
     Removed,
+    /// To the streamer: publish to the relay (WHIP); viewers from now on are relay rows. To a
+    /// viewer: play from the relay (WHEP), and once its frames decode close the peer-to-peer
+    /// connection. Sent once per live (the relay is never left mid-live). `reason` in words.
+    UseRelay {
+        reason: String,
+    },
     /// Anything refused; the connection stays usable unless the code says otherwise.
     Error {
         code: ErrorCode,
@@ -98,6 +110,8 @@ impl ServerMessage {
             ServerMessage::ViewerCount { .. } => "viewerCount",
             ServerMessage::ViewerStats { .. } => "viewerStats",
             ServerMessage::Removed => "removed",
+            ServerMessage::UseRelay { .. } => "useRelay",
+            ServerMessage::RelayStats { .. } => "relayStats",
             ServerMessage::Error { .. } => "error",
         }
     }
@@ -171,6 +185,11 @@ mod tests {
             ServerMessage::Candidate { candidate: cand.clone(), target: Target::Viewer, viewer_id: id.clone() },
             ServerMessage::StreamerLost,
             ServerMessage::Removed,
+            ServerMessage::UseRelay { reason: "relay mode is on".into() },
+            ServerMessage::RelayStats {
+                viewer_id: ViewerId("v".into()),
+                report: RelayReport { video_kbps: Some(1500.5), rtt_ms: Some(3.0), nacks: 2, ..Default::default() },
+            },
             ServerMessage::Welcome {
                 viewer_id: id.clone(),
                 ice_servers: vec![

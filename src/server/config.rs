@@ -6,13 +6,14 @@
 use crate::protocol::IceServer;
 use crate::server::auth::watch_access::MIN_CODE_CHARS;
 use crate::server::http::origin::normalize_origin;
+use crate::server::media::mode::{RelayMode, RelayModeError};
 use crate::server::signaling::hub::ViewerCap;
 use crate::server::signaling::limits::WsLimits;
 use crate::server::signaling::turn::{self, TurnSecret};
 use clap::builder::BoolishValueParser;
 use clap::{Parser, Subcommand};
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:9090";
@@ -79,6 +80,20 @@ pub struct Cli {
     /// anyone can watch].
     #[arg(long, env = "ONAIR_WATCH_CODE", value_name = "CODE")]
     pub watch_code: Option<String>,
+    /// How media reaches viewers: `off` (peer to peer only), `on` (all through the relay) or
+    /// `auto` (peer to peer until the studio's uplink is full, then the relay) [default: auto].
+    #[arg(long, env = "ONAIR_RELAY", value_name = "off|auto|on")]
+    pub relay: Option<RelayMode>,
+    /// UDP address of the relay's one media port [default: the HTTP address's host and port number].
+    #[arg(long, env = "ONAIR_MEDIA_ADDR", value_name = "HOST:PORT")]
+    pub media_addr: Option<SocketAddr>,
+    /// Address viewers reach the relay at, announced as its candidate (repeatable; for a server
+    /// behind NAT or in a container) [default: the media address, or this machine's outbound address].
+    #[arg(long = "public-ip", env = "ONAIR_PUBLIC_IPS", value_delimiter = ',', value_name = "IP")]
+    pub public_ips: Vec<IpAddr>,
+    /// In `--relay auto`: the most viewers served peer to peer before the live moves to the relay [default: 8].
+    #[arg(long, env = "ONAIR_MESH_MAX_VIEWERS", value_name = "N")]
+    pub mesh_max_viewers: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -125,6 +140,10 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     trust_proxy: Option<bool>,
     watch_code: Option<String>,
+    relay: Option<String>,
+    media_addr: Option<SocketAddr>,
+    public_ips: Option<Vec<IpAddr>>,
+    mesh_max_viewers: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -152,7 +171,17 @@ pub struct Config {
     pub trust_proxy: bool,
     /// `Some`: viewers need this code to watch.
     pub watch_code: Option<String>,
+    pub relay: RelayMode,
+    /// The relay's UDP address (port 0: any free port).
+    pub media_addr: SocketAddr,
+    /// Announced instead of the media address when set.
+    pub public_ips: Vec<IpAddr>,
+    pub mesh_max_viewers: usize,
 }
+
+/// Viewers served peer to peer before `--relay auto` moves a live to the relay (the README's
+/// relay section says how it was chosen).
+pub const DEFAULT_MESH_MAX_VIEWERS: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -168,6 +197,8 @@ pub enum ConfigError {
     BadMaxViewers(String),
     #[error("public URL {0:?} must be an http:// or https:// URL such as https://tv.example.org")]
     BadPublicUrl(String),
+    #[error(transparent)]
+    BadRelayMode(#[from] RelayModeError),
     #[error("{key} must be {expected}, not {value}")]
     BadLimit { key: &'static str, expected: &'static str, value: String },
     #[error(
@@ -261,7 +292,19 @@ impl Config {
         if let Some(chars) = watch_code.as_ref().map(|c| c.chars().count()).filter(|&n| n < MIN_CODE_CHARS) {
             return Err(ConfigError::ShortWatchCode(chars));
         }
+        let relay = match (cli.relay, file.relay) {
+            (Some(mode), _) => mode,
+            (None, Some(word)) => word.parse()?,
+            (None, None) => RelayMode::default(),
+        };
+        let media_addr = cli.media_addr.or(file.media_addr).unwrap_or(addr);
+        let public_ips = if cli.public_ips.is_empty() { file.public_ips.unwrap_or_default() } else { cli.public_ips };
+        let mesh_max_viewers = cli.mesh_max_viewers.or(file.mesh_max_viewers).unwrap_or(DEFAULT_MESH_MAX_VIEWERS);
         Ok(Config {
+            relay,
+            media_addr,
+            public_ips,
+            mesh_max_viewers,
             addr,
             site_root,
             ice_servers,
@@ -296,6 +339,11 @@ impl Config {
             public_urls: Vec::new(),
             ws_limits: WsLimits::default(),
             turn: None,
+            // Tests that want the relay turn it on; the others open no UDP port.
+            relay: RelayMode::Off,
+            media_addr: "127.0.0.1:0".parse().expect("valid address"),
+            public_ips: Vec::new(),
+            mesh_max_viewers: DEFAULT_MESH_MAX_VIEWERS,
         }
     }
 }
@@ -495,6 +543,27 @@ mod tests {
         assert!(parse(&["admin", "remove", "alice"]).is_err());
         assert_eq!(cli(&[]).command, None, "no subcommand: serve");
         assert_eq!(cli(&["--addr", "127.0.0.1:1"]).command, None);
+    }
+
+    #[test]
+    fn relay_settings_from_flags_file_or_defaults() {
+        let c = Config::resolve(cli(&["--addr", "0.0.0.0:7000"]), FileConfig::default(), |_| None).unwrap();
+        assert_eq!(c.relay, RelayMode::Auto);
+        assert_eq!(c.media_addr, "0.0.0.0:7000".parse().unwrap(), "the HTTP address and port, over UDP");
+        assert!(c.public_ips.is_empty());
+        assert_eq!(c.mesh_max_viewers, DEFAULT_MESH_MAX_VIEWERS);
+        let f =
+            file("relay = \"on\"\nmedia-addr = \"0.0.0.0:5000\"\npublic-ips = [\"203.0.113.5\"]\nmesh-max-viewers = 3");
+        let c = Config::resolve(cli(&[]), f, |_| None).unwrap();
+        assert_eq!((c.relay, c.media_addr.port(), c.mesh_max_viewers), (RelayMode::On, 5000, 3));
+        assert_eq!(c.public_ips, vec!["203.0.113.5".parse::<IpAddr>().unwrap()]);
+        let flags = cli(&["--relay", "off", "--public-ip", "198.51.100.1", "--public-ip", "2001:db8::1"]);
+        let c = Config::resolve(flags, file("relay = \"on\""), |_| None).unwrap();
+        assert_eq!(c.relay, RelayMode::Off, "the flag wins");
+        assert_eq!(c.public_ips.len(), 2);
+        let err = Config::resolve(cli(&[]), file("relay = \"maybe\""), |_| None).unwrap_err();
+        assert_eq!(err.to_string(), "`maybe` is not a relay mode: use off, auto or on");
+        assert!(Cli::try_parse_from(["onair", "--relay", "sometimes"]).is_err());
     }
 
     #[test]

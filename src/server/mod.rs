@@ -22,7 +22,7 @@ use auth::sessions::Sessions;
 use auth::sign_in::{self, Auth};
 use auth::watch_access::{self, WatchAccess, WatchGate};
 use axum::extract::FromRef;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{middleware, Router};
 use http::client_addr::{self, TrustProxy};
 use http::headers::{self, HeaderPolicy};
@@ -31,6 +31,11 @@ use http::{assets, metrics};
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
+use media::engine::{self, RelayLimits};
+use media::handle::RelayHandle;
+use media::http::{self as media_http, MediaEndpoints};
+use media::metrics::RelayMetrics;
+use media::{announce, mode::RelayMode};
 use signaling::device_cookie::{self, DeviceCookies};
 use signaling::service::{self, Signaling, SignalingOptions};
 use signaling::{admin_sessions, hub, resume, upgrade};
@@ -61,6 +66,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Feeds hub events to the history thread; ends the live on graceful shutdown.
     pub recorder: Arc<Recorder>,
+    /// The media relay (`None` with `--relay off`, or when its port could not be opened in `auto`).
+    pub relay: Option<RelayHandle>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -99,6 +106,16 @@ impl FromRef<AppState> for Arc<WatchAccess> {
     }
 }
 
+impl FromRef<AppState> for MediaEndpoints {
+    fn from_ref(state: &AppState) -> Self {
+        MediaEndpoints {
+            relay: state.relay.clone(),
+            gate: WatchGate::from_ref(state),
+            signaling: state.signaling.clone(),
+        }
+    }
+}
+
 impl FromRef<AppState> for WatchGate {
     fn from_ref(state: &AppState) -> Self {
         WatchGate { access: state.watch.clone(), auth: state.auth.clone() }
@@ -120,6 +137,8 @@ pub enum StartError {
     ResumeKey(#[from] resume::ResumeKeyError),
     #[error("cannot create the first admin account: {0}")]
     FirstAdmin(AccountError),
+    #[error("cannot open the relay's UDP port {addr} (--relay on needs it; --media-addr picks another): {source}")]
+    Relay { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     CookieKey(#[from] key_file::KeyFileError),
 }
@@ -153,28 +172,51 @@ impl AppState {
         let cookie_key = CookieKey::load_or_create(&config.data_dir)?;
         // Kept beside the database so viewers resume across a restart.
         let resume_key = resume::ResumeKey::load_or_create(&config.data_dir)?;
+        // The relay reports to the studio through signaling, which is built after it.
+        let signaling_slot: Arc<std::sync::OnceLock<std::sync::Weak<Signaling>>> = Arc::default();
+        let reports: media::engine::ReportSink = {
+            let slot = signaling_slot.clone();
+            Arc::new(move |reports| {
+                if let Some(signaling) = slot.get().and_then(std::sync::Weak::upgrade) {
+                    signaling.relay_reports(reports);
+                }
+            })
+        };
+        let relay = start_relay(config, &metrics, reports)?;
+        let plan = match (config.relay, &relay) {
+            (_, None) | (RelayMode::Off, _) => hub::MediaPlan::MeshOnly,
+            (RelayMode::On, Some(_)) => hub::MediaPlan::RelayAlways,
+            (RelayMode::Auto, Some(_)) => hub::MediaPlan::Auto { mesh_max_viewers: config.mesh_max_viewers },
+        };
         let hub = hub::Hub::new(config.ice_servers.clone())
             .with_viewer_cap(config.max_viewers)
             .with_resume_key(resume_key.clone())
             .with_resume_window(config.ws_limits.resume_window)
-            .with_wall_start(clock::unix_secs());
+            .with_wall_start(clock::unix_secs())
+            .with_media_plan(plan);
         let leptos_options = leptos_options(config);
         let headers = HeaderPolicy {
             dev_reload_port: (leptos_options.env == Env::DEV).then_some(leptos_options.reload_port as u16),
         };
+        let signaling = Signaling::new(
+            hub,
+            metrics.clone(),
+            recorder.clone(),
+            SignalingOptions {
+                limits: config.ws_limits.clone(),
+                public_urls: config.public_urls.clone(),
+                turn: config.turn.clone(),
+                device_key: Some(resume_key),
+            },
+        );
+        if let Some(relay) = &relay {
+            signaling.observe_media(Arc::new(relay.clone()));
+        }
+        let _ = signaling_slot.set(Arc::downgrade(&signaling));
         Ok(AppState {
             leptos_options,
-            signaling: Signaling::new(
-                hub,
-                metrics.clone(),
-                recorder.clone(),
-                SignalingOptions {
-                    limits: config.ws_limits.clone(),
-                    public_urls: config.public_urls.clone(),
-                    turn: config.turn.clone(),
-                    device_key: Some(resume_key),
-                },
-            ),
+            signaling,
+            relay,
             watch: Arc::new(WatchAccess::new(config.watch_code.clone(), &cookie_key, cookies)),
             auth: Arc::new(Auth::new(accounts, Sessions::new(db.clone()), cookies, cookie_key)),
             headers,
@@ -184,6 +226,41 @@ impl AppState {
             metrics,
             recorder,
         })
+    }
+}
+
+/// Opens the relay's UDP port and says which addresses it announces (and when they cannot
+/// work for the audience). In `auto` a port that cannot be opened leaves lives peer to peer.
+fn start_relay(
+    config: &Config,
+    metrics: &Metrics,
+    reports: media::engine::ReportSink,
+) -> Result<Option<RelayHandle>, StartError> {
+    if config.relay == RelayMode::Off {
+        return Ok(None);
+    }
+    let bound = config.media_addr;
+    let announced = announce::announced_addresses(bound, &config.public_ips, announce::outbound_ip());
+    let relay_metrics = Arc::new(RelayMetrics::new(Some(metrics.registry()))?);
+    match engine::start(bound, announced, RelayLimits::default(), relay_metrics, reports) {
+        Ok(relay) => {
+            let list: Vec<String> = relay.announced().iter().map(|a| a.to_string()).collect();
+            tracing::info!(mode = %config.relay, "relay on udp {}, announcing {}", relay.local_addr(), list.join(", "));
+            let hosts: Vec<String> = config
+                .public_urls
+                .iter()
+                .filter_map(|u| url::Url::parse(u).ok()?.host_str().map(str::to_owned))
+                .collect();
+            if let Some(warning) = announce::reachability_warning(relay.announced(), &hosts) {
+                tracing::warn!("{warning}");
+            }
+            Ok(Some(relay))
+        }
+        Err(source) if config.relay == RelayMode::Auto => {
+            tracing::warn!("cannot open the relay's UDP port {bound}: {source}; every live stays peer to peer");
+            Ok(None)
+        }
+        Err(source) => Err(StartError::Relay { addr: bound, source }),
     }
 }
 
@@ -264,6 +341,16 @@ pub fn router(state: AppState) -> Router {
         .route(Page::Login.path(), post(sign_in::login))
         .route(endpoint::LOGOUT, get(sign_in::logout).post(sign_in::logout))
         .route(Page::WatchCode.path(), post(watch_access::enter_code))
+        .route(endpoint::WHIP, post(media_http::publish).options(media_http::options))
+        .route(endpoint::WHEP, post(media_http::play).options(media_http::options))
+        .route(
+            &format!("{}/{{resource}}", endpoint::WHIP),
+            patch(media_http::trickle).delete(media_http::end).options(media_http::options),
+        )
+        .route(
+            &format!("{}/{{resource}}", endpoint::WHEP),
+            patch(media_http::trickle).delete(media_http::end).options(media_http::options),
+        )
         .leptos_routes_with_context(&state, routes, page_context.clone(), move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(page_context, shell))
         .layer(middleware::from_fn_with_state(state.auth.clone(), sign_in::require_admin))

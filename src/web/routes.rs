@@ -63,6 +63,12 @@ pub mod endpoint {
     pub const HEALTHZ: &str = "/healthz";
     pub const READYZ: &str = "/readyz";
     pub const METRICS: &str = "/metrics";
+    /// Publishing to the relay (RFC 9725 WHIP): `POST` an offer; the session is `WHIP/{id}`.
+    pub const WHIP: &str = "/whip";
+    /// Playing from the relay (WHEP): `POST` an offer; the session is `WHEP/{id}`.
+    pub const WHEP: &str = "/whep";
+    /// The query parameter of `POST /whep` that ties the session to a `/ws` viewer: its resume token.
+    pub const WHEP_VIEWER_PARAM: &str = "viewer";
 }
 
 /// Why a form post (sign-in, watch code) failed, as carried back in `?error=` and `&wait=`.

@@ -36,6 +36,8 @@ pub struct StudioView {
     pub capacity: RwSignal<Option<u32>>,
     /// Problems the streamer should act on, in words.
     pub warnings: RwSignal<Vec<String>>,
+    /// Why this live goes through the relay; `None` while peer to peer.
+    pub relay: RwSignal<Option<String>>,
     pub controls: MediaControls,
 }
 
@@ -68,6 +70,7 @@ impl StudioView {
             viewer_history: RwSignal::new(Vec::new()),
             capacity: RwSignal::new(None),
             warnings: RwSignal::new(Vec::new()),
+            relay: RwSignal::new(None),
             controls: MediaControls {
                 mic_on: RwSignal::new(true),
                 camera_on: RwSignal::new(true),
@@ -88,6 +91,7 @@ impl StudioView {
         self.viewer_history.set(Vec::new());
         self.capacity.set(None);
         self.warnings.set(Vec::new());
+        self.relay.set(None);
         self.controls.mic_on.set(true);
         self.controls.camera_on.set(true);
         self.controls.sharing_screen.set(false);
@@ -222,6 +226,8 @@ pub struct ViewerRow {
     pub seen: RwSignal<Option<ViewerReport>>,
     /// Recent round-trip times in ms, oldest first.
     pub rtt_history: RwSignal<Vec<f64>>,
+    /// Plays from the relay (the studio has no connection to it).
+    pub via_relay: RwSignal<bool>,
 }
 
 impl ViewerRow {
@@ -235,6 +241,7 @@ impl ViewerRow {
             sent: RwSignal::new(None),
             seen: RwSignal::new(None),
             rtt_history: RwSignal::new(Vec::new()),
+            via_relay: RwSignal::new(false),
         }
     }
 
@@ -253,5 +260,6 @@ impl ViewerRow {
         self.sent.dispose();
         self.seen.dispose();
         self.rtt_history.dispose();
+        self.via_relay.dispose();
     }
 }

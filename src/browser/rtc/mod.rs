@@ -3,3 +3,4 @@
 pub mod media;
 pub mod peer;
 pub mod signaling;
+pub mod whip;

@@ -9,8 +9,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceConnectionState, RtcIceServer,
-    RtcOfferOptions, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender, RtcSdpType,
-    RtcSessionDescriptionInit, RtcTrackEvent,
+    RtcOfferOptions, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender,
+    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 /// A browser error from a WebRTC call, in words.
@@ -108,6 +108,27 @@ impl Peer {
         for track in stream.get_tracks().iter() {
             let track: MediaStreamTrack = track.unchecked_into();
             self.pc.add_track_0(&track, stream);
+        }
+    }
+
+    /// Receives one audio and one video track (a player of the relay makes the offer).
+    pub fn receive_audio_and_video(&self) {
+        for kind in ["audio", "video"] {
+            let init = RtcRtpTransceiverInit::new();
+            init.set_direction(RtcRtpTransceiverDirection::Recvonly);
+            self.pc.add_transceiver_with_str_and_init(kind, &init);
+        }
+    }
+
+    /// Sends every track of `stream` and nothing back (the studio's upload to the relay).
+    pub fn send_only(&self, stream: &MediaStream) {
+        for track in stream.get_tracks().iter() {
+            let track: MediaStreamTrack = track.unchecked_into();
+            let init = RtcRtpTransceiverInit::new();
+            init.set_direction(RtcRtpTransceiverDirection::Sendonly);
+            let streams = js_sys::Array::of1(stream);
+            init.set_streams(&streams);
+            self.pc.add_transceiver_with_media_stream_track_and_init(&track, &init);
         }
     }
 

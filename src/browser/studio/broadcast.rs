@@ -4,10 +4,14 @@
 use crate::browser::rtc::media::{self, MediaError};
 use crate::browser::rtc::peer::Peer;
 use crate::browser::rtc::signaling::{SignalEvent, SignalingSocket};
+use crate::browser::rtc::whip;
 use crate::browser::studio::dashboard::{self, Sampler};
 use crate::browser::studio::rules::{StudioAction, StudioEvent, StudioRules};
+use crate::browser::studio::upload::Upload;
 use crate::protocol::{ClientMessage, IceServer, ViewerId};
+use crate::stats::SenderQuality;
 use crate::web::status::BroadcastStatus;
+use crate::web::status::PeerState;
 use crate::web::view_state::StudioView;
 use crate::web::view_state::ViewerRow;
 use leptos::prelude::*;
@@ -18,6 +22,9 @@ use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{MediaStream, MediaStreamTrack};
+
+/// The upload's entry in the sampling round; no viewer id looks like it (they are hex).
+const UPLOAD_SAMPLE_ID: &str = "relay upload";
 
 /// Marks this tab as live (sessionStorage), so a reload goes back on air by itself.
 const LIVE_MARK: &str = "onair.live";
@@ -50,6 +57,8 @@ pub struct Broadcast {
     ticker: Cell<Option<IntervalHandle>>,
     /// Keeps the current video track's `ended` handler alive.
     on_track_ended: RefCell<Option<Closure<dyn FnMut()>>>,
+    /// The upload to the relay, on a relayed live.
+    upload: RefCell<Option<Upload>>,
 }
 
 impl Broadcast {
@@ -66,6 +75,7 @@ impl Broadcast {
             sampler: RefCell::new(Sampler::default()),
             ticker: Cell::new(None),
             on_track_ended: RefCell::new(None),
+            upload: RefCell::new(None),
         });
         this.show_preview();
         this.watch_video_track();
@@ -152,6 +162,12 @@ impl Broadcast {
         for peer in peers {
             if let Err(e) = peer.replace_track(&track).await {
                 web_sys::console::warn_1(&format!("OnAir: a viewer kept the previous picture: {e}").into());
+            }
+        }
+        let upload = self.upload.borrow().as_ref().map(|u| u.peer.clone());
+        if let Some(peer) = upload {
+            if let Err(e) = peer.replace_track(&track).await {
+                web_sys::console::warn_1(&format!("OnAir: the relay kept the previous picture: {e}").into());
             }
         }
         media::swap_track(&self.stream, &track);
@@ -280,6 +296,22 @@ impl Broadcast {
                     row.seen.set(Some(report));
                 }
             }
+            StudioAction::ShowRelayReport { viewer, report } => {
+                if let Some(row) = self.row(&viewer) {
+                    if let Some(rtt) = report.rtt_ms {
+                        row.rtt_history.update(|h| {
+                            crate::web::view_state::push_capped(h, rtt, crate::web::view_state::SPARK_SAMPLES)
+                        });
+                    }
+                    row.sent.set(Some(SenderQuality {
+                        video_kbps: report.video_kbps,
+                        audio_kbps: report.audio_kbps,
+                        rtt_ms: report.rtt_ms,
+                        loss_pct: report.loss_pct,
+                        ..Default::default()
+                    }));
+                }
+            }
             StudioAction::SampleViewers => spawn_local(self.clone().sample()),
             StudioAction::ReportCapacity { remaining } => {
                 if self.send(&ClientMessage::Capacity { remaining }) {
@@ -290,6 +322,46 @@ impl Broadcast {
                 self.stop();
                 self.view.message.set(Some(reason.to_owned()));
             }
+            StudioAction::Publish { ice_servers } => {
+                if let Some(old) = self.upload.borrow_mut().take() {
+                    old.end();
+                }
+                let weak = Rc::downgrade(self);
+                let on_state = move |state| {
+                    if let Some(this) = weak.upgrade() {
+                        this.handle(StudioEvent::PublishStateChanged { state });
+                    }
+                };
+                *self.upload.borrow_mut() = Upload::publish(&self.stream, &ice_servers, on_state);
+            }
+            StudioAction::CheckUpload => {
+                let session = self.upload.borrow().as_ref().and_then(Upload::session);
+                let Some(session) = session else { return };
+                let weak = Rc::downgrade(self);
+                spawn_local(async move {
+                    if !whip::still_there(&session).await {
+                        if let Some(this) = weak.upgrade() {
+                            this.handle(StudioEvent::PublishStateChanged { state: PeerState::Failed });
+                        }
+                    }
+                });
+            }
+            StudioAction::ShowRelay { reason } => self.view.relay.set(Some(reason)),
+            StudioAction::AddRelayRow { viewer, name } => {
+                let row = ViewerRow::new(viewer, name, js_sys::Date::now());
+                row.via_relay.set(true);
+                self.view.viewers.update(|rows| rows.push(row));
+            }
+            StudioAction::MoveToRelay { viewer } => {
+                if let Some(peer) = self.peers.borrow_mut().remove(&viewer) {
+                    peer.close();
+                }
+                self.sampler.borrow_mut().forget(&viewer);
+                if let Some(row) = self.row(&viewer) {
+                    row.via_relay.set(true);
+                    row.sent.set(None);
+                }
+            }
             StudioAction::LogRefusal { code, message } => {
                 web_sys::console::warn_1(
                     &format!("OnAir: server refused a message ({}): {message}", code.as_str()).into(),
@@ -299,8 +371,12 @@ impl Broadcast {
     }
 
     async fn sample(self: Rc<Self>) {
-        let peers: Vec<(ViewerId, Rc<Peer>)> =
+        let mut peers: Vec<(ViewerId, Rc<Peer>)> =
             self.peers.borrow().iter().map(|(id, p)| (id.clone(), p.clone())).collect();
+        // The upload to the relay counts in the total (it has no row of its own).
+        if let Some(upload) = self.upload.borrow().as_ref() {
+            peers.push((ViewerId(UPLOAD_SAMPLE_ID.to_owned()), upload.peer.clone()));
+        }
         let capacity = dashboard::sample(self.view, peers, &self.sampler).await;
         self.handle(StudioEvent::Sampled { capacity });
     }
@@ -379,6 +455,9 @@ impl Broadcast {
     }
 
     fn disconnect_all(&self) {
+        if let Some(upload) = self.upload.borrow_mut().take() {
+            upload.end();
+        }
         for (_, peer) in self.peers.borrow_mut().drain() {
             peer.close();
         }

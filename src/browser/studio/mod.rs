@@ -1,4 +1,4 @@
-//! The studio's broadcast: one peer connection per viewer, media controls, and the
+//! The studio's broadcast: one peer connection per viewer or one upload to the relay, media controls, and the
 //! once-a-second stats round of the dashboard; the rules deciding what to do build anywhere.
 
 #[cfg(feature = "hydrate")]
@@ -6,3 +6,5 @@ pub mod broadcast;
 #[cfg(feature = "hydrate")]
 mod dashboard;
 pub mod rules;
+#[cfg(feature = "hydrate")]
+mod upload;

@@ -2,8 +2,8 @@
 //! broadcast session performs the actions with the browser's peer connections and sockets.
 
 use crate::protocol::{
-    ClientMessage, ErrorCode, IceCandidate, IceServer, ServerMessage, SessionDescription, Target, ViewerId,
-    ViewerReport,
+    ClientMessage, ErrorCode, IceCandidate, IceServer, RelayReport, ServerMessage, SessionDescription, Target,
+    ViewerId, ViewerReport,
 };
 use crate::web::status::PeerState;
 
@@ -56,6 +56,10 @@ pub enum StudioEvent {
     CapacityReported {
         remaining: Option<u32>,
     },
+    /// The upload connection to the relay changed state.
+    PublishStateChanged {
+        state: PeerState,
+    },
     /// The broadcast ends.
     Ending,
 }
@@ -107,6 +111,11 @@ pub enum StudioAction {
         viewer: ViewerId,
         report: ViewerReport,
     },
+    /// What the relay sends a viewer, in its row's "sent" columns.
+    ShowRelayReport {
+        viewer: ViewerId,
+        report: RelayReport,
+    },
     /// Run one round of `getStats()` over every viewer, then feed [`StudioEvent::Sampled`].
     SampleViewers,
     /// Send the capacity estimate; feed [`StudioEvent::CapacityReported`] once sent.
@@ -116,6 +125,26 @@ pub enum StudioAction {
     /// End the broadcast, showing why.
     End {
         reason: &'static str,
+    },
+    /// Publish the stream to the relay (WHIP): once for the live, again if the upload fails.
+    Publish {
+        ice_servers: Vec<IceServer>,
+    },
+    /// Ask the relay whether it still has the upload's session (after the server restarted
+    /// it has not): feeds back `PublishStateChanged { Failed }` if it is gone.
+    CheckUpload,
+    /// Show that (and why) the live goes through the relay.
+    ShowRelay {
+        reason: String,
+    },
+    /// A row for a viewer that plays from the relay (no peer connection from here).
+    AddRelayRow {
+        viewer: ViewerId,
+        name: Option<String>,
+    },
+    /// The viewer plays from the relay now: close its peer connection, keep its row.
+    MoveToRelay {
+        viewer: ViewerId,
     },
     /// The server refused a message: worth a console line, nothing more.
     LogRefusal {
@@ -131,7 +160,13 @@ pub enum Check {
     Failed,
     /// The connection was interrupted a while ago: recover it if it still is.
     StillDisconnected,
+    /// The live moved to the relay a while ago: the viewer plays from it by now.
+    MovedToRelay,
 }
+
+/// How long a peer-to-peer viewer has to start the relay's stream before the studio closes
+/// its old connection anyway (it closes it itself once the relay's frames decode).
+pub const RELAY_MOVE_GRACE_MS: u32 = 15_000;
 
 /// The capacity estimate the server last received.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -148,6 +183,8 @@ struct Viewer {
     state: PeerState,
     /// The connection already had its one ICE restart.
     ice_restarted: bool,
+    /// Plays from the relay: no peer connection from the studio (any more).
+    via_relay: bool,
 }
 
 pub const SESSION_ENDED: &str = "Your admin session has ended. Sign in again to go live.";
@@ -191,6 +228,14 @@ pub struct StudioRules {
     capacity: CapacityReport,
     /// A sampling round is under way (they take longer than a second with many viewers).
     sampling: bool,
+    /// This live goes through the relay (never back to peer to peer during it).
+    relay: bool,
+    /// The upload connection to the relay, once there is one.
+    upload: Option<PeerState>,
+}
+
+fn upload_works(state: PeerState) -> bool {
+    matches!(state, PeerState::New | PeerState::Connecting | PeerState::Connected)
 }
 
 impl StudioRules {
@@ -210,8 +255,17 @@ impl StudioRules {
                 Vec::new()
             }
             StudioEvent::PeerStateChanged { viewer, state } => {
+                let relay = self.relay;
                 let Some(known) = self.viewers.get_mut(&viewer) else { return Vec::new() };
                 known.state = state;
+                if known.via_relay {
+                    return Vec::new();
+                }
+                // On a relayed live a peer connection that ends is a viewer that moved.
+                if relay && matches!(state, PeerState::Disconnected | PeerState::Failed | PeerState::Closed) {
+                    known.via_relay = true;
+                    return vec![A::MoveToRelay { viewer }];
+                }
                 let mut out = Vec::new();
                 match state {
                     PeerState::Failed => {
@@ -230,8 +284,15 @@ impl StudioRules {
                 out
             }
             StudioEvent::CheckDue { viewer, check } => {
-                let Some(known) = self.viewers.get(&viewer) else { return Vec::new() };
+                let Some(known) = self.viewers.get_mut(&viewer) else { return Vec::new() };
+                if known.via_relay {
+                    return Vec::new();
+                }
                 match check {
+                    Check::MovedToRelay => {
+                        known.via_relay = true;
+                        vec![A::MoveToRelay { viewer }]
+                    }
                     Check::Failed => self.recover(viewer),
                     Check::StillDisconnected if known.state == PeerState::Disconnected => self.recover(viewer),
                     Check::StillDisconnected => Vec::new(),
@@ -261,8 +322,20 @@ impl StudioRules {
                 self.capacity = CapacityReport::Sent(remaining);
                 Vec::new()
             }
+            StudioEvent::PublishStateChanged { state } => {
+                self.upload = Some(state);
+                // The relay stopped answering (it restarted with the server, or the path
+                // broke): publish again; viewers replay by themselves.
+                if self.relay && !upload_works(state) {
+                    self.publish()
+                } else {
+                    Vec::new()
+                }
+            }
             StudioEvent::Ending => {
                 self.viewers.clear();
+                self.relay = false;
+                self.upload = None;
                 vec![A::DisconnectAll]
             }
         }
@@ -277,6 +350,8 @@ impl StudioRules {
                 self.ice_servers = ice_servers;
                 vec![A::ShowLive]
             }
+            ServerMessage::UseRelay { reason } => self.use_relay(reason),
+            ServerMessage::NewViewer { viewer_id, name } if self.relay => self.add_relay_viewer(viewer_id, name),
             ServerMessage::NewViewer { viewer_id, name } => self.add_viewer(viewer_id, name),
             ServerMessage::Answer { answer, viewer_id } if self.viewers.get(&viewer_id).is_some() => {
                 vec![A::ApplyAnswer { viewer: viewer_id, answer }]
@@ -285,6 +360,11 @@ impl StudioRules {
                 if self.viewers.get(&viewer_id).is_some() =>
             {
                 vec![A::AddRemoteCandidate { viewer: viewer_id, candidate }]
+            }
+            ServerMessage::RelayStats { viewer_id, report }
+                if self.viewers.get(&viewer_id).is_some_and(|v| v.via_relay) =>
+            {
+                vec![A::ShowRelayReport { viewer: viewer_id, report }]
             }
             ServerMessage::ViewerStats { viewer_id, report } => {
                 vec![A::ShowViewerReport { viewer: viewer_id, report }]
@@ -307,9 +387,47 @@ impl StudioRules {
             return Vec::new();
         }
         let mut out = self.drop_viewer(viewer.clone());
-        self.viewers.insert(viewer.clone(), Viewer { state: PeerState::New, ice_restarted: false });
+        self.viewers.insert(viewer.clone(), Viewer { state: PeerState::New, ice_restarted: false, via_relay: false });
         out.push(StudioAction::Connect { viewer, name, ice_servers: self.ice_servers.clone() });
         out
+    }
+
+    /// The live goes through the relay from now on: publish to it once; viewers connected
+    /// peer to peer move over by themselves (closing their connection), or are let go of
+    /// after [`RELAY_MOVE_GRACE_MS`].
+    fn use_relay(&mut self, reason: String) -> Vec<StudioAction> {
+        self.relay = true;
+        let mut out = vec![StudioAction::ShowRelay { reason }];
+        // The server says it again when this studio registers again (its socket dropped):
+        // an upload that still works is kept, so viewers see no new keyframe wait.
+        if self.upload.is_some_and(upload_works) {
+            out.push(StudioAction::CheckUpload);
+        } else {
+            out.extend(self.publish());
+        }
+        for (viewer, known) in &self.viewers.0 {
+            if !known.via_relay {
+                out.push(StudioAction::CheckLater {
+                    viewer: viewer.clone(),
+                    check: Check::MovedToRelay,
+                    after_ms: RELAY_MOVE_GRACE_MS,
+                });
+            }
+        }
+        out
+    }
+
+    fn publish(&mut self) -> Vec<StudioAction> {
+        self.upload = Some(PeerState::New);
+        vec![StudioAction::Publish { ice_servers: self.ice_servers.clone() }]
+    }
+
+    fn add_relay_viewer(&mut self, viewer: ViewerId, name: Option<String>) -> Vec<StudioAction> {
+        if self.viewers.get(&viewer).is_some() {
+            return Vec::new();
+        }
+        self.viewers.insert(viewer.clone(), Viewer { state: PeerState::New, ice_restarted: false, via_relay: true });
+        vec![StudioAction::AddRelayRow { viewer, name }]
     }
 
     /// A viewer's connection failed or stays interrupted (its network changed or dropped):
@@ -590,5 +708,87 @@ mod tests {
         );
         assert_eq!(rules.handle(StudioEvent::Ending), vec![StudioAction::DisconnectAll]);
         assert_eq!(state(&mut rules, "a", PeerState::Failed), vec![]);
+    }
+
+    fn use_relay(rules: &mut StudioRules) -> Vec<StudioAction> {
+        rules.handle(StudioEvent::Server(ServerMessage::UseRelay { reason: "relay mode is on".into() }))
+    }
+
+    fn publishes(out: &[StudioAction]) -> bool {
+        out.iter().any(|a| matches!(a, StudioAction::Publish { .. }))
+    }
+
+    #[test]
+    fn use_relay_publishes_once_and_shows_why() {
+        let mut rules = live_with(&[]);
+        let out = use_relay(&mut rules);
+        assert!(publishes(&out));
+        assert!(out.contains(&StudioAction::ShowRelay { reason: "relay mode is on".into() }));
+        rules.handle(StudioEvent::PublishStateChanged { state: PeerState::Connected });
+        let again = use_relay(&mut rules);
+        assert!(!publishes(&again), "a working upload is kept when the server says it again");
+        assert!(again.contains(&StudioAction::CheckUpload), "unless the relay forgot it (a server restart)");
+    }
+
+    #[test]
+    fn a_failed_or_lost_upload_is_published_again() {
+        let mut rules = live_with(&[]);
+        use_relay(&mut rules);
+        rules.handle(StudioEvent::PublishStateChanged { state: PeerState::Connected });
+        for broken in [PeerState::Disconnected, PeerState::Failed] {
+            assert!(publishes(&rules.handle(StudioEvent::PublishStateChanged { state: broken })), "{broken:?}");
+        }
+        let mut mesh = live_with(&[]);
+        assert!(!publishes(&mesh.handle(StudioEvent::PublishStateChanged { state: PeerState::Failed })));
+    }
+
+    #[test]
+    fn viewers_of_a_relayed_live_get_rows_without_connections() {
+        let mut rules = live_with(&[]);
+        use_relay(&mut rules);
+        let out = rules.handle(joined("v1"));
+        assert_eq!(out, vec![StudioAction::AddRelayRow { viewer: id("v1"), name: Some("v1".into()) }]);
+        assert_eq!(rules.handle(joined("v1")), vec![], "announced again: the row stays");
+        let out = rules.handle(StudioEvent::Server(ServerMessage::ViewerLeft { viewer_id: id("v1") }));
+        assert_eq!(out, vec![StudioAction::Disconnect { viewer: id("v1") }], "its row goes when it leaves");
+    }
+
+    #[test]
+    fn peer_to_peer_viewers_move_to_the_relay_without_ice_restarts() {
+        let mut rules = live_with(&["v1", "v2"]);
+        let out = use_relay(&mut rules);
+        let grace: Vec<&StudioAction> =
+            out.iter().filter(|a| matches!(a, StudioAction::CheckLater { check: Check::MovedToRelay, .. })).collect();
+        assert_eq!(grace.len(), 2, "each moving viewer gets a deadline: {out:?}");
+        // The viewer closed its old connection once the relay's frames decoded.
+        assert_eq!(state(&mut rules, "v1", PeerState::Failed), vec![StudioAction::MoveToRelay { viewer: id("v1") }]);
+        assert_eq!(state(&mut rules, "v1", PeerState::Closed), vec![], "moved once");
+        assert_eq!(check(&mut rules, "v1", Check::MovedToRelay), vec![]);
+        // The other never closed it: let it go at the deadline, keeping its row.
+        assert_eq!(check(&mut rules, "v2", Check::MovedToRelay), vec![StudioAction::MoveToRelay { viewer: id("v2") }]);
+        assert_eq!(check(&mut rules, "v2", Check::Failed), vec![], "no ICE restart for a relay viewer");
+    }
+
+    #[test]
+    fn without_the_relay_a_failed_connection_still_restarts_ice() {
+        let mut rules = live_with(&["v1"]);
+        state(&mut rules, "v1", PeerState::Failed);
+        assert_eq!(check(&mut rules, "v1", Check::Failed), vec![StudioAction::RestartIce { viewer: id("v1") }]);
+    }
+
+    #[test]
+    fn the_relays_figures_fill_relay_rows_only() {
+        let mut rules = live_with(&["p2p"]);
+        use_relay(&mut rules);
+        rules.handle(joined("r1"));
+        let report = RelayReport { video_kbps: Some(1200.0), ..Default::default() };
+        let figures =
+            |v: &str| StudioEvent::Server(ServerMessage::RelayStats { viewer_id: id(v), report: report.clone() });
+        assert_eq!(
+            rules.handle(figures("r1")),
+            vec![StudioAction::ShowRelayReport { viewer: id("r1"), report: report.clone() }]
+        );
+        assert_eq!(rules.handle(figures("p2p")), vec![], "a viewer still on its peer connection has its own figures");
+        assert_eq!(rules.handle(figures("nobody")), vec![]);
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! [`Auth::is_admin`] is the one place that answers "is this request an admin".
 
-use crate::server::auth::accounts::{check_name, AccountError, Accounts};
+use crate::server::auth::accounts::{check_name, AccountError, Accounts, AdminId};
 use crate::server::auth::cookie_key::CookieKey;
 use crate::server::auth::cookies::{cookie, CookiePolicy};
 use crate::server::auth::devices::{self, DeviceId, DEVICE_COOKIE, DEVICE_TTL};
@@ -210,10 +210,21 @@ impl Auth {
 
     /// Whether `token` is a live session now; `None` when the database cannot tell.
     pub async fn session_is_live(&self, token: &str) -> Option<bool> {
+        self.session_admin(token).await.map(|admin| admin.is_some())
+    }
+
+    /// The admin whose live session the request's cookie carries (who publishes to the relay).
+    pub async fn admin(&self, headers: &HeaderMap) -> Option<AdminId> {
+        let token = cookie(headers, SESSION_COOKIE)?;
+        self.session_admin(token).await.flatten()
+    }
+
+    /// The admin of a live session `token`; the outer `None` when the database cannot tell.
+    async fn session_admin(&self, token: &str) -> Option<Option<AdminId>> {
         let sessions = self.sessions.clone();
         let token = token.to_owned();
         match tokio::task::spawn_blocking(move || sessions.lookup(&token, now_ms())).await {
-            Ok(Ok(found)) => Some(found.is_some()),
+            Ok(Ok(found)) => Some(found),
             Ok(Err(e)) => {
                 tracing::error!("looking up a session failed: {e}");
                 None

@@ -66,6 +66,11 @@ impl Metrics {
         })
     }
 
+    /// Where other parts (the relay) register their series.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// A client message of JSON type `kind` was decoded.
     pub fn message_in(&self, kind: &'static str) {
         self.messages.with_label_values(&[kind, "in"]).inc();
@@ -102,6 +107,8 @@ impl Metrics {
             HubEvent::LiveEnded => self.streamer_connected.set(0),
             HubEvent::ViewerJoined { .. } => self.viewers.inc(),
             HubEvent::ViewerLeft { .. } => self.viewers.dec(),
+            // Counted by the `ViewerLeft` that comes with it.
+            HubEvent::ViewerRemoved { .. } => {}
         }
     }
 

@@ -1,2 +1,18 @@
-//! The media relay (an SFU on str0m) will live here: its pure core, the UDP I/O around it, and
-//! the WHIP/WHEP handlers. Empty until relay mode lands; peer to peer needs no server media.
+//! The media relay: an SFU on str0m. A pure core (`routing`, `keyframes`, `demux`), the one
+//! thread that owns the UDP socket and every `Rtc` (`engine`, `session`, `socket`), how the server talks
+//! to it (`handle`), WHIP/WHEP (`http`), which addresses it announces (`announce`), and `--relay` (`mode`).
+
+pub mod announce;
+pub mod demux;
+pub mod egress;
+pub mod engine;
+pub mod handle;
+pub mod http;
+pub mod keyframes;
+pub mod load;
+pub mod metrics;
+pub mod mode;
+pub mod routing;
+pub mod session;
+pub mod socket;
+pub mod trickle;

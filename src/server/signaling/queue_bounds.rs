@@ -89,7 +89,10 @@ pub fn message_bytes(msg: &ServerMessage) -> usize {
                 + candidate.username_fragment.as_ref().map_or(0, String::len)
                 + viewer_id.0.len()
         }
-        ServerMessage::ViewerLeft { viewer_id } | ServerMessage::ViewerStats { viewer_id, .. } => viewer_id.0.len(),
+        ServerMessage::ViewerLeft { viewer_id }
+        | ServerMessage::ViewerStats { viewer_id, .. }
+        | ServerMessage::RelayStats { viewer_id, .. } => viewer_id.0.len(),
+        ServerMessage::UseRelay { reason } => reason.len(),
         ServerMessage::Error { message, .. } => message.len(),
         ServerMessage::Live
         | ServerMessage::Offline

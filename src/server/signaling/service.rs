@@ -3,7 +3,7 @@
 
 use crate::protocol::{ClientMessage, DecodeError, ErrorCode, ServerMessage, ViewerId};
 use crate::server::http::metrics::Metrics;
-use crate::server::signaling::hub::{Action, ConnId, Departure, Hub, HubStatus, Outbox};
+use crate::server::signaling::hub::{Action, ConnId, Departure, Hub, HubEvent, HubStatus, Outbox};
 use crate::server::signaling::limits::{self, MessageBudget, Verdict, WsLimits};
 use crate::server::signaling::outgoing::{Held, Outgoing, Payload};
 use crate::server::signaling::queue_bounds::{self, Fit, Load, Share};
@@ -36,6 +36,12 @@ pub struct SignalingOptions {
     pub turn: Option<TurnSecret>,
     /// Signs the watch page's device cookie (the resume key); random without one.
     pub device_key: Option<ResumeKey>,
+}
+
+/// Told of hub events that concern media outside the signaling path (the relay).
+pub trait MediaObserver: Send + Sync {
+    /// The streamer removed this viewer: whatever it plays must stop now.
+    fn viewer_removed(&self, viewer_id: &ViewerId);
 }
 
 /// The hub plus the way to reach each connection's task.
@@ -99,6 +105,7 @@ struct Shared {
     turn: Option<TurnSecret>,
     /// For the outbox limits.
     limits: WsLimits,
+    media: Option<Arc<dyn MediaObserver>>,
     /// The admin session token each admin socket was opened with, to check it again.
     admin_sessions: HashMap<ConnId, String>,
 }
@@ -114,6 +121,7 @@ impl Signaling {
                 recorder,
                 turn,
                 limits: limits.clone(),
+                media: None,
                 admin_sessions: HashMap::new(),
             }),
             next_conn: AtomicU64::new(1),
@@ -195,6 +203,23 @@ impl Signaling {
 
     pub fn status(&self) -> HubStatus {
         self.lock().hub.status()
+    }
+
+    /// The relay, told of removals.
+    pub fn observe_media(&self, observer: Arc<dyn MediaObserver>) {
+        self.lock().media = Some(observer);
+    }
+
+    /// The relay's once-a-second figures of viewers' sessions, to the streamer.
+    pub fn relay_reports(&self, reports: Vec<(ViewerId, crate::protocol::RelayReport)>) {
+        let mut shared = self.lock();
+        let out = shared.hub.relay_reports(reports);
+        shared.deliver(out, None);
+    }
+
+    /// The connected viewer a resume token names (a WHEP request proving its `/ws` viewer).
+    pub fn connected_viewer(&self, token: &str) -> Option<ViewerId> {
+        self.lock().hub.connected_viewer(token)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
@@ -342,6 +367,9 @@ impl Shared {
                         }
                     }
                     Action::Event(event) => {
+                        if let (HubEvent::ViewerRemoved { viewer_id }, Some(media)) = (&event, &self.media) {
+                            media.viewer_removed(viewer_id);
+                        }
                         self.metrics.observe(&event);
                         self.recorder.record(event);
                     }

@@ -95,6 +95,8 @@ impl Tracker {
                     Err(e) => tracing::error!("cannot record the start of a live: {e}"),
                 }
             }
+            // The visit ends with the `ViewerLeft` that comes with it.
+            HubEvent::ViewerRemoved { .. } => {}
             HubEvent::LiveEnded => self.end_live(history, at),
             HubEvent::ViewerJoined { viewer_id, name } => {
                 self.joined += 1;

@@ -52,18 +52,23 @@ pub fn ViewerTable(
 
 #[component]
 fn Row(row: ViewerRow, now_ms: RwSignal<f64>, on_remove: Callback<ViewerId>) -> impl IntoView {
-    let ViewerRow { sent, seen, state, ice_state, rtt_history, joined_ms, .. } = row.clone();
+    let ViewerRow { sent, seen, state, ice_state, rtt_history, joined_ms, via_relay, .. } = row.clone();
     let num = |v: Option<f64>, digits: usize| v.map_or_else(|| DASH.to_owned(), |v| format!("{v:.digits$}"));
     let kbps = move || sent.with(|q| q.as_ref().and_then(SenderQuality::total_kbps));
     let id = row.id.clone();
     view! {
-        <tr data-testid="viewer-row" data-viewer-id=row.id.0.clone() data-state=move || state.get().as_str()>
+        <tr
+            data-testid="viewer-row"
+            data-viewer-id=row.id.0.clone()
+            data-state=move || state.get().as_str()
+            data-path=move || if via_relay.get() { "relay" } else { "p2p" }
+        >
             <td class="name">{row.display_name()}</td>
             <td class="num">{move || format_duration_hms(elapsed_s(joined_ms, now_ms.get()))}</td>
             <td>
                 <span class="badge" data-state=move || state.get().as_str() title=move || format!("ICE: {}", ice_state.get().as_str())>
                     <span class="badge-dot" aria-hidden="true"></span>
-                    {move || state.get().label()}
+                    {move || if via_relay.get() { "Via relay" } else { state.get().label() }}
                 </span>
             </td>
             <td class="num" data-testid="row-bitrate" data-kbps=move || kbps().map(|k| format!("{k:.0}"))>

@@ -112,6 +112,12 @@ pub fn AdminPage() -> impl IntoView {
                         <strong data-testid="peak-viewers">{move || studio.peak_viewers.get()}</strong>
                     </div>
                 </div>
+                <p class="media-path" data-testid="media-path" data-path=move || if studio.relay.with(Option::is_some) { "relay" } else { "p2p" }>
+                    {move || match studio.relay.get() {
+                        Some(reason) => format!("Through the relay: {reason}. You upload once; the server sends to every viewer."),
+                        None => "Peer to peer: your browser sends to each viewer.".to_owned(),
+                    }}
+                </p>
                 <p class="capacity" data-testid="capacity">
                     {move || match (studio.capacity.get(), is_off()) {
                         (_, true) => "Go live to see how many viewers your connection can serve.".to_owned(),

@@ -1,7 +1,9 @@
 //! Taking a role: the streamer registering or taking over, a viewer admitted (under the cap) or resuming.
 
 use crate::protocol::{ErrorCode, ServerMessage};
-use crate::server::signaling::hub::interface::{error, Action, ConnId, Departure, HubEvent, Outbox, ViewerCap};
+use crate::server::signaling::hub::interface::{
+    error, Action, ConnId, Departure, HubEvent, MediaPlan, Outbox, ViewerCap,
+};
 use crate::server::signaling::hub::state::{Conn, Hub, Live, Role};
 
 /// Longest display name shown to the streamer, in characters.
@@ -42,6 +44,8 @@ impl Hub {
             msg: ServerMessage::StreamerReady { ice_servers: self.ice_servers.clone() },
         });
         out.push(Action::Send { to: conn, msg: ServerMessage::ViewerCount { count: self.viewers.len() } });
+        let relay = self.relay_for_streamer(conn);
+        out.extend(relay);
         let mut waiting: Vec<(ConnId, &Conn)> = self.viewers.values().map(|id| (*id, &self.conns[id])).collect();
         waiting.sort_by_key(|(id, _)| *id);
         for (_, c) in waiting {
@@ -54,6 +58,7 @@ impl Hub {
         // A takeover also tells viewers, so they drop connections to the old streamer.
         if !was_live || out.iter().any(|a| matches!(a, Action::Close { .. })) {
             out.extend(self.to_all_viewers(ServerMessage::Live));
+            out.extend(self.relay_to_all_viewers());
         }
         out
     }
@@ -148,6 +153,7 @@ impl Hub {
         match self.streamer {
             Some(s) => {
                 out.push(Action::Send { to: conn, msg: ServerMessage::Live });
+                out.extend(self.relay_for_joiner(conn, s));
                 out.push(Action::Send { to: s, msg: ServerMessage::NewViewer { viewer_id, name } });
             }
             // A resuming viewer was watching a live this server has not seen end.
@@ -165,6 +171,8 @@ impl Hub {
                 Some(format!("the stream is full ({max} viewers); try again in a moment"))
             }
             ViewerCap::Fixed(_) => None,
+            // With a relay to move to, a full uplink is no reason to turn anyone away.
+            ViewerCap::Auto if self.media_plan != MediaPlan::MeshOnly => None,
             ViewerCap::Auto if self.streamer.is_some() && self.capacity_remaining == Some(0) => Some(
                 "the stream is full: the streamer's connection cannot serve more viewers at this quality; try again in a moment"
                     .to_owned(),

@@ -38,6 +38,8 @@ pub enum HubEvent {
     ViewerJoined { viewer_id: ViewerId, name: Option<String> },
     /// A viewer's socket went away.
     ViewerLeft { viewer_id: ViewerId },
+    /// The streamer removed this viewer: its relay session must end too.
+    ViewerRemoved { viewer_id: ViewerId },
 }
 
 pub type Outbox = Vec<Action>;
@@ -68,6 +70,19 @@ pub enum ViewerCap {
     /// As many as the streamer's uplink serves at the current quality, by the estimate the
     /// studio reports in `capacity` messages.
     Auto,
+}
+
+/// How media reaches viewers (`--relay`, and whether the relay could start).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MediaPlan {
+    /// Peer to peer only (`--relay off`, or the relay could not start).
+    #[default]
+    MeshOnly,
+    /// Every viewer through the relay (`--relay on`).
+    RelayAlways,
+    /// Peer to peer until the live has `mesh_max_viewers` viewers or the studio's uplink is
+    /// full, then the relay for the rest of the live (`--relay auto`).
+    Auto { mesh_max_viewers: usize },
 }
 
 /// One error message to one connection: the whole outbox of a refusal.

@@ -5,6 +5,7 @@
 
 mod admission;
 mod interface;
+mod media_path;
 mod negotiation;
 mod removals;
 mod resumption;
@@ -15,7 +16,7 @@ mod viewer_count;
 #[cfg(test)]
 mod tests;
 
-pub use interface::{Action, ConnId, Departure, HubEvent, HubStatus, Outbox, ViewerCap};
+pub use interface::{Action, ConnId, Departure, HubEvent, HubStatus, MediaPlan, Outbox, ViewerCap};
 pub use negotiation::{CANDIDATES_PER_NEGOTIATION, OPEN_OFFERS};
 pub use routing::VIEWER_STATS_EVERY;
 pub use state::{Hub, RESUME_WINDOW};

@@ -135,6 +135,7 @@ impl Hub {
         tracing::info!(viewer = %viewer_id, "viewer removed by the streamer");
         vec![
             Action::Event(HubEvent::ViewerLeft { viewer_id: viewer_id.clone() }),
+            Action::Event(HubEvent::ViewerRemoved { viewer_id: viewer_id.clone() }),
             Action::Send { to: conn, msg: ServerMessage::Removed },
             Action::Send { to: from, msg: ServerMessage::ViewerLeft { viewer_id } },
         ]

@@ -1,7 +1,9 @@
 //! The hub's state, and the connection lifecycle: building it, connecting and departing.
 
 use crate::protocol::{IceServer, ServerMessage, ViewerId};
-use crate::server::signaling::hub::interface::{Action, ConnId, Departure, HubEvent, HubStatus, Outbox, ViewerCap};
+use crate::server::signaling::hub::interface::{
+    Action, ConnId, Departure, HubEvent, HubStatus, MediaPlan, Outbox, ViewerCap,
+};
 use crate::server::signaling::hub::negotiation::Negotiation;
 use crate::server::signaling::hub::removals::Removals;
 use crate::server::signaling::resume::{Device, ResumeKey};
@@ -87,6 +89,10 @@ pub struct Hub {
     pub(super) removals: Removals,
     /// Unix seconds at hub time zero, for comparing with device cookies.
     pub(super) wall_start: u64,
+    /// Peer to peer, the relay, or peer to peer until the mesh is full (`--relay`).
+    pub(super) media_plan: MediaPlan,
+    /// Why this live goes through the relay, once it does (kept across a lost streamer).
+    pub(super) relay_reason: Option<String>,
 }
 
 impl Hub {
@@ -110,6 +116,8 @@ impl Hub {
             departures_pruned_at: Duration::ZERO,
             removals: Removals::default(),
             wall_start: 0,
+            media_plan: MediaPlan::MeshOnly,
+            relay_reason: None,
         }
     }
 
@@ -222,6 +230,8 @@ impl Hub {
         }
         tracing::info!("streamer left; stream offline");
         self.live = None;
+        // The next live starts peer to peer again (unless the relay is always on).
+        self.relay_reason = None;
         out.extend(self.to_all_viewers(ServerMessage::Offline));
         out.extend(self.release_removed());
         out

@@ -148,7 +148,11 @@ fn removed_viewer_is_told_cannot_rejoin_this_live_but_can_the_next() {
     join_viewer(&mut h, 10);
     join_viewer(&mut h, 11);
     let out = h.handle(ADMIN, ClientMessage::RemoveViewer { viewer_id: vid(10) });
-    assert_eq!(events(&out), vec![HubEvent::ViewerLeft { viewer_id: vid(10) }], "history sees a leave");
+    assert_eq!(
+        events(&out),
+        vec![HubEvent::ViewerLeft { viewer_id: vid(10) }, HubEvent::ViewerRemoved { viewer_id: vid(10) }],
+        "history sees a leave; the relay a removal"
+    );
     assert_eq!(received(&out, ConnId(10)), vec![ServerMessage::Removed]);
     assert_eq!(received(&out, ADMIN), vec![ServerMessage::ViewerLeft { viewer_id: vid(10) }]);
     assert!(received(&out, ConnId(11)).is_empty());

@@ -1,0 +1,390 @@
+//! Relay benchmark (not part of CI; `make bench` runs it): one str0m publisher at 720p30-like
+//! traffic over WHIP and N str0m viewers over WHEP against a running `--relay on` server;
+//! prints viewers served with no loss, packets out, the server's CPU and memory per viewer,
+//! and the delay a frame spends in the relay. `--join-rate 0` is the flash crowd.
+//!
+//! ```sh
+//! cargo build --release --features ssr --bin onair --example relay_bench
+//! target/release/examples/relay_bench --url http://127.0.0.1:9393 --server-pid PID \
+//!     --admin-password SECRET --viewers 200
+//! ```
+//!
+//! The last line (`RESULT …`) is for scripts (scripts/bench.sh).
+
+// The test harness only for `relay_support`'s `Target` impl and `http()`.
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[path = "common/mod.rs"]
+mod load;
+#[allow(dead_code)]
+#[path = "../tests/relay_support/mod.rs"]
+mod relay_support;
+
+use clap::Parser;
+use relay_support::{Encoder, FrameSizes, StrClient, Target};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(about = "Relay benchmark: one publisher at ~1.5 Mbit/s, N viewers over WHEP")]
+struct Args {
+    /// The server's HTTP address.
+    #[arg(long, default_value = "http://127.0.0.1:9393")]
+    url: String,
+    /// The server's process id, for its CPU time and RSS.
+    #[arg(long)]
+    server_pid: u32,
+    #[arg(long)]
+    admin_password: String,
+    #[arg(long, default_value_t = 200)]
+    viewers: usize,
+    /// Viewers starting their WHEP exchange per second; 0: all at once (the flash crowd).
+    #[arg(long, default_value_t = 100)]
+    join_rate: u64,
+    /// Length of the measured window, once every viewer plays.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Viewers per source address (the relay admits 50 sessions per address by default).
+    #[arg(long, default_value_t = 40)]
+    per_address: usize,
+    #[arg(long, default_value = "relay")]
+    label: String,
+}
+
+/// A keyframe every 2 s at 30 fps.
+const KEYFRAME_EVERY: u32 = 60;
+/// Like 720p30 at about 1.5 Mbit/s with that keyframe interval: (50,000 + 59 × 5,500) bytes
+/// every 2 s; about 44 RTP packets a keyframe and 5 a delta.
+const HD_1500K: FrameSizes = FrameSizes { keyframe: 50_000, delta: 5_500 };
+/// Longest wait for every viewer's first frame.
+const JOIN_WAIT: Duration = Duration::from_secs(60);
+
+/// The server, reached from several loopback addresses so that the relay's per-address
+/// session limit applies to each group of `per_address` viewers, not to all of them.
+struct Bench {
+    base: String,
+    clients: Vec<reqwest::Client>,
+    per_address: usize,
+    opened: AtomicUsize,
+}
+
+impl Target for Bench {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn client(&self) -> reqwest::Client {
+        let n = self.opened.fetch_add(1, Ordering::Relaxed);
+        self.clients[(n / self.per_address) % self.clients.len()].clone()
+    }
+}
+
+impl Bench {
+    fn new(base: &str, viewers: usize, per_address: usize) -> Bench {
+        let addresses = viewers.div_ceil(per_address).max(1);
+        let clients = (0..addresses)
+            .map(|i| {
+                // 127.0.1.1, 127.0.1.2, …: all loopback on Linux, each its own peer address.
+                let ip = Ipv4Addr::new(127, 0, 1 + (i / 250) as u8, 1 + (i % 250) as u8);
+                reqwest::Client::builder()
+                    .local_address(IpAddr::V4(ip))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .expect("an HTTP client")
+            })
+            .collect();
+        Bench { base: base.trim_end_matches('/').to_owned(), clients, per_address, opened: AtomicUsize::new(0) }
+    }
+}
+
+/// The publisher's side: one session from 127.0.0.1.
+struct Local(String);
+
+impl Target for Local {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+}
+
+/// What the server's `/metrics` and `/proc` say at one moment.
+struct Snapshot {
+    at: Instant,
+    server_cpu: f64,
+    own_cpu: f64,
+    packets_out: f64,
+    bytes_out: f64,
+    dropped_out: f64,
+    keyframe_requests: f64,
+    delay_buckets: Vec<(f64, f64)>,
+    udp: (u64, u64),
+}
+
+async fn snapshot(http: &reqwest::Client, base: &str, pid: u32) -> Snapshot {
+    let text = match http.get(format!("{base}/metrics")).send().await {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    let delay_buckets = text
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("onair_relay_forward_delay_seconds_bucket{le=\"")?;
+            let (le, count) = rest.split_once("\"} ")?;
+            Some((if le == "+Inf" { f64::INFINITY } else { le.parse().ok()? }, count.trim().parse().ok()?))
+        })
+        .collect();
+    Snapshot {
+        at: Instant::now(),
+        server_cpu: load::cpu_seconds(pid).unwrap_or(0.0),
+        own_cpu: load::cpu_seconds(std::process::id()).unwrap_or(0.0),
+        packets_out: value("onair_relay_packets_out_total"),
+        bytes_out: value("onair_relay_bytes_out_total"),
+        dropped_out: value("onair_relay_dropped_out_total"),
+        keyframe_requests: value("onair_relay_keyframe_requests_total"),
+        delay_buckets,
+        udp: udp_buffer_errors(),
+    }
+}
+
+/// The machine's UDP receive- and send-buffer overflows (`/proc/net/snmp`): loss on
+/// loopback happens only there, on whichever side could not keep up.
+fn udp_buffer_errors() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
+    let mut lines = text.lines().filter(|l| l.starts_with("Udp: "));
+    let (Some(names), Some(values)) = (lines.next(), lines.next()) else { return (0, 0) };
+    let field = |want: &str| {
+        names
+            .split_whitespace()
+            .zip(values.split_whitespace())
+            .find(|(n, _)| *n == want)
+            .and_then(|(_, v)| v.parse().ok())
+    };
+    (field("RcvbufErrors").unwrap_or(0), field("SndbufErrors").unwrap_or(0))
+}
+
+/// A quantile of the histogram's increase between two snapshots, interpolated in its bucket.
+fn histogram_quantile(before: &[(f64, f64)], after: &[(f64, f64)], q: f64) -> Option<f64> {
+    let counts: Vec<(f64, f64)> =
+        after.iter().map(|(le, n)| (*le, n - before.iter().find(|(b, _)| b == le).map_or(0.0, |(_, m)| *m))).collect();
+    let total = counts.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    let rank = q * total;
+    let mut lower = (0.0, 0.0);
+    for (le, n) in &counts {
+        if *n >= rank {
+            if le.is_infinite() {
+                return Some(lower.0);
+            }
+            let share = if *n > lower.1 { (rank - lower.1) / (n - lower.1) } else { 1.0 };
+            return Some(lower.0 + (le - lower.0) * share);
+        }
+        lower = (*le, *n);
+    }
+    None
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+async fn sign_in(base: &str, password: &str) -> Result<String, String> {
+    let res = common::http()
+        .post(format!("{base}/login"))
+        .form(&[("username", "admin"), ("password", password)])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("onair_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("sign-in answered {} without a session cookie", res.status()))
+}
+
+/// Opens the viewers: viewer i starts at i / rate, or all at once.
+async fn open_viewers(bench: &Arc<Bench>, n: usize, rate: u64) -> (Vec<StrClient>, usize) {
+    let start = tokio::time::Instant::now();
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let bench = bench.clone();
+            let at = if rate == 0 { start } else { start + Duration::from_secs_f64(i as f64 / rate as f64) };
+            tokio::spawn(async move {
+                tokio::time::sleep_until(at).await;
+                StrClient::try_play(bench.as_ref(), "").await
+            })
+        })
+        .collect();
+    let mut viewers = Vec::new();
+    let mut refused = 0;
+    for t in tasks {
+        match t.await {
+            Ok(Ok(v)) => viewers.push(v),
+            Ok(Err(r)) => {
+                if refused == 0 {
+                    eprintln!("a viewer was refused: {} {}", r.status, r.body.trim());
+                }
+                refused += 1;
+            }
+            Err(_) => refused += 1,
+        }
+    }
+    (viewers, refused)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args = Args::parse();
+    if let Err(e) = load::raise_open_files_limit() {
+        eprintln!("could not raise the open-files limit: {e}");
+    }
+    let base = args.url.trim_end_matches('/').to_owned();
+    let (n, pid) = (args.viewers, args.server_pid);
+    let cookie = match sign_in(&base, &args.admin_password).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sign-in failed: {e}");
+            std::process::exit(1);
+        }
+    };
+    let encoder = Encoder { keyframe_every: Some(KEYFRAME_EVERY), answers_keyframe_requests: true };
+    let publisher = StrClient::publish_with(&Local(base.clone()), &cookie, encoder, HD_1500K).await;
+    let published = Instant::now();
+    while publisher.log().last_sent().is_none_or(|s| s < 30) {
+        if published.elapsed() > Duration::from_secs(10) {
+            eprintln!("the publisher did not connect: {:?}", publisher.log().ended);
+            std::process::exit(1);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let http = common::http();
+    let rss_before = load::rss_kib(pid).unwrap_or(0);
+
+    let bench = Arc::new(Bench::new(&base, n, args.per_address));
+    let joining = Instant::now();
+    let (viewers, refused) = open_viewers(&bench, n, args.join_rate).await;
+    let deadline = Instant::now() + JOIN_WAIT;
+    while viewers.iter().any(|v| v.log().received.is_empty()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let firsts: Vec<&StrClient> = viewers.iter().filter(|v| !v.log().received.is_empty()).collect();
+    let mut first_frame: Vec<f64> = firsts.iter().map(|v| (v.log().received[0].at - joining).as_secs_f64()).collect();
+    first_frame.sort_by(f64::total_cmp);
+    let first_keyframes = firsts.iter().filter(|v| v.log().received[0].keyframe).count();
+    println!(
+        "[{}] {} of {n} viewers playing ({refused} refused) {:.2} s after the first WHEP POST; \
+         first frame p50 {:.2} s, last {:.2} s; {first_keyframes} of them began with a keyframe",
+        args.label,
+        firsts.len(),
+        joining.elapsed().as_secs_f64(),
+        percentile(&first_frame, 0.5),
+        first_frame.last().copied().unwrap_or(f64::NAN),
+    );
+
+    // Joins ask for keyframes; let that settle before measuring the steady state.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = snapshot(&http, &base, pid).await;
+    let first_seq = publisher.log().last_sent().unwrap_or(0) + 1;
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    let after = snapshot(&http, &base, pid).await;
+    let last_seq = publisher.log().last_sent().unwrap_or(0);
+    let rss_after = load::rss_kib(pid).unwrap_or(0);
+    // Frames still in flight at the window's end.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    if let Some(why) = &publisher.log().ended {
+        println!("[{}] the publisher's session ended: {why}", args.label);
+    }
+    let ended = viewers.iter().filter(|v| v.log().ended.is_some()).count();
+    if ended > 0 {
+        println!("[{}] {ended} viewers' sessions ended", args.label);
+    }
+    let sent_at: Vec<Instant> = publisher.log().sent_at.clone();
+    let mut delays = Vec::new();
+    let (mut clean, mut missing, mut corrupt) = (0, 0u64, 0u64);
+    for v in &viewers {
+        let log = v.log();
+        corrupt += log.corrupt as u64;
+        let Some(from) = log.received.first().map(|r| r.seq) else { continue };
+        let mut got = vec![false; (last_seq + 1) as usize];
+        for r in &log.received {
+            if let Some(slot) = got.get_mut(r.seq as usize) {
+                *slot = true;
+            }
+            if (first_seq..=last_seq).contains(&r.seq) {
+                if let Some(sent) = sent_at.get(r.seq as usize) {
+                    delays.push(r.at.saturating_duration_since(*sent).as_secs_f64() * 1000.0);
+                }
+            }
+        }
+        let lost = got.get(from as usize..).map_or(0, |g| g.iter().filter(|g| !**g).count()) as u64;
+        missing += lost;
+        if lost == 0 && log.corrupt == 0 {
+            clean += 1;
+        }
+    }
+    delays.sort_by(f64::total_cmp);
+
+    let secs = (after.at - before.at).as_secs_f64();
+    let cores = (after.server_cpu - before.server_cpu) / secs;
+    let own_cores = (after.own_cpu - before.own_cpu) / secs;
+    let pps = (after.packets_out - before.packets_out) / secs;
+    let mbps = (after.bytes_out - before.bytes_out) * 8.0 / secs / 1e6;
+    let ms = |s: Option<f64>| s.map_or(f64::NAN, |s| s * 1000.0);
+    let relay_p50 = ms(histogram_quantile(&before.delay_buckets, &after.delay_buckets, 0.5));
+    let relay_p99 = ms(histogram_quantile(&before.delay_buckets, &after.delay_buckets, 0.99));
+    let kib_per_viewer = (rss_after as f64 - rss_before as f64) / n.max(1) as f64;
+    let rcvbuf = after.udp.0 - before.udp.0;
+    let sndbuf = after.udp.1 - before.udp.1;
+    let dropped_out = after.dropped_out - before.dropped_out;
+    let keyframe_requests = after.keyframe_requests - before.keyframe_requests;
+    println!(
+        "[{}] {secs:.1} s window: {clean} of {n} viewers got every frame ({missing} frames missing, {corrupt} corrupt); \
+         {pps:.0} packets/s out ({mbps:.1} Mbit/s), {dropped_out} dropped by the relay's socket; \
+         UDP buffer overflows {rcvbuf} receive / {sndbuf} send; {keyframe_requests} keyframe requests",
+        args.label
+    );
+    println!(
+        "[{}] server CPU {:.1}% of a core ({:.1} µs per viewer per second); generator {:.1}%; \
+         relay delay p50 {relay_p50:.2} ms, p99 {relay_p99:.2} ms (arrival→hand-off, /metrics); \
+         end to end p50 {:.2} ms, p99 {:.2} ms; RSS {rss_before} → {rss_after} KiB, {kib_per_viewer:.0} KiB per viewer",
+        args.label,
+        cores * 100.0,
+        cores * 1e6 / n.max(1) as f64,
+        own_cores * 100.0,
+        percentile(&delays, 0.5),
+        percentile(&delays, 0.99),
+    );
+    println!(
+        "RESULT label={} viewers={n} join_rate={} playing={} refused={refused} clean={clean} missing={missing} \
+         corrupt={corrupt} first_p50_s={:.3} first_last_s={:.3} first_keyframes={first_keyframes} window_s={secs:.1} \
+         pps_out={pps:.0} mbps_out={mbps:.1} dropped_out={dropped_out} rcvbuf_errors={rcvbuf} sndbuf_errors={sndbuf} \
+         keyframe_requests={keyframe_requests} server_cpu_pct={:.1} cpu_us_per_viewer={:.1} generator_cpu_pct={:.1} \
+         relay_p50_ms={relay_p50:.2} relay_p99_ms={relay_p99:.2} e2e_p50_ms={:.2} e2e_p99_ms={:.2} \
+         rss_before_kib={rss_before} rss_after_kib={rss_after} kib_per_viewer={kib_per_viewer:.0}",
+        args.label,
+        args.join_rate,
+        firsts.len(),
+        percentile(&first_frame, 0.5),
+        first_frame.last().copied().unwrap_or(f64::NAN),
+        cores * 100.0,
+        cores * 1e6 / n.max(1) as f64,
+        own_cores * 100.0,
+        percentile(&delays, 0.5),
+        percentile(&delays, 0.99),
+    );
+}

@@ -1,0 +1,64 @@
+//! The browser's WHIP/WHEP exchanges with the relay: `POST` the offer, read the answer and
+//! the session's `Location`, `DELETE` it when done.
+
+use crate::browser::rtc::peer::RtcError;
+use crate::protocol::{SdpType, SessionDescription};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+/// A session on the relay, ended by [`end`].
+#[derive(Clone, Debug)]
+pub struct RelaySession {
+    pub location: String,
+}
+
+/// Posts `offer` to `url` (`/whip` or `/whep?…`); the answer and the new session.
+pub async fn exchange(url: &str, offer: &SessionDescription) -> Result<(SessionDescription, RelaySession), RtcError> {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&offer.sdp.as_str().into());
+    let request = Request::new_with_str_and_init(url, &init)?;
+    request.headers().set("Content-Type", "application/sdp")?;
+    let response = fetch(&request).await?;
+    let text = JsFuture::from(response.text()?).await?.as_string().unwrap_or_default();
+    if response.status() != 201 {
+        // The relay says why in words (the body of every refusal).
+        return Err(RtcError(format!("the relay refused ({}): {text}", response.status())));
+    }
+    let location = response.headers().get("Location")?.unwrap_or_default();
+    Ok((SessionDescription { kind: SdpType::Answer, sdp: text }, RelaySession { location }))
+}
+
+/// Whether the relay still knows the session (an empty trickle `PATCH`: `204` if it does,
+/// `404` after a server restart lost it). Unsure (the server is unreachable) reads as alive.
+pub async fn still_there(session: &RelaySession) -> bool {
+    let init = RequestInit::new();
+    init.set_method("PATCH");
+    init.set_body(&"".into());
+    let Ok(request) = Request::new_with_str_and_init(&session.location, &init) else { return true };
+    if request.headers().set("Content-Type", "application/trickle-ice-sdpfrag").is_err() {
+        return true;
+    }
+    match fetch(&request).await {
+        Ok(response) => response.status() != 404,
+        Err(_) => true,
+    }
+}
+
+/// Ends a session; nothing to wait for (the page may be going away).
+pub fn end(session: &RelaySession) {
+    let init = RequestInit::new();
+    init.set_method("DELETE");
+    if let Ok(request) = Request::new_with_str_and_init(&session.location, &init) {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = fetch(&request).await;
+        });
+    }
+}
+
+async fn fetch(request: &Request) -> Result<Response, RtcError> {
+    let window = web_sys::window().ok_or_else(|| RtcError("no window".into()))?;
+    let response = JsFuture::from(window.fetch_with_request(request)).await?;
+    response.dyn_into::<Response>().map_err(|_| RtcError("fetch gave no response".into()))
+}

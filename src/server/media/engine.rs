@@ -1,0 +1,549 @@
+//! The relay's I/O: one thread that owns the UDP socket and every `Rtc`, feeds each datagram
+//! to the session the demux names, wakes only sessions whose timeout is due, and performs the
+//! pure core's decisions (forward a frame, ask for a keyframe, close a session).
+
+use crate::protocol::{RelayReport, ViewerId};
+use crate::server::media::demux::{Demux, Route};
+use crate::server::media::egress::{EgressStats, EgressTracker};
+use crate::server::media::handle::{Command, Created, Direction, RelayError, RelayHandle};
+use crate::server::media::load::LoadGovernor;
+use crate::server::media::metrics::RelayMetrics;
+use crate::server::media::routing::{RelayAction, RelayCore, Role, SessionId};
+use crate::server::media::session::{Session, SessionFailed};
+use crate::server::media::trickle;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use str0m::change::SdpOffer;
+use str0m::media::KeyframeRequestKind;
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, IceConnectionState, IceCreds, Input, Rtc};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+/// What the relay accepts.
+#[derive(Clone, Debug)]
+pub struct RelayLimits {
+    /// Sessions at once (publisher and viewers).
+    pub max_sessions: usize,
+    /// Sessions at once from one IP address.
+    pub max_sessions_per_ip: usize,
+}
+
+impl Default for RelayLimits {
+    fn default() -> Self {
+        RelayLimits { max_sessions: 2000, max_sessions_per_ip: 50 }
+    }
+}
+
+/// Largest datagram read; WebRTC keeps packets under the path MTU.
+const RECEIVE_BUFFER: usize = 2048;
+/// How often the core's timers (keyframe debts, connect deadlines) run at the latest.
+const TICK: Duration = Duration::from_millis(50);
+
+/// Binds `addr` and starts the relay thread. `announced` are the candidates given to clients.
+pub fn start(
+    addr: SocketAddr,
+    announced: Vec<SocketAddr>,
+    limits: RelayLimits,
+    metrics: Arc<RelayMetrics>,
+    reports: ReportSink,
+) -> io::Result<RelayHandle> {
+    let std_socket = crate::server::media::socket::bind(addr)?;
+    let local_addr = std_socket.local_addr()?;
+    // Port 0 in `--media-addr` means "any": the announced addresses take the real port.
+    let announced: Vec<SocketAddr> = announced
+        .into_iter()
+        .map(|a| if a.port() == 0 { SocketAddr::new(a.ip(), local_addr.port()) } else { a })
+        .collect();
+    let (tx, rx) = mpsc::channel(1024);
+    let handle =
+        RelayHandle { commands: tx, metrics: metrics.clone(), local_addr, announced: Arc::new(announced.clone()) };
+    std::thread::Builder::new().name("onair-relay".into()).spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+        let runtime = match runtime {
+            Ok(r) => r,
+            Err(e) => return tracing::error!("relay thread could not start: {e}"),
+        };
+        runtime.block_on(async move {
+            let socket = match UdpSocket::from_std(std_socket) {
+                Ok(s) => s,
+                Err(e) => return tracing::error!("relay socket: {e}"),
+            };
+            Engine::new(socket, announced, limits, metrics, reports).run(rx).await;
+        });
+    })?;
+    Ok(handle)
+}
+
+struct Engine {
+    socket: UdpSocket,
+    announced: Vec<SocketAddr>,
+    limits: RelayLimits,
+    metrics: Arc<RelayMetrics>,
+    started: Instant,
+    core: RelayCore,
+    demux: Demux,
+    sessions: HashMap<SessionId, Session>,
+    by_resource: HashMap<String, SessionId>,
+    per_ip: HashMap<IpAddr, usize>,
+    timers: BinaryHeap<Reverse<(Instant, SessionId)>>,
+    next_id: u64,
+    /// Events drained from sessions, handled after each drain (never while an `Rtc` is borrowed).
+    events: Vec<(SessionId, Event)>,
+    egress: EgressTracker,
+    load: LoadGovernor,
+    /// New players are refused while the relay is overloaded.
+    refusing_players: bool,
+    /// One DTLS certificate for every session: generating one per session is most of the
+    /// cost of opening it (a flash crowd opens hundreds at once). Keys are still exchanged
+    /// afresh per session; only the identity is shared, as SFUs do.
+    dtls_cert: Option<str0m::config::DtlsCert>,
+    /// Where each viewer's figures go once a second (the studio's rows).
+    reports: ReportSink,
+}
+
+/// Receives, once a second, what the relay measured of each `/ws` viewer's session.
+pub type ReportSink = Arc<dyn Fn(Vec<(ViewerId, RelayReport)>) + Send + Sync>;
+
+/// How often viewers' figures go to the studio.
+const REPORT_EVERY: Duration = Duration::from_secs(1);
+
+impl Engine {
+    fn new(
+        socket: UdpSocket,
+        announced: Vec<SocketAddr>,
+        limits: RelayLimits,
+        metrics: Arc<RelayMetrics>,
+        reports: ReportSink,
+    ) -> Self {
+        Engine {
+            socket,
+            announced,
+            limits,
+            metrics,
+            started: Instant::now(),
+            core: RelayCore::new(),
+            demux: Demux::default(),
+            sessions: HashMap::new(),
+            by_resource: HashMap::new(),
+            per_ip: HashMap::new(),
+            timers: BinaryHeap::new(),
+            next_id: 1,
+            events: Vec::new(),
+            egress: EgressTracker::default(),
+            load: LoadGovernor::default(),
+            refusing_players: false,
+            dtls_cert: str0m::crypto::from_feature_flags().dtls_provider.generate_certificate(),
+            reports,
+        }
+    }
+
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        let mut buf = vec![0u8; RECEIVE_BUFFER];
+        let mut next_tick = Instant::now() + TICK;
+        let mut next_report = Instant::now() + REPORT_EVERY;
+        let mut last_report = Instant::now();
+        loop {
+            let wake = self.timers.peek().map_or(next_tick, |Reverse((t, _))| (*t).min(next_tick));
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(c) => self.command(c),
+                    None => break,
+                },
+                ready = self.socket.readable() => {
+                    if ready.is_ok() {
+                        self.read_all(&mut buf);
+                    }
+                }
+                _ = tokio::time::sleep_until(wake.into()) => {}
+            }
+            let woke = Instant::now();
+            let now = woke;
+            self.run_timeouts(now);
+            if now >= next_tick {
+                next_tick = now + TICK;
+                let actions = self.core.tick(self.clock(now));
+                self.perform(actions);
+                self.compact_timers();
+            }
+            if now >= next_report {
+                next_report = now + REPORT_EVERY;
+                self.send_reports();
+                self.govern_load(now.duration_since(last_report));
+                last_report = now;
+            }
+            self.load.worked(woke.elapsed());
+        }
+        tracing::info!("relay stopped");
+    }
+
+    /// Stale timer entries (a session asked for a new time) leave the heap only when due; far
+    /// ones would pile up, so the heap is rebuilt from the sessions once it holds many more.
+    fn compact_timers(&mut self) {
+        if self.timers.len() > 4 * self.sessions.len() + 1024 {
+            self.timers = self.sessions.values().map(|s| Reverse((s.timeout, s.id))).collect();
+        }
+    }
+
+    fn clock(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.started)
+    }
+
+    /// Reads every datagram waiting on the socket.
+    fn read_all(&mut self, buf: &mut [u8]) {
+        loop {
+            match self.socket.try_recv_from(buf) {
+                Ok((n, source)) => self.datagram(source, n, buf),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    // ICMP errors for one peer surface here on Linux; they are that peer's problem.
+                    tracing::debug!("relay socket: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn datagram(&mut self, source: SocketAddr, n: usize, buf: &[u8]) {
+        let packet = &buf[..n];
+        self.metrics.packets_in.inc();
+        self.metrics.bytes_in.inc_by(n as u64);
+        let Route::To(id) = self.demux.route(source, packet) else {
+            self.metrics.dropped_in.inc();
+            return;
+        };
+        let Ok(contents) = packet.try_into() else {
+            self.metrics.dropped_in.inc();
+            return;
+        };
+        // Every announced candidate is this one socket: tell str0m it arrived on the first.
+        let destination = self.announced[0];
+        let now = Instant::now();
+        let input = Input::Receive(now, Receive { proto: Protocol::Udp, source, destination, contents });
+        self.change(id, |rtc| rtc.handle_input(input));
+        self.handle_events();
+    }
+
+    fn run_timeouts(&mut self, now: Instant) {
+        while let Some(Reverse((at, id))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            // Stale entries (the session asked for another time since) are skipped.
+            if self.sessions.get(&id).is_some_and(|s| s.timeout <= now) {
+                self.change(id, |rtc| rtc.handle_input(Input::Timeout(now)));
+            }
+        }
+        self.handle_events();
+    }
+
+    /// Runs one change on a session and drains it; a session that fails is closed alone.
+    fn change<T>(&mut self, id: SessionId, change: impl FnOnce(&mut Rtc) -> Result<T, str0m::RtcError>) -> Option<T> {
+        let session = self.sessions.get_mut(&id)?;
+        let before = session.timeout;
+        let socket = &self.socket;
+        let metrics = &self.metrics;
+        let mut send = |to: &SocketAddr, data: &[u8]| match socket.try_send_to(data, *to) {
+            Ok(n) => {
+                metrics.packets_out.inc();
+                metrics.bytes_out.inc_by(n as u64);
+            }
+            // A full socket buffer loses this datagram, like the network would; str0m's
+            // NACK and keyframe handling repair it.
+            Err(_) => metrics.dropped_out.inc(),
+        };
+        match session.change(change, &mut send, &mut self.events) {
+            Ok(value) => {
+                if session.timeout != before {
+                    self.timers.push(Reverse((session.timeout, id)));
+                }
+                Some(value)
+            }
+            Err(e) => {
+                if matches!(e, SessionFailed::Panicked) {
+                    self.metrics.panics.inc();
+                    tracing::error!(session = id.0, "a relay session panicked inside str0m; it alone is dropped");
+                } else {
+                    tracing::debug!(session = id.0, "relay session ended: {e}");
+                }
+                self.drop_session(id);
+                None
+            }
+        }
+    }
+
+    fn handle_events(&mut self) {
+        while !self.events.is_empty() {
+            let events = std::mem::take(&mut self.events);
+            for (id, event) in events {
+                self.event(id, event);
+            }
+        }
+    }
+
+    fn event(&mut self, id: SessionId, event: Event) {
+        let now = self.clock(Instant::now());
+        match event {
+            Event::Connected => {
+                tracing::debug!(session = id.0, "relay session connected");
+                let actions = self.core.connected(id, now);
+                self.perform(actions);
+            }
+            Event::MediaAdded(added) => {
+                let actions = self.core.track(id, added.mid, added.kind, now);
+                self.perform(actions);
+            }
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                tracing::debug!(session = id.0, "relay session lost its ICE connection");
+                self.drop_session(id);
+            }
+            Event::MediaEgressStats(stats) => {
+                if let Some(kind) = self.core.track_kind(id, stats.mid) {
+                    let at = self.clock(stats.timestamp);
+                    let (rtt, loss, nacks, plis) = (stats.rtt, stats.loss, stats.nacks, stats.plis);
+                    self.egress.update(id, EgressStats { kind, bytes: stats.bytes, at, rtt, loss, nacks, plis });
+                }
+            }
+            Event::KeyframeRequest(_) => {
+                let actions = self.core.viewer_wants_keyframe(id, now);
+                self.perform(actions);
+            }
+            Event::MediaData(data) => {
+                let route = self.core.frame(id, data.mid, data.is_keyframe(), data.contiguous, now);
+                if route.request_keyframe {
+                    self.request_keyframe(id, data.mid);
+                }
+                for (viewer, mid) in route.targets {
+                    self.metrics.forward_delay.observe(data.network_time.elapsed().as_secs_f64());
+                    let frame = data.data.clone();
+                    let (params, network_time, time) = (data.params, data.network_time, data.time);
+                    self.change(viewer, |rtc| {
+                        let Some(writer) = rtc.writer(mid) else { return Ok(()) };
+                        // The viewer negotiated its own payload type for the publisher's codec.
+                        let Some(pt) = writer.match_params(params) else { return Ok(()) };
+                        writer.write(pt, network_time, time, frame)
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Once a second: refuse newcomers and shed the newest players while overloaded.
+    fn govern_load(&mut self, elapsed: Duration) {
+        let players = self.core.viewer_count();
+        let verdict = self.load.second(elapsed, players);
+        if verdict.refuse_new != self.refusing_players {
+            if verdict.refuse_new {
+                tracing::warn!(players, "the relay is overloaded: new players are refused");
+            } else {
+                tracing::info!(players, "the relay has headroom again: new players are admitted");
+            }
+        }
+        self.refusing_players = verdict.refuse_new;
+        if verdict.shed > 0 {
+            tracing::warn!(shed = verdict.shed, players, "the relay is overloaded: dropping its newest players");
+            for id in self.core.newest_players(verdict.shed) {
+                self.drop_session(id);
+            }
+        }
+    }
+
+    fn send_reports(&self) {
+        let reports: Vec<(ViewerId, RelayReport)> = self
+            .core
+            .viewers()
+            .filter_map(|(session, viewer)| Some((viewer?.clone(), self.egress.report(session)?.clone())))
+            .collect();
+        if !reports.is_empty() {
+            (self.reports)(reports);
+        }
+    }
+
+    fn perform(&mut self, actions: Vec<RelayAction>) {
+        for action in actions {
+            match action {
+                RelayAction::RequestKeyframe { session, mid } => self.request_keyframe(session, mid),
+                RelayAction::Close { session, reason } => {
+                    tracing::debug!(session = session.0, ?reason, "relay closes a session");
+                    self.drop_session(session);
+                }
+            }
+        }
+    }
+
+    fn request_keyframe(&mut self, publisher: SessionId, mid: str0m::media::Mid) {
+        self.metrics.keyframe_requests.inc();
+        self.change(publisher, |rtc| match rtc.writer(mid) {
+            Some(mut writer) => writer.request_keyframe(None, KeyframeRequestKind::Pli),
+            None => Ok(()),
+        });
+    }
+
+    fn drop_session(&mut self, id: SessionId) {
+        let Some(mut session) = self.sessions.remove(&id) else { return };
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.rtc.disconnect()));
+        self.core.remove(id);
+        self.demux.remove(id);
+        self.egress.forget(id);
+        self.by_resource.remove(&session.resource);
+        if let Some(n) = self.per_ip.get_mut(&session.peer_ip) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_ip.remove(&session.peer_ip);
+            }
+        }
+        self.metrics.sessions.set(self.sessions.len() as i64);
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Open { direction, offer, viewer_id, owner, peer, reply } => {
+                let result = self.open(direction, &offer, viewer_id, owner, peer);
+                let _ = reply.send(result);
+                self.handle_events();
+            }
+            Command::Trickle { direction, resource, if_match, fragment, reply } => {
+                let _ = reply.send(self.trickle(direction, &resource, if_match, &fragment));
+                self.handle_events();
+            }
+            Command::Close { direction, resource, reply } => {
+                let result = match self.lookup(direction, &resource) {
+                    Ok(id) => {
+                        self.drop_session(id);
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                };
+                let _ = reply.send(result);
+            }
+            Command::RemoveViewer { viewer_id } => self.remove_viewer(&viewer_id),
+        }
+    }
+
+    fn remove_viewer(&mut self, viewer_id: &ViewerId) {
+        let actions = self.core.remove_viewer(viewer_id);
+        self.perform(actions);
+    }
+
+    fn lookup(&self, direction: Direction, resource: &str) -> Result<SessionId, RelayError> {
+        let id = self.by_resource.get(resource).copied().ok_or(RelayError::NoSuchSession)?;
+        match self.sessions.get(&id) {
+            Some(s) if s.direction == direction => Ok(id),
+            _ => Err(RelayError::NoSuchSession),
+        }
+    }
+
+    fn open(
+        &mut self,
+        direction: Direction,
+        offer: &str,
+        viewer_id: Option<ViewerId>,
+        owner: Option<String>,
+        peer: IpAddr,
+    ) -> Result<Created, RelayError> {
+        if direction == Direction::Play && self.refusing_players {
+            return Err(RelayError::Overloaded);
+        }
+        if self.sessions.len() >= self.limits.max_sessions {
+            return Err(RelayError::Full(self.limits.max_sessions));
+        }
+        if self.per_ip.get(&peer).copied().unwrap_or(0) >= self.limits.max_sessions_per_ip {
+            return Err(RelayError::TooManyFromAddress(self.limits.max_sessions_per_ip));
+        }
+        let remote_ufrag = offer.lines().find_map(|l| l.trim().strip_prefix("a=ice-ufrag:")).map(str::to_owned);
+        if direction == Direction::Publish && !self.core.may_publish(owner.as_deref().unwrap_or_default()) {
+            return Err(RelayError::AnotherPublisher);
+        }
+        let offer = SdpOffer::from_sdp_string(offer).map_err(|e| RelayError::BadOffer(e.to_string()))?;
+        let now = Instant::now();
+        let ufrag = crate::server::secrets::random_token()[..16].to_owned();
+        let pass = crate::server::secrets::random_token();
+        let creds = IceCreds { ufrag: ufrag.clone(), pass: pass.clone() };
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut config = Rtc::builder();
+            if let Some(cert) = &self.dtls_cert {
+                config = config.set_dtls_cert(cert.clone());
+            }
+            let mut rtc = config
+                .set_ice_lite(true)
+                .set_local_ice_credentials(creds)
+                .set_stats_interval(Some(Duration::from_secs(1)))
+                .build(now);
+            for addr in &self.announced {
+                if let Ok(c) = Candidate::host(*addr, "udp") {
+                    rtc.add_local_candidate(c);
+                }
+            }
+            let answer = rtc.sdp_api().accept_offer(offer);
+            (rtc, answer)
+        }));
+        let (rtc, answer) = built.map_err(|_| RelayError::BadOffer("the relay could not read it".into()))?;
+        let answer = answer.map_err(|e| RelayError::BadOffer(e.to_string()))?;
+        let answer_sdp = answer.to_sdp_string();
+        // Accepted media lines have a port; rejected ones (no common codec) have port 0.
+        let accepted = |l: &str| {
+            let mut words = l.split_whitespace();
+            let media = words.next().unwrap_or("");
+            (media == "m=audio" || media == "m=video") && words.next() != Some("0")
+        };
+        if !answer_sdp.lines().any(accepted) {
+            return Err(RelayError::NoUsableMedia);
+        }
+        let id = SessionId(self.next_id);
+        self.next_id += 1;
+        let resource = crate::server::secrets::random_token();
+        let etag = format!("\"{}\"", &crate::server::secrets::random_token()[..16]);
+        let role = match direction {
+            Direction::Publish => Role::Publisher { owner: owner.unwrap_or_default() },
+            Direction::Play => Role::Viewer { viewer_id },
+        };
+        let session = Session {
+            id,
+            direction,
+            rtc,
+            resource: resource.clone(),
+            etag: etag.clone(),
+            peer_ip: peer,
+            remote_ufrag,
+            timeout: now,
+        };
+        self.sessions.insert(id, session);
+        self.by_resource.insert(resource.clone(), id);
+        *self.per_ip.entry(peer).or_insert(0) += 1;
+        self.demux.add(id, ufrag, pass);
+        self.metrics.sessions.set(self.sessions.len() as i64);
+        let actions = self.core.add(id, role, self.clock(now));
+        self.perform(actions);
+        // The first drain: str0m reports the offer's media now.
+        self.change(id, |_| Ok(()));
+        Ok(Created { resource, etag, answer_sdp })
+    }
+
+    fn trickle(
+        &mut self,
+        direction: Direction,
+        resource: &str,
+        if_match: Option<String>,
+        fragment: &str,
+    ) -> Result<(), RelayError> {
+        let id = self.lookup(direction, resource)?;
+        let etag = &self.sessions[&id].etag;
+        if if_match.as_deref().is_some_and(|m| m != "*" && m != etag) {
+            return Err(RelayError::EtagMismatch);
+        }
+        let candidates = trickle::candidates(fragment, self.sessions[&id].remote_ufrag.as_deref())?;
+        for c in candidates {
+            self.change(id, |rtc| {
+                rtc.add_remote_candidate(c);
+                Ok(())
+            });
+        }
+        Ok(())
+    }
+}
