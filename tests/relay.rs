@@ -303,3 +303,33 @@ async fn bad_input_is_refused_in_words_and_a_running_viewer_keeps_playing() {
     assert_eq!(viewer.log().corrupt, 0);
     assert_eq!(viewer.log().ended, None, "the viewer's connection is up");
 }
+
+/// The message types a viewer gets within a second of joining.
+async fn first_second_of(server: &Server) -> Vec<String> {
+    let (mut viewer, _) = Client::viewer_welcome(server, None).await;
+    let mut kinds = Vec::new();
+    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_secs(1), viewer.next()).await {
+        kinds.push(msg["type"].as_str().unwrap_or("").to_owned());
+    }
+    kinds
+}
+
+#[tokio::test]
+async fn auto_never_moves_a_public_live_to_a_relay_its_viewers_cannot_reach() {
+    let auto = |public_urls: Vec<String>| Config {
+        relay: RelayMode::Auto,
+        mesh_max_viewers: 0,
+        media_addr: "127.0.0.1:0".parse().unwrap(),
+        public_urls,
+        ..Config::for_tests(&temp_path("auto"), PASSWORD)
+    };
+    // On a LAN (no public URL) the first viewer past the mesh limit moves the live.
+    let lan = Server::start_and_clean(auto(Vec::new())).await;
+    let _studio = Client::streamer(&lan, &sign_in(&lan).await).await;
+    assert!(first_second_of(&lan).await.contains(&"useRelay".to_owned()));
+    // Published as a public site while the relay announces only 127.0.0.1: stays peer to peer.
+    let public = Server::start_and_clean(auto(vec!["https://live.example.com".into()])).await;
+    let _studio = Client::streamer(&public, &sign_in(&public).await).await;
+    let kinds = first_second_of(&public).await;
+    assert!(kinds.contains(&"live".to_owned()) && !kinds.contains(&"useRelay".to_owned()), "{kinds:?}");
+}

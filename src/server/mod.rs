@@ -183,9 +183,18 @@ impl AppState {
             })
         };
         let relay = start_relay(config, &metrics, reports)?;
+        // In `auto`, a relay viewers out there cannot reach would take their video away
+        // mid-live: such lives stay peer to peer (`on` is an explicit choice and is kept).
+        let reachable = relay
+            .as_ref()
+            .is_some_and(|r| announce::reachability_warning(r.announced(), &public_hosts(config)).is_none());
         let plan = match (config.relay, &relay) {
             (_, None) | (RelayMode::Off, _) => hub::MediaPlan::MeshOnly,
             (RelayMode::On, Some(_)) => hub::MediaPlan::RelayAlways,
+            (RelayMode::Auto, Some(_)) if !reachable => {
+                tracing::warn!("--relay auto keeps every live peer to peer until the relay announces an address viewers can reach (--public-ip)");
+                hub::MediaPlan::MeshOnly
+            }
             (RelayMode::Auto, Some(_)) => hub::MediaPlan::Auto { mesh_max_viewers: config.mesh_max_viewers },
         };
         let hub = hub::Hub::new(config.ice_servers.clone())
@@ -246,12 +255,7 @@ fn start_relay(
         Ok(relay) => {
             let list: Vec<String> = relay.announced().iter().map(|a| a.to_string()).collect();
             tracing::info!(mode = %config.relay, "relay on udp {}, announcing {}", relay.local_addr(), list.join(", "));
-            let hosts: Vec<String> = config
-                .public_urls
-                .iter()
-                .filter_map(|u| url::Url::parse(u).ok()?.host_str().map(str::to_owned))
-                .collect();
-            if let Some(warning) = announce::reachability_warning(relay.announced(), &hosts) {
+            if let Some(warning) = announce::reachability_warning(relay.announced(), &public_hosts(config)) {
                 tracing::warn!("{warning}");
             }
             Ok(Some(relay))
@@ -262,6 +266,11 @@ fn start_relay(
         }
         Err(source) => Err(StartError::Relay { addr: bound, source }),
     }
+}
+
+/// The hosts of `--public-url`: where the audience reaches OnAir.
+fn public_hosts(config: &Config) -> Vec<String> {
+    config.public_urls.iter().filter_map(|u| url::Url::parse(u).ok()?.host_str().map(str::to_owned)).collect()
 }
 
 /// With no admin account yet, creates `admin` with the configured password, or a generated
