@@ -42,7 +42,7 @@ test-e2e: build
 	cd end2end && npx playwright test
 
 test-e2e-release: release
-	cd end2end && ONAIR_E2E_BIN=../target/release/onair npx playwright test
+	cd end2end && ONAIR_E2E_RELEASE=1 ONAIR_E2E_BIN=../target/release/onair npx playwright test
 
 ## Signaling benchmark, OnAir against the reference Node `ws` server, then the relay benchmark
 ## (not part of `make test`). BENCH_FULL=1 adds 15000 viewers, BENCH_RELAY=0 skips the relay,

@@ -1,7 +1,6 @@
 import { test, expect } from "@playwright/test";
-import { spawn, type ChildProcess } from "node:child_process";
-import { adminPassword } from "../playwright.config";
 import { expectPlaying, framesDecoded, goLive, hydrated, newPage, openViewers, signIn } from "./helpers";
+import { port as ownPort, startServer, stop, waitHealthy } from "./servers";
 
 test("reloading the studio mid-live brings viewers back to live without a reload", async ({ browser }) => {
   const admin = await newPage(browser);
@@ -30,24 +29,14 @@ test("reloading the studio mid-live brings viewers back to live without a reload
 });
 
 // A server of this test's own, so it can be killed and started again.
-const port = 9192;
+const port = ownPort(1);
 const base = `http://127.0.0.1:${port}`;
-
-function startServer(): ChildProcess {
-  const bin = process.env.ONAIR_E2E_BIN ?? "../target/debug/onair";
-  const args = ["--addr", `127.0.0.1:${port}`, "--site-root", "../target/site", "--ice-server", "none",
-    "--config", "../Leptos.toml", "--data-dir", "../target/e2e-restart-data"];
-  return spawn(bin, args, { env: { ...process.env, ONAIR_ADMIN_PASSWORD: adminPassword, RUST_LOG: "warn" }, stdio: "inherit" });
-}
-
-async function waitHealthy() {
-  await expect.poll(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status ?? 0, { timeout: 15_000 }).toBe(200);
-}
+const startRestartable = () => startServer(port, [], "e2e-restart-data");
 
 test("killing and restarting the server does not interrupt the video", async ({ browser }) => {
-  let server = startServer();
+  let server = startRestartable();
   try {
-    await waitHealthy();
+    await waitHealthy(base);
     const admin = await newPage(browser);
     await signIn(admin.page, base);
     await goLive(admin.page);
@@ -62,8 +51,8 @@ test("killing and restarting the server does not interrupt the video", async ({ 
     await admin.page.waitForTimeout(1500);
     for (const [i, v] of viewers.entries()) expect(await framesDecoded(v.page)).toBeGreaterThan(during[i] + 10);
 
-    server = startServer();
-    await waitHealthy();
+    server = startRestartable();
+    await waitHealthy(base);
     const restarted = Date.now();
     // Within 5 s the studio is live again and shows both viewers, on the same connections.
     await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live", { timeout: 5_000 });

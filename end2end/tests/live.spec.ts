@@ -99,6 +99,6 @@ test("the front end has hashed names, is cached for good and (release) comes pre
   const headers = res.headers();
   expect(headers["cache-control"]).toBe("public, max-age=31536000, immutable");
   // `make release` writes the brotli twins; the debug build has none.
-  if (process.env.ONAIR_E2E_BIN) expect(headers["content-encoding"]).toBe("br");
+  if (process.env.ONAIR_E2E_RELEASE) expect(headers["content-encoding"]).toBe("br");
   await hydrated(page);
 });

@@ -1,24 +1,6 @@
 import { test, expect, type Page } from "@playwright/test";
-import { spawn, type ChildProcess } from "node:child_process";
-import { adminPassword } from "../playwright.config";
 import { expectPlaying, framesDecoded, goLive, newPage, openViewers, signIn, type Client } from "./helpers";
-
-// Servers of these tests' own, with the relay on or switching by itself.
-function startServer(port: number, relayArgs: string[], dataDir: string): ChildProcess {
-  const bin = process.env.ONAIR_E2E_BIN ?? "../target/debug/onair";
-  const args = ["--addr", `127.0.0.1:${port}`, "--site-root", "../target/site", "--ice-server", "none",
-    "--config", "../Leptos.toml", "--data-dir", `../target/${dataDir}`, ...relayArgs];
-  return spawn(bin, args, { env: { ...process.env, ONAIR_ADMIN_PASSWORD: adminPassword, RUST_LOG: "warn" }, stdio: "inherit" });
-}
-
-async function waitHealthy(base: string) {
-  await expect.poll(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status ?? 0, { timeout: 15_000 }).toBe(200);
-}
-
-async function stop(server: ChildProcess) {
-  server.kill("SIGTERM");
-  await new Promise((r) => server.once("exit", r));
-}
+import { port as ownPort, startServer, stop, waitHealthy } from "./servers";
 
 /** The page's connected peer connections to the relay: a viewer makes the offer only for WHEP. */
 async function relayConnections(page: Page): Promise<number> {
@@ -52,7 +34,7 @@ async function watchGaps(page: Page, durationMs: number): Promise<number> {
 }
 
 test("with --relay on, the studio uploads once and three viewers play from the relay", async ({ browser }) => {
-  const port = 9193;
+  const port = ownPort(2);
   const base = `http://127.0.0.1:${port}`;
   const server = startServer(port, ["--relay", "on"], "e2e-relay-on");
   const clients: Client[] = [];
@@ -101,7 +83,7 @@ test("with --relay on, the studio uploads once and three viewers play from the r
 });
 
 test("with --relay auto, the third viewer moves everyone to the relay without a gap", async ({ browser }) => {
-  const port = 9194;
+  const port = ownPort(3);
   const base = `http://127.0.0.1:${port}`;
   const server = startServer(port, ["--relay", "auto", "--mesh-max-viewers", "2"], "e2e-relay-auto");
   const clients: Client[] = [];
@@ -149,7 +131,7 @@ test("with --relay auto, the third viewer moves everyone to the relay without a 
 });
 
 test("after a server restart mid-live the studio republishes and viewers replay by themselves", async ({ browser }) => {
-  const port = 9195;
+  const port = ownPort(4);
   const base = `http://127.0.0.1:${port}`;
   const args = ["--relay", "on", "--media-addr", `127.0.0.1:${port}`];
   let server = startServer(port, args, "e2e-relay-restart");
