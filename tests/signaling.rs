@@ -291,6 +291,12 @@ async fn viewer_reports_reach_the_streamer_attributed_and_rate_capped() {
     assert_eq!(got["fps"], 29.97);
     assert_eq!(got["framesDecoded"], 310);
     assert_eq!(got["jitterBufferDelayMs"], 42.5);
+    assert!(got.get("turnTransport").is_none(), "no TURN, no transport");
+
+    // A viewer playing through TURN over TCP says so: the studio only sees the relay's UDP side.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    viewer.send(json!({"type": "viewerStats", "fps": 30, "turnTransport": "tcp"})).await;
+    assert_eq!(streamer.next_of("viewerStats").await["turnTransport"], "tcp");
 
     // A second report within the second is refused, and the socket stays usable.
     viewer.send(report.clone()).await;

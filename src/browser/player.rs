@@ -5,7 +5,7 @@ use crate::browser::rtc::media;
 use crate::browser::rtc::peer::Peer;
 use crate::browser::rtc::signaling::{SignalEvent, SignalingSocket};
 use crate::browser::rtc::whip::{self, RelaySession};
-use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, ViewerReport};
+use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, TurnTransport, ViewerReport};
 use crate::stats::{self, ReceiverSample};
 use crate::web::routes::endpoint;
 use crate::web::status::{PeerState, StreamStatus};
@@ -109,6 +109,22 @@ impl Playback {
         self.send(&ClientMessage::Viewer { name: None, resume_token });
     }
 
+    /// A connection failed: without a relay candidate of ours nothing gets around what the
+    /// network blocks, and the page says so (retries go on, in case the network changes).
+    fn show_failure(&self, peer: &Peer) {
+        let status =
+            if peer.gathered_relay_candidate() { StreamStatus::Reconnecting } else { StreamStatus::Unreachable };
+        self.view.status.set(status);
+    }
+
+    /// The next attempt is under way; a viewer told it cannot connect keeps being told until
+    /// one works.
+    fn show_connecting(&self) {
+        if self.view.status.get_untracked() != StreamStatus::Unreachable {
+            self.view.status.set(StreamStatus::Connecting);
+        }
+    }
+
     /// Video is arriving over a working peer connection.
     fn playing(&self) -> bool {
         self.peer.borrow().as_ref().is_some_and(|p| p.connection_state() == PeerState::Connected)
@@ -139,6 +155,7 @@ impl Playback {
                 jitter_buffer_delay_ms: quality.jitter_buffer_delay_ms,
                 packets_lost: quality.packets_lost,
                 rtt_ms: quality.rtt_ms,
+                turn_transport: sample.turn_relay_protocol.as_deref().and_then(TurnTransport::from_relay_protocol),
             }));
         }
         self.view.stats.set(Some(quality));
@@ -274,6 +291,7 @@ impl Playback {
                 }
             }
         });
+        let watched = Rc::downgrade(&peer);
         peer.on_connection_state(move |state| {
             let Some(this) = weak.upgrade() else { return };
             match state {
@@ -282,7 +300,9 @@ impl Playback {
                 // The streamer restarts ICE first; if that does not bring the connection
                 // back, rejoin: the streamer then sends a new offer.
                 PeerState::Failed => {
-                    this.view.status.set(StreamStatus::Reconnecting);
+                    if let Some(peer) = watched.upgrade() {
+                        this.show_failure(&peer);
+                    }
                     let weak = Rc::downgrade(&this);
                     let later = Closure::once_into_js(move || {
                         let Some(this) = weak.upgrade() else { return };
@@ -305,7 +325,7 @@ impl Playback {
             }
         });
         *self.peer.borrow_mut() = Some(peer.clone());
-        self.view.status.set(StreamStatus::Connecting);
+        self.show_connecting();
         let this = self.clone();
         spawn_local(async move {
             match peer.answer(&offer).await {
@@ -374,6 +394,10 @@ impl Playback {
                 PeerState::Connected if current => this.view.status.set(StreamStatus::Live),
                 // The relay went away (a server restart) or the path broke: a new session.
                 PeerState::Failed | PeerState::Disconnected if current || this.relay_pending.borrow().is_some() => {
+                    // Nothing plays meanwhile: say why, if this network leaves no route.
+                    if state == PeerState::Failed && !this.playing() {
+                        this.show_failure(&peer);
+                    }
                     let weak = Rc::downgrade(&this);
                     set_timeout(
                         move || {

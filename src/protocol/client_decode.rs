@@ -156,6 +156,7 @@ mod tests {
             jitter_buffer_delay_ms: Some(35.2),
             packets_lost: Some(-2),
             rtt_ms: Some(1.5),
+            turn_transport: None,
         };
         assert_eq!(m, ClientMessage::ViewerStats(report.clone()));
         // Early in a connection a browser has nothing yet: every figure is optional.
@@ -183,6 +184,7 @@ mod tests {
         for bad in [
             r#"{"type":"viewerStats","fps":"fast"}"#,
             r#"{"type":"viewerStats","framesDecoded":-1}"#,
+            r#"{"type":"viewerStats","turnTransport":"carrier-pigeon"}"#,
             r#"{"type":"removeViewer"}"#,
             r#"{"type":"capacity","remaining":-1}"#,
         ] {

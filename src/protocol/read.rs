@@ -129,6 +129,7 @@ impl ViewerReport {
             jitter_buffer_delay_ms: f.f64("jitterBufferDelayMs")?,
             packets_lost: f.i64("packetsLost")?,
             rtt_ms: f.f64("rttMs")?,
+            turn_transport: f.keyword("turnTransport")?,
         })
     }
 }

@@ -24,6 +24,31 @@ pub struct ViewerReport {
     pub packets_lost: Option<i64>,
     #[serde(default)]
     pub rtt_ms: Option<f64>,
+    /// How the viewer reaches its TURN server, when its media goes through one: the studio
+    /// sees only the relay's side, always UDP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn_transport: Option<TurnTransport>,
+}
+
+/// The transport between a browser and its TURN server (`relayProtocol` in `getStats()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TurnTransport {
+    Udp,
+    Tcp,
+    Tls,
+}
+
+impl TurnTransport {
+    /// From a local candidate's `relayProtocol`.
+    pub fn from_relay_protocol(protocol: &str) -> Option<TurnTransport> {
+        match protocol {
+            "udp" => Some(TurnTransport::Udp),
+            "tcp" => Some(TurnTransport::Tcp),
+            "tls" => Some(TurnTransport::Tls),
+            _ => None,
+        }
+    }
 }
 
 /// What the relay measures of one viewer's session, sent to the studio once a second: the
@@ -62,6 +87,14 @@ impl ViewerReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn turn_transports_come_from_the_browsers_words() {
+        assert_eq!(TurnTransport::from_relay_protocol("tcp"), Some(TurnTransport::Tcp));
+        assert_eq!(TurnTransport::from_relay_protocol("udp"), Some(TurnTransport::Udp));
+        assert_eq!(TurnTransport::from_relay_protocol("tls"), Some(TurnTransport::Tls));
+        assert_eq!(TurnTransport::from_relay_protocol("sctp"), None);
+    }
 
     #[test]
     fn implausible_viewer_reports_are_recognised() {

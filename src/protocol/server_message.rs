@@ -123,6 +123,7 @@ mod tests {
     use crate::json_fields::FieldError;
     use crate::protocol::client_decode::decode_client;
     use crate::protocol::read::ServerMessageError;
+    use crate::protocol::report::TurnTransport;
     use crate::protocol::webrtc::SdpType;
     use crate::protocol::ClientMessage;
     use serde_json::json;
@@ -209,6 +210,10 @@ mod tests {
             ServerMessage::ViewerStats {
                 viewer_id: id.clone(),
                 report: ViewerReport { fps: Some(29.5), packets_lost: Some(-2), ..Default::default() },
+            },
+            ServerMessage::ViewerStats {
+                viewer_id: id.clone(),
+                report: ViewerReport { turn_transport: Some(TurnTransport::Tcp), ..Default::default() },
             },
             ServerMessage::ViewerStats { viewer_id: id.clone(), report: ViewerReport::default() },
             ServerMessage::error(ErrorCode::RateLimited, "slow down"),

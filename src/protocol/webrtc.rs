@@ -41,6 +41,19 @@ pub struct IceCandidate {
     pub username_fragment: Option<String>,
 }
 
+impl IceCandidate {
+    /// A TURN server's address (`typ relay`): the route left when direct paths are blocked.
+    pub fn is_relay(&self) -> bool {
+        is_relay_candidate(&self.candidate)
+    }
+}
+
+/// Whether a candidate line (`candidate:…`, or an SDP `a=candidate:…` line) is `typ relay`.
+pub fn is_relay_candidate(line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    words.any(|w| w == "typ") && words.next() == Some("relay")
+}
+
 /// Which side a candidate is meant for (kept from the original protocol).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,5 +88,21 @@ mod tests {
         assert_ne!(first.session_id(), other.session_id());
         assert_eq!(sdp("v=0\r\n").session_id(), None);
         assert_eq!(sdp("o=-").session_id(), None);
+    }
+
+    #[test]
+    fn a_relay_candidate_is_told_by_its_type() {
+        let c = |s: &str| IceCandidate {
+            candidate: s.into(),
+            sdp_mid: None,
+            sdp_m_line_index: None,
+            username_fragment: None,
+        };
+        assert!(c("candidate:1 1 udp 41885439 10.77.1.1 50001 typ relay raddr 10.77.1.11 rport 4000").is_relay());
+        assert!(!c("candidate:2 1 udp 2122260223 10.81.1.2 4000 typ host generation 0").is_relay());
+        assert!(!c("candidate:3 1 udp 1686052607 10.77.1.11 4000 typ srflx raddr 10.81.1.2 rport 4000").is_relay());
+        assert!(!c("candidate:4 1 tcp 1 relay 9 typ host tcptype active").is_relay(), "the word, not its type");
+        assert!(!c("").is_relay());
+        assert!(is_relay_candidate("a=candidate:1 1 udp 41885439 10.77.1.1 50001 typ relay raddr 0.0.0.0 rport 0"));
     }
 }

@@ -1,8 +1,8 @@
 //! A whole `getStats()` report: its entries in report order, and finding the ones a sample needs.
 
 use super::entries::{
-    CandidatePair, CodecStats, IceCandidateStats, InboundRtp, MediaSourceStats, OutboundRtp, RemoteInboundRtp,
-    StatsEntry, TransportStats,
+    CandidatePair, CandidateType, CodecStats, IceCandidateStats, InboundRtp, MediaSourceStats, OutboundRtp,
+    RemoteInboundRtp, StatsEntry, TransportStats,
 };
 use super::error::StatsError;
 use super::route::Route;
@@ -152,6 +152,14 @@ impl Report {
             (None, _) => None,
         };
         (route, protocol)
+    }
+
+    /// How this side reaches its TURN server (`relayProtocol`), when the selected pair's
+    /// local candidate is a relay one.
+    pub fn turn_relay_protocol(&self) -> Option<&str> {
+        let pair = self.selected_pair()?;
+        let local = self.local_candidate(pair.local_candidate_id.as_deref()?)?;
+        local.relay_protocol.as_deref().filter(|_| local.candidate_type == Some(CandidateType::Relay))
     }
 
     /// The `mimeType` of the codec an RTP stream names by `codecId`.

@@ -64,6 +64,8 @@ pub struct ReceiverSample {
     pub protocol: Option<String>,
     /// e.g. `video/VP8`.
     pub video_codec: Option<String>,
+    /// How this viewer reaches its TURN server (`udp`, `tcp`, `tls`), when it plays through one.
+    pub turn_relay_protocol: Option<String>,
 }
 
 /// Parses the studio side of one viewer's connection.
@@ -243,6 +245,7 @@ impl ReceiverSample {
             route: read.route,
             protocol: read.protocol,
             video_codec: read.video_codec,
+            turn_relay_protocol: report.turn_relay_protocol().map(str::to_owned),
         })
     }
 }

@@ -4,6 +4,9 @@
 //! of what the pages say. Dates are in UTC, so the server's render and the browser's
 //! hydration agree whatever the browser's time zone.
 
+use crate::protocol::TurnTransport;
+use crate::stats::Route;
+
 // --- Bitrates ----------------------------------------------------------------------------
 
 /// A bitrate in kbit/s for people: `850 kbit/s`, `1.2 Mbit/s`, `150 Mbit/s`, `2.5 Gbit/s`.
@@ -120,9 +123,39 @@ pub fn format_freezes(count: u64, total_s: f64) -> String {
     format!("{count} ({total_s:.1} s)")
 }
 
+// --- Routes ------------------------------------------------------------------------------
+
+/// A viewer's route in the dashboard: `STUN (udp)`, `TURN relay (udp)`. A viewer that reaches
+/// its TURN server over TCP or TLS says so in its report (the studio sees only the relay's
+/// UDP side): `TURN relay over TCP`.
+pub fn format_route(route: Route, protocol: Option<&str>, viewer_turn: Option<TurnTransport>) -> String {
+    match (route, viewer_turn) {
+        (Route::Relay, Some(TurnTransport::Tcp)) => "TURN relay over TCP".to_owned(),
+        (Route::Relay, Some(TurnTransport::Tls)) => "TURN relay over TLS".to_owned(),
+        (_, _) => match protocol {
+            Some(p) => format!("{} ({p})", route.label()),
+            None => route.label().to_owned(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routes_in_words() {
+        assert_eq!(format_route(Route::Srflx, Some("udp"), None), "STUN (udp)");
+        assert_eq!(format_route(Route::Host, None, None), "direct");
+        assert_eq!(format_route(Route::Relay, Some("udp"), Some(TurnTransport::Udp)), "TURN relay (udp)");
+        assert_eq!(format_route(Route::Relay, Some("udp"), Some(TurnTransport::Tcp)), "TURN relay over TCP");
+        assert_eq!(format_route(Route::Relay, Some("udp"), Some(TurnTransport::Tls)), "TURN relay over TLS");
+        assert_eq!(
+            format_route(Route::Srflx, Some("udp"), Some(TurnTransport::Tcp)),
+            "STUN (udp)",
+            "the studio's own path"
+        );
+    }
 
     #[test]
     fn format_kbps_cases() {

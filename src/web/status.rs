@@ -15,6 +15,9 @@ pub enum StreamStatus {
     Full,
     /// The streamer took this viewer off the live; it may watch the next one.
     Removed,
+    /// The connection failed and this network gave it no relay route (no TURN candidate):
+    /// it cannot connect from here; still trying, in case the network changes.
+    Unreachable,
 }
 
 impl StreamStatus {
@@ -26,6 +29,7 @@ impl StreamStatus {
             StreamStatus::Reconnecting => "reconnecting",
             StreamStatus::Full => "full",
             StreamStatus::Removed => "removed",
+            StreamStatus::Unreachable => "unreachable",
         }
     }
 
@@ -37,6 +41,7 @@ impl StreamStatus {
             StreamStatus::Reconnecting => "Reconnecting…",
             StreamStatus::Full => "The stream is full — trying again",
             StreamStatus::Removed => "Removed from this live",
+            StreamStatus::Unreachable => "Cannot connect from this network",
         }
     }
 }

@@ -228,6 +228,8 @@ pub struct ViewerRow {
     pub rtt_history: RwSignal<Vec<f64>>,
     /// Plays from the relay (the studio has no connection to it).
     pub via_relay: RwSignal<bool>,
+    /// Its connection failed and it offered no relay candidate: it cannot connect at all.
+    pub no_relay_route: RwSignal<bool>,
 }
 
 impl ViewerRow {
@@ -242,6 +244,7 @@ impl ViewerRow {
             seen: RwSignal::new(None),
             rtt_history: RwSignal::new(Vec::new()),
             via_relay: RwSignal::new(false),
+            no_relay_route: RwSignal::new(false),
         }
     }
 
@@ -261,5 +264,6 @@ impl ViewerRow {
         self.seen.dispose();
         self.rtt_history.dispose();
         self.via_relay.dispose();
+        self.no_relay_route.dispose();
     }
 }

@@ -1,7 +1,7 @@
 //! One `RTCPeerConnection`: offer, answer, candidates (queued until the remote
 //! description is in place), state changes and incoming tracks.
 
-use crate::protocol::{IceCandidate, IceServer, SdpType, SessionDescription};
+use crate::protocol::{is_relay_candidate, IceCandidate, IceServer, SdpType, SessionDescription};
 use crate::web::status::{IceState, PeerState};
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::closure::Closure;
@@ -81,6 +81,12 @@ impl Peer {
         });
         self.pc.set_onicecandidate(Some(handler.as_ref().unchecked_ref()));
         self.handlers.borrow_mut().push(handler);
+    }
+
+    /// Whether this side has gathered a relay (TURN) candidate so far: without one, paths
+    /// the network blocks have no way around.
+    pub fn gathered_relay_candidate(&self) -> bool {
+        self.pc.local_description().is_some_and(|d| d.sdp().lines().any(is_relay_candidate))
     }
 
     /// Calls `f` with the new `connectionState` on every change.

@@ -6,6 +6,7 @@ use crate::browser::rtc::peer::Peer;
 use crate::browser::rtc::signaling::{SignalEvent, SignalingSocket};
 use crate::browser::rtc::whip;
 use crate::browser::studio::dashboard::{self, Sampler};
+use crate::browser::studio::no_relay_route::NoRelayRoute;
 use crate::browser::studio::rules::{StudioAction, StudioEvent, StudioRules};
 use crate::browser::studio::upload::Upload;
 use crate::protocol::{ClientMessage, IceServer, ViewerId};
@@ -51,6 +52,8 @@ pub struct Broadcast {
     signaling: RefCell<Option<SignalingSocket>>,
     /// Decides what happens to each viewer; this session only carries its actions out.
     rules: RefCell<StudioRules>,
+    /// Tells viewers that cannot connect at all from those still connecting.
+    no_relay_route: RefCell<NoRelayRoute>,
     /// The connection of every viewer the rules keep.
     peers: RefCell<HashMap<ViewerId, Rc<Peer>>>,
     sampler: RefCell<Sampler>,
@@ -71,6 +74,7 @@ impl Broadcast {
             stream,
             signaling: RefCell::new(None),
             rules: RefCell::new(StudioRules::default()),
+            no_relay_route: RefCell::new(NoRelayRoute::default()),
             peers: RefCell::new(HashMap::new()),
             sampler: RefCell::new(Sampler::default()),
             ticker: Cell::new(None),
@@ -227,7 +231,9 @@ impl Broadcast {
     /// Feeds one event to the rules and carries out what they decide.
     fn handle(self: &Rc<Self>, event: StudioEvent) {
         // Released before acting: an action may feed the rules another event.
-        let actions = self.rules.borrow_mut().handle(event);
+        let mut actions = self.rules.borrow_mut().handle(event.clone());
+        let no_route = self.no_relay_route.borrow_mut().after(&event, &actions);
+        actions.extend(no_route);
         for action in actions {
             self.perform(action);
         }
@@ -289,6 +295,11 @@ impl Broadcast {
             StudioAction::ShowPeerState { viewer, state } => {
                 if let Some(row) = self.row(&viewer) {
                     row.state.set(state);
+                }
+            }
+            StudioAction::ShowNoRelayRoute { viewer, no_route } => {
+                if let Some(row) = self.row(&viewer) {
+                    row.no_relay_route.set(no_route);
                 }
             }
             StudioAction::ShowViewerReport { viewer, report } => {

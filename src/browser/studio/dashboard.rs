@@ -94,9 +94,18 @@ fn warnings(view: StudioView, round: &Round) -> Vec<String> {
     if mostly_limited(round, QualityLimitation::Cpu) {
         out.push("Your computer is too busy to encode video for every viewer at full quality.".to_owned());
     }
-    let failed = view
-        .viewers
-        .with_untracked(|rows| rows.iter().filter(|r| r.state.get_untracked() == PeerState::Failed).count());
+    let no_route = view.viewers.with_untracked(|rows| rows.iter().filter(|r| r.no_relay_route.get_untracked()).count());
+    if no_route > 0 {
+        let who = if no_route == 1 { "This viewer".to_owned() } else { format!("{no_route} viewers") };
+        out.push(format!(
+            "{who} cannot connect: no relay route. Its network blocks direct connections and it got no TURN relay (set --turn-secret and a turn: --ice-server)."
+        ));
+    }
+    let failed = view.viewers.with_untracked(|rows| {
+        rows.iter()
+            .filter(|r| r.state.get_untracked() == PeerState::Failed && !r.no_relay_route.get_untracked())
+            .count()
+    });
     if failed > 0 {
         let who = if failed == 1 { "One viewer".to_owned() } else { format!("{failed} viewers") };
         out.push(format!(

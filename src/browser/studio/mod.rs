@@ -5,6 +5,7 @@
 pub mod broadcast;
 #[cfg(feature = "hydrate")]
 mod dashboard;
+pub mod no_relay_route;
 pub mod rules;
 #[cfg(feature = "hydrate")]
 mod upload;

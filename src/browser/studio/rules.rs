@@ -111,6 +111,12 @@ pub enum StudioAction {
         viewer: ViewerId,
         report: ViewerReport,
     },
+    /// The viewer has (or no longer has) no route at all: its connection failed and it
+    /// offered no relay candidate (see `no_relay_route.rs`).
+    ShowNoRelayRoute {
+        viewer: ViewerId,
+        no_route: bool,
+    },
     /// What the relay sends a viewer, in its row's "sent" columns.
     ShowRelayReport {
         viewer: ViewerId,

@@ -4,7 +4,9 @@
 use crate::protocol::ViewerId;
 use crate::stats::SenderQuality;
 use crate::web::components::line_chart::LineChart;
-use crate::web::format::{elapsed_s, format_duration_hms, format_freezes, format_kbps, format_ms, format_resolution};
+use crate::web::format::{
+    elapsed_s, format_duration_hms, format_freezes, format_kbps, format_ms, format_resolution, format_route,
+};
 use crate::web::view_state::{ViewerRow, SPARK_SAMPLES};
 use leptos::prelude::*;
 
@@ -52,7 +54,7 @@ pub fn ViewerTable(
 
 #[component]
 fn Row(row: ViewerRow, now_ms: RwSignal<f64>, on_remove: Callback<ViewerId>) -> impl IntoView {
-    let ViewerRow { sent, seen, state, ice_state, rtt_history, joined_ms, via_relay, .. } = row.clone();
+    let ViewerRow { sent, seen, state, ice_state, rtt_history, joined_ms, via_relay, no_relay_route, .. } = row.clone();
     let num = |v: Option<f64>, digits: usize| v.map_or_else(|| DASH.to_owned(), |v| format!("{v:.digits$}"));
     let kbps = move || sent.with(|q| q.as_ref().and_then(SenderQuality::total_kbps));
     let id = row.id.clone();
@@ -62,13 +64,20 @@ fn Row(row: ViewerRow, now_ms: RwSignal<f64>, on_remove: Callback<ViewerId>) -> 
             data-viewer-id=row.id.0.clone()
             data-state=move || state.get().as_str()
             data-path=move || if via_relay.get() { "relay" } else { "p2p" }
+            data-no-relay-route=move || no_relay_route.get().then_some("true")
         >
             <td class="name">{row.display_name()}</td>
             <td class="num">{move || format_duration_hms(elapsed_s(joined_ms, now_ms.get()))}</td>
             <td>
                 <span class="badge" data-state=move || state.get().as_str() title=move || format!("ICE: {}", ice_state.get().as_str())>
                     <span class="badge-dot" aria-hidden="true"></span>
-                    {move || if via_relay.get() { "Via relay" } else { state.get().label() }}
+                    {move || if via_relay.get() {
+                        "Via relay"
+                    } else if no_relay_route.get() {
+                        "Cannot connect: no relay route"
+                    } else {
+                        state.get().label()
+                    }}
                 </span>
             </td>
             <td class="num" data-testid="row-bitrate" data-kbps=move || kbps().map(|k| format!("{k:.0}"))>
@@ -90,10 +99,10 @@ fn Row(row: ViewerRow, now_ms: RwSignal<f64>, on_remove: Callback<ViewerId>) -> 
             <td class="num">{move || sent.with(|q| q.as_ref().and_then(|q| q.loss_pct).map_or_else(|| DASH.to_owned(), |l| format!("{l:.1} %")))}</td>
             <td data-testid="row-route">
                 {move || sent.with(|q| match q.as_ref().and_then(|q| q.route) {
-                    Some(route) => match q.as_ref().and_then(|q| q.protocol.clone()) {
-                        Some(p) => format!("{} ({p})", route.label()),
-                        None => route.label().to_owned(),
-                    },
+                    Some(route) => {
+                        let viewer_turn = seen.with(|r| r.as_ref().and_then(|r| r.turn_transport));
+                        format_route(route, q.as_ref().and_then(|q| q.protocol.as_deref()), viewer_turn)
+                    }
                     None => DASH.to_owned(),
                 })}
             </td>

@@ -38,6 +38,7 @@ pub fn WatchPage() -> impl IntoView {
                             StreamStatus::Reconnecting => "Connection lost. Reconnecting…",
                             StreamStatus::Full => "The stream is full right now. You join by yourself as soon as there is room.",
                             StreamStatus::Removed => "The streamer removed you from this live. You can watch again when the next live starts.",
+                            StreamStatus::Unreachable => "Your network blocks the stream's connection, and the server offers no relay (TURN) to get around it. Try another network (or ask the streamer to set up TURN); this page keeps trying.",
                             _ => "Connecting to the stream…",
                         }}</p>
                     </div>
