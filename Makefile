@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 ADDR ?= 127.0.0.1:9090
 
-.PHONY: run dev build release test lint test-rust test-e2e test-e2e-release bench tools tools-test clean
+.PHONY: run dev build release test lint test-rust test-e2e test-e2e-release netlab bench tools tools-test clean
 
 ## Build a release and serve it on $(ADDR) (admin password: ONAIR_ADMIN_PASSWORD, else printed).
 run: tools release
@@ -24,8 +24,9 @@ release: tools
 	node scripts/precompress.mjs target/site/pkg
 
 ## Every test: formatting and lints, unit and integration (cargo), then end to end in Chromium
-## against the debug build and against the release build that `make run` serves.
-test: tools-test lint test-rust test-e2e test-e2e-release
+## against the debug build and against the release build that `make run` serves, then the
+## network lab (NATs, TURN, cut links) against the debug build.
+test: tools-test lint test-rust test-e2e test-e2e-release netlab
 
 ## rustfmt and clippy (warnings are errors) on both builds: the server with its tests and
 ## examples, and the browser's wasm.
@@ -43,6 +44,12 @@ test-e2e: build
 
 test-e2e-release: release
 	cd end2end && ONAIR_E2E_RELEASE=1 ONAIR_E2E_BIN=../target/release/onair npx playwright test
+
+## The network lab (end2end/netlab/, needs root): every scenario, or SCENARIO=cut-link (one or
+## several, space-separated). Skipped with a message where namespaces cannot be created.
+SCENARIO ?=
+netlab: build
+	end2end/netlab/run.sh $(SCENARIO)
 
 ## Signaling benchmark, OnAir against the reference Node `ws` server, then the relay benchmark
 ## (not part of `make test`). BENCH_FULL=1 adds 15000 viewers, BENCH_RELAY=0 skips the relay,

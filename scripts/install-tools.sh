@@ -61,6 +61,17 @@ if $want_tests; then
     apt-get update -qq
     apt-get install -y -qq chromium >/dev/null
   fi
+  # The network lab (end2end/netlab/): NAT and faults, a TURN server, NAT mappings.
+  missing=()
+  command -v iptables >/dev/null || missing+=(iptables)
+  command -v turnserver >/dev/null || missing+=(coturn)
+  command -v conntrack >/dev/null || missing+=(conntrack)
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    say "installing ${missing[*]} for the network lab"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
   if [[ ! -x end2end/node_modules/.bin/playwright ]] || ! cmp -s end2end/package-lock.json end2end/node_modules/.package-lock.json 2>/dev/null; then
     say "installing the end2end packages (Playwright, no browser download)"
     (cd end2end && npm ci --no-audit --no-fund >/dev/null)
