@@ -122,7 +122,7 @@ fault() {
     # New UDP mappings (TCP, the signaling, keeps its own): another source port range ahead
     # of the plain rule, and the old UDP entries gone.
     rebind)
-      in_ns "$router" iptables -t nat -S POSTROUTING | grep -e "-p udp" | sed 's/^-A /-D /' | while read -r rule; do
+      { in_ns "$router" iptables -t nat -S POSTROUTING | grep -e "-p udp" || true; } | sed 's/^-A /-D /' | while read -r rule; do
         # shellcheck disable=SC2086 # the rule's own words
         in_ns "$router" iptables -t nat $rule
       done

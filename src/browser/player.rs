@@ -29,6 +29,8 @@ pub struct Playback {
     /// The previous inbound sample, for bitrates from byte deltas.
     previous: RefCell<Option<ReceiverSample>>,
     ticks: Cell<u64>,
+    /// Notices a picture that froze while the connection still looks fine.
+    stall: RefCell<stats::StallWatch>,
     ticker: Cell<Option<IntervalHandle>>,
     /// From `welcome`: presented when the socket reconnects, to keep the same viewer id
     /// and with it the peer connection that still plays.
@@ -69,6 +71,7 @@ impl Playback {
             ice_servers: RefCell::new(Vec::new()),
             previous: RefCell::new(None),
             ticks: Cell::new(0),
+            stall: RefCell::new(stats::StallWatch::default()),
             ticker: Cell::new(None),
             resume_token: RefCell::new(None),
             relay_wanted: Cell::new(false),
@@ -144,6 +147,18 @@ impl Playback {
         let Ok(sample) = stats::parse_receiver(&json) else { return };
         let previous = self.previous.borrow_mut().replace(sample.clone());
         let quality = stats::receiver_quality(previous.as_ref(), &sample);
+        // A cut path freezes the picture seconds before the connection reports it: say so.
+        let status = self.view.status.get_untracked();
+        let frames = previous.as_ref().and_then(|p| Some(sample.frames_decoded?.saturating_sub(p.frames_decoded?)));
+        match self.stall.borrow_mut().on_sample(frames) {
+            Some(stats::Stall::Began) if status == StreamStatus::Live => {
+                self.view.status.set(StreamStatus::Reconnecting)
+            }
+            Some(stats::Stall::Ended) if status == StreamStatus::Reconnecting && self.playing() => {
+                self.view.status.set(StreamStatus::Live)
+            }
+            _ => {}
+        }
         let tick = self.ticks.get() + 1;
         self.ticks.set(tick);
         if tick.is_multiple_of(2) && self.view.status.get_untracked() == StreamStatus::Live {

@@ -23,6 +23,7 @@ mod quality;
 mod report;
 mod route;
 mod sample;
+mod stall;
 
 pub use capacity::*;
 pub use entries::*;
@@ -31,6 +32,7 @@ pub use quality::*;
 pub use report::*;
 pub use route::*;
 pub use sample::*;
+pub use stall::*;
 
 #[cfg(test)]
 mod quality_tests;

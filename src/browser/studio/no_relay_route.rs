@@ -115,7 +115,7 @@ mod tests {
         r.after(&state("a", PeerState::Failed), &[]);
         let connect = StudioAction::Connect { viewer: id("a"), name: None, ice_servers: Vec::new() };
         let joined = StudioEvent::Server(ServerMessage::NewViewer { viewer_id: id("a"), name: None });
-        assert_eq!(r.after(&joined, &[connect.clone()]), shown("a", true));
+        assert_eq!(r.after(&joined, std::slice::from_ref(&connect)), shown("a", true));
         assert_eq!(r.after(&state("a", PeerState::Connected), &[]), shown("a", false));
         assert!(r.after(&joined, &[connect]).is_empty(), "connected once: a new row is a plain one");
     }
@@ -126,7 +126,7 @@ mod tests {
         r.after(&state("a", PeerState::Failed), &[]);
         r.after(&StudioEvent::Server(ServerMessage::ViewerLeft { viewer_id: id("a") }), &[]);
         let connect = StudioAction::Connect { viewer: id("a"), name: None, ice_servers: Vec::new() };
-        assert!(r.after(&StudioEvent::SecondTick, &[connect.clone()]).is_empty());
+        assert!(r.after(&StudioEvent::SecondTick, std::slice::from_ref(&connect)).is_empty());
         r.after(&candidate("b", RELAY), &[]);
         r.after(&StudioEvent::Ending, &[]);
         assert_eq!(r.after(&state("b", PeerState::Failed), &[]), shown("b", true), "a new live, a new judgement");
