@@ -116,6 +116,7 @@ test("[cut-link] a viewer's link down 5 s comes back by itself, and the studio s
   const peersAfter = await v.page.evaluate(() => (window as any).__onairPeers.length);
   report(`cut-link: 15 s cut: the studio's row showed ${[...rowStates].join(", ")}; video back ${(long / 1000).toFixed(1)} s after the link, ${peersAfter === peersBefore ? "same connection (ICE restart)" : "new connection (rejoin)"}`);
   expect([...rowStates].some((st) => st !== "connected")).toBe(true);
+  expect(peersAfter, "recovered by an ICE restart on the same connection").toBe(peersBefore);
   await expect(row(s, v.rowId)).toHaveAttribute("data-state", "connected");
   await expect(status).toHaveAttribute("data-state", "live");
 });

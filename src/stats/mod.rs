@@ -9,8 +9,8 @@
 //! A sample holds cumulative counters as the browser reports them. Rates need two samples:
 //! [`sender_quality`] and [`receiver_quality`] compare the previous sample of the *same*
 //! connection with the current one. [`capacity_estimate`] turns the studio's per-viewer
-//! qualities into "how many more viewers fit". How figures read for people is
-//! `crate::web::format`'s job.
+//! qualities into "how many more viewers fit". How figures read for people is the job of
+//! `web/format.rs`.
 //!
 //! Shapes follow what Chromium actually reports (the fixtures in `src/stats/fixtures/` are
 //! real samples, captured by `end2end/tools/capture-stats.mjs`): every field may be missing

@@ -77,6 +77,13 @@ fn a_relayed_pair_is_a_turn_route_with_its_relay_protocol() {
     assert_eq!(s.route, Some(Route::Relay));
     assert_eq!(s.protocol.as_deref(), Some("udp via TURN/tls"));
     assert_eq!(s.route.unwrap().label(), "TURN relay");
+    assert_eq!(Report::from_value(&v).unwrap().turn_relay_protocol(), Some("tls"));
+
+    // A relayProtocol on a candidate that is not the relay one says nothing about our route.
+    let local = v.as_array_mut().unwrap().iter_mut().find(|e| e["id"] == "IAvnIA3Lb").unwrap();
+    local["candidateType"] = json!("srflx");
+    assert_eq!(Report::from_value(&v).unwrap().turn_relay_protocol(), None);
+    assert_eq!(Report::from_value(&value(SENDER_1)).unwrap().turn_relay_protocol(), None);
 }
 
 #[test]
