@@ -4,7 +4,8 @@ import { defineConfig } from "@playwright/test";
 export default defineConfig({
   testDir: ".",
   testMatch: /.*\.spec\.ts/,
-  timeout: 240_000,
+  // Generous: a scenario opens up to four Chromiums on 2 cores shared with the other labs.
+  timeout: 420_000,
   expect: { timeout: 30_000 },
   fullyParallel: false,
   workers: 1,
