@@ -85,4 +85,6 @@ for entry in "${names[@]}"; do
     echo "    OnAir's log: $dir/onair.log, coturn's: $dir/coturn.log"
   fi
 done
+# Logs are kept only when something failed.
+[[ $failed == 0 ]] && rm -rf "$work"
 exit $failed
