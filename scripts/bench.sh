@@ -12,6 +12,13 @@
 #   BENCH_IDLE=20            seconds to hold the viewers idle after the storm (0: skip); over
 #                            15 s so that OnAir's heartbeat pings fall inside
 #   BENCH_SPREAD_MS=0        spread the storm over this many ms (0: all at once, a burst)
+#   BENCH_WAVES=1            waves of N viewers per run on the same server, each joining once
+#                            the one before left
+#   BENCH_PINNED=0           1: a flash crowd on one core instead: each server pinned to core 0
+#                            (taskset -c 0), the load generator to core 1, every viewer joining
+#                            at once (200 connecting at a time) at BENCH_BURST="1000 5000", 5
+#                            candidates each way, no idle hold, and BENCH_WAVES=2 (the second
+#                            wave right after the first left); the other knobs still apply
 #   BENCH_NODE=1             0 skips the Node reference
 #   BENCH_BUILD=1            0 skips the build (use what target/ holds)
 #   BENCH_RELAY=1            the relay benchmark after the signaling one: `--relay on`, one str0m
@@ -36,10 +43,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SIZES=${BENCH_SIZES:-"1000 5000"}
+PINNED=${BENCH_PINNED:-0}
+if [[ "$PINNED" == 1 ]]; then
+  SIZES=${BENCH_SIZES:-""} BURST=${BENCH_BURST-"1000 5000"}
+  : "${BENCH_CANDIDATES:=5}" "${BENCH_IDLE:=0}" "${BENCH_WAVES:=2}" "${BENCH_RELAY:=0}"
+else
+  SIZES=${BENCH_SIZES:-"1000 5000"} BURST=${BENCH_BURST-5000}
+fi
 [[ "${BENCH_FULL:-0}" == 1 ]] && SIZES="$SIZES 15000"
 RATE=${BENCH_JOIN_RATE:-1000}
-BURST=${BENCH_BURST-5000}
 # Scenarios as viewers:joins-per-second (0: all at once).
 SCENARIOS=""
 for n in $SIZES; do SCENARIOS="$SCENARIOS $n:$RATE"; done
@@ -47,6 +59,7 @@ for n in $BURST; do SCENARIOS="$SCENARIOS $n:0"; done
 K=${BENCH_CANDIDATES:-20}
 IDLE=${BENCH_IDLE:-20}
 SPREAD=${BENCH_SPREAD_MS:-0}
+WAVES=${BENCH_WAVES:-1}
 ONAIR_PORT=${BENCH_ONAIR_PORT:-9393}  # not 9191: the browser tests use it
 NODE_PORT=${BENCH_NODE_PORT:-9292}
 PASSWORD="bench-$RANDOM-$RANDOM-$RANDOM"
@@ -97,6 +110,16 @@ if [[ ( "${BENCH_NODE:-1}" == 1 || "$BROWSER" != 0 ) && "${BENCH_RELAY:-1}" != o
   (cd bench/reference-node && npm ci --no-audit --no-fund)
 fi
 
+# Server on core 0, load generator on core 1, when there are two.
+PIN_SERVER=() PIN_GENERATOR=()
+if [[ $(nproc) -ge 2 ]] && command -v taskset >/dev/null; then PIN_SERVER=(taskset -c 0) PIN_GENERATOR=(taskset -c 1); fi
+# The signaling runs share both cores unless pinned.
+SIGNALING_SERVER=() SIGNALING_GENERATOR=()
+if [[ "$PINNED" == 1 ]]; then
+  [[ ${#PIN_SERVER[@]} -gt 0 ]] || { echo "BENCH_PINNED=1 needs 2 cores and taskset" >&2; exit 1; }
+  SIGNALING_SERVER=("${PIN_SERVER[@]}") SIGNALING_GENERATOR=("${PIN_GENERATOR[@]}")
+fi
+
 wait_http() { # url
   for _ in $(seq 200); do
     curl -s -o /dev/null "$1" && return 0
@@ -109,14 +132,14 @@ wait_http() { # url
 
 start_onair() {
   local data="$WORK/data-$RANDOM"
-  ONAIR_ADMIN_PASSWORD="$PASSWORD" "$RELEASE"/onair --addr "127.0.0.1:$ONAIR_PORT" --data-dir "$data" \
+  ONAIR_ADMIN_PASSWORD="$PASSWORD" "${SIGNALING_SERVER[@]}" "$RELEASE"/onair --addr "127.0.0.1:$ONAIR_PORT" --data-dir "$data" \
     --ice-server none --max-connections-per-ip 100000 --messages-per-second 100000 >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   wait_http "http://127.0.0.1:$ONAIR_PORT/readyz"
 }
 
 start_node() {
-  node bench/reference-node/server.js "$NODE_PORT" >"$WORK/server.log" 2>&1 &
+  "${SIGNALING_SERVER[@]}" node bench/reference-node/server.js "$NODE_PORT" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   wait_http "http://127.0.0.1:$NODE_PORT/"
 }
@@ -125,11 +148,11 @@ run() { # label viewers:rate
   local label=$1 n=${2%%:*} rate=${2##*:} port auth=()
   if [[ $label == onair ]]; then start_onair; port=$ONAIR_PORT; auth=(--admin-password "$PASSWORD"); else start_node; port=$NODE_PORT; fi
   sleep 1 # let the fresh server settle before "RSS before"
-  echo "== $label, $n viewers joining at $([[ $rate == 0 ]] && echo once || echo "$rate/s"), $K candidates each way"
+  echo "== $label, $n viewers joining at $([[ $rate == 0 ]] && echo once || echo "$rate/s"), $K candidates each way$([[ $WAVES != 1 ]] && echo ", $WAVES waves")${SIGNALING_SERVER[*]:+; server ${SIGNALING_SERVER[*]}, generator ${SIGNALING_GENERATOR[*]}}"
   local idle=()
   [[ "$IDLE" != 0 ]] && idle=(--idle "$IDLE")
-  if ! "$RELEASE"/examples/bench --label "$label" --url "ws://127.0.0.1:$port/ws" --server-pid "$SERVER_PID" \
-      --viewers "$n" --join-rate "$rate" --candidates "$K" --storm-spread-ms "$SPREAD" "${auth[@]}" "${idle[@]}" | tee "$WORK/out"; then
+  if ! "${SIGNALING_GENERATOR[@]}" "$RELEASE"/examples/bench --label "$label" --url "ws://127.0.0.1:$port/ws" --server-pid "$SERVER_PID" \
+      --viewers "$n" --join-rate "$rate" --candidates "$K" --waves "$WAVES" --storm-spread-ms "$SPREAD" "${auth[@]}" "${idle[@]}" | tee "$WORK/out"; then
     echo "(the $label run at $n viewers reported errors or lost messages; the server's last warnings:)"
     grep -aE "WARN|ERROR|error" "$WORK/server.log" | tail -5 || true
   fi
@@ -143,9 +166,6 @@ RELAY_FLASH=${BENCH_RELAY_FLASH-500}
 RELAY_RATE=${BENCH_RELAY_JOIN_RATE:-100}
 RELAY_SECONDS=${BENCH_RELAY_SECONDS:-20}
 RELAY_RESULTS="$WORK/relay-results"
-# Server on core 0, load generator on core 1, when there are two.
-PIN_SERVER=() PIN_GENERATOR=()
-if [[ $(nproc) -ge 2 ]] && command -v taskset >/dev/null; then PIN_SERVER=(taskset -c 0) PIN_GENERATOR=(taskset -c 1); fi
 
 relay_run() { # viewers join-rate (0: at once)
   local n=$1 rate=$2 data="$WORK/data-$RANDOM"
@@ -200,40 +220,49 @@ fi
 if [[ "$RELAY" == only ]]; then relay_table; exit 0; fi
 
 echo
-echo "== results ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); client and server on one machine, K=$K, storm spread ${SPREAD} ms)"
-awk -v scenarios="$SCENARIOS" '
+echo "== results ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); $([[ "$PINNED" == 1 ]] && echo "server on core 0, generator on core 1" || echo "client and server share the cores"), K=$K, storm spread ${SPREAD} ms)"
+awk -v scenarios="$SCENARIOS" -v waves="$WAVES" '
   function field(line, key,   m) { return match(line, " " key "=[^ ]*") ? substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2) : "-" }
   function ratio(a, b) { return (a + 0 > 0 && b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
   function clean(r) { return field(r, "lost") == "0" && field(r, "errors") == "0" }
   function joins(rate) { return rate == "0" ? "at once" : rate "/s" }
-  { row[field($0, "label"), field($0, "viewers") ":" field($0, "join_rate")] = $0 }
+  function latency(r) { return r == "" ? "-" : field(r, "p50_ms") " / " field(r, "p99_ms") }
+  # A run that failed before its RESULT line stands for all its waves.
+  { w = field($0, "wave"); if (w == "-") w = 1
+    key = field($0, "label") SUBSEP field($0, "viewers") ":" field($0, "join_rate")
+    if (field($0, "failed") == "1") for (v = 1; v <= waves; v++) row[key, v] = $0; else row[key, w] = $0 }
   END {
     split(scenarios, sc, " ")
-    printf "| server | viewers | joining | negotiated (s) | offer→answer p50 / p99 (ms) | candidates/s | RSS before → peak (MiB) | KiB/viewer | errors | lost |\n"
-    printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
-    for (i = 1; i in sc; i++) for (l = 1; l <= 2; l++) {
-      lab = l == 1 ? "onair" : "node"; r = row[lab, sc[i]]; split(sc[i], nr, ":")
+    printf "| server | viewers | joining | wave | negotiated (s) | offer→answer p50 / p99 (ms) | candidates/s | RSS before → peak (MiB) | KiB/viewer | errors | lost |\n"
+    printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    for (i = 1; i in sc; i++) for (w = 1; w <= waves; w++) for (l = 1; l <= 2; l++) {
+      lab = l == 1 ? "onair" : "node"; r = row[lab, sc[i], w]; split(sc[i], nr, ":")
       if (r == "") continue
-      if (field(r, "failed") == "1") { printf "| %s | %s | %s | failed | | | | | | |\n", lab, nr[1], joins(nr[2]); continue }
-      printf "| %s | %s | %s | %s | %s / %s | %s | %.1f → %.1f | %s | %s | %s |\n", lab, nr[1], joins(nr[2]), field(r, "negotiate_s"),
-        field(r, "p50_ms"), field(r, "p99_ms"), field(r, "cand_per_s"), field(r, "rss_before_kib") / 1024,
+      if (field(r, "failed") == "1") { printf "| %s | %s | %s | %s | failed | | | | | | |\n", lab, nr[1], joins(nr[2]), w; continue }
+      printf "| %s | %s | %s | %s | %s | %s | %s | %.1f → %.1f | %s | %s | %s |\n", lab, nr[1], joins(nr[2]), w, field(r, "negotiate_s"),
+        latency(r), field(r, "cand_per_s"), field(r, "rss_before_kib") / 1024,
         field(r, "rss_peak_kib") / 1024, field(r, "kib_per_viewer"), field(r, "errors"), field(r, "lost")
     }
     printf "\nA run with lost messages did not finish its storm: its candidates/s is what got through before the timeout.\n"
-    printf "\n| viewers | joining | candidates/s OnAir/Node | p99 Node/OnAir | KiB per viewer Node/OnAir |\n| ---: | ---: | ---: | ---: | ---: |\n"
-    for (i = 1; i in sc; i++) {
-      o = row["onair", sc[i]]; d = row["node", sc[i]]; split(sc[i], nr, ":")
+    printf "\nSide by side (ratios: OnAir over Node for rates, Node over OnAir for memory; msg/s: every message delivered over negotiation and storm):\n\n"
+    printf "| viewers | joining | wave | p50 / p99 OnAir (ms) | p50 / p99 Node (ms) | candidates/s OnAir | candidates/s Node | candidates/s ratio | msg/s ratio | KiB/viewer OnAir | KiB/viewer Node | memory ratio |\n"
+    printf "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    for (i = 1; i in sc; i++) for (w = 1; w <= waves; w++) {
+      o = row["onair", sc[i], w]; d = row["node", sc[i], w]; split(sc[i], nr, ":")
       if (o == "" || d == "") continue
-      cands = (clean(o) && clean(d)) ? ratio(field(o, "cand_per_s"), field(d, "cand_per_s")) : "n/a (messages lost)"
-      printf "| %s | %s | %s | %s | %s |\n", nr[1], joins(nr[2]), cands,
-        ratio(field(d, "p99_ms"), field(o, "p99_ms")), ratio(field(d, "kib_per_viewer"), field(o, "kib_per_viewer"))
+      both = clean(o) && clean(d)
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", nr[1], joins(nr[2]), w, latency(o), latency(d),
+        field(o, "cand_per_s"), field(d, "cand_per_s"),
+        both ? ratio(field(o, "cand_per_s"), field(d, "cand_per_s")) : "n/a (messages lost)",
+        both ? ratio(field(o, "msgs_per_s"), field(d, "msgs_per_s")) : "n/a",
+        field(o, "kib_per_viewer"), field(d, "kib_per_viewer"), ratio(field(d, "kib_per_viewer"), field(o, "kib_per_viewer"))
     }
   }' "$RESULTS"
 if grep -q idle_cpu_s "$RESULTS"; then
   echo
   echo "idle (BENCH_IDLE=$IDLE s, viewers held after the storm):"
   awk '{ delete f; for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-         if (f["idle_cpu_s"] != "") printf "  %-6s %6s viewers (joining %s): server CPU %s s, %s KiB per viewer\n", f["label"], f["viewers"], f["join_rate"] == "0" ? "at once" : f["join_rate"] "/s", f["idle_cpu_s"], f["idle_kib_per_viewer"] }' "$RESULTS"
+         if (f["idle_cpu_s"] != "") printf "  %-6s %6s viewers (joining %s%s): server CPU %s s, %s KiB per viewer\n", f["label"], f["viewers"], f["join_rate"] == "0" ? "at once" : f["join_rate"] "/s", f["wave"] > 1 ? ", wave " f["wave"] : "", f["idle_cpu_s"], f["idle_kib_per_viewer"] }' "$RESULTS"
 fi
 
 echo

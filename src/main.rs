@@ -7,7 +7,7 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     tune_malloc();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match build_runtime() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("onair: cannot start the async runtime: {e}");
@@ -15,6 +15,21 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(run())
+}
+
+/// The async runtime: one worker per core, or with a single core (a small VPS, `taskset -c 0`)
+/// everything on the main thread. A one-worker pool still accepts connections on the main
+/// thread and hands each to the worker, so every accept costs a cross-thread wake-up and the
+/// two threads take turns on the core; on one thread, an offer's way from one socket's task to
+/// the next is a local queue.
+fn build_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut builder = if cores == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    builder.enable_all().build()
 }
 
 /// Two glibc malloc settings for a long-running server of many small connections. Must

@@ -252,3 +252,33 @@ async fn readyz_answers_ready_when_the_database_does() {
     assert_eq!(res.text().await.unwrap(), "ready");
     assert!(dir.0.join("onair.db").exists(), "the database is in the data folder");
 }
+
+/// The nice value of every thread of this process named `name` (Linux `/proc`).
+fn nice_of_threads(name: &str) -> Vec<i64> {
+    let mut nices = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap();
+        // After the name in parentheses: field 3 (state) onwards; the nice value is field 19.
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split_whitespace().collect();
+        nices.push(fields[16].parse().unwrap());
+    }
+    nices
+}
+
+#[tokio::test]
+async fn the_history_thread_yields_the_core_to_signaling() {
+    // On a one-core server a history thread catching up after a burst of joins would take
+    // half the core from the offers and answers of the viewers still joining.
+    let dir = TempDir::new("nice");
+    let server = start(&dir.0).await;
+    let lowered = |nices: &Vec<i64>| {
+        !nices.is_empty() && nices.iter().all(|n| *n == i64::from(onair::server::store::recorder::HISTORY_NICE))
+    };
+    wait_for("every history thread at the lower priority", || Some(nice_of_threads("onair-history")).filter(lowered))
+        .await;
+    drop(server);
+}

@@ -36,30 +36,22 @@ impl History {
         History { db }
     }
 
-    /// Opens a live at `at`. The viewers already waiting (their display names) count from the
-    /// start; their visit ids come back in the same order.
-    pub fn start_live(&self, at: i64, waiting: &[Option<String>]) -> rusqlite::Result<(LiveId, Vec<VisitId>)> {
+    /// Runs `writes` in one transaction: a burst of events costs one commit, not one each.
+    /// A statement that fails inside is the caller's to report; the others are committed.
+    pub fn write<T>(&self, writes: impl FnOnce(&Writes<'_>) -> T) -> rusqlite::Result<T> {
         let mut conn = self.db.lock();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO lives (started_at, last_event_at, peak_viewers) VALUES (?1, ?1, ?2)",
-            params![at, waiting.len() as i64],
-        )?;
-        let live = tx.last_insert_rowid();
-        let mut visits = Vec::with_capacity(waiting.len());
-        {
-            let mut insert =
-                tx.prepare_cached("INSERT INTO live_viewers (live_id, name, joined_at) VALUES (?1, ?2, ?3)")?;
-            for name in waiting {
-                insert.execute(params![live, name, at])?;
-                visits.push(tx.last_insert_rowid());
-            }
-        }
-        tx.commit()?;
-        Ok((live, visits))
+        let batch = Writes { tx: conn.transaction()? };
+        let out = writes(&batch);
+        batch.tx.commit()?;
+        Ok(out)
     }
 
-    /// A viewer joined `live` at `at`; `watching` is how many watch now, this one included.
+    /// Opens a live at `at` (see [`Writes::start_live`]), in a transaction of its own.
+    pub fn start_live(&self, at: i64, waiting: &[Option<String>]) -> rusqlite::Result<(LiveId, Vec<VisitId>)> {
+        self.write(|w| w.start_live(at, waiting))?
+    }
+
+    /// A viewer joined (see [`Writes::viewer_joined`]), in a transaction of its own.
     pub fn viewer_joined(
         &self,
         live: LiveId,
@@ -67,38 +59,17 @@ impl History {
         at: i64,
         watching: usize,
     ) -> rusqlite::Result<VisitId> {
-        let mut conn = self.db.lock();
-        let tx = conn.transaction()?;
-        tx.prepare_cached("INSERT INTO live_viewers (live_id, name, joined_at) VALUES (?1, ?2, ?3)")?
-            .execute(params![live, name, at])?;
-        let visit = tx.last_insert_rowid();
-        tx.prepare_cached(
-            "UPDATE lives SET peak_viewers = MAX(peak_viewers, ?2), last_event_at = MAX(last_event_at, ?3)
-             WHERE id = ?1",
-        )?
-        .execute(params![live, watching as i64, at])?;
-        tx.commit()?;
-        Ok(visit)
+        self.write(|w| w.viewer_joined(live, name, at, watching))?
     }
 
-    /// A viewer of `live` left at `at`.
+    /// A viewer left (see [`Writes::viewer_left`]), in a transaction of its own.
     pub fn viewer_left(&self, live: LiveId, visit: VisitId, at: i64) -> rusqlite::Result<()> {
-        let mut conn = self.db.lock();
-        let tx = conn.transaction()?;
-        tx.prepare_cached("UPDATE live_viewers SET left_at = MAX(?2, joined_at) WHERE id = ?1 AND left_at IS NULL")?
-            .execute(params![visit, at])?;
-        tx.prepare_cached("UPDATE lives SET last_event_at = MAX(last_event_at, ?2) WHERE id = ?1")?
-            .execute(params![live, at])?;
-        tx.commit()
+        self.write(|w| w.viewer_left(live, visit, at))?
     }
 
-    /// Ends `live` at `at`: viewers still there leave at the end, and the watch time is totalled.
-    /// Ending a live that has ended changes nothing.
+    /// Ends a live (see [`Writes::end_live`]), in a transaction of its own.
     pub fn end_live(&self, live: LiveId, at: i64) -> rusqlite::Result<()> {
-        let mut conn = self.db.lock();
-        let tx = conn.transaction()?;
-        end_live_in(&tx, live, at)?;
-        tx.commit()
+        self.write(|w| w.end_live(live, at))?
     }
 
     /// Ends every live left open by a crash, at the last time anything was recorded for it
@@ -141,6 +112,68 @@ impl History {
         let spans: Vec<(i64, Option<i64>)> = visits.iter().map(|v| (v.joined_at, v.left_at)).collect();
         let curve = viewer_curve(&spans, live.started_at, end, MAX_CURVE_POINTS);
         Ok(Some(LiveDetail { live, curve, visits }))
+    }
+}
+
+/// The history's writes inside one transaction ([`History::write`]).
+pub struct Writes<'c> {
+    tx: rusqlite::Transaction<'c>,
+}
+
+impl Writes<'_> {
+    /// Opens a live at `at`. The viewers already waiting (their display names) count from the
+    /// start; their visit ids come back in the same order.
+    pub fn start_live(&self, at: i64, waiting: &[Option<String>]) -> rusqlite::Result<(LiveId, Vec<VisitId>)> {
+        let tx = &self.tx;
+        tx.execute(
+            "INSERT INTO lives (started_at, last_event_at, peak_viewers) VALUES (?1, ?1, ?2)",
+            params![at, waiting.len() as i64],
+        )?;
+        let live = tx.last_insert_rowid();
+        let mut visits = Vec::with_capacity(waiting.len());
+        let mut insert =
+            tx.prepare_cached("INSERT INTO live_viewers (live_id, name, joined_at) VALUES (?1, ?2, ?3)")?;
+        for name in waiting {
+            insert.execute(params![live, name, at])?;
+            visits.push(tx.last_insert_rowid());
+        }
+        Ok((live, visits))
+    }
+
+    /// A viewer joined `live` at `at`; `watching` is how many watch now, this one included.
+    pub fn viewer_joined(
+        &self,
+        live: LiveId,
+        name: Option<&str>,
+        at: i64,
+        watching: usize,
+    ) -> rusqlite::Result<VisitId> {
+        let tx = &self.tx;
+        tx.prepare_cached("INSERT INTO live_viewers (live_id, name, joined_at) VALUES (?1, ?2, ?3)")?
+            .execute(params![live, name, at])?;
+        let visit = tx.last_insert_rowid();
+        tx.prepare_cached(
+            "UPDATE lives SET peak_viewers = MAX(peak_viewers, ?2), last_event_at = MAX(last_event_at, ?3)
+             WHERE id = ?1",
+        )?
+        .execute(params![live, watching as i64, at])?;
+        Ok(visit)
+    }
+
+    /// A viewer of `live` left at `at`.
+    pub fn viewer_left(&self, live: LiveId, visit: VisitId, at: i64) -> rusqlite::Result<()> {
+        let tx = &self.tx;
+        tx.prepare_cached("UPDATE live_viewers SET left_at = MAX(?2, joined_at) WHERE id = ?1 AND left_at IS NULL")?
+            .execute(params![visit, at])?;
+        tx.prepare_cached("UPDATE lives SET last_event_at = MAX(last_event_at, ?2) WHERE id = ?1")?
+            .execute(params![live, at])?;
+        Ok(())
+    }
+
+    /// Ends `live` at `at`: viewers still there leave at the end, and the watch time is totalled.
+    /// Ending a live that has ended changes nothing.
+    pub fn end_live(&self, live: LiveId, at: i64) -> rusqlite::Result<()> {
+        end_live_in(&self.tx, live, at)
     }
 }
 

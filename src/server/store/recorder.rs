@@ -5,7 +5,7 @@
 use crate::protocol::ViewerId;
 use crate::server::clock::now_ms;
 use crate::server::signaling::hub::HubEvent;
-use crate::server::store::history::{History, LiveId, VisitId};
+use crate::server::store::history::{History, LiveId, VisitId, Writes};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -22,6 +22,31 @@ enum Note {
     },
 }
 
+/// Most events written in one transaction.
+const MAX_BATCH: usize = 1024;
+
+/// Lowers the calling thread's scheduling priority (nice 10). On a one-core server the history
+/// thread would otherwise take half the core from the signaling while it catches up after a
+/// burst; history may lag by seconds, an offer may not.
+#[allow(unsafe_code)]
+fn yield_to_signaling() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid and setpriority have no memory preconditions; on Linux a thread id
+        // with PRIO_PROCESS sets that one thread's nice value.
+        let failed = unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, HISTORY_NICE) != 0
+        };
+        if failed {
+            tracing::debug!("cannot lower the history thread's priority: {}", std::io::Error::last_os_error());
+        }
+    }
+}
+
+/// The history thread's nice value (0 is the default, 19 the lowest priority).
+pub const HISTORY_NICE: i32 = 10;
+
 /// The sending side, held by the socket layer and the server.
 pub struct Recorder {
     tx: mpsc::UnboundedSender<Note>,
@@ -32,17 +57,29 @@ impl Recorder {
     pub fn start(history: History) -> std::io::Result<Arc<Recorder>> {
         let (tx, mut rx) = mpsc::unbounded_channel::<Note>();
         std::thread::Builder::new().name("onair-history".into()).spawn(move || {
+            yield_to_signaling();
             let mut tracker = Tracker::default();
-            while let Some(note) = rx.blocking_recv() {
-                match note {
-                    Note::Event { at, event } => tracker.apply(&history, at, event),
-                    Note::Shutdown { at, done } => {
-                        tracker.shutdown(&history, at);
-                        let _ = done.send(());
-                        // Later events (sockets closing after the server stopped) are not history.
-                        break;
+            while let Some(first) = rx.blocking_recv() {
+                // What queued meanwhile goes in the same transaction: a flash crowd's joins
+                // cost a few commits instead of one each.
+                let mut events = Vec::new();
+                let mut next = Some(first);
+                while let Some(note) = next.take() {
+                    match note {
+                        Note::Event { at, event } => events.push((at, event)),
+                        Note::Shutdown { at, done } => {
+                            tracker.apply_all(&history, events);
+                            tracker.shutdown(&history, at);
+                            let _ = done.send(());
+                            // Later events (sockets closing after the server stopped) are not history.
+                            return;
+                        }
+                    }
+                    if events.len() < MAX_BATCH {
+                        next = rx.try_recv().ok();
                     }
                 }
+                tracker.apply_all(&history, events);
             }
         })?;
         Ok(Arc::new(Recorder { tx }))
@@ -78,7 +115,24 @@ struct OpenLive {
 }
 
 impl Tracker {
+    /// One event, in a transaction of its own.
     pub fn apply(&mut self, history: &History, at: i64, event: HubEvent) {
+        self.apply_all(history, [(at, event)]);
+    }
+
+    /// Events in order, in one transaction.
+    pub fn apply_all(&mut self, history: &History, events: impl IntoIterator<Item = (i64, HubEvent)>) {
+        let written = history.write(|w| {
+            for (at, event) in events {
+                self.apply_in(w, at, event);
+            }
+        });
+        if let Err(e) = written {
+            tracing::error!("cannot write the stream history: {e}");
+        }
+    }
+
+    fn apply_in(&mut self, history: &Writes<'_>, at: i64, event: HubEvent) {
         match event {
             HubEvent::LiveStarted => {
                 // Cannot happen with the hub's rules; if it did, the old live ends here.
@@ -126,10 +180,12 @@ impl Tracker {
 
     /// The server is stopping: the live in progress ends now.
     pub fn shutdown(&mut self, history: &History, at: i64) {
-        self.end_live(history, at);
+        if let Err(e) = history.write(|w| self.end_live(w, at)) {
+            tracing::error!("cannot write the stream history: {e}");
+        }
     }
 
-    fn end_live(&mut self, history: &History, at: i64) {
+    fn end_live(&mut self, history: &Writes<'_>, at: i64) {
         if let Some(live) = self.live.take() {
             match history.end_live(live.id, at) {
                 Ok(()) => tracing::debug!(live = live.id, "end of live recorded"),
@@ -196,6 +252,57 @@ mod tests {
         // Viewer 1 never left: it is carried into the second live from its start.
         assert_eq!(lives[0].viewers, 1);
         assert_eq!(lives[0].viewer_ms, 60);
+    }
+
+    #[test]
+    fn a_batch_records_what_the_same_events_one_by_one_record() {
+        let events = || {
+            vec![
+                (100, joined(1, Some("early"))),
+                (1_000, HubEvent::LiveStarted),
+                (2_000, joined(2, None)),
+                (3_000, HubEvent::ViewerLeft { viewer_id: vid(1) }),
+                (4_000, HubEvent::LiveEnded),
+            ]
+        };
+        let (one_by_one, batched) =
+            (History::new(Db::open_in_memory().unwrap()), History::new(Db::open_in_memory().unwrap()));
+        let mut t = Tracker::default();
+        for (at, event) in events() {
+            t.apply(&one_by_one, at, event);
+        }
+        Tracker::default().apply_all(&batched, events());
+        let detail = |h: &History| {
+            let id = h.lives(10, 10_000).unwrap()[0].id;
+            let d = h.live(id, 10_000).unwrap().unwrap();
+            (
+                d.live.peak_viewers,
+                d.live.viewer_ms,
+                d.visits.iter().map(|v| (v.joined_at, v.left_at)).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(detail(&batched), detail(&one_by_one));
+        assert_eq!(detail(&batched), (2, 2_000 + 2_000, vec![(1_000, Some(3_000)), (2_000, Some(4_000))]));
+    }
+
+    #[tokio::test]
+    async fn a_burst_queued_before_shutdown_is_written_in_full() {
+        let history = History::new(Db::open_in_memory().unwrap());
+        let recorder = Recorder::start(history.clone()).unwrap();
+        recorder.record(HubEvent::LiveStarted);
+        // More than one batch, all queued at once.
+        for n in 0..3000 {
+            recorder.record(joined(n, None));
+        }
+        for n in 0..1000 {
+            recorder.record(HubEvent::ViewerLeft { viewer_id: vid(n) });
+        }
+        recorder.shutdown().await;
+        let live = &history.lives(10, now_ms()).unwrap()[0];
+        assert_eq!((live.viewers, live.peak_viewers), (3000, 3000));
+        let detail = history.live(live.id, now_ms()).unwrap().unwrap();
+        assert_eq!(detail.visits.iter().filter(|v| v.left_at.is_some()).count(), 3000, "all closed at the end");
+        assert!(live.ended_at.is_some());
     }
 
     #[tokio::test]
