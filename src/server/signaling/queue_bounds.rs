@@ -93,6 +93,9 @@ pub fn message_bytes(msg: &ServerMessage) -> usize {
         | ServerMessage::ViewerStats { viewer_id, .. }
         | ServerMessage::RelayStats { viewer_id, .. } => viewer_id.0.len(),
         ServerMessage::UseRelay { reason } => reason.len(),
+        ServerMessage::Ingest { client, .. } => client.len(),
+        ServerMessage::IngestEnded { reason } => reason.len(),
+        ServerMessage::IngestStats(_) => 0,
         ServerMessage::Error { message, .. } => message.len(),
         ServerMessage::Live
         | ServerMessage::Offline

@@ -102,6 +102,7 @@ impl Hub {
                 | ClientMessage::Capacity { .. },
                 Role::Pending | Role::Removed,
             ) => error(conn, ErrorCode::NotRegistered, "send {\"type\":\"viewer\"} or {\"type\":\"streamer\"} first"),
+            (ClientMessage::Studio | ClientMessage::EndLive, _) => error(conn, ErrorCode::UnknownType, "TEMP"),
         }
     }
 
