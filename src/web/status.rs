@@ -15,6 +15,9 @@ pub enum StreamStatus {
     Full,
     /// The streamer took this viewer off the live; it may watch the next one.
     Removed,
+    /// The stream's codec is one this browser cannot decode (the relay said so, `406`):
+    /// the page shows the relay's sentence instead of a black picture.
+    Unplayable,
 }
 
 impl StreamStatus {
@@ -26,6 +29,7 @@ impl StreamStatus {
             StreamStatus::Reconnecting => "reconnecting",
             StreamStatus::Full => "full",
             StreamStatus::Removed => "removed",
+            StreamStatus::Unplayable => "unplayable",
         }
     }
 
@@ -37,6 +41,17 @@ impl StreamStatus {
             StreamStatus::Reconnecting => "Reconnecting…",
             StreamStatus::Full => "The stream is full — trying again",
             StreamStatus::Removed => "Removed from this live",
+            StreamStatus::Unplayable => "This browser cannot play this stream",
+        }
+    }
+
+    /// Where a player stands after the relay refused its WHEP offer with `http_status`: a
+    /// `406` is a codec this browser cannot receive (trying again would not help, so it is
+    /// shown); anything else is a connection problem it recovers from.
+    pub fn after_relay_refusal(http_status: u16) -> StreamStatus {
+        match http_status {
+            406 => StreamStatus::Unplayable,
+            _ => StreamStatus::Reconnecting,
         }
     }
 }
@@ -132,6 +147,20 @@ impl IceState {
             IceState::Disconnected => "disconnected",
             IceState::Failed => "failed",
             IceState::Closed => "closed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_codec_refusal_is_shown_and_other_refusals_reconnect() {
+        assert_eq!(StreamStatus::after_relay_refusal(406), StreamStatus::Unplayable);
+        assert_eq!(StreamStatus::Unplayable.as_str(), "unplayable");
+        for status in [400, 404, 409, 503] {
+            assert_eq!(StreamStatus::after_relay_refusal(status), StreamStatus::Reconnecting, "{status}");
         }
     }
 }
