@@ -67,12 +67,11 @@ pub mod endpoint {
     pub const WHIP: &str = "/whip";
     /// Playing from the relay (WHEP): `POST` an offer; the session is `WHEP/{id}`.
     pub const WHEP: &str = "/whep";
-    /// The admin's WHIP URL and stream key (`GET`, admin session).
-    pub const STREAM_KEY: &str = "/api/stream-key";
-    /// A new stream key (`POST`, admin session and origin check); the old one stops working.
-    pub const STREAM_KEY_ROTATE: &str = "/api/stream-key/rotate";
     /// The query parameter of `POST /whep` that ties the session to a `/ws` viewer: its resume token.
     pub const WHEP_VIEWER_PARAM: &str = "viewer";
+    /// The admin's WHIP URL and stream key (`GET`), and a new key (`POST …/rotate`).
+    pub const STREAM_KEY: &str = "/api/stream-key";
+    pub const STREAM_KEY_ROTATE: &str = "/api/stream-key/rotate";
 }
 
 /// Why a form post (sign-in, watch code) failed, as carried back in `?error=` and `&wait=`.
