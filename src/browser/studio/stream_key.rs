@@ -43,10 +43,18 @@ impl StreamKey {
         match status {
             200 => StreamKey::from_json(text),
             401 | 403 => Err(StreamKeyError::NotSignedIn),
-            _ if text.trim().is_empty() => Err(StreamKeyError::Refused(format!("HTTP {status}"))),
-            _ => Err(StreamKeyError::Refused(text.trim().to_owned())),
+            // A sentence from OnAir says why; anything else (an empty body, a proxy's HTML
+            // page) is no sentence to show.
+            _ if is_sentence(text) => Err(StreamKeyError::Refused(text.trim().to_owned())),
+            _ => Err(StreamKeyError::Refused(format!("HTTP {status}"))),
         }
     }
+}
+
+/// Up to a short paragraph of plain words.
+fn is_sentence(text: &str) -> bool {
+    let text = text.trim();
+    !text.is_empty() && text.len() <= 300 && !text.starts_with('<')
 }
 
 /// The line that confirms what a Copy button put on the clipboard.
@@ -78,6 +86,10 @@ mod tests {
             Err(StreamKeyError::Refused("the database is locked".into()))
         );
         assert_eq!(StreamKey::from_response(502, ""), Err(StreamKeyError::Refused("HTTP 502".into())));
+        assert_eq!(
+            StreamKey::from_response(404, "<!DOCTYPE html><html>…</html>"),
+            Err(StreamKeyError::Refused("HTTP 404".into()))
+        );
         assert!(
             matches!(StreamKey::from_response(200, r#"{"whipUrl":"u"}"#), Err(StreamKeyError::Unreadable(m)) if m.contains("streamKey"))
         );

@@ -55,3 +55,19 @@ pub fn ExternalLivePanel(
         </Show>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::VideoCodec;
+
+    #[test]
+    fn the_studio_names_the_encoder_it_is_live_from() {
+        let live = ExternalLive { client: "OBS Studio 30.2".into(), codec: VideoCodec::H264 };
+        assert_eq!(live_from(&live), "Live from OBS Studio 30.2 (WHIP)");
+        assert_eq!(
+            go_live_refusal("ffmpeg"),
+            "ffmpeg is live on this server (WHIP). End that live first to go live from this tab."
+        );
+    }
+}
