@@ -38,6 +38,11 @@
 #   BENCH_BROWSER_RUN="first-frame mesh"  which browser benchmarks run, in this order
 #   BENCH_RELAY="off on"     OnAir's --relay modes each browser benchmark runs, side by side
 #                            in one run: off (peer to peer), on (every viewer via the relay)
+#   BENCH_INGEST=0           1: at the end, also the ingest benchmark (end2end/bench/ingest.mjs:
+#                            first frame for a watch-page viewer joining a running ffmpeg WHIP
+#                            stream with -g 30 and -g 60, beside the browser studio through the
+#                            relay; its knobs are in its header); `only`: that alone. Builds with
+#                            `make release`; needs scripts/install-tools.sh --tests (ffmpeg 9)
 #
 # Each run gets a freshly started server, so "RSS before" is an idle server every time.
 set -euo pipefail
@@ -82,6 +87,12 @@ trap 'stop_server; rm -rf "$WORK"' EXIT
 ulimit -n "$(ulimit -Hn)"
 
 BROWSER=${BENCH_BROWSER:-0}
+INGEST=${BENCH_INGEST:-0}
+ingest_bench() {
+  echo
+  echo "== ingest benchmark (end2end/bench/ingest.mjs; $(nproc) cores)"
+  node end2end/bench/ingest.mjs
+}
 browser_bench() {
   echo
   echo "== browser benchmarks (end2end/bench; $(nproc) cores, Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'))"
@@ -96,10 +107,11 @@ browser_bench() {
 if [[ "${BENCH_BUILD:-1}" == 1 ]]; then
   echo "== building (release)"
   # The browser benchmarks need the wasm front end (target/site) as well.
-  if [[ "$BROWSER" != 0 ]]; then make release; fi
-  if [[ "$BROWSER" != only ]]; then cargo build --release --features ssr --bin onair --example bench --example relay_bench; fi
+  if [[ "$BROWSER" != 0 || "$INGEST" != 0 ]]; then make release; fi
+  if [[ "$BROWSER" != only && "$INGEST" != only ]]; then cargo build --release --features ssr --bin onair --example bench --example relay_bench; fi
 fi
-if [[ "$BROWSER" != 0 && ! -d end2end/node_modules ]]; then (cd end2end && npm ci --no-audit --no-fund); fi
+if [[ ( "$BROWSER" != 0 || "$INGEST" != 0 ) && ! -d end2end/node_modules ]]; then (cd end2end && npm ci --no-audit --no-fund); fi
+if [[ "$INGEST" == only ]]; then ingest_bench; exit 0; fi
 if [[ "$BROWSER" == only ]]; then
   [[ -d bench/reference-node/node_modules ]] || (cd bench/reference-node && npm ci --no-audit --no-fund)
   browser_bench
@@ -282,3 +294,5 @@ done
 if [[ "$RELAY" != 0 ]]; then relay_table; fi
 
 if [[ "$BROWSER" != 0 ]]; then browser_bench; fi
+
+if [[ "$INGEST" != 0 ]]; then ingest_bench; fi

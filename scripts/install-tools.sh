@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132.0.0
+IMAGEIO_FFMPEG_VERSION=0.8.1
 want_tests=false
 [[ "${1:-}" == "--tests" ]] && want_tests=true
 
@@ -75,5 +76,13 @@ if $want_tests; then
   if [[ ! -x end2end/node_modules/.bin/playwright ]] || ! cmp -s end2end/package-lock.json end2end/node_modules/.package-lock.json 2>/dev/null; then
     say "installing the end2end packages (Playwright, no browser download)"
     (cd end2end && npm ci --no-audit --no-fund >/dev/null)
+  fi
+  # Debian's ffmpeg (5.1) has no WHIP muxer; this wheel carries an ffmpeg 9 build with whip,
+  # libx264 and libopus. The path is tests/common's `ffmpeg_for_whip` (keep both in step).
+  if [[ ! -x .tools/python/imageio_ffmpeg/binaries/ffmpeg-linux-x86_64-v9.0.2 ]]; then
+    say "installing imageio-ffmpeg ${IMAGEIO_FFMPEG_VERSION} (ffmpeg with WHIP) into .tools/python"
+    python3 -m pip install --quiet --disable-pip-version-check --target .tools/python \
+      "imageio-ffmpeg==${IMAGEIO_FFMPEG_VERSION}"
+    chmod +x .tools/python/imageio_ffmpeg/binaries/ffmpeg-linux-x86_64-v9.0.2
   fi
 fi

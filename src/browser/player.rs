@@ -4,7 +4,7 @@
 use crate::browser::rtc::media;
 use crate::browser::rtc::peer::Peer;
 use crate::browser::rtc::signaling::{SignalEvent, SignalingSocket};
-use crate::browser::rtc::whip::{self, RelaySession};
+use crate::browser::rtc::whip::{self, ExchangeError, RelaySession};
 use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, TurnTransport, ViewerReport};
 use crate::stats::{self, ReceiverSample};
 use crate::web::routes::endpoint;
@@ -215,8 +215,9 @@ impl Playback {
             ServerMessage::StreamerLost if !self.playing() => self.view.status.set(StreamStatus::Reconnecting),
             ServerMessage::ViewerCount { count } => self.view.watching.set(Some(count)),
             ServerMessage::Offline => {
-                // The next live may start peer to peer again.
+                // The next live may start peer to peer again, and may be playable.
                 self.relay_wanted.set(false);
+                self.view.problem.set(None);
                 self.drop_peer();
                 // Removed from the live that just ended: join again to wait for the next.
                 if self.view.status.get_untracked() == StreamStatus::Removed {
@@ -441,11 +442,21 @@ impl Playback {
                 let offer = peer.create_offer().await?;
                 let (answer, relay) = whip::exchange(&url, &offer).await?;
                 *session.borrow_mut() = Some(relay);
-                peer.set_remote(&answer).await
+                peer.set_remote(&answer).await?;
+                Ok::<(), ExchangeError>(())
             };
             if let Err(e) = exchange.await {
                 web_sys::console::warn_1(&format!("OnAir: playing from the relay failed: {e}").into());
-                this.view.status.set(StreamStatus::Reconnecting);
+                match e {
+                    ExchangeError::Refused { status, reason } => {
+                        let shown = StreamStatus::after_relay_refusal(status);
+                        if shown == StreamStatus::Unplayable {
+                            this.view.problem.set(Some(reason));
+                        }
+                        this.view.status.set(shown);
+                    }
+                    ExchangeError::Browser(_) => this.view.status.set(StreamStatus::Reconnecting),
+                }
                 return;
             }
             // Swap once the relay's frames decode (a keyframe came), not before: no gap.

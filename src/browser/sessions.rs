@@ -3,6 +3,8 @@
 
 use crate::browser::player::Playback;
 use crate::browser::studio::broadcast::{self, Broadcast};
+use crate::browser::studio::key_panel;
+use crate::browser::studio::monitor::Monitor;
 use crate::protocol::ViewerId;
 use crate::web::status::BroadcastStatus;
 use crate::web::view_state::{PlayerCommands, PlayerView, SessionStarters, StudioCommands, StudioView};
@@ -18,10 +20,18 @@ pub fn starters() -> SessionStarters {
 fn studio_commands(studio: StudioView) -> StudioCommands {
     let controls = studio.controls;
     let session = StoredValue::new_local(None::<Rc<Broadcast>>);
+    // While this tab does not stream, it watches the server: an external encoder's live.
+    let monitor = StoredValue::new_local(None::<Rc<Monitor>>);
+    let stop_monitor = move || {
+        if let Some(Some(m)) = monitor.try_update_value(Option::take) {
+            m.stop();
+        }
+    };
     on_cleanup(move || {
         if let Some(Some(b)) = session.try_update_value(Option::take) {
             b.stop();
         }
+        stop_monitor();
     });
     // Runs `f` with the live broadcast, if there is one.
     let with_live = move |f: &dyn Fn(&Rc<Broadcast>)| {
@@ -35,6 +45,12 @@ fn studio_commands(studio: StudioView) -> StudioCommands {
         if studio.busy.get_untracked() {
             return;
         }
+        // Refused before asking for the camera; the server refuses it too (`externalLive`).
+        if let Some(refusal) = monitor.with_value(|m| m.as_ref().and_then(|m| m.go_live_refusal())) {
+            studio.message.set(Some(refusal));
+            return;
+        }
+        stop_monitor();
         studio.busy.set(true);
         studio.message.set(None);
         studio.status.set(BroadcastStatus::Starting);
@@ -52,8 +68,18 @@ fn studio_commands(studio: StudioView) -> StudioCommands {
     // A reload (or a crash and reopen) of a studio that was live goes back on air by
     // itself: viewers wait meanwhile and resume without doing anything.
     Effect::new(move |_| {
+        key_panel::load(studio.stream_key);
         if broadcast::was_live() {
             start();
+        }
+    });
+    // Off (at first, after End live, or a broadcast that ended by itself): watch the server.
+    Effect::new(move |_| {
+        if studio.status.get() == BroadcastStatus::Off {
+            session.set_value(None);
+            if monitor.with_value(Option::is_none) {
+                monitor.set_value(Some(Monitor::start(studio)));
+            }
         }
     });
     StudioCommands {
@@ -61,6 +87,12 @@ fn studio_commands(studio: StudioView) -> StudioCommands {
         end_live: Callback::new(move |()| {
             if let Some(Some(b)) = session.try_update_value(Option::take) {
                 b.stop();
+            } else {
+                monitor.with_value(|m| {
+                    if let Some(m) = m {
+                        m.end_live();
+                    }
+                });
             }
         }),
         toggle_mic: Callback::new(move |()| with_live(&|b| b.toggle_microphone())),
@@ -92,7 +124,16 @@ fn studio_commands(studio: StudioView) -> StudioCommands {
                 });
             })
         }),
-        remove_viewer: Callback::new(move |id: ViewerId| with_live(&|b| b.remove_viewer(id.clone()))),
+        remove_viewer: Callback::new(move |id: ViewerId| {
+            with_live(&|b| b.remove_viewer(id.clone()));
+            monitor.with_value(|m| {
+                if let Some(m) = m {
+                    m.remove_viewer(id.clone());
+                }
+            });
+        }),
+        copy: Callback::new(move |what| key_panel::copy(studio.stream_key, what)),
+        rotate_key: Callback::new(move |()| key_panel::rotate(studio.stream_key)),
     }
 }
 

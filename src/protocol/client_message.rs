@@ -46,6 +46,13 @@ pub enum ClientMessage {
         #[serde(default)]
         remaining: Option<u32>,
     },
+    /// An admin socket that watches the dashboard without streaming itself (needs an admin
+    /// session): it gets the live's viewer rows and the `ingest*` messages of an external
+    /// encoder (OBS, ffmpeg over WHIP), and may remove viewers and end that live.
+    Studio,
+    /// From a `studio` or `streamer` socket: end the external encoder's live (its WHIP
+    /// session is deleted; viewers go offline).
+    EndLive,
 }
 
 impl ClientMessage {
@@ -64,10 +71,22 @@ impl ClientMessage {
             ClientMessage::ViewerStats(_) => "viewerStats",
             ClientMessage::RemoveViewer { .. } => "removeViewer",
             ClientMessage::Capacity { .. } => "capacity",
+            ClientMessage::Studio => "studio",
+            ClientMessage::EndLive => "endLive",
         }
     }
 }
 
 /// Every `type` a client may send: [`ClientMessage::kind`] of each variant.
-pub(super) const CLIENT_TYPES: &[&str] =
-    &["streamer", "viewer", "offer", "answer", "candidate", "viewerStats", "removeViewer", "capacity"];
+pub(super) const CLIENT_TYPES: &[&str] = &[
+    "streamer",
+    "viewer",
+    "offer",
+    "answer",
+    "candidate",
+    "viewerStats",
+    "removeViewer",
+    "capacity",
+    "studio",
+    "endLive",
+];

@@ -40,6 +40,11 @@ pub enum ErrorCode {
     /// The message does not fit the negotiation in progress: an answer to no offer (or a
     /// second answer to one), or more ICE candidates than one negotiation needs. Dropped.
     OutOfTurn,
+    /// An external encoder (OBS, ffmpeg over WHIP) is live: the browser studio cannot go
+    /// live until that live ends.
+    ExternalLive,
+    /// `endLive` with no external encoder live.
+    NotLive,
 }
 
 impl ErrorCode {
@@ -61,6 +66,8 @@ impl ErrorCode {
             ErrorCode::Shutdown => "shutdown",
             ErrorCode::CodeRequired => "code_required",
             ErrorCode::OutOfTurn => "out_of_turn",
+            ErrorCode::ExternalLive => "external_live",
+            ErrorCode::NotLive => "not_live",
         }
     }
 }

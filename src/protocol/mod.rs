@@ -21,7 +21,7 @@ pub use client_message::ClientMessage;
 pub use error_code::ErrorCode;
 pub use ids::ViewerId;
 pub use read::ServerMessageError;
-pub use report::{RelayReport, TurnTransport, ViewerReport};
+pub use report::{IngestReport, RelayReport, TurnTransport, VideoCodec, ViewerReport};
 pub use server_message::ServerMessage;
 pub use size_limits::{MAX_CANDIDATE_BYTES, MAX_ID_BYTES, MAX_NAME_BYTES, MAX_RESUME_TOKEN_BYTES, MAX_SDP_BYTES};
 pub use webrtc::{is_relay_candidate, IceCandidate, IceServer, SdpType, SessionDescription, Target};

@@ -5,7 +5,7 @@
 
 use crate::json_fields::{FieldError, Fields};
 use crate::protocol::{
-    IceCandidate, IceServer, RelayReport, ServerMessage, SessionDescription, ViewerId, ViewerReport,
+    IceCandidate, IceServer, IngestReport, RelayReport, ServerMessage, SessionDescription, ViewerId, ViewerReport,
 };
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -72,6 +72,12 @@ fn read_variant(kind: &str, f: &Fields) -> Result<Option<ServerMessage>, FieldEr
                 .map_err(|_| FieldError::WrongType { field: "count", expected: "a count this machine can hold" })?,
         },
         "viewerStats" => ServerMessage::ViewerStats { viewer_id: viewer_id()?, report: ViewerReport::read(f)? },
+        "ingest" => ServerMessage::Ingest {
+            client: f.need("client", Fields::string)?,
+            codec: f.need("codec", Fields::keyword)?,
+        },
+        "ingestStats" => ServerMessage::IngestStats(IngestReport::read(f)?),
+        "ingestEnded" => ServerMessage::IngestEnded { reason: f.need("reason", Fields::string)? },
         "error" => {
             ServerMessage::Error { code: f.need("code", Fields::keyword)?, message: f.need("message", Fields::string)? }
         }
@@ -115,6 +121,19 @@ impl RelayReport {
             loss_pct: f.f64("lossPct")?,
             nacks: f.u64("nacks")?.unwrap_or(0),
             plis: f.u64("plis")?.unwrap_or(0),
+        })
+    }
+}
+
+impl IngestReport {
+    fn read(f: &Fields) -> Result<IngestReport, FieldError> {
+        Ok(IngestReport {
+            bitrate_kbps: f.need("bitrateKbps", Fields::f64)?,
+            frames_per_second: f.need("framesPerSecond", Fields::f64)?,
+            width: f.need("width", Fields::u32)?,
+            height: f.need("height", Fields::u32)?,
+            codec: f.need("codec", Fields::keyword)?,
+            packet_loss: f.need("packetLoss", Fields::f64)?,
         })
     }
 }

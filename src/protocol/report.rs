@@ -73,6 +73,44 @@ pub struct RelayReport {
     pub plis: u64,
 }
 
+/// A video codec a publisher sends, as the studio names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VideoCodec {
+    H264,
+    VP8,
+    VP9,
+    AV1,
+    H265,
+}
+
+impl VideoCodec {
+    /// The codec in words, for people ("H.264").
+    pub fn words(self) -> &'static str {
+        match self {
+            VideoCodec::H264 => "H.264",
+            VideoCodec::VP8 => "VP8",
+            VideoCodec::VP9 => "VP9",
+            VideoCodec::AV1 => "AV1",
+            VideoCodec::H265 => "H.265",
+        }
+    }
+}
+
+/// What the relay measures of an external encoder's incoming stream, once a second.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestReport {
+    /// Audio and video together, in kbit/s.
+    pub bitrate_kbps: f64,
+    pub frames_per_second: f64,
+    /// 0 until a keyframe was seen.
+    pub width: u32,
+    pub height: u32,
+    pub codec: VideoCodec,
+    /// Fraction of the video's packets lost, 0..=1.
+    pub packet_loss: f64,
+}
+
 impl ViewerReport {
     /// Numbers a real browser can report: finite, not negative, not absurd.
     pub fn is_plausible(&self) -> bool {

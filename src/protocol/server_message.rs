@@ -2,7 +2,7 @@
 
 use crate::protocol::error_code::ErrorCode;
 use crate::protocol::ids::ViewerId;
-use crate::protocol::report::{RelayReport, ViewerReport};
+use crate::protocol::report::{IngestReport, RelayReport, VideoCodec, ViewerReport};
 use crate::protocol::webrtc::{IceCandidate, IceServer, SessionDescription, Target};
 use serde::Serialize;
 
@@ -78,6 +78,18 @@ pub enum ServerMessage {
     UseRelay {
         reason: String,
     },
+    /// To `studio` sockets: an external encoder went live over WHIP (at once on `studio` when
+    /// one is live). `client` is a short name from its `User-Agent` ("OBS Studio 30.2").
+    Ingest {
+        client: String,
+        codec: VideoCodec,
+    },
+    /// To `studio` sockets, once a second while an external encoder is live.
+    IngestStats(IngestReport),
+    /// To `studio` sockets: the external encoder's live ended; `reason` in words.
+    IngestEnded {
+        reason: String,
+    },
     /// Anything refused; the connection stays usable unless the code says otherwise.
     Error {
         code: ErrorCode,
@@ -112,6 +124,9 @@ impl ServerMessage {
             ServerMessage::Removed => "removed",
             ServerMessage::UseRelay { .. } => "useRelay",
             ServerMessage::RelayStats { .. } => "relayStats",
+            ServerMessage::Ingest { .. } => "ingest",
+            ServerMessage::IngestStats(_) => "ingestStats",
+            ServerMessage::IngestEnded { .. } => "ingestEnded",
             ServerMessage::Error { .. } => "error",
         }
     }
@@ -217,6 +232,17 @@ mod tests {
             },
             ServerMessage::ViewerStats { viewer_id: id.clone(), report: ViewerReport::default() },
             ServerMessage::error(ErrorCode::RateLimited, "slow down"),
+            ServerMessage::error(ErrorCode::ExternalLive, "ffmpeg is live on this server; end that live first"),
+            ServerMessage::Ingest { client: "OBS Studio 30.2".into(), codec: VideoCodec::H264 },
+            ServerMessage::IngestStats(IngestReport {
+                bitrate_kbps: 2480.5,
+                frames_per_second: 30.0,
+                width: 1280,
+                height: 720,
+                codec: VideoCodec::VP8,
+                packet_loss: 0.002,
+            }),
+            ServerMessage::IngestEnded { reason: "the encoder ended its session".into() },
         ] {
             let back: ServerMessage = serde_json::from_str(&m.to_json()).unwrap();
             assert_eq!(back, m);
@@ -273,6 +299,36 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("viewerId"));
+    }
+
+    #[test]
+    fn ingest_messages_have_the_contract_fields() {
+        let v: serde_json::Value = serde_json::from_str(
+            &ServerMessage::IngestStats(IngestReport {
+                bitrate_kbps: 2480.5,
+                frames_per_second: 30.0,
+                width: 1280,
+                height: 720,
+                codec: VideoCodec::H264,
+                packet_loss: 0.002,
+            })
+            .to_json(),
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            json!({"type":"ingestStats","bitrateKbps":2480.5,"framesPerSecond":30.0,"width":1280,"height":720,"codec":"H264","packetLoss":0.002})
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&ServerMessage::Ingest { client: "ffmpeg".into(), codec: VideoCodec::H264 }.to_json())
+                .unwrap();
+        assert_eq!(v, json!({"type":"ingest","client":"ffmpeg","codec":"H264"}));
+        assert_eq!(
+            ServerMessage::error(ErrorCode::ExternalLive, "m").to_json(),
+            r#"{"type":"error","code":"external_live","message":"m"}"#
+        );
+        assert_eq!(decode_client(r#"{"type":"studio"}"#).unwrap(), ClientMessage::Studio);
+        assert_eq!(decode_client(r#"{"type":"endLive"}"#).unwrap(), ClientMessage::EndLive);
     }
 
     #[test]

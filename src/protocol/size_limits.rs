@@ -25,7 +25,11 @@ pub(super) fn check_lengths(msg: &ClientMessage) -> Result<(), String> {
     }
     let id = |v: &ViewerId| at_most("viewerId", &v.0, MAX_ID_BYTES);
     match msg {
-        ClientMessage::Streamer | ClientMessage::ViewerStats(_) | ClientMessage::Capacity { .. } => Ok(()),
+        ClientMessage::Streamer
+        | ClientMessage::ViewerStats(_)
+        | ClientMessage::Capacity { .. }
+        | ClientMessage::Studio
+        | ClientMessage::EndLive => Ok(()),
         ClientMessage::Viewer { name, resume_token } => {
             name.as_deref().map_or(Ok(()), |n| at_most("the display name (viewerId)", n, MAX_NAME_BYTES))?;
             resume_token.as_deref().map_or(Ok(()), |t| at_most("resumeToken", t, MAX_RESUME_TOKEN_BYTES))

@@ -1,9 +1,10 @@
-//! `onair admin add <name>` and `onair admin passwd <name>`: account management from the shell.
+//! `onair admin add|passwd|stream-key <name>`: account management from the shell.
 //!
 //! The password comes from the terminal (asked twice, not echoed) or, when stdin is not a
 //! terminal, as one line from it (`printf '%s\n' "$PW" | onair admin add bob`). Never argv.
 
 use crate::server::auth::accounts::{AccountError, Accounts};
+use crate::server::auth::stream_keys::StreamKeys;
 use crate::server::config::AdminCommand;
 use crate::server::store::db::{Db, DbError};
 use std::io::{BufRead, IsTerminal};
@@ -21,11 +22,16 @@ pub enum AdminCliError {
     NoPassword,
     #[error("the two passwords differ; nothing was changed")]
     Mismatch,
+    #[error(transparent)]
+    KeyFile(#[from] crate::server::key_file::KeyFileError),
+    #[error("the database refused: {0}")]
+    Db(#[from] rusqlite::Error),
 }
 
 /// Runs one admin command against `onair.db` in `data_dir`; returns what to tell the user.
 pub fn run(action: &AdminCommand, data_dir: &Path) -> Result<String, AdminCliError> {
-    let accounts = Accounts::new(Db::open(data_dir)?);
+    let db = Db::open(data_dir)?;
+    let accounts = Accounts::new(db.clone());
     match action {
         AdminCommand::Add { name } => {
             crate::server::auth::accounts::check_name(name)?;
@@ -37,6 +43,19 @@ pub fn run(action: &AdminCommand, data_dir: &Path) -> Result<String, AdminCliErr
             let password = read_password(&format!("New password for {name}: "))?;
             accounts.set_password(name, &password)?;
             Ok(format!("Changed the password of {name:?}; its sessions were signed out."))
+        }
+        AdminCommand::StreamKey { name, rotate } => {
+            let admin = accounts.id_of(name)?;
+            let keys = StreamKeys::load_or_create(db, data_dir)?;
+            if *rotate {
+                // A running server checks keys in the database: the old one is refused from
+                // now on. A live it carries goes on until the encoder stops (the studio's
+                // Rotate, in the server itself, ends it at once).
+                let key = keys.rotate(admin)?;
+                Ok(format!("New stream key of {name:?} (the old one no longer works):\n{key}"))
+            } else {
+                Ok(keys.key_of(admin)?)
+            }
         }
     }
 }

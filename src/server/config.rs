@@ -112,6 +112,12 @@ pub enum AdminCommand {
     Add { name: String },
     /// Set a new password for an admin account (signs it out everywhere).
     Passwd { name: String },
+    /// Print an account's stream key for OBS or ffmpeg (WHIP); `--rotate` makes a new one.
+    StreamKey {
+        name: String,
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 /// `max-viewers` in the file: a number or a word.
@@ -541,6 +547,10 @@ mod tests {
         assert!(parse(&["admin", "add"]).is_err(), "a name is required");
         assert!(parse(&["admin", "add", "alice", "hunter2"]).is_err(), "no password on the command line");
         assert!(parse(&["admin", "remove", "alice"]).is_err());
+        assert_eq!(
+            cli(&["admin", "stream-key", "alice", "--rotate"]).command,
+            Some(Command::Admin { action: AdminCommand::StreamKey { name: "alice".into(), rotate: true } })
+        );
         assert_eq!(cli(&[]).command, None, "no subcommand: serve");
         assert_eq!(cli(&["--addr", "127.0.0.1:1"]).command, None);
     }

@@ -20,6 +20,8 @@ use auth::cookie_key::CookieKey;
 use auth::cookies::CookiePolicy;
 use auth::sessions::Sessions;
 use auth::sign_in::{self, Auth};
+use auth::stream_key_gate::StreamKeyGate;
+use auth::stream_keys::StreamKeys;
 use auth::watch_access::{self, WatchAccess, WatchGate};
 use axum::extract::FromRef;
 use axum::routing::{get, patch, post};
@@ -35,6 +37,7 @@ use media::engine::{self, RelayLimits};
 use media::handle::RelayHandle;
 use media::http::{self as media_http, MediaEndpoints};
 use media::metrics::RelayMetrics;
+use media::stream_key_api::{self, StreamKeyApi};
 use media::{announce, mode::RelayMode};
 use signaling::device_cookie::{self, DeviceCookies};
 use signaling::service::{self, Signaling, SignalingOptions};
@@ -68,6 +71,11 @@ pub struct AppState {
     pub recorder: Arc<Recorder>,
     /// The media relay (`None` with `--relay off`, or when its port could not be opened in `auto`).
     pub relay: Option<RelayHandle>,
+    /// Stream keys for OBS and ffmpeg, and the guessing throttle before them.
+    pub stream_keys: Arc<StreamKeyGate>,
+    /// `--ice-server` and the TURN secret, for the `Link` headers of a WHIP answer.
+    pub ice_servers: Vec<crate::protocol::IceServer>,
+    pub turn: Option<signaling::turn::TurnSecret>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -112,6 +120,20 @@ impl FromRef<AppState> for MediaEndpoints {
             relay: state.relay.clone(),
             gate: WatchGate::from_ref(state),
             signaling: state.signaling.clone(),
+            stream_keys: state.stream_keys.clone(),
+            ice_servers: state.ice_servers.clone(),
+            turn: state.turn.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for StreamKeyApi {
+    fn from_ref(state: &AppState) -> Self {
+        StreamKeyApi {
+            auth: state.auth.clone(),
+            keys: state.stream_keys.keys.clone(),
+            public_urls: state.signaling.public_urls().to_vec(),
+            relay: state.relay.clone(),
         }
     }
 }
@@ -182,7 +204,15 @@ impl AppState {
                 }
             })
         };
-        let relay = start_relay(config, &metrics, reports)?;
+        let ingest: media::engine::IngestSink = {
+            let slot = signaling_slot.clone();
+            Arc::new(move |event| {
+                if let Some(signaling) = slot.get().and_then(std::sync::Weak::upgrade) {
+                    signaling.ingest(event);
+                }
+            })
+        };
+        let relay = start_relay(config, &metrics, reports, ingest)?;
         // In `auto`, a relay viewers out there cannot reach would take their video away
         // mid-live: such lives stay peer to peer (`on` is an explicit choice and is kept).
         let reachable = relay
@@ -222,7 +252,11 @@ impl AppState {
             signaling.observe_media(Arc::new(relay.clone()));
         }
         let _ = signaling_slot.set(Arc::downgrade(&signaling));
+        let stream_keys = Arc::new(StreamKeyGate::new(StreamKeys::load_or_create(db.clone(), &config.data_dir)?));
         Ok(AppState {
+            stream_keys,
+            ice_servers: config.ice_servers.clone(),
+            turn: config.turn.clone(),
             leptos_options,
             signaling,
             relay,
@@ -244,6 +278,7 @@ fn start_relay(
     config: &Config,
     metrics: &Metrics,
     reports: media::engine::ReportSink,
+    ingest: media::engine::IngestSink,
 ) -> Result<Option<RelayHandle>, StartError> {
     if config.relay == RelayMode::Off {
         return Ok(None);
@@ -251,7 +286,7 @@ fn start_relay(
     let bound = config.media_addr;
     let announced = announce::announced_addresses(bound, &config.public_ips, announce::outbound_ip());
     let relay_metrics = Arc::new(RelayMetrics::new(Some(metrics.registry()))?);
-    match engine::start(bound, announced, RelayLimits::default(), relay_metrics, reports) {
+    match engine::start(bound, announced, RelayLimits::default(), relay_metrics, reports, ingest) {
         Ok(relay) => {
             let list: Vec<String> = relay.announced().iter().map(|a| a.to_string()).collect();
             tracing::info!(mode = %config.relay, "relay on udp {}, announcing {}", relay.local_addr(), list.join(", "));
@@ -352,6 +387,8 @@ pub fn router(state: AppState) -> Router {
         .route(Page::WatchCode.path(), post(watch_access::enter_code))
         .route(endpoint::WHIP, post(media_http::publish).options(media_http::options))
         .route(endpoint::WHEP, post(media_http::play).options(media_http::options))
+        .route(endpoint::STREAM_KEY, get(stream_key_api::show))
+        .route(endpoint::STREAM_KEY_ROTATE, post(stream_key_api::rotate))
         .route(
             &format!("{}/{{resource}}", endpoint::WHIP),
             patch(media_http::trickle).delete(media_http::end).options(media_http::options),

@@ -139,6 +139,19 @@ pub fn format_route(route: Route, protocol: Option<&str>, viewer_turn: Option<Tu
     }
 }
 
+// --- The external encoder --------------------------------------------------------------
+
+/// A share of packets lost (0..=1) as a percentage: `0.2 %`.
+pub fn format_loss_fraction(fraction: f64) -> String {
+    format!("{:.1} %", (fraction * 100.0).clamp(0.0, 100.0))
+}
+
+/// A secret as shown while hidden: as many dots as it has characters (within a line's
+/// worth), so a shared screen shows that a key is there without showing it.
+pub fn masked(secret: &str) -> String {
+    "•".repeat(secret.chars().count().clamp(8, 32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +244,21 @@ mod tests {
         assert_eq!(format_resolution(640, 480), "640×480");
         assert_eq!(format_freezes(2, 1.54), "2 (1.5 s)");
         assert_eq!(format_freezes(0, 0.0), "0 (0.0 s)");
+    }
+
+    #[test]
+    fn loss_shares_read_as_percentages() {
+        assert_eq!(format_loss_fraction(0.002), "0.2 %");
+        assert_eq!(format_loss_fraction(0.0), "0.0 %");
+        assert_eq!(format_loss_fraction(3.0), "100.0 %");
+    }
+
+    #[test]
+    fn the_mask_hides_every_character() {
+        let key = "0123456789abcdef0123456789abcdef";
+        assert!(!masked(key).contains('0'));
+        assert_eq!(masked(key).chars().count(), 32);
+        assert_eq!(masked("ab").chars().count(), 8);
+        assert_eq!(masked(&"k".repeat(64)).chars().count(), 32);
     }
 }

@@ -69,6 +69,9 @@ pub mod endpoint {
     pub const WHEP: &str = "/whep";
     /// The query parameter of `POST /whep` that ties the session to a `/ws` viewer: its resume token.
     pub const WHEP_VIEWER_PARAM: &str = "viewer";
+    /// The admin's WHIP URL and stream key (`GET`), and a new key (`POST …/rotate`).
+    pub const STREAM_KEY: &str = "/api/stream-key";
+    pub const STREAM_KEY_ROTATE: &str = "/api/stream-key/rotate";
 }
 
 /// Why a form post (sign-in, watch code) failed, as carried back in `?error=` and `&wait=`.

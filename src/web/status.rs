@@ -18,6 +18,9 @@ pub enum StreamStatus {
     /// The connection failed and this network gave it no relay route (no TURN candidate):
     /// it cannot connect from here; still trying, in case the network changes.
     Unreachable,
+    /// The stream's codec is one this browser cannot decode (the relay said so, `406`):
+    /// the page shows the relay's sentence instead of a black picture.
+    Unplayable,
 }
 
 impl StreamStatus {
@@ -30,6 +33,7 @@ impl StreamStatus {
             StreamStatus::Full => "full",
             StreamStatus::Removed => "removed",
             StreamStatus::Unreachable => "unreachable",
+            StreamStatus::Unplayable => "unplayable",
         }
     }
 
@@ -42,6 +46,17 @@ impl StreamStatus {
             StreamStatus::Full => "The stream is full — trying again",
             StreamStatus::Removed => "Removed from this live",
             StreamStatus::Unreachable => "Cannot connect from this network",
+            StreamStatus::Unplayable => "This browser cannot play this stream",
+        }
+    }
+
+    /// Where a player stands after the relay refused its WHEP offer with `http_status`: a
+    /// `406` is a codec this browser cannot receive (trying again would not help, so it is
+    /// shown); anything else is a connection problem it recovers from.
+    pub fn after_relay_refusal(http_status: u16) -> StreamStatus {
+        match http_status {
+            406 => StreamStatus::Unplayable,
+            _ => StreamStatus::Reconnecting,
         }
     }
 }
@@ -137,6 +152,20 @@ impl IceState {
             IceState::Disconnected => "disconnected",
             IceState::Failed => "failed",
             IceState::Closed => "closed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_codec_refusal_is_shown_and_other_refusals_reconnect() {
+        assert_eq!(StreamStatus::after_relay_refusal(406), StreamStatus::Unplayable);
+        assert_eq!(StreamStatus::Unplayable.as_str(), "unplayable");
+        for status in [400, 404, 409, 503] {
+            assert_eq!(StreamStatus::after_relay_refusal(status), StreamStatus::Reconnecting, "{status}");
         }
     }
 }

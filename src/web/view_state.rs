@@ -1,7 +1,7 @@
 //! What the studio and the watch page show (plain signals, rendered on the server too) and
 //! what they can ask for (commands); the browser's sessions write the one and build the other.
 
-use crate::protocol::{ViewerId, ViewerReport};
+use crate::protocol::{IngestReport, RelayReport, VideoCodec, ViewerId, ViewerReport};
 use crate::stats::ReceiverQuality;
 use crate::stats::SenderQuality;
 use crate::web::status::{BroadcastStatus, IceState, PeerState, StreamStatus};
@@ -38,7 +38,39 @@ pub struct StudioView {
     pub warnings: RwSignal<Vec<String>>,
     /// Why this live goes through the relay; `None` while peer to peer.
     pub relay: RwSignal<Option<String>>,
+    /// An external encoder (OBS, ffmpeg over WHIP) is live: its name and codec.
+    pub external: RwSignal<Option<ExternalLive>>,
+    /// What the relay measures of the encoder's incoming stream.
+    pub ingest: RwSignal<Option<IngestReport>>,
+    pub stream_key: StreamKeyView,
     pub controls: MediaControls,
+}
+
+/// An external encoder's live, as the studio names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExternalLive {
+    /// From its `User-Agent`: "OBS Studio 30.2", "ffmpeg".
+    pub client: String,
+    pub codec: VideoCodec,
+}
+
+/// The stream key panel: where OBS or ffmpeg publishes, with which key.
+#[derive(Clone, Copy)]
+pub struct StreamKeyView {
+    pub whip_url: RwSignal<Option<String>>,
+    pub key: RwSignal<Option<String>>,
+    /// The key is shown in clear (it is masked by default: streamers share their screens).
+    pub shown: RwSignal<bool>,
+    /// What the last Copy or Rotate did, or why the key cannot be shown, in words.
+    pub note: RwSignal<Option<String>>,
+    pub busy: RwSignal<bool>,
+}
+
+/// What a Copy button of the stream key panel copies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyTarget {
+    WhipUrl,
+    StreamKey,
 }
 
 /// The studio's camera, microphone and screen-share switches.
@@ -71,6 +103,15 @@ impl StudioView {
             capacity: RwSignal::new(None),
             warnings: RwSignal::new(Vec::new()),
             relay: RwSignal::new(None),
+            external: RwSignal::new(None),
+            ingest: RwSignal::new(None),
+            stream_key: StreamKeyView {
+                whip_url: RwSignal::new(None),
+                key: RwSignal::new(None),
+                shown: RwSignal::new(false),
+                note: RwSignal::new(None),
+                busy: RwSignal::new(false),
+            },
             controls: MediaControls {
                 mic_on: RwSignal::new(true),
                 camera_on: RwSignal::new(true),
@@ -119,6 +160,8 @@ pub struct PlayerView {
     pub show_stats: RwSignal<bool>,
     /// The latest inbound figures from `getStats()`.
     pub stats: RwSignal<Option<ReceiverQuality>>,
+    /// Why the stream cannot play here, in the relay's words (with [`StreamStatus::Unplayable`]).
+    pub problem: RwSignal<Option<String>>,
 }
 
 impl PlayerView {
@@ -131,6 +174,7 @@ impl PlayerView {
             player: NodeRef::new(),
             show_stats: RwSignal::new(false),
             stats: RwSignal::new(None),
+            problem: RwSignal::new(None),
         }
     }
 }
@@ -154,6 +198,10 @@ pub struct StudioCommands {
     pub pick_camera: Callback<String>,
     /// Takes a viewer off the live.
     pub remove_viewer: Callback<ViewerId>,
+    /// Puts the WHIP URL or the stream key on the clipboard.
+    pub copy: Callback<CopyTarget>,
+    /// Replaces the stream key (asks first: a live from it ends).
+    pub rotate_key: Callback<()>,
 }
 
 /// What the watch page can ask of its playback session.
@@ -187,6 +235,8 @@ impl StudioCommands {
                 toggle_share: Callback::new(|_| {}),
                 pick_camera: Callback::new(|_| {}),
                 remove_viewer: Callback::new(|_| {}),
+                copy: Callback::new(|_| {}),
+                rotate_key: Callback::new(|_| {}),
             },
         }
     }
@@ -254,6 +304,20 @@ impl ViewerRow {
             Some(n) => n.clone(),
             None => format!("Viewer {}", &self.id.0[..self.id.0.len().min(6)]),
         }
+    }
+
+    /// What the relay measures of this viewer's session, in the row's "sent" columns.
+    pub fn show_relay_report(&self, report: &RelayReport) {
+        if let Some(rtt) = report.rtt_ms {
+            self.rtt_history.update(|h| push_capped(h, rtt, SPARK_SAMPLES));
+        }
+        self.sent.set(Some(SenderQuality {
+            video_kbps: report.video_kbps,
+            audio_kbps: report.audio_kbps,
+            rtt_ms: report.rtt_ms,
+            loss_pct: report.loss_pct,
+            ..Default::default()
+        }));
     }
 
     /// Frees the row's signals once it is off the table.

@@ -286,3 +286,13 @@ impl Client {
         seen
     }
 }
+
+/// The ffmpeg build with a WHIP muxer that `make tools-test` installs (Debian's ffmpeg has none);
+/// its one home, matched by `scripts/install-tools.sh`. Missing, it fails the test in words
+/// rather than skipping it: CI runs the installer first, so a missing binary is a broken setup.
+pub fn ffmpeg_for_whip() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(".tools/python/imageio_ffmpeg/binaries/ffmpeg-linux-x86_64-v9.0.2");
+    assert!(path.is_file(), "{} is missing: run `make tools-test` (it installs ffmpeg with WHIP)", path.display());
+    path
+}

@@ -1,11 +1,10 @@
 //! The browser's WHIP/WHEP exchanges with the relay: `POST` the offer, read the answer and
 //! the session's `Location`, `DELETE` it when done.
 
+use crate::browser::rtc::fetch::{body_text, fetch};
 use crate::browser::rtc::peer::RtcError;
 use crate::protocol::{SdpType, SessionDescription};
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestInit, Response};
+use web_sys::{Request, RequestInit};
 
 /// A session on the relay, ended by [`end`].
 #[derive(Clone, Debug)]
@@ -13,18 +12,43 @@ pub struct RelaySession {
     pub location: String,
 }
 
+/// Why an exchange gave no answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ExchangeError {
+    /// The relay answered with an error status and says why in words (the body).
+    #[error("the relay refused ({status}): {reason}")]
+    Refused { status: u16, reason: String },
+    #[error(transparent)]
+    Browser(#[from] RtcError),
+}
+
+impl From<wasm_bindgen::JsValue> for ExchangeError {
+    fn from(v: wasm_bindgen::JsValue) -> Self {
+        ExchangeError::Browser(v.into())
+    }
+}
+
+impl From<ExchangeError> for RtcError {
+    fn from(e: ExchangeError) -> Self {
+        RtcError(e.to_string())
+    }
+}
+
 /// Posts `offer` to `url` (`/whip` or `/whep?…`); the answer and the new session.
-pub async fn exchange(url: &str, offer: &SessionDescription) -> Result<(SessionDescription, RelaySession), RtcError> {
+pub async fn exchange(
+    url: &str,
+    offer: &SessionDescription,
+) -> Result<(SessionDescription, RelaySession), ExchangeError> {
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_body(&offer.sdp.as_str().into());
     let request = Request::new_with_str_and_init(url, &init)?;
     request.headers().set("Content-Type", "application/sdp")?;
     let response = fetch(&request).await?;
-    let text = JsFuture::from(response.text()?).await?.as_string().unwrap_or_default();
+    let text = body_text(&response).await?;
     if response.status() != 201 {
         // The relay says why in words (the body of every refusal).
-        return Err(RtcError(format!("the relay refused ({}): {text}", response.status())));
+        return Err(ExchangeError::Refused { status: response.status(), reason: text.trim().to_owned() });
     }
     let location = response.headers().get("Location")?.unwrap_or_default();
     Ok((SessionDescription { kind: SdpType::Answer, sdp: text }, RelaySession { location }))
@@ -55,10 +79,4 @@ pub fn end(session: &RelaySession) {
             let _ = fetch(&request).await;
         });
     }
-}
-
-async fn fetch(request: &Request) -> Result<Response, RtcError> {
-    let window = web_sys::window().ok_or_else(|| RtcError("no window".into()))?;
-    let response = JsFuture::from(window.fetch_with_request(request)).await?;
-    response.dyn_into::<Response>().map_err(|_| RtcError("fetch gave no response".into()))
 }

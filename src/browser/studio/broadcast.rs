@@ -10,7 +10,6 @@ use crate::browser::studio::no_relay_route::NoRelayRoute;
 use crate::browser::studio::rules::{StudioAction, StudioEvent, StudioRules};
 use crate::browser::studio::upload::Upload;
 use crate::protocol::{ClientMessage, IceServer, ViewerId};
-use crate::stats::SenderQuality;
 use crate::web::status::BroadcastStatus;
 use crate::web::status::PeerState;
 use crate::web::view_state::StudioView;
@@ -309,18 +308,7 @@ impl Broadcast {
             }
             StudioAction::ShowRelayReport { viewer, report } => {
                 if let Some(row) = self.row(&viewer) {
-                    if let Some(rtt) = report.rtt_ms {
-                        row.rtt_history.update(|h| {
-                            crate::web::view_state::push_capped(h, rtt, crate::web::view_state::SPARK_SAMPLES)
-                        });
-                    }
-                    row.sent.set(Some(SenderQuality {
-                        video_kbps: report.video_kbps,
-                        audio_kbps: report.audio_kbps,
-                        rtt_ms: report.rtt_ms,
-                        loss_pct: report.loss_pct,
-                        ..Default::default()
-                    }));
+                    row.show_relay_report(&report);
                 }
             }
             StudioAction::SampleViewers => spawn_local(self.clone().sample()),
@@ -331,7 +319,7 @@ impl Broadcast {
             }
             StudioAction::End { reason } => {
                 self.stop();
-                self.view.message.set(Some(reason.to_owned()));
+                self.view.message.set(Some(reason));
             }
             StudioAction::Publish { ice_servers } => {
                 if let Some(old) = self.upload.borrow_mut().take() {

@@ -130,7 +130,7 @@ pub enum StudioAction {
     },
     /// End the broadcast, showing why.
     End {
-        reason: &'static str,
+        reason: String,
     },
     /// Publish the stream to the relay (WHIP): once for the live, again if the upload fails.
     Publish {
@@ -376,8 +376,10 @@ impl StudioRules {
                 vec![A::ShowViewerReport { viewer: viewer_id, report }]
             }
             ServerMessage::ViewerLeft { viewer_id } => self.drop_viewer(viewer_id),
-            ServerMessage::Error { code: ErrorCode::Unauthorized, .. } => vec![A::End { reason: SESSION_ENDED }],
-            ServerMessage::Error { code: ErrorCode::Replaced, .. } => vec![A::End { reason: TAKEN_OVER }],
+            ServerMessage::Error { code: ErrorCode::Unauthorized, .. } => vec![A::End { reason: SESSION_ENDED.into() }],
+            ServerMessage::Error { code: ErrorCode::Replaced, .. } => vec![A::End { reason: TAKEN_OVER.into() }],
+            // OBS or ffmpeg is live: this tab cannot be too; the server says so in words.
+            ServerMessage::Error { code: ErrorCode::ExternalLive, message } => vec![A::End { reason: message }],
             ServerMessage::Error { code, message } => vec![A::LogRefusal { code, message }],
             _ => Vec::new(),
         }
@@ -706,14 +708,28 @@ mod tests {
     fn a_lost_session_or_a_takeover_ends_the_broadcast_and_other_refusals_are_logged() {
         let mut rules = live_with(&["a"]);
         let error = |code| StudioEvent::Server(ServerMessage::Error { code, message: "m".into() });
-        assert_eq!(rules.handle(error(ErrorCode::Unauthorized)), vec![StudioAction::End { reason: SESSION_ENDED }]);
-        assert_eq!(rules.handle(error(ErrorCode::Replaced)), vec![StudioAction::End { reason: TAKEN_OVER }]);
+        assert_eq!(
+            rules.handle(error(ErrorCode::Unauthorized)),
+            vec![StudioAction::End { reason: SESSION_ENDED.into() }]
+        );
+        assert_eq!(rules.handle(error(ErrorCode::Replaced)), vec![StudioAction::End { reason: TAKEN_OVER.into() }]);
         assert_eq!(
             rules.handle(error(ErrorCode::RateLimited)),
             vec![StudioAction::LogRefusal { code: ErrorCode::RateLimited, message: "m".into() }]
         );
         assert_eq!(rules.handle(StudioEvent::Ending), vec![StudioAction::DisconnectAll]);
         assert_eq!(state(&mut rules, "a", PeerState::Failed), vec![]);
+    }
+
+    #[test]
+    fn going_live_while_an_encoder_is_live_ends_with_the_servers_words() {
+        let mut rules = StudioRules::default();
+        rules.handle(StudioEvent::SignalingOpened);
+        let refusal = ServerMessage::error(ErrorCode::ExternalLive, "ffmpeg is live on this server");
+        assert_eq!(
+            rules.handle(StudioEvent::Server(refusal)),
+            vec![StudioAction::End { reason: "ffmpeg is live on this server".into() }]
+        );
     }
 
     fn use_relay(rules: &mut StudioRules) -> Vec<StudioAction> {

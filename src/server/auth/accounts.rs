@@ -105,6 +105,13 @@ impl Accounts {
         Ok(())
     }
 
+    /// The account named `name` (ignoring case).
+    pub fn id_of(&self, name: &str) -> Result<AdminId, AccountError> {
+        let id: Option<i64> =
+            self.db.lock().query_row("SELECT id FROM admins WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+        id.map(AdminId).ok_or_else(|| AccountError::NoSuchAccount(name.to_owned()))
+    }
+
     /// The account when `name` and `password` match one. An unknown name costs the same
     /// Argon2 work as a wrong password, and both answer `None`.
     pub fn verify(&self, name: &str, password: &str) -> Result<Option<AdminId>, AccountError> {

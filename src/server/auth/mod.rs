@@ -8,5 +8,7 @@ pub mod devices;
 pub mod passwords;
 pub mod sessions;
 pub mod sign_in;
+pub mod stream_key_gate;
+pub mod stream_keys;
 pub mod throttle;
 pub mod watch_access;

@@ -100,7 +100,7 @@ impl Metrics {
     /// Follows the hub: who is connected, whether the stream is live.
     pub fn observe(&self, event: &HubEvent) {
         match event {
-            HubEvent::LiveStarted => {
+            HubEvent::LiveStarted | HubEvent::ExternalLiveStarted { .. } => {
                 self.lives_started.inc();
                 self.streamer_connected.set(1);
             }
@@ -109,6 +109,7 @@ impl Metrics {
             HubEvent::ViewerLeft { .. } => self.viewers.dec(),
             // Counted by the `ViewerLeft` that comes with it.
             HubEvent::ViewerRemoved { .. } => {}
+            HubEvent::IngestEndRequested => {}
         }
     }
 

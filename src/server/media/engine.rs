@@ -6,11 +6,13 @@ use crate::protocol::{RelayReport, ViewerId};
 use crate::server::media::demux::{Demux, Route};
 use crate::server::media::egress::{EgressStats, EgressTracker};
 use crate::server::media::handle::{Command, Created, Direction, RelayError, RelayHandle};
+use crate::server::media::ingest::{self, IngestTracker};
 use crate::server::media::load::LoadGovernor;
 use crate::server::media::metrics::RelayMetrics;
-use crate::server::media::routing::{RelayAction, RelayCore, Role, SessionId};
+use crate::server::media::routing::{CloseReason, RelayAction, RelayCore, Role, SessionId};
 use crate::server::media::session::{Session, SessionFailed};
 use crate::server::media::trickle;
+use crate::server::signaling::service::IngestEvent;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::io;
@@ -18,6 +20,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use str0m::change::SdpOffer;
+use str0m::format::{CodecConfig, PayloadParams};
 use str0m::media::KeyframeRequestKind;
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, IceCreds, Input, Rtc};
@@ -51,6 +54,7 @@ pub fn start(
     limits: RelayLimits,
     metrics: Arc<RelayMetrics>,
     reports: ReportSink,
+    ingest: IngestSink,
 ) -> io::Result<RelayHandle> {
     let std_socket = crate::server::media::socket::bind(addr)?;
     let local_addr = std_socket.local_addr()?;
@@ -73,7 +77,7 @@ pub fn start(
                 Ok(s) => s,
                 Err(e) => return tracing::error!("relay socket: {e}"),
             };
-            Engine::new(socket, announced, limits, metrics, reports).run(rx).await;
+            Engine::new(socket, announced, limits, metrics, (reports, ingest)).run(rx).await;
         });
     })?;
     Ok(handle)
@@ -104,10 +108,18 @@ struct Engine {
     dtls_cert: Option<str0m::config::DtlsCert>,
     /// Where each viewer's figures go once a second (the studio's rows).
     reports: ReportSink,
+    /// Where an external encoder's start, figures and end go (the hub).
+    ingest_sink: IngestSink,
+    ingest: IngestTracker,
+    /// The publisher's video codec, from its first frame: what viewers are offered.
+    publisher_video: Option<(SessionId, PayloadParams)>,
 }
 
 /// Receives, once a second, what the relay measured of each `/ws` viewer's session.
 pub type ReportSink = Arc<dyn Fn(Vec<(ViewerId, RelayReport)>) + Send + Sync>;
+
+/// Receives what the relay sees of an external encoder.
+pub type IngestSink = Arc<dyn Fn(IngestEvent) + Send + Sync>;
 
 /// How often viewers' figures go to the studio.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
@@ -118,7 +130,7 @@ impl Engine {
         announced: Vec<SocketAddr>,
         limits: RelayLimits,
         metrics: Arc<RelayMetrics>,
-        reports: ReportSink,
+        (reports, ingest_sink): (ReportSink, IngestSink),
     ) -> Self {
         Engine {
             socket,
@@ -139,6 +151,9 @@ impl Engine {
             refusing_players: false,
             dtls_cert: str0m::crypto::from_feature_flags().dtls_provider.generate_certificate(),
             reports,
+            ingest_sink,
+            ingest: IngestTracker::default(),
+            publisher_video: None,
         }
     }
 
@@ -173,6 +188,9 @@ impl Engine {
             if now >= next_report {
                 next_report = now + REPORT_EVERY;
                 self.send_reports();
+                if let Some(event) = self.ingest.second(now.duration_since(last_report)) {
+                    (self.ingest_sink)(event);
+                }
                 self.govern_load(now.duration_since(last_report));
                 last_report = now;
             }
@@ -271,7 +289,7 @@ impl Engine {
                 } else {
                     tracing::debug!(session = id.0, "relay session ended: {e}");
                 }
-                self.drop_session(id);
+                self.drop_session(id, &format!("its connection closed ({e})"));
                 None
             }
         }
@@ -300,7 +318,7 @@ impl Engine {
             }
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                 tracing::debug!(session = id.0, "relay session lost its ICE connection");
-                self.drop_session(id);
+                self.drop_session(id, "its connection was lost (no answer for several seconds)");
             }
             Event::MediaEgressStats(stats) => {
                 if let Some(kind) = self.core.track_kind(id, stats.mid) {
@@ -309,11 +327,19 @@ impl Engine {
                     self.egress.update(id, EgressStats { kind, bytes: stats.bytes, at, rtt, loss, nacks, plis });
                 }
             }
+            Event::MediaIngressStats(stats) => {
+                if self.core.track_kind(id, stats.mid) == Some(str0m::media::MediaKind::Video) {
+                    self.ingest.loss(id, stats.loss);
+                }
+            }
             Event::KeyframeRequest(_) => {
                 let actions = self.core.viewer_wants_keyframe(id, now);
                 self.perform(actions);
             }
             Event::MediaData(data) => {
+                if self.core.publisher() == Some(id) {
+                    self.publisher_frame(id, &data);
+                }
                 let route = self.core.frame(id, data.mid, data.is_keyframe(), data.contiguous, now);
                 if route.request_keyframe {
                     self.request_keyframe(id, data.mid);
@@ -349,7 +375,7 @@ impl Engine {
         if verdict.shed > 0 {
             tracing::warn!(shed = verdict.shed, players, "the relay is overloaded: dropping its newest players");
             for id in self.core.newest_players(verdict.shed) {
-                self.drop_session(id);
+                self.drop_session(id, "the relay is overloaded");
             }
         }
     }
@@ -371,7 +397,13 @@ impl Engine {
                 RelayAction::RequestKeyframe { session, mid } => self.request_keyframe(session, mid),
                 RelayAction::Close { session, reason } => {
                     tracing::debug!(session = session.0, ?reason, "relay closes a session");
-                    self.drop_session(session);
+                    let words = match reason {
+                        CloseReason::Replaced => "another publish took over",
+                        CloseReason::Removed => "removed from the live",
+                        CloseReason::NeverConnected => "it never connected (no ICE and DTLS within 15 s)",
+                        CloseReason::LiveEnded => "the live ended",
+                    };
+                    self.drop_session(session, words);
                 }
             }
         }
@@ -385,8 +417,26 @@ impl Engine {
         });
     }
 
-    fn drop_session(&mut self, id: SessionId) {
+    /// What the publisher's frame tells: the codec viewers get, an external encoder's live.
+    fn publisher_frame(&mut self, id: SessionId, data: &str0m::media::MediaData) {
+        let codec = data.params.spec().codec;
+        if codec.is_video() && self.publisher_video.is_none_or(|(s, _)| s != id) {
+            self.publisher_video = Some((id, data.params));
+        }
+        if let Some(event) = self.ingest.frame(id, codec, &data.data, data.is_keyframe()) {
+            (self.ingest_sink)(event);
+        }
+    }
+
+    /// Ends a session; `why` in words, for an external encoder's live it ends.
+    fn drop_session(&mut self, id: SessionId, why: &str) {
         let Some(mut session) = self.sessions.remove(&id) else { return };
+        if let Some(event) = self.ingest.ended(id, &format!("the encoder's session ended: {why}")) {
+            (self.ingest_sink)(event);
+        }
+        if self.publisher_video.is_some_and(|(s, _)| s == id) {
+            self.publisher_video = None;
+        }
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.rtc.disconnect()));
         self.core.remove(id);
         self.demux.remove(id);
@@ -403,8 +453,11 @@ impl Engine {
 
     fn command(&mut self, command: Command) {
         match command {
-            Command::Open { direction, offer, viewer_id, owner, peer, reply } => {
+            Command::Open { direction, offer, viewer_id, owner, encoder, peer, reply } => {
                 let result = self.open(direction, &offer, viewer_id, owner, peer);
+                if let (Ok(_), Some(client)) = (&result, encoder) {
+                    self.ingest.opened(SessionId(self.next_id - 1), client);
+                }
                 let _ = reply.send(result);
                 self.handle_events();
             }
@@ -415,7 +468,7 @@ impl Engine {
             Command::Close { direction, resource, reply } => {
                 let result = match self.lookup(direction, &resource) {
                     Ok(id) => {
-                        self.drop_session(id);
+                        self.drop_session(id, "the client deleted it (DELETE)");
                         Ok(())
                     }
                     Err(e) => Err(e),
@@ -423,6 +476,24 @@ impl Engine {
                 let _ = reply.send(result);
             }
             Command::RemoveViewer { viewer_id } => self.remove_viewer(&viewer_id),
+            Command::EndPublisher { owner, reason } => self.end_publisher(owner.as_deref(), &reason),
+        }
+    }
+
+    /// Ends the external encoder's publish (of `owner` only, when given).
+    fn end_publisher(&mut self, owner: Option<&str>, reason: &str) {
+        let Some(id) = self.core.publisher() else { return };
+        let owned = match (owner, self.core.role(id)) {
+            (Some(owner), Some(Role::Publisher { owner: o })) => o == owner,
+            (None, _) => self.ingest.is_encoder(id),
+            _ => false,
+        };
+        if owned {
+            // The hub has ended the live already, or hears it now with this reason.
+            if let Some(event) = self.ingest.ended(id, reason) {
+                (self.ingest_sink)(event);
+            }
+            self.drop_session(id, reason);
         }
     }
 
@@ -460,7 +531,9 @@ impl Engine {
         if direction == Direction::Publish && !self.core.may_publish(owner.as_deref().unwrap_or_default()) {
             return Err(RelayError::AnotherPublisher);
         }
+        let offer_has_video = offer.lines().any(|l| l.starts_with("m=video"));
         let offer = SdpOffer::from_sdp_string(offer).map_err(|e| RelayError::BadOffer(e.to_string()))?;
+        let player_video = self.publisher_video.map(|(_, params)| params);
         let now = Instant::now();
         let ufrag = crate::server::secrets::random_token()[..16].to_owned();
         let pass = crate::server::secrets::random_token();
@@ -469,6 +542,9 @@ impl Engine {
             let mut config = Rtc::builder();
             if let Some(cert) = &self.dtls_cert {
                 config = config.set_dtls_cert(cert.clone());
+            }
+            if let Some(params) = player_video.filter(|_| direction == Direction::Play) {
+                *config.codec_config() = codecs_for_player(params);
             }
             let mut rtc = config
                 .set_ice_lite(true)
@@ -492,6 +568,13 @@ impl Engine {
             let media = words.next().unwrap_or("");
             (media == "m=audio" || media == "m=video") && words.next() != Some("0")
         };
+        let video_refused = answer_sdp.lines().any(|l| l.starts_with("m=video 0 "));
+        if let (Some(params), true, true) =
+            (player_video, direction == Direction::Play, offer_has_video && video_refused)
+        {
+            let words = ingest::video_codec(params.spec().codec).map_or("an unusual", |c| c.words());
+            return Err(RelayError::CannotDecode(words));
+        }
         if !answer_sdp.lines().any(accepted) {
             return Err(RelayError::NoUsableMedia);
         }
@@ -546,4 +629,17 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// What a player is offered: every audio codec, and of video only the publisher's (a player
+/// that cannot take it is told so rather than shown a black picture).
+fn codecs_for_player(publisher: PayloadParams) -> CodecConfig {
+    let publisher_only = CodecConfig::new_from_payload_params(vec![publisher]);
+    let kept = CodecConfig::new_with_defaults()
+        .params()
+        .iter()
+        .filter(|p| !p.spec().codec.is_video() || publisher_only.match_params(**p).is_some())
+        .copied()
+        .collect();
+    CodecConfig::new_from_payload_params(kept)
 }

@@ -45,6 +45,8 @@ pub enum RelayError {
     RestartUnsupported,
     #[error("another admin is live through the relay; end that live first")]
     AnotherPublisher,
+    #[error("this stream is {0} video, which this player cannot decode")]
+    CannotDecode(&'static str),
     #[error("the relay is not running")]
     Stopped,
 }
@@ -56,6 +58,8 @@ pub(super) enum Command {
         viewer_id: Option<ViewerId>,
         /// Who publishes (an admin account), for the one-publisher rule.
         owner: Option<String>,
+        /// An external encoder's name (OBS, ffmpeg): its live is announced to the hub.
+        encoder: Option<String>,
         peer: IpAddr,
         reply: oneshot::Sender<Result<Created, RelayError>>,
     },
@@ -75,11 +79,25 @@ pub(super) enum Command {
     RemoveViewer {
         viewer_id: ViewerId,
     },
+    /// End the external encoder's publish (of `owner` only, when given), saying why.
+    EndPublisher {
+        owner: Option<String>,
+        reason: String,
+    },
+}
+
+/// The publisher name of an external encoder publishing with `admin`'s stream key.
+pub fn encoder_owner(admin: crate::server::auth::accounts::AdminId) -> String {
+    format!("key:{}", admin.0)
 }
 
 impl crate::server::signaling::service::MediaObserver for RelayHandle {
     fn viewer_removed(&self, viewer_id: &ViewerId) {
         self.remove_viewer(viewer_id.clone());
+    }
+
+    fn end_ingest(&self) {
+        self.end_external(None, "ended from the studio (End live)".to_owned());
     }
 }
 
@@ -115,10 +133,11 @@ impl RelayHandle {
         offer: String,
         viewer_id: Option<ViewerId>,
         owner: Option<String>,
+        encoder: Option<String>,
         peer: IpAddr,
     ) -> Result<Created, RelayError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Open { direction, offer, viewer_id, owner, peer, reply }).await?;
+        self.send(Command::Open { direction, offer, viewer_id, owner, encoder, peer, reply }).await?;
         answer.await.map_err(|_| RelayError::Stopped)?
     }
 
@@ -146,6 +165,17 @@ impl RelayHandle {
     pub fn remove_viewer(&self, viewer_id: ViewerId) {
         if self.commands.try_send(Command::RemoveViewer { viewer_id }).is_err() {
             tracing::warn!("relay command queue full; a removed viewer's session ends when its ICE times out");
+        }
+    }
+
+    /// Ends the external encoder's publish of `owner` (a rotated stream key). Never waits.
+    pub fn end_publisher(&self, owner: String, reason: String) {
+        self.end_external(Some(owner), reason);
+    }
+
+    fn end_external(&self, owner: Option<String>, reason: String) {
+        if self.commands.try_send(Command::EndPublisher { owner, reason }).is_err() {
+            tracing::warn!("relay command queue full; the encoder's session ends when its ICE times out");
         }
     }
 

@@ -2,12 +2,15 @@
 //! SDP offer, `201 Created` with the answer (the relay's candidates inside), `Location` and
 //! `ETag`; `PATCH` trickles candidates; `DELETE` ends the session; `OPTIONS` for CORS.
 
-use crate::protocol::ViewerId;
+use crate::protocol::{IceServer, ViewerId};
+use crate::server::auth::stream_key_gate::{KeyRefused, StreamKeyGate};
 use crate::server::auth::watch_access::WatchGate;
 use crate::server::auth::watch_access::WatchRefused;
 use crate::server::http::client_addr::ClientAddr;
-use crate::server::media::handle::{Created, Direction, RelayError, RelayHandle};
-use crate::server::signaling::service::Signaling;
+use crate::server::media::handle::{encoder_owner, Created, Direction, RelayError, RelayHandle};
+use crate::server::media::ingest::encoder_name;
+use crate::server::signaling::service::{Signaling, STREAMER_TURN_NAME};
+use crate::server::signaling::turn::{self, TurnSecret};
 use crate::web::routes::endpoint;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -29,6 +32,11 @@ pub struct MediaEndpoints {
     pub relay: Option<RelayHandle>,
     pub gate: WatchGate,
     pub signaling: Arc<Signaling>,
+    /// Who may publish with a stream key (OBS, ffmpeg).
+    pub stream_keys: Arc<StreamKeyGate>,
+    /// Handed to publishers in `Link` headers, TURN ones with fresh credentials.
+    pub ice_servers: Vec<IceServer>,
+    pub turn: Option<TurnSecret>,
 }
 
 impl MediaEndpoints {
@@ -43,17 +51,77 @@ impl MediaEndpoints {
     }
 }
 
-/// `POST /whip`: the signed-in admin publishes.
+/// `POST /whip`: an external encoder with a stream key (`Authorization: Bearer KEY`), or the
+/// signed-in admin's browser studio.
 pub async fn publish(
     State(media): State<MediaEndpoints>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(admin) = media.gate.auth.admin(&headers).await else {
-        return refuse(StatusCode::UNAUTHORIZED, "sign in as an admin to publish".to_owned());
+    let key = bearer(&headers);
+    if key.is_none() {
+        if let Some(admin) = media.gate.auth.admin(&headers).await {
+            return open(
+                &media,
+                Direction::Publish,
+                None,
+                Some(format!("admin:{}", admin.0)),
+                None,
+                client,
+                &headers,
+                body,
+            )
+            .await;
+        }
+    }
+    let admin = match media.stream_keys.check(client, key).await {
+        Ok(admin) => admin,
+        Err(refused) => {
+            let status = match refused {
+                KeyRefused::WrongKey => StatusCode::UNAUTHORIZED,
+                KeyRefused::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+                KeyRefused::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            return refuse(status, refused.to_string());
+        }
     };
-    open(&media, Direction::Publish, None, Some(format!("admin:{}", admin.0)), client, &headers, body).await
+    // One live at a time, first come first served (the README's rule for two publishers).
+    if media.signaling.browser_live() {
+        return refuse(
+            StatusCode::CONFLICT,
+            "the studio is live from a browser on this server; end that live first".to_owned(),
+        );
+    }
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let encoder = encoder_name(user_agent);
+    let mut response =
+        open(&media, Direction::Publish, None, Some(encoder_owner(admin)), Some(encoder), client, &headers, body).await;
+    if response.status() == StatusCode::CREATED {
+        add_ice_server_links(&media, response.headers_mut());
+    }
+    response
+}
+
+/// RFC 9725 4.6: the ICE servers as `Link` headers, TURN ones with credentials minted now.
+fn add_ice_server_links(media: &MediaEndpoints, headers: &mut HeaderMap) {
+    let mut servers = media.ice_servers.clone();
+    if let Some(secret) = &media.turn {
+        turn::fill(&mut servers, secret, STREAMER_TURN_NAME, crate::server::clock::unix_secs());
+    }
+    for server in &servers {
+        for url in &server.urls {
+            let mut link = format!("<{url}>; rel=\"ice-server\"");
+            if let (Some(user), Some(credential)) = (&server.username, &server.credential) {
+                link.push_str(&format!(
+                    "; username=\"{user}\"; credential=\"{credential}\"; credential-type=\"password\""
+                ));
+            }
+            if let Ok(v) = HeaderValue::from_str(&link) {
+                headers.append(header::LINK, v);
+            }
+        }
+    }
 }
 
 /// `POST /whep[?viewer=TOKEN]`: a player joins; the watch code applies as on the watch page.
@@ -90,14 +158,16 @@ pub async fn play(
         },
         None => None,
     };
-    open(&media, Direction::Play, viewer_id, None, client, &headers, body).await
+    open(&media, Direction::Play, viewer_id, None, None, client, &headers, body).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn open(
     media: &MediaEndpoints,
     direction: Direction,
     viewer_id: Option<ViewerId>,
     owner: Option<String>,
+    encoder: Option<String>,
     client: IpAddr,
     headers: &HeaderMap,
     body: Body,
@@ -110,7 +180,7 @@ async fn open(
         Ok(text) => text,
         Err(refusal) => return refusal,
     };
-    match relay.open(direction, offer, viewer_id, owner, client).await {
+    match relay.open(direction, offer, viewer_id, owner, encoder, client).await {
         Ok(created) => created_response(direction, created),
         Err(e) => relay_refusal(e),
     }
@@ -218,6 +288,7 @@ fn relay_refusal(e: RelayError) -> Response {
         RelayError::TooManyFromAddress(_) => StatusCode::TOO_MANY_REQUESTS,
         RelayError::EtagMismatch => StatusCode::PRECONDITION_FAILED,
         RelayError::AnotherPublisher => StatusCode::CONFLICT,
+        RelayError::CannotDecode(_) => StatusCode::NOT_ACCEPTABLE,
         RelayError::RestartUnsupported => StatusCode::UNPROCESSABLE_ENTITY,
     };
     refuse(status, e.to_string())

@@ -112,7 +112,7 @@ impl ConnectionTask {
             Step::Ignore => ControlFlow::Continue(()),
             Step::ToHub(text) => {
                 let decoded = decode_client(&text);
-                if matches!(decoded, Ok(ClientMessage::Streamer)) {
+                if matches!(decoded, Ok(ClientMessage::Streamer | ClientMessage::Studio)) {
                     if let Some(token) = &self.admin_session {
                         // The session may have ended since the upgrade.
                         if !admin_sessions::may_stream(&self.auth, token).await {

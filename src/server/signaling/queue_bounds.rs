@@ -92,13 +92,15 @@ pub fn message_bytes(msg: &ServerMessage) -> usize {
         ServerMessage::ViewerLeft { viewer_id }
         | ServerMessage::ViewerStats { viewer_id, .. }
         | ServerMessage::RelayStats { viewer_id, .. } => viewer_id.0.len(),
-        ServerMessage::UseRelay { reason } => reason.len(),
+        ServerMessage::UseRelay { reason } | ServerMessage::IngestEnded { reason } => reason.len(),
+        ServerMessage::Ingest { client, .. } => client.len(),
         ServerMessage::Error { message, .. } => message.len(),
         ServerMessage::Live
         | ServerMessage::Offline
         | ServerMessage::StreamerLost
         | ServerMessage::ViewerCount { .. }
-        | ServerMessage::Removed => 0,
+        | ServerMessage::Removed
+        | ServerMessage::IngestStats(_) => 0,
     };
     MESSAGE_OVERHEAD_BYTES + strings
 }

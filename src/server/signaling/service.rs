@@ -38,10 +38,23 @@ pub struct SignalingOptions {
     pub device_key: Option<ResumeKey>,
 }
 
+/// What the relay tells signaling about an external encoder (OBS, ffmpeg over WHIP).
+#[derive(Clone, Debug, PartialEq)]
+pub enum IngestEvent {
+    /// Its first video frame arrived.
+    Started { client: String, codec: crate::protocol::VideoCodec },
+    /// Once a second while it publishes.
+    Stats(crate::protocol::IngestReport),
+    /// Its session ended, `reason` in words.
+    Ended { reason: String },
+}
+
 /// Told of hub events that concern media outside the signaling path (the relay).
 pub trait MediaObserver: Send + Sync {
     /// The streamer removed this viewer: whatever it plays must stop now.
     fn viewer_removed(&self, viewer_id: &ViewerId);
+    /// The studio ended the external encoder's live: its publish must end now.
+    fn end_ingest(&self);
 }
 
 /// The hub plus the way to reach each connection's task.
@@ -149,7 +162,7 @@ impl Signaling {
     }
 
     /// Origins allowed to open `/ws` (normalized); empty: the request's own `Host`.
-    pub(super) fn public_urls(&self) -> &[String] {
+    pub fn public_urls(&self) -> &[String] {
         &self.public_urls
     }
 
@@ -214,6 +227,23 @@ impl Signaling {
     pub fn relay_reports(&self, reports: Vec<(ViewerId, crate::protocol::RelayReport)>) {
         let mut shared = self.lock();
         let out = shared.hub.relay_reports(reports);
+        shared.deliver(out, None);
+    }
+
+    /// Whether a browser studio is live (an external encoder's publish is then refused).
+    pub fn browser_live(&self) -> bool {
+        self.lock().hub.browser_live()
+    }
+
+    /// What the relay saw of an external encoder: its live started, its figures, its end.
+    pub fn ingest(&self, event: IngestEvent) {
+        let mut shared = self.lock();
+        shared.hub.advance(self.now());
+        let out = match event {
+            IngestEvent::Started { client, codec } => shared.hub.external_live_started(client, codec),
+            IngestEvent::Stats(report) => shared.hub.ingest_stats(report),
+            IngestEvent::Ended { reason } => shared.hub.external_live_ended(&reason),
+        };
         shared.deliver(out, None);
     }
 
@@ -367,8 +397,10 @@ impl Shared {
                         }
                     }
                     Action::Event(event) => {
-                        if let (HubEvent::ViewerRemoved { viewer_id }, Some(media)) = (&event, &self.media) {
-                            media.viewer_removed(viewer_id);
+                        match (&event, &self.media) {
+                            (HubEvent::ViewerRemoved { viewer_id }, Some(media)) => media.viewer_removed(viewer_id),
+                            (HubEvent::IngestEndRequested, Some(media)) => media.end_ingest(),
+                            _ => {}
                         }
                         self.metrics.observe(&event);
                         self.recorder.record(event);

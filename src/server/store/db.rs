@@ -58,6 +58,16 @@ const MIGRATIONS: &[&str] = &[
         expires_at INTEGER NOT NULL
     );
     CREATE INDEX sessions_by_expiry ON sessions(expires_at);",
+    // 3: stream keys (WHIP from OBS or ffmpeg), and where each live came from.
+    "CREATE TABLE stream_keys (
+        admin_id INTEGER PRIMARY KEY REFERENCES admins(id) ON DELETE CASCADE,
+        -- The key is HMAC(stream.key file, admin id, nonce): the studio can show it again,
+        -- and a rotation is a new nonce. Only its SHA-256 is looked up.
+        nonce    TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE
+    );
+    -- NULL: the browser studio; else the external encoder's name (\"OBS Studio 30.2\").
+    ALTER TABLE lives ADD COLUMN source TEXT;",
 ];
 
 #[derive(Debug, thiserror::Error)]

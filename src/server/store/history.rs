@@ -47,8 +47,13 @@ impl History {
     }
 
     /// Opens a live at `at` (see [`Writes::start_live`]), in a transaction of its own.
-    pub fn start_live(&self, at: i64, waiting: &[Option<String>]) -> rusqlite::Result<(LiveId, Vec<VisitId>)> {
-        self.write(|w| w.start_live(at, waiting))?
+    pub fn start_live(
+        &self,
+        at: i64,
+        waiting: &[Option<String>],
+        source: Option<&str>,
+    ) -> rusqlite::Result<(LiveId, Vec<VisitId>)> {
+        self.write(|w| w.start_live(at, waiting, source))?
     }
 
     /// A viewer joined (see [`Writes::viewer_joined`]), in a transaction of its own.
@@ -123,11 +128,17 @@ pub struct Writes<'c> {
 impl Writes<'_> {
     /// Opens a live at `at`. The viewers already waiting (their display names) count from the
     /// start; their visit ids come back in the same order.
-    pub fn start_live(&self, at: i64, waiting: &[Option<String>]) -> rusqlite::Result<(LiveId, Vec<VisitId>)> {
+    /// `source` names an external encoder; `None` is the browser studio.
+    pub fn start_live(
+        &self,
+        at: i64,
+        waiting: &[Option<String>],
+        source: Option<&str>,
+    ) -> rusqlite::Result<(LiveId, Vec<VisitId>)> {
         let tx = &self.tx;
         tx.execute(
-            "INSERT INTO lives (started_at, last_event_at, peak_viewers) VALUES (?1, ?1, ?2)",
-            params![at, waiting.len() as i64],
+            "INSERT INTO lives (started_at, last_event_at, peak_viewers, source) VALUES (?1, ?1, ?2, ?3)",
+            params![at, waiting.len() as i64, source],
         )?;
         let live = tx.last_insert_rowid();
         let mut visits = Vec::with_capacity(waiting.len());
@@ -285,7 +296,7 @@ mod tests {
     #[test]
     fn a_live_with_two_viewers_is_recorded_and_totalled() {
         let h = history();
-        let (live, waiting) = h.start_live(1_000, &[Some("Ann".into())]).unwrap();
+        let (live, waiting) = h.start_live(1_000, &[Some("Ann".into())], None).unwrap();
         let bob = h.viewer_joined(live, Some("Bob"), 2_000, 2).unwrap();
         h.viewer_left(live, bob, 62_000).unwrap();
         h.end_live(live, 121_000).unwrap();
@@ -315,9 +326,9 @@ mod tests {
     #[test]
     fn a_live_that_goes_on_counts_until_now_and_lists_newest_first() {
         let h = history();
-        let (old, _) = h.start_live(1_000, &[]).unwrap();
+        let (old, _) = h.start_live(1_000, &[], None).unwrap();
         h.end_live(old, 5_000).unwrap();
-        let (live, _) = h.start_live(10_000, &[]).unwrap();
+        let (live, _) = h.start_live(10_000, &[], None).unwrap();
         h.viewer_joined(live, None, 10_000, 1).unwrap();
         let lives = h.lives(10, 70_000).unwrap();
         assert_eq!(lives.iter().map(|l| l.id).collect::<Vec<_>>(), vec![live, old]);
@@ -331,10 +342,10 @@ mod tests {
     #[test]
     fn a_crashed_live_is_closed_at_its_last_event_or_its_start() {
         let h = history();
-        let (crashed, _) = h.start_live(1_000, &[None]).unwrap();
+        let (crashed, _) = h.start_live(1_000, &[None], None).unwrap();
         let v = h.viewer_joined(crashed, Some("Cyd"), 4_000, 2).unwrap();
         h.viewer_left(crashed, v, 9_000).unwrap();
-        let (empty, _) = h.start_live(20_000, &[]).unwrap();
+        let (empty, _) = h.start_live(20_000, &[], None).unwrap();
         assert_eq!(h.close_unfinished().unwrap(), 2);
         assert_eq!(h.close_unfinished().unwrap(), 0, "nothing left open");
 
@@ -350,7 +361,7 @@ mod tests {
     #[test]
     fn ending_twice_or_leaving_twice_keeps_the_first_time() {
         let h = history();
-        let (live, visits) = h.start_live(0, &[None]).unwrap();
+        let (live, visits) = h.start_live(0, &[None], None).unwrap();
         h.viewer_left(live, visits[0], 5_000).unwrap();
         h.viewer_left(live, visits[0], 7_000).unwrap();
         h.end_live(live, 10_000).unwrap();
@@ -363,7 +374,7 @@ mod tests {
     #[test]
     fn a_clock_going_backwards_never_makes_negative_times() {
         let h = history();
-        let (live, _) = h.start_live(10_000, &[]).unwrap();
+        let (live, _) = h.start_live(10_000, &[], None).unwrap();
         let v = h.viewer_joined(live, None, 10_000, 1).unwrap();
         h.viewer_left(live, v, 9_000).unwrap();
         h.end_live(live, 8_000).unwrap();

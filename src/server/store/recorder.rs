@@ -132,23 +132,28 @@ impl Tracker {
         }
     }
 
+    /// A live started (from the studio, or an external encoder named by `source`).
+    fn start_live(&mut self, history: &Writes<'_>, at: i64, source: Option<&str>) {
+        // Cannot happen with the hub's rules; if it did, the old live ends here.
+        self.end_live(history, at);
+        let mut waiting: Vec<(&ViewerId, &(u64, Option<String>))> = self.present.iter().collect();
+        waiting.sort_by_key(|(_, (order, _))| *order);
+        let names: Vec<Option<String>> = waiting.iter().map(|(_, (_, name))| name.clone()).collect();
+        match history.start_live(at, &names, source) {
+            Ok((id, visit_ids)) => {
+                let visits = waiting.iter().map(|(v, _)| (*v).clone()).zip(visit_ids).collect();
+                tracing::debug!(live = id, waiting = names.len(), "live recorded");
+                self.live = Some(OpenLive { id, visits });
+            }
+            Err(e) => tracing::error!("cannot record the start of a live: {e}"),
+        }
+    }
+
     fn apply_in(&mut self, history: &Writes<'_>, at: i64, event: HubEvent) {
         match event {
-            HubEvent::LiveStarted => {
-                // Cannot happen with the hub's rules; if it did, the old live ends here.
-                self.end_live(history, at);
-                let mut waiting: Vec<(&ViewerId, &(u64, Option<String>))> = self.present.iter().collect();
-                waiting.sort_by_key(|(_, (order, _))| *order);
-                let names: Vec<Option<String>> = waiting.iter().map(|(_, (_, name))| name.clone()).collect();
-                match history.start_live(at, &names) {
-                    Ok((id, visit_ids)) => {
-                        let visits = waiting.iter().map(|(v, _)| (*v).clone()).zip(visit_ids).collect();
-                        tracing::debug!(live = id, waiting = names.len(), "live recorded");
-                        self.live = Some(OpenLive { id, visits });
-                    }
-                    Err(e) => tracing::error!("cannot record the start of a live: {e}"),
-                }
-            }
+            HubEvent::LiveStarted => self.start_live(history, at, None),
+            HubEvent::ExternalLiveStarted { client } => self.start_live(history, at, Some(&client)),
+            HubEvent::IngestEndRequested => {}
             // The visit ends with the `ViewerLeft` that comes with it.
             HubEvent::ViewerRemoved { .. } => {}
             HubEvent::LiveEnded => self.end_live(history, at),

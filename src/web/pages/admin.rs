@@ -1,7 +1,9 @@
 //! `/admin`: the studio. Go live, watch the health of the broadcast, manage viewers.
 
+use crate::web::components::external_live::ExternalLivePanel;
 use crate::web::components::line_chart::LineChart;
 use crate::web::components::status_badge::StatusBadge;
+use crate::web::components::stream_key_panel::StreamKeyPanel;
 use crate::web::components::viewer_table::ViewerTable;
 use crate::web::format::{elapsed_s, format_duration_hms};
 use crate::web::routes::{endpoint, Page};
@@ -25,6 +27,10 @@ pub fn AdminPage() -> impl IntoView {
 
     let status = studio.status;
     let is_off = move || status.get() == BroadcastStatus::Off;
+    // OBS or ffmpeg is live on this server (and this tab is not).
+    let external_live = move || is_off() && studio.external.with(Option::is_some);
+    let badge_state = move || if external_live() { "live" } else { status.get().as_str() };
+    let badge_label = move || if external_live() { "Live (WHIP)" } else { status.get().label() };
     let live_for =
         move || studio.live_since_ms.get().map(|since| format_duration_hms(elapsed_s(since, studio.now_ms.get())));
     view! {
@@ -35,18 +41,20 @@ pub fn AdminPage() -> impl IntoView {
                     <video data-testid="preview" node_ref=studio.preview autoplay playsinline muted></video>
                     <Show when=is_off>
                         <div class="stage-overlay">
-                            <p>"Your camera preview appears here when you go live."</p>
+                            <Show when=external_live fallback=|| view! { <p>"Your camera preview appears here when you go live."</p> }>
+                                <ExternalLivePanel external=studio.external ingest=studio.ingest/>
+                            </Show>
                         </div>
                     </Show>
                 </div>
                 <div class="studio-bar">
                     <StatusBadge
                         testid="broadcast-status"
-                        state=Signal::derive(move || status.get().as_str())
-                        label=Signal::derive(move || status.get().label())
+                        state=Signal::derive(badge_state)
+                        label=Signal::derive(badge_label)
                     />
                     <Show
-                        when=is_off
+                        when=move || is_off() && !external_live()
                         fallback=move || view! {
                             <button class="button danger" on:click=end_live>"End live"</button>
                         }
@@ -112,9 +120,10 @@ pub fn AdminPage() -> impl IntoView {
                         <strong data-testid="peak-viewers">{move || studio.peak_viewers.get()}</strong>
                     </div>
                 </div>
-                <p class="media-path" data-testid="media-path" data-path=move || if studio.relay.with(Option::is_some) { "relay" } else { "p2p" }>
+                <p class="media-path" data-testid="media-path" data-path=move || if studio.relay.with(Option::is_some) || external_live() { "relay" } else { "p2p" }>
                     {move || match studio.relay.get() {
                         Some(reason) => format!("Through the relay: {reason}. You upload once; the server sends to every viewer."),
+                        None if external_live() => "Through the relay: your encoder uploads once; the server sends to every viewer.".to_owned(),
                         None => "Peer to peer: your browser sends to each viewer.".to_owned(),
                     }}
                 </p>
@@ -141,6 +150,7 @@ pub fn AdminPage() -> impl IntoView {
                 </form>
             </aside>
         </section>
+        <StreamKeyPanel panel=studio.stream_key copy=commands.copy rotate=commands.rotate_key/>
         <section class="card viewers-card">
             <h2>"Viewers"</h2>
             <ViewerTable rows=studio.viewers now_ms=studio.now_ms on_remove=commands.remove_viewer/>

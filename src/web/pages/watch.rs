@@ -33,13 +33,14 @@ pub fn WatchPage() -> impl IntoView {
                 ></video>
                 <Show when=move || status.get() != StreamStatus::Live>
                     <div class="stage-overlay">
-                        <p>{move || match status.get() {
-                            StreamStatus::Offline => "The stream is offline. It starts here by itself when it goes live.",
-                            StreamStatus::Reconnecting => "Connection lost. Reconnecting…",
-                            StreamStatus::Full => "The stream is full right now. You join by yourself as soon as there is room.",
-                            StreamStatus::Removed => "The streamer removed you from this live. You can watch again when the next live starts.",
-                            StreamStatus::Unreachable => "Your network blocks the stream's connection, and the server offers no relay (TURN) to get around it. Try another network (or ask the streamer to set up TURN); this page keeps trying.",
-                            _ => "Connecting to the stream…",
+                        <p data-testid="stream-message">{move || match status.get() {
+                            StreamStatus::Offline => "The stream is offline. It starts here by itself when it goes live.".to_owned(),
+                            StreamStatus::Reconnecting => "Connection lost. Reconnecting…".to_owned(),
+                            StreamStatus::Full => "The stream is full right now. You join by yourself as soon as there is room.".to_owned(),
+                            StreamStatus::Removed => "The streamer removed you from this live. You can watch again when the next live starts.".to_owned(),
+                            StreamStatus::Unplayable => player.problem.get().unwrap_or_else(|| StreamStatus::Unplayable.label().to_owned()),
+                            StreamStatus::Unreachable => "Your network blocks the stream's connection, and the server offers no relay (TURN) to get around it. Try another network (or ask the streamer to set up TURN); this page keeps trying.".to_owned(),
+                            _ => "Connecting to the stream…".to_owned(),
                         }}</p>
                     </div>
                 </Show>

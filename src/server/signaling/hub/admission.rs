@@ -11,6 +11,11 @@ pub(super) const MAX_NAME_CHARS: usize = 40;
 
 impl Hub {
     pub(super) fn register_streamer(&mut self, conn: ConnId) -> Outbox {
+        if let Some(refusal) = self.external_refusal(conn) {
+            return refusal;
+        }
+        // A studio socket may go live itself.
+        self.studios.remove(&conn);
         let mut out = Vec::new();
         if let Some(old) = self.streamer.filter(|old| *old != conn) {
             tracing::info!("a new admin connection takes over the stream");
@@ -70,7 +75,10 @@ impl Hub {
         let Some(c) = self.conns.get_mut(&conn).filter(|c| c.is_admin) else { return Vec::new() };
         c.is_admin = false;
         let mut out = Vec::new();
-        if self.streamer == Some(conn) {
+        if c.role == Role::Studio {
+            c.role = Role::Pending;
+            self.studios.remove(&conn);
+        } else if self.streamer == Some(conn) {
             c.role = Role::Pending;
             tracing::info!("the streamer's admin session ended; stream offline");
             out.extend(self.streamer_left(Departure::Clean));
@@ -155,6 +163,12 @@ impl Hub {
                 out.push(Action::Send { to: conn, msg: ServerMessage::Live });
                 out.extend(self.relay_for_joiner(conn, s));
                 out.push(Action::Send { to: s, msg: ServerMessage::NewViewer { viewer_id, name } });
+            }
+            // An external encoder's live is always relayed.
+            None if self.external.is_some() => {
+                out.push(Action::Send { to: conn, msg: ServerMessage::Live });
+                out.extend(self.use_relay().map(|msg| Action::Send { to: conn, msg }));
+                out.extend(self.to_dashboards(ServerMessage::NewViewer { viewer_id, name }));
             }
             // A resuming viewer was watching a live this server has not seen end.
             None if resumed.is_some() => out.push(Action::Send { to: conn, msg: ServerMessage::StreamerLost }),

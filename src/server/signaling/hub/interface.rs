@@ -40,6 +40,10 @@ pub enum HubEvent {
     ViewerLeft { viewer_id: ViewerId },
     /// The streamer removed this viewer: its relay session must end too.
     ViewerRemoved { viewer_id: ViewerId },
+    /// An external encoder (WHIP with a stream key) went live; `client` names it.
+    ExternalLiveStarted { client: String },
+    /// The studio ended the external encoder's live: the relay must delete its session.
+    IngestEndRequested,
 }
 
 pub type Outbox = Vec<Action>;

@@ -25,18 +25,14 @@ impl Hub {
 
     /// The relay's figures of viewers' sessions, for the streamer's rows (known viewers only).
     pub fn relay_reports(&self, reports: Vec<(ViewerId, RelayReport)>) -> Outbox {
-        let Some(streamer) = self.streamer else { return Vec::new() };
         reports
             .into_iter()
             .filter(|(id, _)| self.viewers.contains_key(id))
-            .map(|(viewer_id, report)| Action::Send {
-                to: streamer,
-                msg: ServerMessage::RelayStats { viewer_id, report },
-            })
+            .flat_map(|(viewer_id, report)| self.to_dashboards(ServerMessage::RelayStats { viewer_id, report }))
             .collect()
     }
 
-    fn use_relay(&self) -> Option<ServerMessage> {
+    pub(super) fn use_relay(&self) -> Option<ServerMessage> {
         self.relay_reason.as_ref().map(|reason| ServerMessage::UseRelay { reason: reason.clone() })
     }
 

@@ -4,6 +4,8 @@
 //! returned [`Outbox`]. Every routing rule is therefore a plain unit test.
 
 mod admission;
+mod encoder;
+mod external;
 mod interface;
 mod media_path;
 mod negotiation;

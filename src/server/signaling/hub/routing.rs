@@ -22,6 +22,31 @@ impl Hub {
                 error(conn, ErrorCode::Unauthorized, "only a signed-in admin can stream: sign in at /login")
             }
             (ClientMessage::Streamer, _) => self.register_streamer(conn),
+            (ClientMessage::Studio, _) if !c.is_admin => {
+                error(conn, ErrorCode::Unauthorized, "only a signed-in admin can open the studio: sign in at /login")
+            }
+            (ClientMessage::Studio, Role::Pending | Role::Studio) => self.register_studio(conn),
+            (ClientMessage::Studio, _) => error(conn, ErrorCode::WrongRole, "this connection already has a role"),
+            (ClientMessage::EndLive, Role::Studio | Role::Streamer) => self.end_live_asked(conn),
+            (ClientMessage::EndLive, Role::Viewer { .. }) => {
+                error(conn, ErrorCode::WrongRole, "only the studio ends a live")
+            }
+            (ClientMessage::RemoveViewer { viewer_id }, Role::Studio) => self.remove_viewer(conn, viewer_id),
+            (
+                ClientMessage::Offer { .. }
+                | ClientMessage::Answer { .. }
+                | ClientMessage::Candidate { .. }
+                | ClientMessage::ViewerStats(_)
+                | ClientMessage::Capacity { .. },
+                Role::Studio,
+            ) => error(
+                conn,
+                ErrorCode::WrongRole,
+                "a studio socket only watches: send {\"type\":\"streamer\"} to go live",
+            ),
+            (ClientMessage::Viewer { .. }, Role::Studio) => {
+                error(conn, ErrorCode::WrongRole, "a studio socket cannot also be a viewer")
+            }
             (ClientMessage::Viewer { .. }, Role::Pending) if !c.may_watch => {
                 error(conn, ErrorCode::CodeRequired, "this stream needs a code: enter it at /watch")
             }
@@ -99,7 +124,8 @@ impl Hub {
                 | ClientMessage::Candidate { .. }
                 | ClientMessage::ViewerStats(_)
                 | ClientMessage::RemoveViewer { .. }
-                | ClientMessage::Capacity { .. },
+                | ClientMessage::Capacity { .. }
+                | ClientMessage::EndLive,
                 Role::Pending | Role::Removed,
             ) => error(conn, ErrorCode::NotRegistered, "send {\"type\":\"viewer\"} or {\"type\":\"streamer\"} first"),
         }
@@ -116,11 +142,8 @@ impl Hub {
         }
         c.last_stats = Some(now);
         let viewer_id = c.viewer_id.clone();
-        match self.streamer {
-            Some(to) => vec![Action::Send { to, msg: ServerMessage::ViewerStats { viewer_id, report } }],
-            // Nobody to tell; not the viewer's fault.
-            None => Vec::new(),
-        }
+        // Nobody to tell is not the viewer's fault.
+        self.to_dashboards(ServerMessage::ViewerStats { viewer_id, report })
     }
 
     fn remove_viewer(&mut self, from: ConnId, viewer_id: ViewerId) -> Outbox {
@@ -133,12 +156,20 @@ impl Hub {
             self.removals.add(viewer_id.clone(), c.device.as_ref(), c.address, now);
         }
         tracing::info!(viewer = %viewer_id, "viewer removed by the streamer");
-        vec![
+        let mut out = vec![
             Action::Event(HubEvent::ViewerLeft { viewer_id: viewer_id.clone() }),
             Action::Event(HubEvent::ViewerRemoved { viewer_id: viewer_id.clone() }),
             Action::Send { to: conn, msg: ServerMessage::Removed },
-            Action::Send { to: from, msg: ServerMessage::ViewerLeft { viewer_id } },
-        ]
+        ];
+        let mut told = self.dashboards();
+        if !told.contains(&from) {
+            told.push(from);
+        }
+        out.extend(
+            told.into_iter()
+                .map(|to| Action::Send { to, msg: ServerMessage::ViewerLeft { viewer_id: viewer_id.clone() } }),
+        );
+        out
     }
 
     fn to_viewer(&self, from: ConnId, viewer_id: ViewerId, make: impl FnOnce(ViewerId) -> ServerMessage) -> Outbox {

@@ -1,13 +1,14 @@
 //! The hub's state, and the connection lifecycle: building it, connecting and departing.
 
 use crate::protocol::{IceServer, ServerMessage, ViewerId};
+use crate::server::signaling::hub::encoder::ExternalLive;
 use crate::server::signaling::hub::interface::{
     Action, ConnId, Departure, HubEvent, HubStatus, MediaPlan, Outbox, ViewerCap,
 };
 use crate::server::signaling::hub::negotiation::Negotiation;
 use crate::server::signaling::hub::removals::Removals;
 use crate::server::signaling::resume::{Device, ResumeKey};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -19,6 +20,8 @@ pub(super) enum Role {
         name: Option<String>,
     },
     Streamer,
+    /// An admin socket watching the dashboard of an external encoder's live.
+    Studio,
     /// Taken off the current live by the streamer; back to `Pending` when that live ends.
     Removed,
 }
@@ -93,6 +96,10 @@ pub struct Hub {
     pub(super) media_plan: MediaPlan,
     /// Why this live goes through the relay, once it does (kept across a lost streamer).
     pub(super) relay_reason: Option<String>,
+    /// The external encoder that is live, if one is (then `streamer` is `None`).
+    pub(super) external: Option<ExternalLive>,
+    /// Admin sockets watching the dashboard (`studio`).
+    pub(super) studios: BTreeSet<ConnId>,
 }
 
 impl Hub {
@@ -118,6 +125,8 @@ impl Hub {
             wall_start: 0,
             media_plan: MediaPlan::MeshOnly,
             relay_reason: None,
+            external: None,
+            studios: BTreeSet::new(),
         }
     }
 
@@ -156,7 +165,11 @@ impl Hub {
     }
 
     pub fn status(&self) -> HubStatus {
-        HubStatus { live: self.streamer.is_some(), viewers: self.viewers.len(), connections: self.conns.len() }
+        HubStatus {
+            live: self.streamer.is_some() || self.external.is_some(),
+            viewers: self.viewers.len(),
+            connections: self.conns.len(),
+        }
     }
 
     /// Whether `conn` is the current streamer (its message budget grows with the viewers).
@@ -200,14 +213,16 @@ impl Hub {
         let Some(c) = self.conns.remove(&conn) else { return Vec::new() };
         match c.role {
             Role::Pending | Role::Removed => Vec::new(),
+            Role::Studio => {
+                self.studios.remove(&conn);
+                Vec::new()
+            }
             Role::Viewer { .. } => {
                 self.viewers.remove(&c.viewer_id);
                 self.departed(c.viewer_id.clone());
                 tracing::debug!(viewer = %c.viewer_id, "viewer left");
                 let mut out = vec![Action::Event(HubEvent::ViewerLeft { viewer_id: c.viewer_id.clone() })];
-                if let Some(s) = self.streamer {
-                    out.push(Action::Send { to: s, msg: ServerMessage::ViewerLeft { viewer_id: c.viewer_id } });
-                }
+                out.extend(self.to_dashboards(ServerMessage::ViewerLeft { viewer_id: c.viewer_id }));
                 out
             }
             Role::Streamer => self.streamer_left(how),

@@ -30,7 +30,7 @@ impl Hub {
         let to: Vec<ConnId> = self
             .conns
             .iter()
-            .filter(|(_, c)| matches!(c.role, Role::Viewer { .. } | Role::Streamer))
+            .filter(|(_, c)| matches!(c.role, Role::Viewer { .. } | Role::Streamer | Role::Studio))
             .map(|(id, _)| *id)
             .collect();
         if to.is_empty() {

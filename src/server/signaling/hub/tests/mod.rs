@@ -3,6 +3,7 @@
 mod admission;
 mod departures;
 mod events;
+mod external;
 mod media_path;
 mod resume;
 mod routing;
