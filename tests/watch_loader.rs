@@ -1,6 +1,7 @@
 //! The watch page's loader against the real server: `/watch` starts its wasm and its
-//! signaling socket from one async, nonce'd inline module (no second, deferred loader that
-//! would hydrate the page twice), while the other pages keep Leptos's deferred loader.
+//! signaling socket from one nonce'd inline script that runs as it is parsed (no second,
+//! deferred loader that would hydrate the page twice), while the other pages keep Leptos's
+//! deferred module loader.
 
 mod common;
 
@@ -32,18 +33,18 @@ fn nonce_of(csp: &str) -> String {
 }
 
 #[tokio::test]
-async fn the_watch_page_starts_its_wasm_and_socket_from_one_async_nonced_module() {
+async fn the_watch_page_starts_its_wasm_and_socket_from_one_nonced_script_as_it_parses() {
     let server = Server::start_and_clean(Config::for_tests(&temp_path("loader"), "pw-loader-1234")).await;
     let (page, csp) = get(&server, "/watch").await;
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     let nonce = format!("nonce=\"{}\"", nonce_of(&csp));
 
-    let modules: Vec<_> = scripts(&page).into_iter().filter(|(tag, _)| tag.contains("type=\"module\"")).collect();
-    assert_eq!(modules.len(), 1, "one loader, so the page hydrates once: {page}");
-    let (tag, body) = &modules[0];
+    let loaders: Vec<_> = scripts(&page).into_iter().filter(|(_, body)| body.contains(".hydrate()")).collect();
+    assert_eq!(loaders.len(), 1, "one loader, so the page hydrates once: {page}");
+    let (tag, body) = &loaders[0];
     assert!(tag.contains(&nonce), "the CSP lets it run: {tag}");
-    // `async`: it runs as the HTML arrives instead of after the document and its stylesheet.
-    assert!(tag.contains(" async"), "{tag}");
+    // A classic script: it runs as it is parsed, not after the document and its stylesheet.
+    assert!(!tag.contains("type=\"module\"") && !tag.contains("defer"), "{tag}");
     assert!(body.contains("new WebSocket("), "it opens the socket: {body}");
     assert!(body.contains("\"/ws\""), "{body}");
     assert_eq!(body.matches(".hydrate()").count(), 1, "{body}");
@@ -53,7 +54,10 @@ async fn the_watch_page_starts_its_wasm_and_socket_from_one_async_nonced_module(
     let modulepreload = page.find("rel=\"modulepreload\" href=\"/pkg/onair.").expect("the JS is preloaded");
     let wasm_preload = page.find("as=\"fetch\" type=\"application/wasm\"").expect("the wasm is preloaded");
     let stylesheet = page.find("rel=\"stylesheet\"").expect("a stylesheet");
+    let loader = page.find("new WebSocket(").unwrap();
     assert!(modulepreload < stylesheet && wasm_preload < stylesheet, "{page}");
+    // Before the stylesheet, so no pending stylesheet holds it back.
+    assert!(loader < stylesheet, "{page}");
     server.stop_gracefully().await;
 }
 

@@ -1,6 +1,7 @@
-// The watch page's loader (watch_loader.rs puts it inline, nonce'd, as an async module):
-// it runs as soon as the HTML arrives, while Leptos's own loader is deferred behind the
-// document and its stylesheet. It opens the signaling socket, for the wasm to adopt
+// The watch page's loader (watch_loader.rs puts it inline and nonce'd, before the
+// stylesheet): a classic script, so it runs while the parser reaches it, where even an
+// async module measured ~100 ms later and Leptos's deferred loader waits for the document
+// and its stylesheet. It opens the signaling socket, for the wasm to adopt
 // (browser/rtc/signaling.rs), and starts the wasm, which hydrates the page once.
 ((js, wasm, socketGlobal, socketPath) => {
 	try {

@@ -3,8 +3,9 @@
 //! Leptos's `HydrationScripts` writes a deferred module script, which waits for the whole
 //! document and its stylesheet before it even imports the JS glue: a viewer's first frame
 //! then waits on that too (the README's Performance section). On `/watch` this loader takes
-//! its place: an `async` inline module (nonce'd like Leptos's, so the CSP stays strict)
-//! that runs at once, opens the signaling socket for the player to adopt
+//! its place: a small inline script ahead of the stylesheet (nonce'd like Leptos's, so the
+//! CSP stays strict; what it imports runs by `'strict-dynamic'`) that runs as the parser
+//! reaches it, opens the signaling socket for the player to adopt
 //! ([`EARLY_SOCKET_GLOBAL`]) and starts the wasm the same way Leptos's loader does, so the
 //! page still hydrates exactly once. The other pages keep Leptos's loader.
 
@@ -81,7 +82,7 @@ pub fn WatchLoader(options: LeptosOptions) -> impl IntoView {
             crossorigin=""
             nonce=nonce.clone()
         />
-        <script type="module" r#async=true nonce=nonce>{script}</script>
+        <script nonce=nonce>{script}</script>
     }
 }
 
