@@ -10,7 +10,9 @@
 // the player) and, for OnAir, hydration (`data-hydrated="true"`), plus every step between.
 // Each viewer is closed once measured, so every join meets the same load (one streamer,
 // one viewer); BENCH_KEEP_VIEWERS=1 keeps them open instead (join i then shares the
-// machine with i-1 playing viewers).
+// machine with i-1 playing viewers). With a warm cache (BENCH_CACHE) each viewer's context
+// first watches once, leaves for about:blank, and is measured on its second visit: the
+// hashed pkg/ files then come from the browser's cache, as for a returning viewer.
 //
 // OnAir runs once per relay mode of BENCH_RELAY, a fresh server each: `off` is peer to
 // peer (the studio answers each viewer's join with an offer over /ws), `on` sends every
@@ -25,6 +27,7 @@
 //   BENCH_VIEWERS=5                viewers per server
 //   BENCH_RELAY="off on"           OnAir's --relay modes, in this order
 //   BENCH_PLAIN=1                  0 skips the plain-JS baseline
+//   BENCH_CACHE="cold warm"        the browser cache each viewer starts with, in this order
 //   BENCH_ROUNDS=1                 runs of every server in turn (viewers pooled per server;
 //                                  more rounds even out a machine whose load changes)
 //   BENCH_KEEP_VIEWERS=0
@@ -40,6 +43,7 @@ const viewers = Number(env("BENCH_VIEWERS", 5));
 const keep = env("BENCH_KEEP_VIEWERS", "0") === "1";
 const relayModes = env("BENCH_RELAY", "off on").split(/\s+/).filter(Boolean);
 const rounds = Number(env("BENCH_ROUNDS", 1));
+const cacheModes = env("BENCH_CACHE", "cold warm").split(/\s+/).filter(Boolean);
 
 // The steps of a join, in order, as the table columns show them (absent ones print "-").
 const steps = [
@@ -99,18 +103,27 @@ async function scenario(label, start, live, watchPath) {
     await sleep(2000);
     const rows = [];
     for (let i = 0; i < viewers; i++) {
-      const viewer = await newClient(browser);
-      await viewer.page.goto(`${server.base}${watchPath}`);
-      const t = await joinTimings(viewer.page);
-      t.studioOffer = await studioOfferDelay(streamer.page);
-      rows.push(t);
-      if (keep) open.push(viewer);
-      else await viewer.context.close();
-      await sleep(1000);
+      for (const cache of cacheModes) {
+        const viewer = await newClient(browser);
+        if (cache === "warm") {
+          await viewer.page.goto(`${server.base}${watchPath}`);
+          await joinTimings(viewer.page);
+          await viewer.page.goto("about:blank");
+          await sleep(1000);
+        }
+        await viewer.page.goto(`${server.base}${watchPath}`);
+        const t = await joinTimings(viewer.page);
+        t.cache = cache;
+        t.studioOffer = await studioOfferDelay(streamer.page);
+        rows.push(t);
+        if (keep) open.push(viewer);
+        else await viewer.context.close();
+        await sleep(1000);
+      }
     }
     console.log(`\n${label}: ms since navigation start, per viewer`);
-    console.log(["#", ...steps.map(([s]) => s)].join("\t"));
-    rows.forEach((t, i) => console.log([i + 1, ...steps.map(([, f]) => ms(f(t)))].join("\t")));
+    console.log(["#", "cache", ...steps.map(([s]) => s)].join("\t"));
+    rows.forEach((t, i) => console.log([i + 1, t.cache, ...steps.map(([, f]) => ms(f(t)))].join("\t")));
     console.log(`(streamer page, newViewer received → offer sent, ms: ${rows.map((t) => ms(t.studioOffer)).join(", ")})`);
     const wasm = rows[0].resources["onair.wasm"];
     if (wasm) console.log(`(onair.wasm: ${wasm.bytes} bytes transferred, fetch ${ms(wasm.end - wasm.start)} ms)`);
@@ -136,6 +149,10 @@ try {
     }
   }
 
+  // From here on each cache mode is a run of its own, side by side in every table.
+  const byCache = runs.flatMap((r) =>
+    cacheModes.map((cache) => ({ ...r, label: `${r.label}${cacheModes.length > 1 ? ` (${cache})` : ""}`, cache, rows: r.rows.filter((t) => t.cache === cache) })));
+  runs.splice(0, runs.length, ...byCache);
   const first = (rows) => spread(rows.map((t) => t.marks.firstFrame));
   const line = (name, s) => `| ${name} | ${ms(s.median)} | ${ms(s.min)} | ${ms(s.max)} | ${s.n} |`;
   console.log(`\n== results (${machine()}; ms from navigation start, in the viewer page's clock)\n`);
@@ -143,8 +160,9 @@ try {
   for (const r of runs) console.log(line(`${r.label} first frame`, first(r.rows)));
   for (const r of runs.filter((r) => r.label.startsWith("OnAir"))) console.log(line(`${r.label} hydrated`, spread(r.rows.map((t) => t.marks.hydrated))));
 
-  const p2p = runs.find((r) => r.label === "OnAir --relay off");
-  const relay = runs.find((r) => r.label === "OnAir --relay on");
+  // Relay against peer to peer: with the first cache mode.
+  const p2p = runs.find((r) => r.relay === "off" && r.cache === cacheModes[0]);
+  const relay = runs.find((r) => r.relay === "on" && r.cache === cacheModes[0]);
   if (p2p && relay) {
     const d = first(relay.rows).median - first(p2p.rows).median;
     console.log(`\nrelay − peer to peer, median first frame: ${d >= 0 ? "+" : ""}${ms(d)} ms (the issue's target: within 100 ms)`);

@@ -28,3 +28,49 @@ test("every page hydrates under the Content-Security-Policy without a violation"
   expect(await violations(page), "/admin/history").toEqual([]);
   await context.close();
 });
+
+/** Records every WebSocket the page creates (its path) and when the wasm starts compiling. */
+const recordSocketsAndWasm = () => {
+  const w = window as any;
+  w.__sockets = [] as { path: string; at: number }[];
+  const NativeSocket = window.WebSocket;
+  window.WebSocket = class extends NativeSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      w.__sockets.push({ path: new URL(String(url), location.href).pathname, at: performance.now() });
+    }
+  } as typeof WebSocket;
+  for (const name of ["instantiateStreaming", "instantiate"] as const) {
+    const native = (WebAssembly as any)[name];
+    (WebAssembly as any)[name] = function (...args: unknown[]) {
+      w.__wasmStart ??= performance.now();
+      return native.apply(this, args);
+    };
+  }
+};
+
+test("the watch page opens one /ws socket, before its wasm starts, and hydrates once, under a CSP without 'unsafe-inline'", async ({ browser }) => {
+  const { context, page } = await newPage(browser);
+  await context.addInitScript(recordViolations);
+  await context.addInitScript(recordSocketsAndWasm);
+  const res = await page.goto("/watch");
+  const csp = res?.headers()["content-security-policy"] ?? "";
+  expect(csp).toContain("'nonce-");
+  expect(csp).not.toContain("unsafe-inline");
+  await hydrated(page);
+  await expect(page.getByTestId("stream-status")).toHaveAttribute("data-state", "offline");
+  // A second loader, hydration or player would open its own socket meanwhile.
+  await page.waitForTimeout(1000);
+  const { sockets, wasmStart, loaders } = await page.evaluate(() => ({
+    sockets: (window as any).__sockets as { path: string; at: number }[],
+    wasmStart: (window as any).__wasmStart as number,
+    loaders: [...document.scripts].filter((s) => s.textContent?.includes(".hydrate()")).length,
+  }));
+  expect(sockets.map((s) => s.path)).toEqual(["/ws"]);
+  // Opened from the HTML by the page's loader, not by the wasm once it runs.
+  expect(sockets[0].at).toBeLessThan(wasmStart);
+  expect(loaders, "one loader: the page hydrates once").toBe(1);
+  await expect(page.getByTestId("player")).toHaveCount(1);
+  expect(await violations(page)).toEqual([]);
+  await context.close();
+});

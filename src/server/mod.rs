@@ -367,10 +367,12 @@ pub fn router(state: AppState) -> Router {
         .collect();
     // What server functions and pages may ask for: each the one service it needs.
     let (signaling, auth, history) = (state.signaling.clone(), state.auth.clone(), state.history.clone());
+    let front_end = assets::front_end_files(&state.leptos_options.output_name);
     let page_context = move || {
         provide_context(signaling.clone());
         provide_context(auth.clone());
         provide_context(history.clone());
+        provide_context(front_end.clone());
         headers::provide_request_nonce();
     };
     let shell_options = state.leptos_options.clone();

@@ -6,11 +6,21 @@ use crate::web::pages::{
     watch_code::WatchCodePage,
 };
 use crate::web::routes::Page;
-use leptos::either::EitherOf7;
+use crate::web::watch_loader::WatchLoader;
+use leptos::either::{Either, EitherOf7};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The watch page starts its wasm and socket from a loader of its own (watch_loader.rs),
+    // first in <head> so the browser fetches the wasm before the stylesheet.
+    let watch_loader = Page::at(PageUrl::current().path()) == Some(Page::Watch);
+    let early = watch_loader.then(|| view! { <WatchLoader options=options.clone()/> });
+    let hydration = if watch_loader {
+        Either::Left(())
+    } else {
+        Either::Right(view! { <HydrationScripts options=options.clone()/> })
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -18,8 +28,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
+                {early}
+                <HashedStylesheet options id="leptos"/>
+                {hydration}
                 <MetaTags/>
             </head>
             <body>

@@ -11,3 +11,4 @@ pub mod pages;
 pub mod routes;
 pub mod status;
 pub mod view_state;
+pub mod watch_loader;

@@ -1,6 +1,7 @@
 //! The `/ws` client: typed send and receive, and reconnection with backoff.
 
 use crate::protocol::{ClientMessage, ServerMessage};
+use crate::web::watch_loader::EARLY_SOCKET_GLOBAL;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::closure::Closure;
@@ -31,13 +32,22 @@ fn signaling_url() -> String {
     format!("{scheme}//{}/ws", location.host().unwrap_or_default())
 }
 
-/// Opens the signaling socket now, while the page hydrates, for the session that starts
-/// after it: the connection handshake overlaps hydration instead of following it. The
+/// Keeps a signaling socket for the session that starts after hydration: the one the watch
+/// page's loader opened from the HTML (`web::watch_loader`), or else one opened now, so the
+/// connection handshake overlaps loading and hydration instead of following them. The
 /// server says nothing before the client's first message, so nothing is missed meanwhile.
 pub fn preconnect() {
-    if let Ok(ws) = WebSocket::new(&signaling_url()) {
-        EARLY.with(|early| *early.borrow_mut() = Some(ws));
-    }
+    let ws = take_from_loader().or_else(|| WebSocket::new(&signaling_url()).ok());
+    EARLY.with(|early| *early.borrow_mut() = ws);
+}
+
+/// The loader's socket, removed from the page so that it has one owner.
+fn take_from_loader() -> Option<WebSocket> {
+    let window = web_sys::window()?;
+    let key = wasm_bindgen::JsValue::from_str(EARLY_SOCKET_GLOBAL);
+    let socket = js_sys::Reflect::get(&window, &key).ok()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    socket.dyn_into::<WebSocket>().ok()
 }
 
 /// The preconnected socket, if it is still opening or open.

@@ -5,6 +5,7 @@
 //! name: browsers keep it for a year and a returning viewer loads no wasm at all. Without
 //! hashes (a build that did not write `hash.txt`) browsers revalidate every time.
 
+use crate::web::watch_loader::FrontEndFiles;
 use axum::http::{header, HeaderValue};
 use std::path::{Path, PathBuf};
 use tower_http::services::ServeDir;
@@ -21,6 +22,13 @@ const REVALIDATE: &str = "no-cache";
 pub fn hash_file() -> Option<PathBuf> {
     let path = std::env::current_exe().ok()?.parent()?.join(HASH_FILE);
     path.is_file().then_some(path)
+}
+
+/// The names of the front end's JS and wasm, from `hash.txt` when there is one: read once
+/// at start, for the watch page's loader (`web::watch_loader`).
+pub fn front_end_files(output_name: &str) -> FrontEndFiles {
+    let hashes = hash_file().and_then(|path| std::fs::read_to_string(path).ok());
+    FrontEndFiles::new(output_name, hashes.as_deref())
 }
 
 /// The service for `/pkg`, from the site's `pkg` folder.

@@ -1,0 +1,119 @@
+//! The watch page's loader: starts the wasm and opens `/ws` as soon as its HTML arrives.
+//!
+//! Leptos's `HydrationScripts` writes a deferred module script, which waits for the whole
+//! document and its stylesheet before it even imports the JS glue: a viewer's first frame
+//! then waits on that too (the README's Performance section). On `/watch` this loader takes
+//! its place: a small inline script ahead of the stylesheet (nonce'd like Leptos's, so the
+//! CSP stays strict; what it imports runs by `'strict-dynamic'`) that runs as the parser
+//! reaches it, opens the signaling socket for the player to adopt
+//! ([`EARLY_SOCKET_GLOBAL`]) and starts the wasm the same way Leptos's loader does, so the
+//! page still hydrates exactly once. The other pages keep Leptos's loader.
+
+use crate::web::routes::endpoint;
+use leptos::prelude::*;
+
+/// The `window` property where the loader leaves the socket it opened; the player takes it
+/// from there (and removes it), so the page never opens a second one.
+pub const EARLY_SOCKET_GLOBAL: &str = "__onairEarlySocket";
+
+const LOADER_JS: &str = include_str!("watch_loader.js");
+
+/// The names of the front end's JS glue and wasm in the site's `pkg/` folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrontEndFiles {
+    pub js: String,
+    pub wasm: String,
+}
+
+impl FrontEndFiles {
+    /// The names cargo-leptos gave the files, read the way Leptos's own loader reads them:
+    /// `output_name` plus the `js:` and `wasm:` hashes of `hash.txt` when the build wrote
+    /// one; without it, wasm-bindgen's plain names (`_bg` unless cargo-leptos built this).
+    pub fn new(output_name: &str, hash_file: Option<&str>) -> FrontEndFiles {
+        let hash = |kind: &str| {
+            hash_file?
+                .lines()
+                .filter_map(|line| line.trim().split_once(':'))
+                .find(|(key, _)| key.trim() == kind)
+                .map(|(_, value)| value.trim().to_owned())
+        };
+        let js = match hash("js") {
+            Some(h) => format!("{output_name}.{h}.js"),
+            None => format!("{output_name}.js"),
+        };
+        let wasm = match hash("wasm") {
+            Some(h) => format!("{output_name}.{h}.wasm"),
+            None if option_env!("LEPTOS_OUTPUT_NAME").is_none() => format!("{output_name}_bg.wasm"),
+            None => format!("{output_name}.wasm"),
+        };
+        FrontEndFiles { js, wasm }
+    }
+
+    /// The loader's script: [`LOADER_JS`] called with these files under `/{pkg_dir}/`.
+    fn script(&self, pkg_dir: &str) -> String {
+        let js_string = |s: &str| serde_json::Value::from(s).to_string();
+        format!(
+            "{}({}, {}, {}, {});",
+            LOADER_JS.trim_end(),
+            js_string(&format!("/{pkg_dir}/{}", self.js)),
+            js_string(&format!("/{pkg_dir}/{}", self.wasm)),
+            js_string(EARLY_SOCKET_GLOBAL),
+            js_string(endpoint::WS),
+        )
+    }
+}
+
+/// In the watch page's `<head>` instead of `HydrationScripts`. The server provides the
+/// files' names by context (read once at start); the preloads let the browser fetch both
+/// while it parses, before the script asks for them.
+#[component]
+pub fn WatchLoader(options: LeptosOptions) -> impl IntoView {
+    let files = use_context::<FrontEndFiles>().unwrap_or_else(|| FrontEndFiles::new(&options.output_name, None));
+    let pkg_dir = options.site_pkg_dir.to_string();
+    let script = files.script(&pkg_dir);
+    let nonce = leptos::nonce::use_nonce();
+    view! {
+        <link rel="modulepreload" href=format!("/{pkg_dir}/{}", files.js) nonce=nonce.clone()/>
+        <link
+            rel="preload"
+            href=format!("/{pkg_dir}/{}", files.wasm)
+            r#as="fetch"
+            r#type="application/wasm"
+            crossorigin=""
+            nonce=nonce.clone()
+        />
+        <script nonce=nonce>{script}</script>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names_come_from_the_hash_file() {
+        let files = FrontEndFiles::new("onair", Some("js: abc-_1\nwasm: def2\ncss: ghi\n"));
+        assert_eq!(files, FrontEndFiles { js: "onair.abc-_1.js".into(), wasm: "onair.def2.wasm".into() });
+    }
+
+    #[test]
+    fn without_a_hash_file_the_names_are_plain() {
+        let files = FrontEndFiles::new("onair", None);
+        assert_eq!(files.js, "onair.js");
+        assert!(files.wasm == "onair_bg.wasm" || files.wasm == "onair.wasm", "{}", files.wasm);
+        let partial = FrontEndFiles::new("onair", Some("css: x\n"));
+        assert_eq!(partial.js, "onair.js");
+    }
+
+    #[test]
+    fn the_script_calls_the_loader_with_the_files_the_socket_global_and_the_path() {
+        let files = FrontEndFiles::new("onair", Some("js: J\nwasm: W\n"));
+        let script = files.script("pkg");
+        assert!(script.starts_with("// The watch page's loader"), "{script}");
+        assert!(
+            script.ends_with(r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", "__onairEarlySocket", "/ws");"#),
+            "{script}"
+        );
+        assert!(!script.contains("</script"), "{script}");
+    }
+}
