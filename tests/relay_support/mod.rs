@@ -115,6 +115,9 @@ pub struct Log {
     pub audio_received: u32,
     /// Frames whose content was not what the publisher wrote.
     pub corrupt: u32,
+    /// Viewer: video frames of another codec than this publisher's VP8 (ffmpeg's H.264),
+    /// with str0m's keyframe flag.
+    pub foreign: Vec<(Codec, bool)>,
     /// Why the peer's loop ended, if it did.
     pub ended: Option<String>,
 }
@@ -172,8 +175,18 @@ pub struct Offer {
 impl Offer {
     /// An `Rtc` on a fresh loopback socket offering audio and video in `direction`.
     pub async fn new(direction: Direction) -> Offer {
+        Offer::with_config(direction, Rtc::builder()).await
+    }
+
+    /// A player whose only video codec is VP8 (and audio Opus).
+    pub async fn vp8_only() -> Offer {
+        let config = Rtc::builder().clear_codecs().enable_opus(true, false).enable_vp8(true);
+        Offer::with_config(Direction::RecvOnly, config).await
+    }
+
+    async fn with_config(direction: Direction, config: str0m::RtcConfig) -> Offer {
         let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let mut rtc = Rtc::builder().build(Instant::now());
+        let mut rtc = config.build(Instant::now());
         rtc.add_local_candidate(Candidate::host(socket.local_addr().unwrap(), "udp").unwrap());
         let mut api = rtc.sdp_api();
         let audio = api.add_media(MediaKind::Audio, direction, None, None, None);
@@ -202,6 +215,11 @@ impl StrClient {
 
     pub async fn try_play(server: &impl Target, query: &str) -> Result<StrClient, Refused> {
         let offer = Offer::new(Direction::RecvOnly).await;
+        StrClient::try_play_offer(server, query, offer).await
+    }
+
+    /// Plays with this offer.
+    pub async fn try_play_offer(server: &impl Target, query: &str, offer: Offer) -> Result<StrClient, Refused> {
         StrClient::open(server, &format!("/whep{query}"), None, offer, None).await
     }
 
@@ -372,6 +390,9 @@ impl Peer {
                     self.keyframe_owed = true;
                     self.write_video(Instant::now());
                 }
+            }
+            Event::MediaData(data) if data.mid == self.video && data.params.spec().codec != Codec::Vp8 => {
+                self.log.lock().unwrap().foreign.push((data.params.spec().codec, data.is_keyframe()));
             }
             Event::MediaData(data) if data.mid == self.video => {
                 let mut log = self.log.lock().unwrap();

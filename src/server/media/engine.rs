@@ -6,10 +6,11 @@ use crate::protocol::{RelayReport, ViewerId};
 use crate::server::media::demux::{Demux, Route};
 use crate::server::media::egress::{EgressStats, EgressTracker};
 use crate::server::media::handle::{Command, Created, Direction, RelayError, RelayHandle};
-use crate::server::media::ingest::{self, IngestTracker};
+use crate::server::media::ingest::IngestTracker;
 use crate::server::media::load::LoadGovernor;
 use crate::server::media::metrics::RelayMetrics;
-use crate::server::media::routing::{CloseReason, RelayAction, RelayCore, Role, SessionId};
+use crate::server::media::offer::Answering;
+use crate::server::media::routing::{RelayAction, RelayCore, Role, SessionId};
 use crate::server::media::session::{Session, SessionFailed};
 use crate::server::media::trickle;
 use crate::server::signaling::service::IngestEvent;
@@ -19,11 +20,10 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use str0m::change::SdpOffer;
-use str0m::format::{CodecConfig, PayloadParams};
+use str0m::format::PayloadParams;
 use str0m::media::KeyframeRequestKind;
 use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, IceConnectionState, IceCreds, Input, Rtc};
+use str0m::{Event, IceConnectionState, IceCreds, Input, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
@@ -82,6 +82,9 @@ pub fn start(
     })?;
     Ok(handle)
 }
+
+#[path = "engine_publisher.rs"]
+mod publisher;
 
 struct Engine {
     socket: UdpSocket,
@@ -188,9 +191,8 @@ impl Engine {
             if now >= next_report {
                 next_report = now + REPORT_EVERY;
                 self.send_reports();
-                if let Some(event) = self.ingest.second(now.duration_since(last_report)) {
-                    (self.ingest_sink)(event);
-                }
+                let figures = self.ingest.second(now.duration_since(last_report));
+                self.tell(figures);
                 self.govern_load(now.duration_since(last_report));
                 last_report = now;
             }
@@ -397,13 +399,7 @@ impl Engine {
                 RelayAction::RequestKeyframe { session, mid } => self.request_keyframe(session, mid),
                 RelayAction::Close { session, reason } => {
                     tracing::debug!(session = session.0, ?reason, "relay closes a session");
-                    let words = match reason {
-                        CloseReason::Replaced => "another publish took over",
-                        CloseReason::Removed => "removed from the live",
-                        CloseReason::NeverConnected => "it never connected (no ICE and DTLS within 15 s)",
-                        CloseReason::LiveEnded => "the live ended",
-                    };
-                    self.drop_session(session, words);
+                    self.drop_session(session, reason.words());
                 }
             }
         }
@@ -417,23 +413,11 @@ impl Engine {
         });
     }
 
-    /// What the publisher's frame tells: the codec viewers get, an external encoder's live.
-    fn publisher_frame(&mut self, id: SessionId, data: &str0m::media::MediaData) {
-        let codec = data.params.spec().codec;
-        if codec.is_video() && self.publisher_video.is_none_or(|(s, _)| s != id) {
-            self.publisher_video = Some((id, data.params));
-        }
-        if let Some(event) = self.ingest.frame(id, codec, &data.data, data.is_keyframe()) {
-            (self.ingest_sink)(event);
-        }
-    }
-
     /// Ends a session; `why` in words, for an external encoder's live it ends.
     fn drop_session(&mut self, id: SessionId, why: &str) {
         let Some(mut session) = self.sessions.remove(&id) else { return };
-        if let Some(event) = self.ingest.ended(id, &format!("the encoder's session ended: {why}")) {
-            (self.ingest_sink)(event);
-        }
+        let ended = self.ingest.ended(id, &format!("the encoder's session ended: {why}"));
+        self.tell(ended);
         if self.publisher_video.is_some_and(|(s, _)| s == id) {
             self.publisher_video = None;
         }
@@ -480,23 +464,6 @@ impl Engine {
         }
     }
 
-    /// Ends the external encoder's publish (of `owner` only, when given).
-    fn end_publisher(&mut self, owner: Option<&str>, reason: &str) {
-        let Some(id) = self.core.publisher() else { return };
-        let owned = match (owner, self.core.role(id)) {
-            (Some(owner), Some(Role::Publisher { owner: o })) => o == owner,
-            (None, _) => self.ingest.is_encoder(id),
-            _ => false,
-        };
-        if owned {
-            // The hub has ended the live already, or hears it now with this reason.
-            if let Some(event) = self.ingest.ended(id, reason) {
-                (self.ingest_sink)(event);
-            }
-            self.drop_session(id, reason);
-        }
-    }
-
     fn remove_viewer(&mut self, viewer_id: &ViewerId) {
         let actions = self.core.remove_viewer(viewer_id);
         self.perform(actions);
@@ -531,53 +498,18 @@ impl Engine {
         if direction == Direction::Publish && !self.core.may_publish(owner.as_deref().unwrap_or_default()) {
             return Err(RelayError::AnotherPublisher);
         }
-        let offer_has_video = offer.lines().any(|l| l.starts_with("m=video"));
-        let offer = SdpOffer::from_sdp_string(offer).map_err(|e| RelayError::BadOffer(e.to_string()))?;
-        let player_video = self.publisher_video.map(|(_, params)| params);
         let now = Instant::now();
         let ufrag = crate::server::secrets::random_token()[..16].to_owned();
         let pass = crate::server::secrets::random_token();
-        let creds = IceCreds { ufrag: ufrag.clone(), pass: pass.clone() };
-        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut config = Rtc::builder();
-            if let Some(cert) = &self.dtls_cert {
-                config = config.set_dtls_cert(cert.clone());
-            }
-            if let Some(params) = player_video.filter(|_| direction == Direction::Play) {
-                *config.codec_config() = codecs_for_player(params);
-            }
-            let mut rtc = config
-                .set_ice_lite(true)
-                .set_local_ice_credentials(creds)
-                .set_stats_interval(Some(Duration::from_secs(1)))
-                .build(now);
-            for addr in &self.announced {
-                if let Ok(c) = Candidate::host(*addr, "udp") {
-                    rtc.add_local_candidate(c);
-                }
-            }
-            let answer = rtc.sdp_api().accept_offer(offer);
-            (rtc, answer)
-        }));
-        let (rtc, answer) = built.map_err(|_| RelayError::BadOffer("the relay could not read it".into()))?;
-        let answer = answer.map_err(|e| RelayError::BadOffer(e.to_string()))?;
-        let answer_sdp = answer.to_sdp_string();
-        // Accepted media lines have a port; rejected ones (no common codec) have port 0.
-        let accepted = |l: &str| {
-            let mut words = l.split_whitespace();
-            let media = words.next().unwrap_or("");
-            (media == "m=audio" || media == "m=video") && words.next() != Some("0")
+        let answering = Answering {
+            direction,
+            dtls_cert: self.dtls_cert.as_ref(),
+            announced: &self.announced,
+            creds: IceCreds { ufrag: ufrag.clone(), pass: pass.clone() },
+            publisher_video: self.publisher_video.map(|(_, params)| params),
+            now,
         };
-        let video_refused = answer_sdp.lines().any(|l| l.starts_with("m=video 0 "));
-        if let (Some(params), true, true) =
-            (player_video, direction == Direction::Play, offer_has_video && video_refused)
-        {
-            let words = ingest::video_codec(params.spec().codec).map_or("an unusual", |c| c.words());
-            return Err(RelayError::CannotDecode(words));
-        }
-        if !answer_sdp.lines().any(accepted) {
-            return Err(RelayError::NoUsableMedia);
-        }
+        let (rtc, answer_sdp) = answering.answer(offer)?;
         let id = SessionId(self.next_id);
         self.next_id += 1;
         let resource = crate::server::secrets::random_token();
@@ -629,17 +561,4 @@ impl Engine {
         }
         Ok(())
     }
-}
-
-/// What a player is offered: every audio codec, and of video only the publisher's (a player
-/// that cannot take it is told so rather than shown a black picture).
-fn codecs_for_player(publisher: PayloadParams) -> CodecConfig {
-    let publisher_only = CodecConfig::new_from_payload_params(vec![publisher]);
-    let kept = CodecConfig::new_with_defaults()
-        .params()
-        .iter()
-        .filter(|p| !p.spec().codec.is_video() || publisher_only.match_params(**p).is_some())
-        .copied()
-        .collect();
-    CodecConfig::new_from_payload_params(kept)
 }

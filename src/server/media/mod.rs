@@ -13,6 +13,7 @@ pub mod keyframes;
 pub mod load;
 pub mod metrics;
 pub mod mode;
+pub mod offer;
 pub mod resolution;
 pub mod routing;
 pub mod session;

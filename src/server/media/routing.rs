@@ -43,6 +43,18 @@ pub enum CloseReason {
     LiveEnded,
 }
 
+impl CloseReason {
+    /// Why, in words (an external encoder's live that ends this way says so).
+    pub fn words(self) -> &'static str {
+        match self {
+            CloseReason::Replaced => "another publish took over",
+            CloseReason::Removed => "removed from the live",
+            CloseReason::NeverConnected => "it never connected (no ICE and DTLS within 15 s)",
+            CloseReason::LiveEnded => "the live ended",
+        }
+    }
+}
+
 /// Where one frame of the publisher goes: each viewer and the track (mid) it gets it on.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct FrameRoute {
