@@ -4,6 +4,8 @@
 //! else, and bad input is refused in words while a running viewer keeps playing.
 
 mod common;
+// Shared with the ingest tests and the relay benchmark, which use parts this file does not.
+#[allow(dead_code)]
 mod relay_support;
 
 use common::{http, sign_in, temp_path, wait_until, Client, Server};

@@ -329,10 +329,10 @@ impl Engine {
                     self.egress.update(id, EgressStats { kind, bytes: stats.bytes, at, rtt, loss, nacks, plis });
                 }
             }
-            Event::MediaIngressStats(stats) => {
-                if self.core.track_kind(id, stats.mid) == Some(str0m::media::MediaKind::Video) {
-                    self.ingest.loss(id, stats.loss);
-                }
+            Event::MediaIngressStats(stats)
+                if self.core.track_kind(id, stats.mid) == Some(str0m::media::MediaKind::Video) =>
+            {
+                self.ingest.loss(id, stats.loss);
             }
             Event::KeyframeRequest(_) => {
                 let actions = self.core.viewer_wants_keyframe(id, now);
