@@ -31,7 +31,7 @@ impl ThrottleKey for KeyGuess {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyRefused {
     /// Missing and wrong keys get these same words.
-    #[error("publishing needs this server's stream key as `Authorization: Bearer KEY` (the studio shows it)")]
+    #[error("sign in as an admin to publish from the studio, or send this server's stream key as `Authorization: Bearer KEY` (the studio shows it)")]
     WrongKey,
     #[error("too many wrong stream keys from this address; try again in {}", seconds(wait_secs(*.0)))]
     Throttled(Duration),
