@@ -10,5 +10,10 @@
 	} catch (e) {
 		console.warn("OnAir: the early signaling socket did not open; the player opens its own", e);
 	}
-	import(js).then((mod) => mod.default({ module_or_path: wasm }).then(() => mod.hydrate()));
+	// The wasm downloads and compiles now, but hydrates only once the whole document is
+	// parsed: hydrating a half-parsed page fails (Leptos's own loader waits for the same).
+	const parsed = document.readyState === "loading"
+		? new Promise((done) => document.addEventListener("DOMContentLoaded", done, { once: true }))
+		: Promise.resolve();
+	import(js).then((mod) => Promise.all([mod.default({ module_or_path: wasm }), parsed]).then(() => mod.hydrate()));
 })
