@@ -141,9 +141,14 @@ test("[rebind] the viewer's NAT mapping changes: it recovers by itself", async (
   for (let round = 0; round < 3; round++) {
     await expectPlaying(v.page);
     fault("rebind", Lan.nat);
-    // The old mapping is gone: video stops until ICE finds the new one.
-    await expect.poll(async () => !(await framesRisingQuick(v.page)), { timeout: 10_000 }).toBe(true);
-    times.push(await timeUntilPlaying(v.page, 30_000));
+    // The old mapping is gone: video usually stops until ICE finds the new one; when the
+    // viewer's next packets open the new mapping at once, the picture never stops (recovery 0).
+    const stopped = await expect
+      .poll(async () => !(await framesRisingQuick(v.page)), { timeout: 10_000 })
+      .toBe(true)
+      .then(() => true, () => false);
+    if (!stopped) report(`rebind: round ${round + 1}: the picture did not stop`);
+    times.push(stopped ? await timeUntilPlaying(v.page, 30_000) : 0);
   }
   await expect(row(s, v.rowId)).toHaveAttribute("data-state", "connected");
   recoveryVerdict("rebind", times);
