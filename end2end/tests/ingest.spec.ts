@@ -60,6 +60,7 @@ test("the studio shows the stream key, the live from ffmpeg with its figures and
     // ffmpeg goes live with the key read from the page; the studio (not streaming itself) shows it.
     ffmpeg = publish((await studio.getByTestId("whip-url").textContent())!.trim(), streamKey);
     await expect(studio.getByTestId("external-client")).toHaveText("Live from ffmpeg (WHIP)", { timeout: 20_000 });
+    await expect(studio.getByTestId("capacity")).toContainText("the relay serves every viewer");
     await expect(studio.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live");
     await expect(studio.getByTestId("ingest-resolution")).toHaveText("640×360", { timeout: 15_000 });
     await expect(studio.getByTestId("ingest-codec")).toHaveText("H.264");

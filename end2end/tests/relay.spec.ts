@@ -45,6 +45,8 @@ test("with --relay on, the studio uploads once and three viewers play from the r
     await signIn(admin.page, base);
     await goLive(admin.page);
     await expect(admin.page.getByTestId("media-path")).toHaveAttribute("data-path", "relay");
+    // The uplink estimate means nothing when the relay sends to every viewer.
+    await expect(admin.page.getByTestId("capacity")).toContainText("the relay serves every viewer");
     const viewers = await openViewers(browser, 3, base);
     clients.push(...viewers);
     for (const v of viewers) {

@@ -139,6 +139,18 @@ pub fn format_route(route: Route, protocol: Option<&str>, viewer_turn: Option<Tu
     }
 }
 
+/// The studio's capacity line. Through the relay the streamer uploads one copy whatever the
+/// audience, so the uplink estimate (a per-viewer share of it) says nothing there.
+pub fn capacity_sentence(capacity: Option<u32>, live: bool, through_relay: bool) -> String {
+    match (capacity, live, through_relay) {
+        (_, false, _) => "Go live to see how many viewers your connection can serve.".to_owned(),
+        (_, true, true) => "Your upload carries one copy: the relay serves every viewer, however many join.".to_owned(),
+        (None, true, false) => "Estimating how many more viewers can join…".to_owned(),
+        (Some(0), true, false) => "Your upload is full: new viewers would lower everyone's quality.".to_owned(),
+        (Some(n), true, false) => format!("≈ {n} more viewers can join at this quality"),
+    }
+}
+
 // --- The external encoder --------------------------------------------------------------
 
 /// A share of packets lost (0..=1) as a percentage: `0.2 %`.
@@ -251,6 +263,16 @@ mod tests {
         assert_eq!(format_loss_fraction(0.002), "0.2 %");
         assert_eq!(format_loss_fraction(0.0), "0.0 %");
         assert_eq!(format_loss_fraction(3.0), "100.0 %");
+    }
+
+    #[test]
+    fn the_capacity_line_through_the_relay_does_not_wait_for_an_uplink_estimate() {
+        assert!(capacity_sentence(None, true, true).contains("relay serves every viewer"));
+        assert!(capacity_sentence(Some(0), true, true).contains("relay serves every viewer"));
+        assert_eq!(capacity_sentence(None, true, false), "Estimating how many more viewers can join…");
+        assert_eq!(capacity_sentence(Some(3), true, false), "≈ 3 more viewers can join at this quality");
+        assert!(capacity_sentence(Some(0), true, false).starts_with("Your upload is full"));
+        assert!(capacity_sentence(Some(3), false, true).starts_with("Go live"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::web::components::line_chart::LineChart;
 use crate::web::components::status_badge::StatusBadge;
 use crate::web::components::stream_key_panel::StreamKeyPanel;
 use crate::web::components::viewer_table::ViewerTable;
-use crate::web::format::{elapsed_s, format_duration_hms};
+use crate::web::format::{capacity_sentence, elapsed_s, format_duration_hms};
 use crate::web::routes::{endpoint, Page};
 use crate::web::status::BroadcastStatus;
 use crate::web::view_state::{StudioCommands, StudioView, CHART_SECONDS};
@@ -128,12 +128,11 @@ pub fn AdminPage() -> impl IntoView {
                     }}
                 </p>
                 <p class="capacity" data-testid="capacity">
-                    {move || match (studio.capacity.get(), is_off()) {
-                        (_, true) => "Go live to see how many viewers your connection can serve.".to_owned(),
-                        (None, false) => "Estimating how many more viewers can join…".to_owned(),
-                        (Some(0), false) => "Your upload is full: new viewers would lower everyone's quality.".to_owned(),
-                        (Some(n), false) => format!("≈ {n} more viewers can join at this quality"),
-                    }}
+                    {move || capacity_sentence(
+                        studio.capacity.get(),
+                        !is_off() || external_live(),
+                        studio.relay.with(Option::is_some) || external_live(),
+                    )}
                 </p>
                 <figure class="chart-box">
                     <figcaption>"Upload, last 5 minutes"</figcaption>
