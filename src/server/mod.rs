@@ -39,8 +39,8 @@ use media::http::{self as media_http, MediaEndpoints};
 use media::metrics::RelayMetrics;
 use media::stream_key_api::{self, StreamKeyApi};
 use media::{announce, mode::RelayMode};
-use signaling::device_cookie::{self, DeviceCookies};
 use signaling::service::{self, Signaling, SignalingOptions};
+use signaling::viewer_cookie::{self, ViewerCookies};
 use signaling::{admin_sessions, hub, resume, upgrade};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -155,14 +155,12 @@ pub enum StartError {
     Metrics(#[from] prometheus::Error),
     #[error("cannot start the history thread: {0}")]
     HistoryThread(std::io::Error),
-    #[error(transparent)]
-    ResumeKey(#[from] resume::ResumeKeyError),
     #[error("cannot create the first admin account: {0}")]
     FirstAdmin(AccountError),
     #[error("cannot open the relay's UDP port {addr} (--relay on needs it; --media-addr picks another): {source}")]
     Relay { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
-    CookieKey(#[from] key_file::KeyFileError),
+    KeyFile(#[from] key_file::KeyFileError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -404,8 +402,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.auth.clone(), sign_in::require_admin))
         .layer(middleware::from_fn_with_state(WatchGate::from_ref(&state), watch_access::gate))
         .layer(middleware::from_fn_with_state(
-            DeviceCookies { signaling: state.signaling.clone(), cookies: state.auth.cookies() },
-            device_cookie::on_watch,
+            ViewerCookies { signaling: state.signaling.clone(), cookies: state.auth.cookies() },
+            viewer_cookie::on_watch,
         ))
         .layer(middleware::from_fn_with_state(state.headers, headers::security_headers))
         // Outermost: every layer and handler inside reads the client's address it works out.

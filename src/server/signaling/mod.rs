@@ -5,7 +5,6 @@
 pub mod admin_sessions;
 pub mod connection;
 pub mod connection_rules;
-pub mod device_cookie;
 pub mod hub;
 pub mod limits;
 pub mod outgoing;
@@ -14,3 +13,4 @@ pub mod resume;
 pub mod service;
 pub mod turn;
 pub mod upgrade;
+pub mod viewer_cookie;

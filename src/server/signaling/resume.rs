@@ -11,13 +11,13 @@
 //! streamer removed be recognised on a new socket without a token.
 
 use crate::protocol::ViewerId;
+use crate::server::key_file::{self, KeyFileError, KEY_BYTES};
 use crate::server::secrets;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::path::Path;
 
 const KEY_FILE: &str = "resume.key";
-const KEY_BYTES: usize = 32;
 
 #[derive(Clone)]
 pub struct ResumeKey([u8; KEY_BYTES]);
@@ -26,14 +26,6 @@ impl std::fmt::Debug for ResumeKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ResumeKey(..)")
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ResumeKeyError {
-    #[error("cannot read or create the resume key {path}: {source}")]
-    Io { path: String, source: std::io::Error },
-    #[error("the resume key {0} is damaged; delete it to make a new one (viewers then renegotiate once)")]
-    Damaged(String),
 }
 
 impl ResumeKey {
@@ -46,23 +38,8 @@ impl ResumeKey {
     }
 
     /// The key kept in `dir`, made on first use (readable by the owner only).
-    pub fn load_or_create(dir: &Path) -> Result<Self, ResumeKeyError> {
-        let path = dir.join(KEY_FILE);
-        let shown = path.display().to_string();
-        let io = |source| ResumeKeyError::Io { path: shown.clone(), source };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let bytes = secrets::decode(text.trim()).ok_or_else(|| ResumeKeyError::Damaged(shown.clone()))?;
-                let bytes: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| ResumeKeyError::Damaged(shown.clone()))?;
-                Ok(ResumeKey(bytes))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = ResumeKey::random();
-                write_private(&path, &secrets::encode(&key.0)).map_err(io)?;
-                Ok(key)
-            }
-            Err(e) => Err(io(e)),
-        }
+    pub fn load_or_create(dir: &Path) -> Result<Self, KeyFileError> {
+        key_file::load_or_create(&dir.join(KEY_FILE)).map(ResumeKey)
     }
 
     /// The token that lets `id` be resumed, issued by server run `run`.
@@ -137,15 +114,6 @@ pub struct Device {
     pub issued_at: u64,
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,7 +164,7 @@ mod tests {
         let again = ResumeKey::load_or_create(&dir).unwrap();
         assert_eq!(again.verify(&first.token(&id("v1"), 1)), claim("v1", 1));
         std::fs::write(dir.join(KEY_FILE), "not hex").unwrap();
-        assert!(matches!(ResumeKey::load_or_create(&dir), Err(ResumeKeyError::Damaged(_))));
+        assert!(matches!(ResumeKey::load_or_create(&dir), Err(KeyFileError::Damaged(_))));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -5,8 +5,8 @@ use crate::server::auth::watch_access::{code_in_query, WatchGate, WatchRefused};
 use crate::server::http::client_addr::ClientAddr;
 use crate::server::http::origin::check_origin;
 use crate::server::signaling::connection::{self, Opener};
-use crate::server::signaling::device_cookie;
 use crate::server::signaling::service::Signaling;
+use crate::server::signaling::viewer_cookie;
 use crate::server::websocket::handshake::WsUpgrade;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
@@ -60,7 +60,7 @@ pub async fn handler(
             }
             Err(_) => false,
         };
-    let device = device_cookie::device(&headers, signaling.device_key());
+    let device = viewer_cookie::device(&headers, signaling.device_key());
     let opener = Opener { admin_session, may_watch, auth: gate.auth.clone(), address, device };
     ws.accept(move |upgraded| connection::serve(upgraded, signaling, opener, slot))
 }
