@@ -29,15 +29,21 @@ test("every page hydrates under the Content-Security-Policy without a violation"
   await context.close();
 });
 
-/** Records every WebSocket the page creates (its path) and when the wasm starts compiling. */
+/** Records every WebSocket the page creates (its path), the type of each message sent, and
+ * when the wasm starts compiling. */
 const recordSocketsAndWasm = () => {
   const w = window as any;
   w.__sockets = [] as { path: string; at: number }[];
+  w.__sent = [] as string[];
   const NativeSocket = window.WebSocket;
   window.WebSocket = class extends NativeSocket {
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols);
       w.__sockets.push({ path: new URL(String(url), location.href).pathname, at: performance.now() });
+    }
+    send(data: string | ArrayBufferLike | Blob | ArrayBufferView) {
+      w.__sent.push(typeof data === "string" ? JSON.parse(data).type : "binary");
+      super.send(data);
     }
   } as typeof WebSocket;
   for (const name of ["instantiateStreaming", "instantiate"] as const) {
@@ -58,15 +64,19 @@ test("the watch page opens one /ws socket, before its wasm starts, and hydrates 
   expect(csp).toContain("'nonce-");
   expect(csp).not.toContain("unsafe-inline");
   await hydrated(page);
+  // The loader joined as soon as the socket opened; the player got the server's answer
+  // (welcome, offline) from what the loader kept, and did not join a second time.
   await expect(page.getByTestId("stream-status")).toHaveAttribute("data-state", "offline");
   // A second loader, hydration or player would open its own socket meanwhile.
   await page.waitForTimeout(1000);
-  const { sockets, wasmStart, loaders } = await page.evaluate(() => ({
+  const { sockets, sent, wasmStart, loaders } = await page.evaluate(() => ({
     sockets: (window as any).__sockets as { path: string; at: number }[],
+    sent: (window as any).__sent as string[],
     wasmStart: (window as any).__wasmStart as number,
     loaders: [...document.scripts].filter((s) => s.textContent?.includes(".hydrate()")).length,
   }));
   expect(sockets.map((s) => s.path)).toEqual(["/ws"]);
+  expect(sent.filter((type) => type === "viewer"), "one join").toHaveLength(1);
   // Opened from the HTML by the page's loader, not by the wasm once it runs.
   expect(sockets[0].at).toBeLessThan(wasmStart);
   expect(loaders, "one loader: the page hydrates once").toBe(1);

@@ -5,16 +5,26 @@
 //! then waits on that too (the README's Performance section). On `/watch` this loader takes
 //! its place: a small inline script ahead of the stylesheet (nonce'd like Leptos's, so the
 //! CSP stays strict; what it imports runs by `'strict-dynamic'`) that runs as the parser
-//! reaches it, opens the signaling socket for the player to adopt
-//! ([`EARLY_SOCKET_GLOBAL`]) and starts the wasm the same way Leptos's loader does, so the
+//! reaches it, opens the signaling socket and sends the viewer's join ([`first_join`]) as
+//! soon as it opens, for the player to adopt with what the server answered meanwhile
+//! ([`EARLY_SOCKET_GLOBAL`]), and starts the wasm the same way Leptos's loader does, so the
 //! page still hydrates exactly once. The other pages keep Leptos's loader.
 
+use crate::protocol::ClientMessage;
 use crate::web::routes::endpoint;
 use leptos::prelude::*;
 
-/// The `window` property where the loader leaves the socket it opened; the player takes it
-/// from there (and removes it), so the page never opens a second one.
+/// The `window` property where the loader leaves `{socket, sent, inbox}`: the socket it
+/// opened, the message it sent once it opened (`null` until then) and the server's messages
+/// since, oldest first. The player takes it from there (and removes it), so the page never
+/// opens a second socket.
 pub const EARLY_SOCKET_GLOBAL: &str = "__onairEarlySocket";
+
+/// The join the loader sends: the one a first visit's player sends (no name, nothing to
+/// resume), so the player's own copy of it is not sent again.
+pub fn first_join() -> String {
+    ClientMessage::Viewer { name: None, resume_token: None }.to_json()
+}
 
 const LOADER_JS: &str = include_str!("watch_loader.js");
 
@@ -53,12 +63,13 @@ impl FrontEndFiles {
     fn script(&self, pkg_dir: &str) -> String {
         let js_string = |s: &str| serde_json::Value::from(s).to_string();
         format!(
-            "{}({}, {}, {}, {});",
+            "{}({}, {}, {}, {}, {});",
             LOADER_JS.trim_end(),
             js_string(&format!("/{pkg_dir}/{}", self.js)),
             js_string(&format!("/{pkg_dir}/{}", self.wasm)),
             js_string(EARLY_SOCKET_GLOBAL),
             js_string(endpoint::WS),
+            js_string(&first_join()),
         )
     }
 }
@@ -106,12 +117,14 @@ mod tests {
     }
 
     #[test]
-    fn the_script_calls_the_loader_with_the_files_the_socket_global_and_the_path() {
+    fn the_script_calls_the_loader_with_the_files_the_socket_global_the_path_and_the_join() {
         let files = FrontEndFiles::new("onair", Some("js: J\nwasm: W\n"));
         let script = files.script("pkg");
         assert!(script.starts_with("// The watch page's loader"), "{script}");
         assert!(
-            script.ends_with(r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", "__onairEarlySocket", "/ws");"#),
+            script.ends_with(
+                r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", "__onairEarlySocket", "/ws", "{\"type\":\"viewer\"}");"#
+            ),
             "{script}"
         );
         assert!(!script.contains("</script"), "{script}");

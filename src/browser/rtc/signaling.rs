@@ -2,10 +2,12 @@
 
 use crate::protocol::{ClientMessage, ServerMessage};
 use crate::web::watch_loader::EARLY_SOCKET_GLOBAL;
+use js_sys::{Array, Reflect};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
 /// What the socket reports to its owner.
@@ -22,7 +24,32 @@ const BACKOFF_MS: [i32; 6] = [250, 500, 1000, 2000, 4000, 8000];
 
 thread_local! {
     /// A socket opened by [`preconnect`] before the page hydrated, for the first session.
-    static EARLY: RefCell<Option<WebSocket>> = const { RefCell::new(None) };
+    static EARLY: RefCell<Option<Early>> = const { RefCell::new(None) };
+}
+
+/// A socket opened before hydration; from the watch page's loader, with what it sent and
+/// received meanwhile (`web::watch_loader`).
+struct Early {
+    ws: WebSocket,
+    loader: Option<JsValue>,
+}
+
+impl Early {
+    /// What the loader sent once the socket opened (its `sent`), if it did.
+    fn sent(&self) -> Option<String> {
+        Reflect::get(self.loader.as_ref()?, &JsValue::from_str("sent")).ok()?.as_string()
+    }
+
+    /// The server's messages the loader kept, oldest first; its inbox is left empty.
+    fn take_inbox(&self) -> Vec<String> {
+        let Some(inbox) = self.loader.as_ref().and_then(|l| Reflect::get(l, &JsValue::from_str("inbox")).ok()) else {
+            return Vec::new();
+        };
+        let inbox: Array = inbox.unchecked_into();
+        let texts = inbox.iter().filter_map(|m| m.as_string()).collect();
+        inbox.set_length(0);
+        texts
+    }
 }
 
 /// `/ws` on the page's own host.
@@ -37,23 +64,25 @@ fn signaling_url() -> String {
 /// connection handshake overlaps loading and hydration instead of following them. The
 /// server says nothing before the client's first message, so nothing is missed meanwhile.
 pub fn preconnect() {
-    let ws = take_from_loader().or_else(|| WebSocket::new(&signaling_url()).ok());
-    EARLY.with(|early| *early.borrow_mut() = ws);
+    let early =
+        take_from_loader().or_else(|| WebSocket::new(&signaling_url()).ok().map(|ws| Early { ws, loader: None }));
+    EARLY.with(|slot| *slot.borrow_mut() = early);
 }
 
 /// The loader's socket, removed from the page so that it has one owner.
-fn take_from_loader() -> Option<WebSocket> {
+fn take_from_loader() -> Option<Early> {
     let window = web_sys::window()?;
-    let key = wasm_bindgen::JsValue::from_str(EARLY_SOCKET_GLOBAL);
-    let socket = js_sys::Reflect::get(&window, &key).ok()?;
-    let _ = js_sys::Reflect::delete_property(&window, &key);
-    socket.dyn_into::<WebSocket>().ok()
+    let key = JsValue::from_str(EARLY_SOCKET_GLOBAL);
+    let loader = Reflect::get(&window, &key).ok().filter(|l| l.is_object())?;
+    let _ = Reflect::delete_property(&window, &key);
+    let ws = Reflect::get(&loader, &JsValue::from_str("socket")).ok()?.dyn_into::<WebSocket>().ok()?;
+    Some(Early { ws, loader: Some(loader) })
 }
 
 /// The preconnected socket, if it is still opening or open.
-fn take_early() -> Option<WebSocket> {
-    let ws = EARLY.with(|early| early.borrow_mut().take())?;
-    (ws.ready_state() <= WebSocket::OPEN).then_some(ws)
+fn take_early() -> Option<Early> {
+    let early = EARLY.with(|slot| slot.borrow_mut().take())?;
+    (early.ws.ready_state() <= WebSocket::OPEN).then_some(early)
 }
 
 /// A signaling connection that reconnects by itself until [`SignalingSocket::close`] is called.
@@ -68,6 +97,9 @@ struct Inner {
     on_event: Box<dyn Fn(SignalEvent)>,
     failures: Cell<usize>,
     stopped: Cell<bool>,
+    /// What the watch page's loader already sent on this socket: the owner's first send of the
+    /// same message is not repeated (a second join would register the viewer twice).
+    already_sent: RefCell<Option<String>>,
     #[allow(clippy::type_complexity)]
     handlers:
         RefCell<Option<(Closure<dyn FnMut(Event)>, Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(CloseEvent)>)>>,
@@ -82,6 +114,7 @@ impl SignalingSocket {
             on_event: Box::new(on_event),
             failures: Cell::new(0),
             stopped: Cell::new(false),
+            already_sent: RefCell::new(None),
             handlers: RefCell::new(None),
         });
         Inner::open(&inner);
@@ -92,7 +125,16 @@ impl SignalingSocket {
     pub fn send(&self, msg: &ClientMessage) -> bool {
         let socket = self.inner.socket.borrow();
         match socket.as_ref() {
-            Some(ws) if ws.ready_state() == WebSocket::OPEN => ws.send_with_str(&msg.to_json()).is_ok(),
+            Some(ws) if ws.ready_state() == WebSocket::OPEN => {
+                let json = msg.to_json();
+                let mut already_sent = self.inner.already_sent.borrow_mut();
+                if already_sent.as_deref() == Some(json.as_str()) {
+                    *already_sent = None;
+                    return true;
+                }
+                *already_sent = None;
+                ws.send_with_str(&json).is_ok()
+            }
             _ => false,
         }
     }
@@ -122,8 +164,14 @@ impl Inner {
             return;
         }
         let early = take_early();
-        let already_open = early.as_ref().is_some_and(|ws| ws.ready_state() == WebSocket::OPEN);
-        let ws = match early.map_or_else(|| WebSocket::new(&this.url), Ok) {
+        let already_open = early.as_ref().is_some_and(|e| e.ws.ready_state() == WebSocket::OPEN);
+        // The loader's socket opened: it has joined, and kept what the server answered.
+        let (already_sent, inbox) = match &early {
+            Some(e) if already_open => (e.sent(), Some(e)),
+            _ => (None, None),
+        };
+        *this.already_sent.borrow_mut() = already_sent;
+        let ws = match early.as_ref().map_or_else(|| WebSocket::new(&this.url), |e| Ok(e.ws.clone())) {
             Ok(ws) => ws,
             Err(_) => {
                 Inner::retry_later(this);
@@ -144,10 +192,8 @@ impl Inner {
             let weak = weak.clone();
             move |e: MessageEvent| {
                 let Some(inner) = weak.upgrade() else { return };
-                let Some(text) = e.data().as_string() else { return };
-                match serde_json::from_str::<ServerMessage>(&text) {
-                    Ok(msg) => (inner.on_event)(SignalEvent::Message(msg)),
-                    Err(err) => web_sys::console::warn_1(&format!("OnAir: ignored a server message: {err}").into()),
+                if let Some(text) = e.data().as_string() {
+                    inner.deliver(&text);
                 }
             }
         });
@@ -163,6 +209,8 @@ impl Inner {
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        // Taken only now that these handlers receive what follows: none is missed or doubled.
+        let kept = inbox.map(Early::take_inbox).unwrap_or_default();
         *this.socket.borrow_mut() = Some(ws);
         *this.handlers.borrow_mut() = Some((on_open, on_message, on_close));
         if already_open {
@@ -171,8 +219,18 @@ impl Inner {
             wasm_bindgen_futures::spawn_local(async move {
                 if let Some(inner) = weak.upgrade() {
                     (inner.on_event)(SignalEvent::Open);
+                    for text in kept {
+                        inner.deliver(&text);
+                    }
                 }
             });
+        }
+    }
+
+    fn deliver(&self, text: &str) {
+        match serde_json::from_str::<ServerMessage>(text) {
+            Ok(msg) => (self.on_event)(SignalEvent::Message(msg)),
+            Err(err) => web_sys::console::warn_1(&format!("OnAir: ignored a server message: {err}").into()),
         }
     }
 
