@@ -8,9 +8,10 @@ mod common;
 mod relay_support;
 
 use common::{ffmpeg_for_whip, http, sign_in, temp_path, wait_until, Client, Server};
+use onair::server::clock::now_ms;
 use onair::server::config::Config;
 use onair::server::media::mode::RelayMode;
-use relay_support::{Offer, StrClient};
+use relay_support::{Encoder, Offer, StrClient};
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -46,9 +47,15 @@ impl Drop for Ffmpeg {
 
 /// ffmpeg publishing a 640x360 test pattern with a tone to the server's `/whip` with `key`.
 fn ffmpeg(server: &Server, key: &str) -> Ffmpeg {
+    ffmpeg_sized(server, key, "640x360")
+}
+
+/// [`ffmpeg`] with pictures of this size (`WIDTHxHEIGHT`), to tell two encoders apart.
+fn ffmpeg_sized(server: &Server, key: &str, size: &str) -> Ffmpeg {
+    let pattern = format!("testsrc=size={size}:rate=30");
     let child = Command::new(ffmpeg_for_whip())
         .args(["-hide_banner", "-loglevel", "error", "-re"])
-        .args(["-f", "lavfi", "-i", "testsrc=size=640x360:rate=30", "-f", "lavfi", "-i", "sine=sample_rate=48000"])
+        .args(["-f", "lavfi", "-i", &pattern, "-f", "lavfi", "-i", "sine=sample_rate=48000"])
         .args(["-pix_fmt", "yuv420p", "-c:v", "libx264", "-profile:v", "baseline", "-bf", "0", "-g", "30"])
         .args(["-c:a", "libopus", "-ac", "2", "-ar", "48000", "-f", "whip", "-authorization", key])
         .arg(server.url("/whip"))
@@ -68,14 +75,20 @@ async fn studio(server: &Server, cookie: &str) -> Client {
 /// Waits (longer than the usual 5 s: ffmpeg starts, connects and sends a keyframe) for a
 /// message of type `kind`, skipping others.
 async fn next_slowly(c: &mut Client, kind: &str) -> Value {
+    next_within(c, kind, Duration::from_secs(20), &[]).await
+}
+
+/// The next message of type `kind` within `wait`, failing on any of type `never` before it.
+async fn next_within(c: &mut Client, kind: &str, wait: Duration, never: &[&str]) -> Value {
     use futures_util::StreamExt;
     use tokio_tungstenite::tungstenite::Message;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + wait;
     loop {
         let msg = tokio::time::timeout_at(deadline, c.ws.next()).await;
-        match msg.unwrap_or_else(|_| panic!("no {kind} within 20 s")) {
+        match msg.unwrap_or_else(|_| panic!("no {kind} within {wait:?}")) {
             Some(Ok(Message::Text(t))) => {
                 let v: Value = serde_json::from_str(&t).unwrap();
+                assert!(!never.iter().any(|n| v["type"] == *n), "{v} while waiting for {kind}");
                 if v["type"] == kind {
                     return v;
                 }
@@ -83,6 +96,15 @@ async fn next_slowly(c: &mut Client, kind: &str) -> Value {
             Some(Ok(_)) => {}
             other => panic!("socket closed while waiting for {kind}: {other:?}"),
         }
+    }
+}
+
+/// Polls `cond` for up to `wait` (ffmpeg's pace, not the harness's 5 s).
+async fn wait_long(wait: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + wait;
+    while !cond() {
+        assert!(tokio::time::Instant::now() < deadline, "{what}: not within {wait:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -229,4 +251,114 @@ async fn the_stream_key_api_needs_an_admin_and_rotation_the_same_origin() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn end_live_closes_the_encoders_session_and_forgets_its_location() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let key = stream_key(&server, &cookie).await["streamKey"].as_str().unwrap().to_owned();
+    let mut desk = studio(&server, &cookie).await;
+    let (mut viewer, _) = Client::viewer(&server, None).await;
+    let encoder = StrClient::publish_with_key(&server, &key, Encoder::BROWSER).await;
+    next_slowly(&mut desk, "ingest").await;
+    viewer.next_of("live").await;
+
+    desk.send(json!({"type": "endLive"})).await;
+    desk.next_of("ingestEnded").await;
+    viewer.next_of("offline").await;
+    // The relay said goodbye (DTLS close_notify) instead of going silent: the encoder knows at
+    // once, not after its own timeout.
+    wait_until(|| encoder.log().closed_by_relay).await;
+    let delete = http().delete(server.url(&encoder.location)).send().await.unwrap();
+    assert_eq!(delete.status(), 404, "the ended session's Location is gone");
+    let patch = http()
+        .patch(server.url(&encoder.location))
+        .header("content-type", "application/trickle-ice-sdpfrag")
+        .header("if-match", &encoder.etag)
+        .body("a=candidate:1 1 udp 1 127.0.0.1 5000 typ host\r\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), 404);
+}
+
+#[tokio::test]
+async fn the_same_key_takes_over_its_own_live_and_viewers_never_go_offline() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let key = stream_key(&server, &cookie).await["streamKey"].as_str().unwrap().to_owned();
+    let mut desk = studio(&server, &cookie).await;
+    let (mut viewer, _) = Client::viewer(&server, None).await;
+    let _first = ffmpeg_sized(&server, &key, "640x360");
+    next_slowly(&mut desk, "ingest").await;
+    viewer.next_of("live").await;
+    let player = StrClient::play(&server, "").await;
+    wait_until(|| player.log().foreign_keyframe_sizes.contains(&(640, 360))).await;
+    let relay = server.state.relay.as_ref().unwrap();
+    assert_eq!(relay.metrics().sessions.get(), 2, "the first encoder and the player");
+
+    // The same key again (an encoder reconnecting, or a second one started by mistake).
+    let _second = ffmpeg_sized(&server, &key, "320x240");
+    let ingest = next_within(&mut desk, "ingest", Duration::from_secs(20), &["ingestEnded"]).await;
+    assert_eq!(ingest["client"], "ffmpeg");
+    wait_long(Duration::from_secs(20), "the player gets the second encoder's pictures", || {
+        player.log().foreign_keyframe_sizes.contains(&(320, 240))
+    })
+    .await;
+    wait_until(|| relay.metrics().sessions.get() == 2).await; // the first one's session is closed
+    let stats = loop {
+        let s = next_within(&mut desk, "ingestStats", Duration::from_secs(5), &["ingestEnded"]).await;
+        if s["width"] == 320 {
+            break s;
+        }
+    };
+    assert_eq!(stats["height"], 240);
+    // Viewers stayed in the live the whole time: nothing but figures came to them.
+    let seen = drain(&mut viewer).await;
+    assert!(
+        !seen.iter().any(|m| ["offline", "streamerLost", "live"].contains(&m["type"].as_str().unwrap_or(""))),
+        "{seen:?}"
+    );
+    let lives = server.state.history.lives(100, now_ms()).unwrap();
+    assert_eq!(lives.len(), 1, "one live in the history, not two");
+    assert_eq!(lives[0].ended_at, None);
+}
+
+#[tokio::test]
+async fn an_encoder_killed_without_a_delete_ends_its_live_once_ice_times_out() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let key = stream_key(&server, &cookie).await["streamKey"].as_str().unwrap().to_owned();
+    let mut desk = studio(&server, &cookie).await;
+    let (mut viewer, _) = Client::viewer(&server, None).await;
+    let mut encoder = ffmpeg(&server, &key);
+    next_slowly(&mut desk, "ingest").await;
+    viewer.next_of("live").await;
+    wait_long(Duration::from_secs(10), "the live is in the history", || {
+        server.state.history.lives(100, now_ms()).unwrap().len() == 1
+    })
+    .await;
+
+    encoder.0.kill().unwrap(); // SIGKILL: no DELETE, no goodbye
+                               // The relay is ICE-lite: it notices the silence after str0m's 15 s without a consent check.
+    let ended = next_within(&mut desk, "ingestEnded", Duration::from_secs(30), &[]).await;
+    let reason = ended["reason"].as_str().unwrap();
+    assert!(reason.contains("connection was lost"), "{reason}");
+    next_within(&mut viewer, "offline", Duration::from_secs(5), &[]).await;
+    wait_until(|| server.state.history.lives(100, now_ms()).unwrap()[0].ended_at.is_some()).await;
+    assert_eq!(server.state.relay.as_ref().unwrap().metrics().sessions.get(), 0);
+}
+
+/// Every message that comes within a short while (the socket stays open).
+async fn drain(c: &mut Client) -> Vec<Value> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut seen = Vec::new();
+    while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_millis(500), c.ws.next()).await {
+        if let Message::Text(t) = msg {
+            seen.push(serde_json::from_str(&t).unwrap());
+        }
+    }
+    seen
 }

@@ -97,7 +97,7 @@ test("the studio shows the stream key, the live from ffmpeg with its figures and
     await expect(studio.getByTestId("studio-message")).toContainText("The live from ffmpeg ended");
     await expect(rows).toHaveCount(0);
     // The session is gone for good: ffmpeg's packets revive nothing. (ffmpeg 9's WHIP muxer does not
-    // notice: it checks no ICE consent and keeps sending into the void until it is killed below.)
+    // exit on the relay's close_notify: it stops sending and waits until it is killed below.)
     await studio.waitForTimeout(3000);
     await expect(viewer.page.getByTestId("stream-status")).toHaveAttribute("data-state", "offline");
     await expect(studio.getByTestId("external-live")).toHaveCount(0);

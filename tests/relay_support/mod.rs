@@ -3,6 +3,7 @@
 //! own UDP socket on loopback, driven by a small sans-IO loop in a tokio task.
 
 use crate::common::{http, Server};
+use onair::server::media::resolution::h264_size;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -118,6 +119,10 @@ pub struct Log {
     /// Viewer: video frames of another codec than this publisher's VP8 (ffmpeg's H.264),
     /// with str0m's keyframe flag.
     pub foreign: Vec<(Codec, bool)>,
+    /// Viewer: the picture size of each H.264 keyframe among `foreign` (which encoder sent it).
+    pub foreign_keyframe_sizes: Vec<(u32, u32)>,
+    /// The relay closed the session (its DTLS close_notify arrived).
+    pub closed_by_relay: bool,
     /// Why the peer's loop ended, if it did.
     pub ended: Option<String>,
 }
@@ -205,7 +210,17 @@ impl StrClient {
     /// [`StrClient::publish`] with frames of these sizes.
     pub async fn publish_with(server: &impl Target, cookie: &str, encoder: Encoder, sizes: FrameSizes) -> StrClient {
         let offer = Offer::new(Direction::SendOnly).await;
-        StrClient::open(server, "/whip", Some(cookie), offer, Some((encoder, sizes))).await.expect("publish accepted")
+        let auth = ("cookie", cookie.to_owned());
+        StrClient::open(server, "/whip", Some(auth), offer, Some((encoder, sizes))).await.expect("publish accepted")
+    }
+
+    /// Publishes over `POST /whip` with a stream key, as OBS and ffmpeg do.
+    pub async fn publish_with_key(server: &impl Target, key: &str, encoder: Encoder) -> StrClient {
+        let offer = Offer::new(Direction::SendOnly).await;
+        let auth = ("authorization", format!("Bearer {key}"));
+        StrClient::open(server, "/whip", Some(auth), offer, Some((encoder, FrameSizes::SMALL)))
+            .await
+            .expect("publish accepted")
     }
 
     /// Plays over `POST /whep{query}`.
@@ -226,14 +241,14 @@ impl StrClient {
     async fn open(
         server: &impl Target,
         path: &str,
-        cookie: Option<&str>,
+        auth: Option<(&str, String)>,
         offer: Offer,
         encoder: Option<(Encoder, FrameSizes)>,
     ) -> Result<StrClient, Refused> {
         let mut req =
             server.client().post(server.url(path)).header("content-type", "application/sdp").body(offer.sdp.clone());
-        if let Some(c) = cookie {
-            req = req.header("cookie", c);
+        if let Some((name, value)) = auth {
+            req = req.header(name, value);
         }
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
@@ -383,6 +398,7 @@ impl Peer {
                 self.video_pt = self.pt(self.video, Codec::Vp8);
                 self.audio_pt = self.pt(self.audio, Codec::Opus);
             }
+            Event::Closed => self.log.lock().unwrap().closed_by_relay = true,
             Event::KeyframeRequest(request) if request.mid == self.video => {
                 self.log.lock().unwrap().keyframe_requests.push(Instant::now());
                 if self.encoder.is_some_and(|e| e.answers_keyframe_requests) && self.sending {
@@ -392,7 +408,11 @@ impl Peer {
                 }
             }
             Event::MediaData(data) if data.mid == self.video && data.params.spec().codec != Codec::Vp8 => {
-                self.log.lock().unwrap().foreign.push((data.params.spec().codec, data.is_keyframe()));
+                let mut log = self.log.lock().unwrap();
+                log.foreign.push((data.params.spec().codec, data.is_keyframe()));
+                if let Some(size) = data.is_keyframe().then(|| h264_size(&data.data)).flatten() {
+                    log.foreign_keyframe_sizes.push(size);
+                }
             }
             Event::MediaData(data) if data.mid == self.video => {
                 let mut log = self.log.lock().unwrap();

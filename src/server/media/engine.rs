@@ -12,6 +12,7 @@ use crate::server::media::metrics::RelayMetrics;
 use crate::server::media::offer::Answering;
 use crate::server::media::routing::{RelayAction, RelayCore, Role, SessionId};
 use crate::server::media::session::{Session, SessionFailed};
+use crate::server::media::socket::send_datagram;
 use crate::server::media::trickle;
 use crate::server::signaling::service::IngestEvent;
 use std::cmp::Reverse;
@@ -266,17 +267,8 @@ impl Engine {
     fn change<T>(&mut self, id: SessionId, change: impl FnOnce(&mut Rtc) -> Result<T, str0m::RtcError>) -> Option<T> {
         let session = self.sessions.get_mut(&id)?;
         let before = session.timeout;
-        let socket = &self.socket;
-        let metrics = &self.metrics;
-        let mut send = |to: &SocketAddr, data: &[u8]| match socket.try_send_to(data, *to) {
-            Ok(n) => {
-                metrics.packets_out.inc();
-                metrics.bytes_out.inc_by(n as u64);
-            }
-            // A full socket buffer loses this datagram, like the network would; str0m's
-            // NACK and keyframe handling repair it.
-            Err(_) => metrics.dropped_out.inc(),
-        };
+        let (socket, metrics) = (&self.socket, &self.metrics);
+        let mut send = |to: &SocketAddr, data: &[u8]| send_datagram(socket, metrics, to, data);
         match session.change(change, &mut send, &mut self.events) {
             Ok(value) => {
                 if session.timeout != before {
@@ -318,6 +310,10 @@ impl Engine {
                 let actions = self.core.track(id, added.mid, added.kind, now);
                 self.perform(actions);
             }
+            // An ICE-lite relay sends no checks of its own: str0m calls the path dead 15 s after
+            // the peer's last one (fixed for ICE-lite). That is how an encoder killed without a
+            // DELETE ends its live; encoders check every few seconds, so a lost check or two
+            // does not cut a live one.
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                 tracing::debug!(session = id.0, "relay session lost its ICE connection");
                 self.drop_session(id, "its connection was lost (no answer for several seconds)");
@@ -413,7 +409,8 @@ impl Engine {
         });
     }
 
-    /// Ends a session; `why` in words, for an external encoder's live it ends.
+    /// Ends a session, telling its peer (`Session::close`); `why` in words, for an external
+    /// encoder's live it ends.
     fn drop_session(&mut self, id: SessionId, why: &str) {
         let Some(mut session) = self.sessions.remove(&id) else { return };
         let ended = self.ingest.ended(id, &format!("the encoder's session ended: {why}"));
@@ -421,7 +418,8 @@ impl Engine {
         if self.publisher_video.is_some_and(|(s, _)| s == id) {
             self.publisher_video = None;
         }
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.rtc.disconnect()));
+        let (socket, metrics) = (&self.socket, &self.metrics);
+        session.close(Instant::now(), &mut |to, data| send_datagram(socket, metrics, to, data));
         self.core.remove(id);
         self.demux.remove(id);
         self.egress.forget(id);
@@ -438,10 +436,7 @@ impl Engine {
     fn command(&mut self, command: Command) {
         match command {
             Command::Open { direction, offer, viewer_id, owner, encoder, peer, reply } => {
-                let result = self.open(direction, &offer, viewer_id, owner, peer);
-                if let (Ok(_), Some(client)) = (&result, encoder) {
-                    self.ingest.opened(SessionId(self.next_id - 1), client);
-                }
+                let result = self.open(direction, &offer, viewer_id, owner, encoder, peer);
                 let _ = reply.send(result);
                 self.handle_events();
             }
@@ -483,6 +478,7 @@ impl Engine {
         offer: &str,
         viewer_id: Option<ViewerId>,
         owner: Option<String>,
+        encoder: Option<String>,
         peer: IpAddr,
     ) -> Result<Created, RelayError> {
         if direction == Direction::Play && self.refusing_players {
@@ -533,6 +529,11 @@ impl Engine {
         *self.per_ip.entry(peer).or_insert(0) += 1;
         self.demux.add(id, ufrag, pass);
         self.metrics.sessions.set(self.sessions.len() as i64);
+        // Before the core closes a session this one takes over: the tracker then knows the
+        // old session as replaced, and its end does not end the live.
+        if let Some(client) = encoder {
+            self.ingest.opened(id, client);
+        }
         let actions = self.core.add(id, role, self.clock(now));
         self.perform(actions);
         // The first drain: str0m reports the offer's media now.

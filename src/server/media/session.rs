@@ -5,9 +5,14 @@
 use crate::server::media::handle::Direction;
 use crate::server::media::routing::SessionId;
 use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
-use str0m::{Event, Output, Rtc, RtcError};
+use str0m::{Event, Input, Output, Rtc, RtcError};
+
+/// How many times a closing session is woken to flush what `Rtc::close` queued: enough for
+/// the RTCP BYE and the DTLS close_notify, never a wait on the peer.
+const CLOSE_ROUNDS: usize = 4;
 
 /// Why a session cannot go on.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +44,7 @@ impl Session {
     pub fn change<T>(
         &mut self,
         change: impl FnOnce(&mut Rtc) -> Result<T, RtcError>,
-        send: &mut impl FnMut(&std::net::SocketAddr, &[u8]),
+        send: &mut impl FnMut(&SocketAddr, &[u8]),
         events: &mut Vec<(SessionId, Event)>,
     ) -> Result<T, SessionFailed> {
         let rtc = &mut self.rtc;
@@ -65,5 +70,33 @@ impl Session {
             Ok(Err(e)) => Err(e),
             Err(_) => Err(SessionFailed::Panicked),
         }
+    }
+
+    /// Ends the session so that the peer learns it at once: str0m queues an RTCP BYE and a
+    /// DTLS close_notify, and they go out now. Without them an encoder would keep sending
+    /// into a session the relay forgot. What is not flushed within `CLOSE_ROUNDS` is dropped.
+    pub fn close(&mut self, now: Instant, send: &mut impl FnMut(&SocketAddr, &[u8])) {
+        let rtc = &mut self.rtc;
+        let flushed = catch_unwind(AssertUnwindSafe(|| -> Result<(), RtcError> {
+            rtc.close()?;
+            for _ in 0..CLOSE_ROUNDS {
+                while rtc.is_alive() {
+                    match rtc.poll_output()? {
+                        Output::Transmit(t) => send(&t.destination, &t.contents),
+                        Output::Event(_) => {}
+                        Output::Timeout(_) => break,
+                    }
+                }
+                if !rtc.is_alive() {
+                    return Ok(());
+                }
+                rtc.handle_input(Input::Timeout(now))?;
+            }
+            Ok(())
+        }));
+        if !matches!(flushed, Ok(Ok(()))) {
+            tracing::debug!(session = self.id.0, "a closing relay session could not say goodbye");
+        }
+        let _ = catch_unwind(AssertUnwindSafe(|| self.rtc.disconnect()));
     }
 }

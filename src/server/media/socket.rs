@@ -1,6 +1,7 @@
 //! The relay's UDP socket: bound non-blocking, with kernel buffers big enough for the bursts
-//! of a relay (a keyframe to every viewer at once, a crowd's handshakes).
+//! of a relay (a keyframe to every viewer at once, a crowd's handshakes), and its counted sends.
 
+use crate::server::media::metrics::RelayMetrics;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 
@@ -41,6 +42,19 @@ fn set_buffer(socket: &UdpSocket, option: libc::c_int, bytes: usize) -> io::Resu
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+/// Sends one datagram of a session, counted.
+pub fn send_datagram(socket: &tokio::net::UdpSocket, metrics: &RelayMetrics, to: &SocketAddr, data: &[u8]) {
+    match socket.try_send_to(data, *to) {
+        Ok(n) => {
+            metrics.packets_out.inc();
+            metrics.bytes_out.inc_by(n as u64);
+        }
+        // A full socket buffer loses this datagram, like the network would; str0m's NACK and
+        // keyframe handling repair it.
+        Err(_) => metrics.dropped_out.inc(),
     }
 }
 
