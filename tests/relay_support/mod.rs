@@ -118,6 +118,9 @@ pub struct Log {
     /// Viewer: video frames of another codec than this publisher's VP8 (ffmpeg's H.264),
     /// with str0m's keyframe flag.
     pub foreign: Vec<(Codec, bool)>,
+    /// Viewer: each of `foreign`'s RTP timestamp (90 kHz, unwrapped) and arrival: with no
+    /// content of ours to check, gaps in the timestamps are what tell lost frames.
+    pub foreign_times: Vec<(u64, Instant)>,
     /// Why the peer's loop ended, if it did.
     pub ended: Option<String>,
 }
@@ -392,7 +395,9 @@ impl Peer {
                 }
             }
             Event::MediaData(data) if data.mid == self.video && data.params.spec().codec != Codec::Vp8 => {
-                self.log.lock().unwrap().foreign.push((data.params.spec().codec, data.is_keyframe()));
+                let mut log = self.log.lock().unwrap();
+                log.foreign.push((data.params.spec().codec, data.is_keyframe()));
+                log.foreign_times.push((data.time.rebase(Frequency::NINETY_KHZ).numer(), Instant::now()));
             }
             Event::MediaData(data) if data.mid == self.video => {
                 let mut log = self.log.lock().unwrap();
