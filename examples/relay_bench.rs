@@ -1,7 +1,8 @@
 //! Relay benchmark (not part of CI; `make bench` runs it): one str0m publisher at 720p30-like
-//! traffic over WHIP and N str0m viewers over WHEP against a running `--relay on` server;
-//! prints viewers served with no loss, packets out, the server's CPU and memory per viewer,
-//! and the delay a frame spends in the relay. `--join-rate 0` is the flash crowd.
+//! traffic over WHIP (or, `--publisher ffmpeg`, ffmpeg's H.264 at 720p30) and N str0m viewers
+//! over WHEP against a running `--relay on` server; prints viewers served with no loss, packets
+//! out, the server's CPU and memory per viewer, and the delay a frame spends in the relay.
+//! `--join-rate 0` is the flash crowd.
 //!
 //! ```sh
 //! cargo build --release --features ssr --bin onair --example relay_bench
@@ -14,6 +15,8 @@
 // The test harness only for `relay_support`'s `Target` impl and `http()`.
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "relay_bench/h264.rs"]
+mod h264;
 #[path = "common/mod.rs"]
 mod load;
 #[allow(dead_code)]
@@ -21,8 +24,10 @@ mod load;
 mod relay_support;
 
 use clap::Parser;
-use relay_support::{Encoder, FrameSizes, StrClient, Target};
+use relay_support::{Encoder, FrameSizes, Log, StrClient, Target};
 use std::net::{IpAddr, Ipv4Addr};
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,6 +56,52 @@ struct Args {
     per_address: usize,
     #[arg(long, default_value = "relay")]
     label: String,
+    /// Who publishes: str0m's synthetic VP8 (~1.5 Mbit/s), or ffmpeg's WHIP muxer with the
+    /// admin's stream key (H.264 baseline 1280x720 at 30 fps, 2.5 Mbit/s, and Opus).
+    #[arg(long, value_enum, default_value_t = Publisher::Str0m)]
+    publisher: Publisher,
+    /// The ffmpeg with a WHIP muxer, for `--publisher ffmpeg` [default: the one
+    /// `scripts/install-tools.sh --tests` installs].
+    #[arg(long)]
+    ffmpeg: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Publisher {
+    Str0m,
+    Ffmpeg,
+}
+
+impl Publisher {
+    fn name(self) -> &'static str {
+        match self {
+            Publisher::Str0m => "str0m",
+            Publisher::Ffmpeg => "ffmpeg",
+        }
+    }
+}
+
+/// The publisher's side: str0m's task, or ffmpeg's process (both end when dropped).
+enum Publishing {
+    Str0m(StrClient),
+    Ffmpeg(h264::Ffmpeg),
+}
+
+impl Publishing {
+    /// str0m's newest frame (its sequence number); ffmpeg's frames carry none of ours.
+    fn last_sent(&self) -> Option<u32> {
+        match self {
+            Publishing::Str0m(publisher) => publisher.log().last_sent(),
+            Publishing::Ffmpeg(_) => None,
+        }
+    }
+
+    fn ended(&mut self) -> Option<String> {
+        match self {
+            Publishing::Str0m(publisher) => publisher.log().ended.clone(),
+            Publishing::Ffmpeg(ffmpeg) => ffmpeg.exited(),
+        }
+    }
 }
 
 /// A keyframe every 2 s at 30 fps.
@@ -116,6 +167,7 @@ struct Snapshot {
     packets_out: f64,
     bytes_out: f64,
     dropped_out: f64,
+    packets_in: f64,
     keyframe_requests: f64,
     delay_buckets: Vec<(f64, f64)>,
     udp: (u64, u64),
@@ -147,6 +199,7 @@ async fn snapshot(http: &reqwest::Client, base: &str, pid: u32) -> Snapshot {
         packets_out: value("onair_relay_packets_out_total"),
         bytes_out: value("onair_relay_bytes_out_total"),
         dropped_out: value("onair_relay_dropped_out_total"),
+        packets_in: value("onair_relay_packets_in_total"),
         keyframe_requests: value("onair_relay_keyframe_requests_total"),
         delay_buckets,
         udp: udp_buffer_errors(),
@@ -216,6 +269,115 @@ async fn sign_in(base: &str, password: &str) -> Result<String, String> {
         .ok_or_else(|| format!("sign-in answered {} without a session cookie", res.status()))
 }
 
+fn fail(why: impl std::fmt::Display) -> ! {
+    eprintln!("{why}");
+    std::process::exit(1);
+}
+
+/// str0m's publisher, once it has written a second of frames.
+async fn publish_str0m(base: &str, cookie: &str) -> StrClient {
+    let encoder = Encoder { keyframe_every: Some(KEYFRAME_EVERY), answers_keyframe_requests: true };
+    let publisher = StrClient::publish_with(&Local(base.to_owned()), cookie, encoder, HD_1500K).await;
+    let published = Instant::now();
+    while publisher.log().last_sent().is_none_or(|s| s < 30) {
+        if published.elapsed() > Duration::from_secs(10) {
+            fail(format!("the publisher did not connect: {:?}", publisher.log().ended));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    publisher
+}
+
+/// ffmpeg publishing with the admin's stream key, once the relay has received a second of it.
+async fn publish_ffmpeg(base: &str, cookie: &str, ffmpeg: Option<PathBuf>) -> h264::Ffmpeg {
+    let key = h264::stream_key(base, cookie).await.unwrap_or_else(|e| fail(e));
+    let path = ffmpeg.unwrap_or_else(common::ffmpeg_for_whip);
+    let mut publisher = h264::publish(&path, base, &key).unwrap_or_else(|e| fail(e));
+    let (http, published) = (common::http(), Instant::now());
+    // 2.5 Mbit/s of video and 50 Opus packets make about 300 datagrams a second.
+    while snapshot(&http, base, 0).await.packets_in < 300.0 {
+        if let Some(why) = publisher.exited() {
+            fail(why);
+        }
+        if published.elapsed() > Duration::from_secs(20) {
+            fail("ffmpeg did not get media to the relay within 20 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    publisher
+}
+
+/// When a viewer's first video frame came, and whether it was a keyframe: str0m's VP8, or
+/// another codec's (ffmpeg's H.264).
+fn first_frame(log: &Log) -> Option<(Instant, bool)> {
+    let vp8 = log.received.first().map(|r| (r.at, r.keyframe));
+    let foreign = log.foreign.first().zip(log.foreign_times.first()).map(|((_, keyframe), (_, at))| (*at, *keyframe));
+    vp8.or(foreign)
+}
+
+/// What the viewers got over the window.
+struct Tally {
+    /// Viewers that got every frame from their first one on.
+    clean: usize,
+    missing: u64,
+    corrupt: u64,
+    /// Publisher's write → viewer's complete frame, ms, every frame of every viewer.
+    delays: Vec<f64>,
+}
+
+/// str0m's VP8 frames carry their sequence number: a viewer's loss is every number it lacks
+/// from its first frame to the window's last, and its delay is measured per frame.
+fn tally_vp8(viewers: &[StrClient], sent_at: &[Instant], window: RangeInclusive<u32>) -> Tally {
+    let last_seq = *window.end();
+    let mut tally = Tally { clean: 0, missing: 0, corrupt: 0, delays: Vec::new() };
+    for v in viewers {
+        let log = v.log();
+        tally.corrupt += log.corrupt as u64;
+        let Some(from) = log.received.first().map(|r| r.seq) else { continue };
+        let mut got = vec![false; (last_seq + 1) as usize];
+        for r in &log.received {
+            if let Some(slot) = got.get_mut(r.seq as usize) {
+                *slot = true;
+            }
+            if window.contains(&r.seq) {
+                if let Some(sent) = sent_at.get(r.seq as usize) {
+                    tally.delays.push(r.at.saturating_duration_since(*sent).as_secs_f64() * 1000.0);
+                }
+            }
+        }
+        let lost = got.get(from as usize..).map_or(0, |g| g.iter().filter(|g| !**g).count()) as u64;
+        tally.missing += lost;
+        if lost == 0 && log.corrupt == 0 {
+            tally.clean += 1;
+        }
+    }
+    tally
+}
+
+/// ffmpeg's H.264 carries nothing of ours: the window's frames are the RTP timestamps any
+/// viewer received in it, and a viewer's loss the ones it lacks. There is no write time to
+/// measure a delay from.
+fn tally_h264(viewers: &[StrClient], window: RangeInclusive<Instant>) -> Tally {
+    let times: Vec<Vec<u64>> =
+        viewers.iter().map(|v| v.log().foreign_times.iter().map(|(t, _)| *t).collect()).collect();
+    let in_window: Vec<u64> = viewers
+        .iter()
+        .flat_map(|v| {
+            v.log().foreign_times.iter().filter(|(_, at)| window.contains(at)).map(|(t, _)| *t).collect::<Vec<_>>()
+        })
+        .collect();
+    let mut tally = Tally { clean: 0, missing: 0, corrupt: 0, delays: Vec::new() };
+    let (Some(oldest), Some(newest)) = (in_window.iter().min(), in_window.iter().max()) else { return tally };
+    for times in times.iter().filter(|t| !t.is_empty()) {
+        let lost = h264::missing_frames(times, *oldest, *newest);
+        tally.missing += lost;
+        if lost == 0 {
+            tally.clean += 1;
+        }
+    }
+    tally
+}
+
 /// Opens the viewers: viewer i starts at i / rate, or all at once.
 async fn open_viewers(bench: &Arc<Bench>, n: usize, rate: u64) -> (Vec<StrClient>, usize) {
     let start = tokio::time::Instant::now();
@@ -254,23 +416,11 @@ async fn main() {
     }
     let base = args.url.trim_end_matches('/').to_owned();
     let (n, pid) = (args.viewers, args.server_pid);
-    let cookie = match sign_in(&base, &args.admin_password).await {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("sign-in failed: {e}");
-            std::process::exit(1);
-        }
+    let cookie = sign_in(&base, &args.admin_password).await.unwrap_or_else(|e| fail(format!("sign-in failed: {e}")));
+    let mut publishing = match args.publisher {
+        Publisher::Str0m => Publishing::Str0m(publish_str0m(&base, &cookie).await),
+        Publisher::Ffmpeg => Publishing::Ffmpeg(publish_ffmpeg(&base, &cookie, args.ffmpeg.clone()).await),
     };
-    let encoder = Encoder { keyframe_every: Some(KEYFRAME_EVERY), answers_keyframe_requests: true };
-    let publisher = StrClient::publish_with(&Local(base.clone()), &cookie, encoder, HD_1500K).await;
-    let published = Instant::now();
-    while publisher.log().last_sent().is_none_or(|s| s < 30) {
-        if published.elapsed() > Duration::from_secs(10) {
-            eprintln!("the publisher did not connect: {:?}", publisher.log().ended);
-            std::process::exit(1);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let http = common::http();
     let rss_before = load::rss_kib(pid).unwrap_or(0);
 
@@ -278,13 +428,13 @@ async fn main() {
     let joining = Instant::now();
     let (viewers, refused) = open_viewers(&bench, n, args.join_rate).await;
     let deadline = Instant::now() + JOIN_WAIT;
-    while viewers.iter().any(|v| v.log().received.is_empty()) && Instant::now() < deadline {
+    while viewers.iter().any(|v| first_frame(&v.log()).is_none()) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let firsts: Vec<&StrClient> = viewers.iter().filter(|v| !v.log().received.is_empty()).collect();
-    let mut first_frame: Vec<f64> = firsts.iter().map(|v| (v.log().received[0].at - joining).as_secs_f64()).collect();
+    let firsts: Vec<(Instant, bool)> = viewers.iter().filter_map(|v| first_frame(&v.log())).collect();
+    let mut first_frame: Vec<f64> = firsts.iter().map(|(at, _)| (*at - joining).as_secs_f64()).collect();
     first_frame.sort_by(f64::total_cmp);
-    let first_keyframes = firsts.iter().filter(|v| v.log().received[0].keyframe).count();
+    let first_keyframes = firsts.iter().filter(|(_, keyframe)| *keyframe).count();
     println!(
         "[{}] {} of {n} viewers playing ({refused} refused) {:.2} s after the first WHEP POST; \
          first frame p50 {:.2} s, last {:.2} s; {first_keyframes} of them began with a keyframe",
@@ -298,45 +448,25 @@ async fn main() {
     // Joins ask for keyframes; let that settle before measuring the steady state.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = snapshot(&http, &base, pid).await;
-    let first_seq = publisher.log().last_sent().unwrap_or(0) + 1;
+    let first_seq = publishing.last_sent().unwrap_or(0) + 1;
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     let after = snapshot(&http, &base, pid).await;
-    let last_seq = publisher.log().last_sent().unwrap_or(0);
+    let last_seq = publishing.last_sent().unwrap_or(0);
     let rss_after = load::rss_kib(pid).unwrap_or(0);
     // Frames still in flight at the window's end.
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    if let Some(why) = &publisher.log().ended {
+    if let Some(why) = publishing.ended() {
         println!("[{}] the publisher's session ended: {why}", args.label);
     }
     let ended = viewers.iter().filter(|v| v.log().ended.is_some()).count();
     if ended > 0 {
         println!("[{}] {ended} viewers' sessions ended", args.label);
     }
-    let sent_at: Vec<Instant> = publisher.log().sent_at.clone();
-    let mut delays = Vec::new();
-    let (mut clean, mut missing, mut corrupt) = (0, 0u64, 0u64);
-    for v in &viewers {
-        let log = v.log();
-        corrupt += log.corrupt as u64;
-        let Some(from) = log.received.first().map(|r| r.seq) else { continue };
-        let mut got = vec![false; (last_seq + 1) as usize];
-        for r in &log.received {
-            if let Some(slot) = got.get_mut(r.seq as usize) {
-                *slot = true;
-            }
-            if (first_seq..=last_seq).contains(&r.seq) {
-                if let Some(sent) = sent_at.get(r.seq as usize) {
-                    delays.push(r.at.saturating_duration_since(*sent).as_secs_f64() * 1000.0);
-                }
-            }
-        }
-        let lost = got.get(from as usize..).map_or(0, |g| g.iter().filter(|g| !**g).count()) as u64;
-        missing += lost;
-        if lost == 0 && log.corrupt == 0 {
-            clean += 1;
-        }
-    }
+    let Tally { clean, missing, corrupt, mut delays } = match &publishing {
+        Publishing::Str0m(publisher) => tally_vp8(&viewers, &publisher.log().sent_at, first_seq..=last_seq),
+        Publishing::Ffmpeg(_) => tally_h264(&viewers, before.at..=after.at),
+    };
     delays.sort_by(f64::total_cmp);
 
     let secs = (after.at - before.at).as_secs_f64();
@@ -370,13 +500,14 @@ async fn main() {
         percentile(&delays, 0.99),
     );
     println!(
-        "RESULT label={} viewers={n} join_rate={} playing={} refused={refused} clean={clean} missing={missing} \
+        "RESULT label={} publisher={} viewers={n} join_rate={} playing={} refused={refused} clean={clean} missing={missing} \
          corrupt={corrupt} first_p50_s={:.3} first_last_s={:.3} first_keyframes={first_keyframes} window_s={secs:.1} \
          pps_out={pps:.0} mbps_out={mbps:.1} dropped_out={dropped_out} rcvbuf_errors={rcvbuf} sndbuf_errors={sndbuf} \
          keyframe_requests={keyframe_requests} server_cpu_pct={:.1} cpu_us_per_viewer={:.1} generator_cpu_pct={:.1} \
          relay_p50_ms={relay_p50:.2} relay_p99_ms={relay_p99:.2} e2e_p50_ms={:.2} e2e_p99_ms={:.2} \
          rss_before_kib={rss_before} rss_after_kib={rss_after} kib_per_viewer={kib_per_viewer:.0}",
         args.label,
+        args.publisher.name(),
         args.join_rate,
         firsts.len(),
         percentile(&first_frame, 0.5),

@@ -28,6 +28,9 @@
 #   BENCH_RELAY_SIZES="50 200 500 1000"  viewer counts, joining at BENCH_RELAY_JOIN_RATE=100/s
 #   BENCH_RELAY_FLASH=500    a flash crowd: this many viewers POST /whep at once ("" skips)
 #   BENCH_RELAY_SECONDS=20   the measured window once every viewer plays
+#   BENCH_RELAY_PUBLISHER=str0m  `ffmpeg`: ffmpeg 9's WHIP muxer publishes instead, with the
+#                            admin's stream key: H.264 baseline 1280x720 at 30 fps, 2.5 Mbit/s, a
+#                            keyframe a second, and Opus (needs scripts/install-tools.sh --tests)
 #   BENCH_BROWSER=0          1: after the signaling benchmark, also run the browser benchmarks
 #                            (end2end/bench: join-to-first-frame against OnAir and a plain-JS
 #                            page, then mesh capacity) in headless Chromium with a fake camera;
@@ -177,6 +180,7 @@ RELAY_SIZES=${BENCH_RELAY_SIZES:-"50 200 500 1000"}
 RELAY_FLASH=${BENCH_RELAY_FLASH-500}
 RELAY_RATE=${BENCH_RELAY_JOIN_RATE:-100}
 RELAY_SECONDS=${BENCH_RELAY_SECONDS:-20}
+RELAY_PUBLISHER=${BENCH_RELAY_PUBLISHER:-str0m}
 RELAY_RESULTS="$WORK/relay-results"
 
 relay_run() { # viewers join-rate (0: at once)
@@ -186,9 +190,9 @@ relay_run() { # viewers join-rate (0: at once)
   SERVER_PID=$!
   wait_http "http://127.0.0.1:$ONAIR_PORT/readyz"
   sleep 1
-  echo "== relay, $n viewers joining at $([[ $rate == 0 ]] && echo once || echo "$rate/s")"
+  echo "== relay, $n viewers joining at $([[ $rate == 0 ]] && echo once || echo "$rate/s"), publisher $RELAY_PUBLISHER, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   if ! "${PIN_GENERATOR[@]}" "$RELEASE"/examples/relay_bench --url "http://127.0.0.1:$ONAIR_PORT" --server-pid "$SERVER_PID" \
-      --admin-password "$PASSWORD" --viewers "$n" --join-rate "$rate" --seconds "$RELAY_SECONDS" | tee "$WORK/out"; then
+      --admin-password "$PASSWORD" --viewers "$n" --join-rate "$rate" --seconds "$RELAY_SECONDS" --publisher "$RELAY_PUBLISHER" | tee "$WORK/out"; then
     grep -aE "WARN|ERROR" "$WORK/server.log" | tail -5 || true
   fi
   grep '^RESULT ' "$WORK/out" >>"$RELAY_RESULTS" || echo "RESULT viewers=$n join_rate=$rate failed=1" >>"$RELAY_RESULTS"
@@ -197,7 +201,7 @@ relay_run() { # viewers join-rate (0: at once)
 
 relay_table() {
   echo
-  echo "== relay results ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); server ${PIN_SERVER[*]:-unpinned}, generator ${PIN_GENERATOR[*]:-unpinned}; ${RELAY_SECONDS} s windows)"
+  echo "== relay results ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); server ${PIN_SERVER[*]:-unpinned}, generator ${PIN_GENERATOR[*]:-unpinned}; ${RELAY_SECONDS} s windows; publisher ${RELAY_PUBLISHER}; load average $(cut -d' ' -f1-3 /proc/loadavg))"
   awk '
     function field(line, key,   m) { return match(line, " " key "=[^ ]*") ? substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2) : "-" }
     function per_core(r) { return field(r, "server_cpu_pct") + 0 > 0 ? sprintf("%.0f", field(r, "viewers") * 100 / field(r, "server_cpu_pct")) : "-" }
@@ -214,8 +218,12 @@ relay_table() {
         field($0, "kib_per_viewer"), field($0, "generator_cpu_pct"), field($0, "rcvbuf_errors") + field($0, "sndbuf_errors"), field($0, "first_last_s")
     }' "$RELAY_RESULTS"
   echo
-  echo "relay delay: a frame'"'"'s last packet arriving → its hand-off to each viewer'"'"'s session (/metrics onair_relay_forward_delay_seconds);"
-  echo "end to end: the publisher'"'"'s write → the viewer'"'"'s complete frame, both in the generator (includes its own queueing)."
+  echo "relay delay: a frame's last packet arriving → its hand-off to each viewer's session (/metrics onair_relay_forward_delay_seconds);"
+  if [[ "$RELAY_PUBLISHER" == ffmpeg ]]; then
+    echo "end to end: not measured with ffmpeg (its frames carry no write time of ours); zero loss: no gap in a viewer's RTP timestamps."
+  else
+    echo "end to end: the publisher's write → the viewer's complete frame, both in the generator (includes its own queueing)."
+  fi
   echo "viewers per core: viewers / server CPU; meaningful where zero loss = viewers. UDP buffer drops: /proc/net/snmp, either side."
 }
 

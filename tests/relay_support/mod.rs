@@ -123,6 +123,9 @@ pub struct Log {
     pub foreign_keyframe_sizes: Vec<(u32, u32)>,
     /// The relay closed the session (its DTLS close_notify arrived).
     pub closed_by_relay: bool,
+    /// Viewer: each of `foreign`'s RTP timestamp (90 kHz, unwrapped) and arrival: with no
+    /// content of ours to check, gaps in the timestamps are what tell lost frames.
+    pub foreign_times: Vec<(u64, Instant)>,
     /// Why the peer's loop ended, if it did.
     pub ended: Option<String>,
 }
@@ -413,6 +416,7 @@ impl Peer {
                 if let Some(size) = data.is_keyframe().then(|| h264_size(&data.data)).flatten() {
                     log.foreign_keyframe_sizes.push(size);
                 }
+                log.foreign_times.push((data.time.rebase(Frequency::NINETY_KHZ).numer(), Instant::now()));
             }
             Event::MediaData(data) if data.mid == self.video => {
                 let mut log = self.log.lock().unwrap();
