@@ -12,7 +12,8 @@ test("the studio dashboard shows each viewer's quality, and manages viewers", as
   const viewers = await openViewers(browser, 3);
   for (const v of viewers) await expectPlaying(v.page);
 
-  // Within 5 s of playing, every row shows sender figures, a route and what the viewer sees.
+  // Soon after playing (stats come each second; 15 s leaves room for a loaded machine, where
+  // CI once took longer than 5 s), every row shows sender figures, a route and what the viewer sees.
   const rows = admin.page.getByTestId("viewer-row");
   await expect(rows).toHaveCount(3);
   await expect(async () => {
@@ -27,7 +28,7 @@ test("the studio dashboard shows each viewer's quality, and manages viewers", as
     await expect(admin.page.getByTestId("upload-bitrate")).toContainText("bit/s", { timeout: 100 });
     expect(await number(admin.page, "upload-chart", "data-points")).toBeGreaterThan(1);
     expect(await number(admin.page, "viewer-chart", "data-points")).toBeGreaterThan(1);
-  }).toPass({ timeout: 5_000, intervals: [250] });
+  }).toPass({ timeout: 15_000, intervals: [250] });
   // The capacity estimate waits for connections to settle (10 s), then gives a number.
   await expect(admin.page.getByTestId("capacity")).toContainText(/more viewers can join|upload is full/, { timeout: 20_000 });
   await expect(admin.page.getByTestId("peak-viewers")).toHaveText("3");
