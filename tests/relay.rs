@@ -17,6 +17,7 @@ use relay_support::{Encoder, Offer, StrClient, FRAME_GAP};
 use serde_json::json;
 use std::time::Duration;
 use str0m::media::Direction;
+use str0m::IceCreds;
 
 const PASSWORD: &str = "relay-test-password";
 
@@ -262,8 +263,13 @@ async fn bad_input_is_refused_in_words_and_a_running_viewer_keeps_playing() {
     assert_refused(patch(&server, &wrong_direction, "*").await, 404, "no such session");
     assert_refused(patch(&server, &viewer.location, "\"stale\"").await, 412, "ETag");
     assert_eq!(patch(&server, &viewer.location, &viewer.etag).await.0, 204, "the right ETag is accepted");
+    // Refused restarts leave the running ICE session as it was (RFC 9725 §4.4.2).
+    let no_password = format!("a=ice-ufrag:another\r\n{CANDIDATE}");
+    assert_refused(patch_with(&server, &viewer.location, "*", &no_password).await, 400, "no a=ice-pwd");
+    let short_password = format!("a=ice-ufrag:another\r\na=ice-pwd:short\r\n{CANDIDATE}");
+    assert_refused(patch_with(&server, &viewer.location, "*", &short_password).await, 400, "a=ice-pwd is not");
     let restart = format!("a=ice-ufrag:another\r\na=ice-pwd:anotherpasswordofsomelength\r\n{CANDIDATE}");
-    assert_refused(patch_with(&server, &viewer.location, "*", &restart).await, 422, "ICE restart is not supported");
+    assert_refused(patch_with(&server, &viewer.location, &viewer.etag, &restart).await, 428, "If-Match: *");
 
     // Garbage datagrams, from a stranger and from the viewer's own address.
     let relay_addr = relay(&server).local_addr();
@@ -303,6 +309,98 @@ async fn bad_input_is_refused_in_words_and_a_running_viewer_keeps_playing() {
     let (expected, received) = expected_and_received(&publisher, &viewer);
     assert_eq!(received[..expected.len()], expected, "the viewer got every frame");
     assert_eq!(viewer.log().corrupt, 0);
+    assert_eq!(viewer.log().ended, None, "the viewer's connection is up");
+}
+
+/// A `PATCH`'s status, `Content-Type`, `ETag` and body.
+async fn patch_full(server: &Server, path: &str, if_match: &str, fragment: String) -> (u16, String, String, String) {
+    let res = http()
+        .patch(server.url(path))
+        .header("content-type", "application/trickle-ice-sdpfrag")
+        .header("if-match", if_match)
+        .body(fragment)
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| res.headers().get(name).map_or("", |v| v.to_str().unwrap()).to_owned();
+    let (content_type, etag) = (header("content-type"), header("etag"));
+    (res.status().as_u16(), content_type, etag, res.text().await.unwrap())
+}
+
+/// The value of the first `a=NAME:` line.
+fn attribute<'a>(sdp: &'a str, name: &str) -> &'a str {
+    sdp.lines().find_map(|l| l.strip_prefix(&format!("a={name}:"))).unwrap_or_else(|| panic!("no a={name} in {sdp}"))
+}
+
+/// Sends a signed STUN binding check from a fresh socket, as a peer checking a new path
+/// would; whether the relay answered it (with a success) `within` this long.
+async fn relay_answers_check(server: &Server, relay_creds: &IceCreds, peer_ufrag: &str, within: Duration) -> bool {
+    use onair::server::media::demux::sha1_hmac;
+    use str0m::ice::{StunMessage, TransId};
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let username = format!("{}:{peer_ufrag}", relay_creds.ufrag);
+    // No USE-CANDIDATE: the viewer's media stays on its own path.
+    let check = StunMessage::binding_request(&username, TransId::new(), true, 7, 1234, false);
+    let mut packet = vec![0u8; 1500];
+    let n = check.to_bytes(Some(relay_creds.pass.as_bytes()), &mut packet, sha1_hmac).unwrap();
+    socket.send_to(&packet[..n], relay(server).local_addr()).await.unwrap();
+    let mut reply = vec![0u8; 1500];
+    match tokio::time::timeout(within, socket.recv_from(&mut reply)).await {
+        Ok(Ok((n, _))) => StunMessage::parse(&reply[..n]).is_ok_and(|m| m.is_successful_binding_response()),
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn an_ice_restart_over_patch_gives_new_credentials_and_the_viewer_keeps_playing() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let publisher = StrClient::publish(&server, &cookie, Encoder::BROWSER).await;
+    let viewer = StrClient::play(&server, "").await;
+    first_picture_soon(&viewer, "the viewer").await;
+    let old_relay = IceCreds {
+        ufrag: attribute(&viewer.answer, "ice-ufrag").to_owned(),
+        pass: attribute(&viewer.answer, "ice-pwd").to_owned(),
+    };
+
+    let ours = IceCreds::new();
+    let fragment = format!(
+        "a=ice-ufrag:{}\r\na=ice-pwd:{}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n{CANDIDATE}",
+        ours.ufrag, ours.pass
+    );
+    let (status, content_type, etag, body) = patch_full(&server, &viewer.location, "*", fragment).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(content_type, "application/trickle-ice-sdpfrag");
+    assert!(!etag.is_empty() && etag != viewer.etag, "a new ETag: {etag:?}");
+    assert!(body.lines().any(|l| l == "a=ice-lite"), "{body}");
+    let new_relay =
+        IceCreds { ufrag: attribute(&body, "ice-ufrag").to_owned(), pass: attribute(&body, "ice-pwd").to_owned() };
+    assert_ne!(new_relay, old_relay, "the relay's credentials changed");
+    let announced = relay(&server).announced()[0];
+    let candidate = attribute(&body, "candidate");
+    assert!(candidate.contains(&format!("{} {} typ host", announced.ip(), announced.port())), "{body}");
+    viewer.swap_ice_credentials(ours.clone(), new_relay.clone());
+
+    // The old ETag names the ICE session that ended; the new one trickles.
+    assert_refused(patch(&server, &viewer.location, &viewer.etag).await, 412, "ETag");
+    assert_eq!(patch(&server, &viewer.location, &etag).await.0, 204, "the new ETag is accepted");
+
+    // Checks with the new credentials reach the session; with the old ones nothing does.
+    assert!(
+        relay_answers_check(&server, &new_relay, &ours.ufrag, Duration::from_secs(5)).await,
+        "the new credentials work"
+    );
+    let dropped_before = relay(&server).metrics().dropped_in.get();
+    let old_ufrag = attribute(&viewer.answer, "ice-ufrag").to_owned();
+    assert!(
+        !relay_answers_check(&server, &old_relay, &old_ufrag, Duration::from_millis(500)).await,
+        "the old credentials are gone"
+    );
+    assert!(relay(&server).metrics().dropped_in.get() > dropped_before, "the old name is dropped by the demux");
+
+    // Media never stopped.
+    let last = frames_later(&publisher, 10).await;
+    until_received(&viewer, last).await;
     assert_eq!(viewer.log().ended, None, "the viewer's connection is up");
 }
 

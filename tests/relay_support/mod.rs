@@ -11,7 +11,7 @@ use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid, Pt};
 use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Output, Rtc};
+use str0m::{Candidate, Event, IceCreds, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -145,6 +145,8 @@ enum Control {
     Sending(bool),
     /// Send these bytes from this peer's own socket to the relay.
     Raw(Vec<u8>),
+    /// An ICE restart: new credentials for both sides (ours, the relay's).
+    IceCredentials(IceCreds, IceCreds),
 }
 
 /// A publisher or viewer: its WHIP/WHEP session and the task that runs its `Rtc`.
@@ -152,6 +154,8 @@ pub struct StrClient {
     /// The session's URL path (`/whip/…` or `/whep/…`).
     pub location: String,
     pub etag: String,
+    /// The relay's SDP answer.
+    pub answer: String,
     log: Arc<Mutex<Log>>,
     control: mpsc::UnboundedSender<Control>,
     task: JoinHandle<()>,
@@ -287,6 +291,7 @@ impl StrClient {
         Ok(StrClient {
             location: location.expect("a Location header"),
             etag: etag.expect("an ETag header"),
+            answer: body,
             log,
             control,
             task,
@@ -301,6 +306,11 @@ impl StrClient {
     /// Publisher: stops or restarts writing frames.
     pub fn set_sending(&self, on: bool) {
         let _ = self.control.send(Control::Sending(on));
+    }
+
+    /// Goes on with new ICE credentials after a restart: `local` ours, `remote` the relay's.
+    pub fn swap_ice_credentials(&self, local: IceCreds, remote: IceCreds) {
+        let _ = self.control.send(Control::IceCredentials(local, remote));
     }
 
     /// Sends `bytes` from this peer's own address to the relay, as if it came from the peer.
@@ -373,6 +383,11 @@ impl Peer {
                         if let Some(to) = remote {
                             let _ = self.socket.send_to(&bytes, to).await;
                         }
+                    }
+                    Some(Control::IceCredentials(local, remote)) => {
+                        let mut api = self.rtc.direct_api();
+                        api.set_local_ice_credentials(local);
+                        api.set_remote_ice_credentials(remote);
                     }
                     None => return,
                 }

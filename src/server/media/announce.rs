@@ -2,6 +2,7 @@
 //! they cannot work for the audience it serves (the most common trouble with any relay).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use str0m::Candidate;
 
 /// The candidates to announce: every `--public-ip` on the media port, else the bound address,
 /// else (bound to every interface) the address this machine uses to reach the internet.
@@ -14,6 +15,12 @@ pub fn announced_addresses(bound: SocketAddr, public_ips: &[IpAddr], outbound: O
     }
     let ip = outbound.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     vec![SocketAddr::new(ip, bound.port())]
+}
+
+/// The relay's ICE candidates for `announced`, in order: the SDP answer and an ICE restart's
+/// answer carry the same ones, and ffmpeg uses only the first.
+pub fn relay_candidates(announced: &[SocketAddr]) -> Vec<Candidate> {
+    announced.iter().filter_map(|addr| Candidate::host(*addr, "udp").ok()).collect()
 }
 
 /// The local address the kernel would send from toward the internet. A UDP `connect` only
@@ -94,6 +101,13 @@ mod tests {
         let out = Some("192.168.1.20".parse().unwrap());
         assert_eq!(announced_addresses(addr("0.0.0.0:9090"), &[], out), vec![addr("192.168.1.20:9090")]);
         assert_eq!(announced_addresses(addr("0.0.0.0:9090"), &[], None), vec![addr("127.0.0.1:9090")]);
+    }
+
+    #[test]
+    fn the_candidates_keep_the_announced_order() {
+        let announced = [addr("203.0.113.5:9090"), addr("[2001:db8::1]:9090")];
+        let addrs: Vec<SocketAddr> = relay_candidates(&announced).iter().map(|c| c.addr()).collect();
+        assert_eq!(addrs, announced);
     }
 
     #[test]

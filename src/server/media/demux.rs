@@ -40,6 +40,14 @@ impl Demux {
         self.by_ufrag.insert(ufrag, Credentials { session, password });
     }
 
+    /// An ICE restart gave the session new credentials: STUN with the old username no longer
+    /// finds it (one name per session, so the table stays bounded). Addresses it checked
+    /// stay bound, so media goes on flowing while the peer checks with the new ones.
+    pub fn rename(&mut self, session: SessionId, ufrag: String, password: String) {
+        self.by_ufrag.retain(|_, c| c.session != session);
+        self.add(session, ufrag, password);
+    }
+
     pub fn remove(&mut self, session: SessionId) {
         self.by_ufrag.retain(|_, c| c.session != session);
         for addr in self.addrs_of.remove(&session).unwrap_or_default() {
@@ -101,7 +109,8 @@ impl Demux {
     }
 }
 
-fn sha1_hmac(key: &[u8], payloads: &[&[u8]]) -> [u8; 20] {
+/// STUN's MESSAGE-INTEGRITY (HMAC-SHA1), in the shape str0m's STUN functions take.
+pub fn sha1_hmac(key: &[u8], payloads: &[&[u8]]) -> [u8; 20] {
     let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key).expect("HMAC takes keys of any length");
     for p in payloads {
         mac.update(p);
@@ -170,6 +179,18 @@ mod tests {
         assert_eq!(d.route(addr(5000), RTP), Route::Drop);
         assert_eq!(d.route(addr(5000), &binding("ufragone", "passwordone")), Route::Drop);
         assert_eq!(d.bound_addresses(), 0);
+    }
+
+    #[test]
+    fn a_renamed_session_is_found_by_its_new_credentials_only_and_keeps_its_addresses() {
+        let mut d = demux();
+        d.route(addr(5000), &binding("ufragone", "passwordone"));
+        d.rename(SessionId(1), "ufragnew".into(), "passwordnew".into());
+        assert_eq!(d.route(addr(5000), RTP), Route::To(SessionId(1)), "media goes on");
+        assert_eq!(d.route(addr(5001), &binding("ufragone", "passwordone")), Route::Drop, "the old name is gone");
+        assert_eq!(d.route(addr(5001), &binding("ufragnew", "passwordone")), Route::Drop, "the old password too");
+        assert_eq!(d.route(addr(5001), &binding("ufragnew", "passwordnew")), Route::To(SessionId(1)));
+        assert_eq!(d.by_ufrag.len(), 2, "one name per session");
     }
 
     #[test]

@@ -13,7 +13,6 @@ use crate::server::media::offer::Answering;
 use crate::server::media::routing::{RelayAction, RelayCore, Role, SessionId};
 use crate::server::media::session::{Session, SessionFailed};
 use crate::server::media::socket::send_datagram;
-use crate::server::media::trickle;
 use crate::server::signaling::service::IngestEvent;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -24,7 +23,7 @@ use std::time::{Duration, Instant};
 use str0m::format::PayloadParams;
 use str0m::media::KeyframeRequestKind;
 use str0m::net::{Protocol, Receive};
-use str0m::{Event, IceConnectionState, IceCreds, Input, Rtc};
+use str0m::{Event, IceConnectionState, Input, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
@@ -84,6 +83,8 @@ pub fn start(
     Ok(handle)
 }
 
+#[path = "engine_trickle.rs"]
+mod patch;
 #[path = "engine_publisher.rs"]
 mod publisher;
 
@@ -495,13 +496,12 @@ impl Engine {
             return Err(RelayError::AnotherPublisher);
         }
         let now = Instant::now();
-        let ufrag = crate::server::secrets::random_token()[..16].to_owned();
-        let pass = crate::server::secrets::random_token();
+        let creds = Session::new_local_creds();
         let answering = Answering {
             direction,
             dtls_cert: self.dtls_cert.as_ref(),
             announced: &self.announced,
-            creds: IceCreds { ufrag: ufrag.clone(), pass: pass.clone() },
+            creds: creds.clone(),
             publisher_video: self.publisher_video.map(|(_, params)| params),
             now,
         };
@@ -509,7 +509,7 @@ impl Engine {
         let id = SessionId(self.next_id);
         self.next_id += 1;
         let resource = crate::server::secrets::random_token();
-        let etag = format!("\"{}\"", &crate::server::secrets::random_token()[..16]);
+        let etag = Session::new_etag();
         let role = match direction {
             Direction::Publish => Role::Publisher { owner: owner.unwrap_or_default() },
             Direction::Play => Role::Viewer { viewer_id },
@@ -527,7 +527,7 @@ impl Engine {
         self.sessions.insert(id, session);
         self.by_resource.insert(resource.clone(), id);
         *self.per_ip.entry(peer).or_insert(0) += 1;
-        self.demux.add(id, ufrag, pass);
+        self.demux.add(id, creds.ufrag, creds.pass);
         self.metrics.sessions.set(self.sessions.len() as i64);
         // Before the core closes a session this one takes over: the tracker then knows the
         // old session as replaced, and its end does not end the live.
@@ -539,27 +539,5 @@ impl Engine {
         // The first drain: str0m reports the offer's media now.
         self.change(id, |_| Ok(()));
         Ok(Created { resource, etag, answer_sdp })
-    }
-
-    fn trickle(
-        &mut self,
-        direction: Direction,
-        resource: &str,
-        if_match: Option<String>,
-        fragment: &str,
-    ) -> Result<(), RelayError> {
-        let id = self.lookup(direction, resource)?;
-        let etag = &self.sessions[&id].etag;
-        if if_match.as_deref().is_some_and(|m| m != "*" && m != etag) {
-            return Err(RelayError::EtagMismatch);
-        }
-        let candidates = trickle::candidates(fragment, self.sessions[&id].remote_ufrag.as_deref())?;
-        for c in candidates {
-            self.change(id, |rtc| {
-                rtc.add_remote_candidate(c);
-                Ok(())
-            });
-        }
-        Ok(())
     }
 }

@@ -14,6 +14,15 @@ pub enum Direction {
     Play,
 }
 
+/// What a `PATCH` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Patched {
+    /// Trickled candidates were added.
+    Trickled,
+    /// An ICE restart: the session's new ETag and the relay's answer fragment.
+    Restarted { etag: String, fragment: String },
+}
+
 /// A session the relay created: what the HTTP answer carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Created {
@@ -41,8 +50,10 @@ pub enum RelayError {
     EtagMismatch,
     #[error("a candidate line could not be read: {0}")]
     BadCandidate(String),
-    #[error("ICE restart is not supported by the relay: start a new session instead")]
-    RestartUnsupported,
+    #[error("the ICE restart cannot be done: {0}")]
+    BadRestart(String),
+    #[error("an ICE restart must be sent with `If-Match: *` (RFC 9725 §4.4.2)")]
+    RestartWithoutWildcard,
     #[error("another admin is live through the relay; end that live first")]
     AnotherPublisher,
     #[error("this stream is {0} video, which this player cannot decode")]
@@ -68,7 +79,7 @@ pub(super) enum Command {
         resource: String,
         if_match: Option<String>,
         fragment: String,
-        reply: oneshot::Sender<Result<(), RelayError>>,
+        reply: oneshot::Sender<Result<Patched, RelayError>>,
     },
     Close {
         direction: Direction,
@@ -141,14 +152,15 @@ impl RelayHandle {
         answer.await.map_err(|_| RelayError::Stopped)?
     }
 
-    /// Adds trickled candidates (`application/trickle-ice-sdpfrag`) to a session.
+    /// Adds trickled candidates (`application/trickle-ice-sdpfrag`) to a session, or
+    /// restarts its ICE when the fragment carries new credentials.
     pub async fn trickle(
         &self,
         direction: Direction,
         resource: String,
         if_match: Option<String>,
         fragment: String,
-    ) -> Result<(), RelayError> {
+    ) -> Result<Patched, RelayError> {
         let (reply, answer) = oneshot::channel();
         self.send(Command::Trickle { direction, resource, if_match, fragment, reply }).await?;
         answer.await.map_err(|_| RelayError::Stopped)?

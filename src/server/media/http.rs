@@ -1,13 +1,14 @@
 //! The relay's HTTP face: WHIP (RFC 9725) for the publisher and WHEP for players. `POST` an
 //! SDP offer, `201 Created` with the answer (the relay's candidates inside), `Location` and
-//! `ETag`; `PATCH` trickles candidates; `DELETE` ends the session; `OPTIONS` for CORS.
+//! `ETag`; `PATCH` trickles candidates or restarts ICE; `DELETE` ends the session; `OPTIONS`
+//! for CORS.
 
 use crate::protocol::{IceServer, ViewerId};
 use crate::server::auth::stream_key_gate::{KeyRefused, StreamKeyGate};
 use crate::server::auth::watch_access::WatchGate;
 use crate::server::auth::watch_access::WatchRefused;
 use crate::server::http::client_addr::ClientAddr;
-use crate::server::media::handle::{encoder_owner, Created, Direction, RelayError, RelayHandle};
+use crate::server::media::handle::{encoder_owner, Created, Direction, Patched, RelayError, RelayHandle};
 use crate::server::media::ingest::encoder_name;
 use crate::server::signaling::service::{Signaling, STREAMER_TURN_NAME};
 use crate::server::signaling::turn::{self, TurnSecret};
@@ -186,7 +187,8 @@ async fn open(
     }
 }
 
-/// `PATCH /whip/{id}` and `/whep/{id}`: trickled candidates.
+/// `PATCH /whip/{id}` and `/whep/{id}`: trickled candidates (`204`), or an ICE restart
+/// (`200` with the relay's new credentials and candidates, and the new `ETag`).
 pub async fn trickle(
     State(media): State<MediaEndpoints>,
     method_path: Path<String>,
@@ -204,7 +206,14 @@ pub async fn trickle(
     };
     let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     match relay.trickle(direction_of(&uri), method_path.0, if_match, fragment).await {
-        Ok(()) => with_cors(StatusCode::NO_CONTENT.into_response()),
+        Ok(Patched::Trickled) => with_cors(StatusCode::NO_CONTENT.into_response()),
+        Ok(Patched::Restarted { etag, fragment }) => {
+            let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, SDP_FRAGMENT)], fragment).into_response();
+            if let Ok(v) = HeaderValue::from_str(&etag) {
+                response.headers_mut().insert(header::ETAG, v);
+            }
+            with_cors(response)
+        }
         Err(e) => relay_refusal(e),
     }
 }
@@ -282,14 +291,17 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 fn relay_refusal(e: RelayError) -> Response {
     let status = match e {
-        RelayError::BadOffer(_) | RelayError::NoUsableMedia | RelayError::BadCandidate(_) => StatusCode::BAD_REQUEST,
+        RelayError::BadOffer(_)
+        | RelayError::NoUsableMedia
+        | RelayError::BadCandidate(_)
+        | RelayError::BadRestart(_) => StatusCode::BAD_REQUEST,
         RelayError::NoSuchSession => StatusCode::NOT_FOUND,
         RelayError::Full(_) | RelayError::Overloaded | RelayError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         RelayError::TooManyFromAddress(_) => StatusCode::TOO_MANY_REQUESTS,
         RelayError::EtagMismatch => StatusCode::PRECONDITION_FAILED,
         RelayError::AnotherPublisher => StatusCode::CONFLICT,
         RelayError::CannotDecode(_) => StatusCode::NOT_ACCEPTABLE,
-        RelayError::RestartUnsupported => StatusCode::UNPROCESSABLE_ENTITY,
+        RelayError::RestartWithoutWildcard => StatusCode::PRECONDITION_REQUIRED,
     };
     refuse(status, e.to_string())
 }

@@ -2,12 +2,13 @@
 //! for a player only the publisher's video codec (a player that cannot take it is told so
 //! rather than shown a black picture).
 
+use crate::server::media::announce::relay_candidates;
 use crate::server::media::handle::{Direction, RelayError};
 use crate::server::media::ingest;
 use std::time::{Duration, Instant};
 use str0m::change::SdpOffer;
 use str0m::format::{CodecConfig, PayloadParams};
-use str0m::{Candidate, IceCreds, Rtc};
+use str0m::{IceCreds, Rtc};
 
 /// What an answer is made from.
 pub struct Answering<'a> {
@@ -40,10 +41,8 @@ impl Answering<'_> {
                 .set_stats_interval(Some(Duration::from_secs(1)))
                 .build(self.now);
             // The first announced address first: ffmpeg uses only the first candidate.
-            for addr in self.announced {
-                if let Ok(c) = Candidate::host(*addr, "udp") {
-                    rtc.add_local_candidate(c);
-                }
+            for c in relay_candidates(self.announced) {
+                rtc.add_local_candidate(c);
             }
             let answer = rtc.sdp_api().accept_offer(offer);
             (rtc, answer)

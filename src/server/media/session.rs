@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
-use str0m::{Event, Input, Output, Rtc, RtcError};
+use str0m::{Event, IceCreds, Input, Output, Rtc, RtcError};
 
 /// How many times a closing session is woken to flush what `Rtc::close` queued: enough for
 /// the RTCP BYE and the DTLS close_notify, never a wait on the peer.
@@ -39,6 +39,18 @@ pub struct Session {
 }
 
 impl Session {
+    /// Fresh local ICE credentials: the ufrag names the session in STUN (the demux), the
+    /// password keeps others from binding an address to it.
+    pub fn new_local_creds() -> IceCreds {
+        let ufrag = crate::server::secrets::random_token()[..16].to_owned();
+        IceCreds { ufrag, pass: crate::server::secrets::random_token() }
+    }
+
+    /// A fresh entity tag for the session's ICE state (RFC 9725 `ETag`, quoted).
+    pub fn new_etag() -> String {
+        format!("\"{}\"", &crate::server::secrets::random_token()[..16])
+    }
+
     /// Runs `change` on the `Rtc`, then drains it to its next timeout: datagrams go to
     /// `send`, events to `events`.
     pub fn change<T>(

@@ -1,24 +1,66 @@
-//! Reading a trickle `PATCH` body (`application/trickle-ice-sdpfrag`, RFC 8840): its
-//! candidates, and whether it is an ICE restart (a new ufrag), which the relay refuses.
+//! Reading a `PATCH` body (`application/trickle-ice-sdpfrag`, RFC 8840) into trickled
+//! candidates or an ICE restart (new credentials, RFC 9725 §4.4.2), and writing the relay's
+//! answer to a restart.
 
 use crate::server::media::handle::RelayError;
-use str0m::Candidate;
+use str0m::{Candidate, IceCreds};
 
-/// The candidates of `fragment`; `known_ufrag` is the peer's from its offer.
-pub fn candidates(fragment: &str, known_ufrag: Option<&str>) -> Result<Vec<Candidate>, RelayError> {
-    let mut found = Vec::new();
+/// What a `PATCH` asks for.
+#[derive(Debug, PartialEq)]
+pub enum Patch {
+    /// More candidates for the running ICE session (none: "does the session exist?").
+    Candidates(Vec<Candidate>),
+    /// A new ICE session: the peer's new credentials and its candidates for it.
+    Restart { remote: IceCreds, candidates: Vec<Candidate> },
+}
+
+/// RFC 8839 §5.4: a ufrag has 4 to 256 ice-chars, a password 22 to 256.
+const UFRAG_LENGTH: std::ops::RangeInclusive<usize> = 4..=256;
+const PWD_LENGTH: std::ops::RangeInclusive<usize> = 22..=256;
+
+/// Reads `fragment`; `known_ufrag` is the peer's current one (from its offer or last restart).
+pub fn read(fragment: &str, known_ufrag: Option<&str>) -> Result<Patch, RelayError> {
+    let mut candidates = Vec::new();
+    let (mut ufrag, mut pwd) = (None, None);
     for line in fragment.lines().map(str::trim) {
-        // A new ufrag is an ICE restart (RFC 9725 §4.4.2), which this relay does not do.
-        if let Some(ufrag) = line.strip_prefix("a=ice-ufrag:") {
-            if known_ufrag.is_some_and(|known| known != ufrag) {
-                return Err(RelayError::RestartUnsupported);
-            }
-        }
-        if let Some(c) = line.strip_prefix("a=").filter(|c| c.starts_with("candidate:")) {
-            found.push(Candidate::from_sdp_string(c).map_err(|e| RelayError::BadCandidate(e.to_string()))?);
+        if let Some(u) = line.strip_prefix("a=ice-ufrag:") {
+            ufrag = Some(u);
+        } else if let Some(p) = line.strip_prefix("a=ice-pwd:") {
+            pwd = Some(p);
+        } else if let Some(c) = line.strip_prefix("a=").filter(|c| c.starts_with("candidate:")) {
+            candidates.push(Candidate::from_sdp_string(c).map_err(|e| RelayError::BadCandidate(e.to_string()))?);
         }
     }
-    Ok(found)
+    // A new ufrag is a restart (RFC 8839 §4.4.1.1.1: a restart changes both ufrag and password).
+    let Some(ufrag) = ufrag.filter(|u| known_ufrag.is_some_and(|known| known != *u)) else {
+        return Ok(Patch::Candidates(candidates));
+    };
+    let Some(pwd) = pwd else {
+        return Err(RelayError::BadRestart("it has a new a=ice-ufrag but no a=ice-pwd".into()));
+    };
+    if !is_ice_text(ufrag, UFRAG_LENGTH) {
+        return Err(RelayError::BadRestart("its a=ice-ufrag is not 4 to 256 letters, digits, '+' or '/'".into()));
+    }
+    if !is_ice_text(pwd, PWD_LENGTH) {
+        return Err(RelayError::BadRestart("its a=ice-pwd is not 22 to 256 letters, digits, '+' or '/'".into()));
+    }
+    Ok(Patch::Restart { remote: IceCreds { ufrag: ufrag.to_owned(), pass: pwd.to_owned() }, candidates })
+}
+
+/// RFC 8839's `ice-char`: ALPHA / DIGIT / "+" / "/".
+fn is_ice_text(text: &str, length: std::ops::RangeInclusive<usize>) -> bool {
+    length.contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+/// The body of a restart's `200 OK`: the relay is ICE-lite, its new credentials, and its
+/// candidates (all of them at once, so the list ends).
+pub fn restart_answer(local: &IceCreds, candidates: &[Candidate]) -> String {
+    let mut fragment = format!("a=ice-lite\r\na=ice-ufrag:{}\r\na=ice-pwd:{}\r\n", local.ufrag, local.pass);
+    for c in candidates {
+        fragment.push_str(&format!("a={}\r\n", c.to_sdp_string()));
+    }
+    fragment.push_str("a=end-of-candidates\r\n");
+    fragment
 }
 
 #[cfg(test)]
@@ -26,19 +68,65 @@ mod tests {
     use super::*;
 
     const CANDIDATE: &str = "a=candidate:1 1 udp 2130706431 192.0.2.7 50000 typ host";
+    const PWD: &str = "abcdefghijklmnopqrstuvwxyz";
+
+    fn candidates(patch: Patch) -> Vec<Candidate> {
+        match patch {
+            Patch::Candidates(c) => c,
+            Patch::Restart { .. } => panic!("not a restart"),
+        }
+    }
 
     #[test]
     fn candidates_are_read_and_the_same_ufrag_is_no_restart() {
         let fragment =
-            format!("a=ice-ufrag:abcd\r\na=ice-pwd:secret\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n{CANDIDATE}\r\n");
-        assert_eq!(candidates(&fragment, Some("abcd")).unwrap().len(), 1);
-        assert_eq!(candidates("", Some("abcd")).unwrap().len(), 0, "an empty PATCH asks whether the session exists");
+            format!("a=ice-ufrag:abcd\r\na=ice-pwd:{PWD}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n{CANDIDATE}\r\n");
+        assert_eq!(candidates(read(&fragment, Some("abcd")).unwrap()).len(), 1);
+        assert_eq!(
+            candidates(read("", Some("abcd")).unwrap()).len(),
+            0,
+            "an empty PATCH asks whether the session exists"
+        );
     }
 
     #[test]
-    fn a_new_ufrag_is_a_restart_and_a_bad_line_is_refused_in_words() {
-        assert_eq!(candidates("a=ice-ufrag:other\r\n", Some("abcd")), Err(RelayError::RestartUnsupported));
-        let err = candidates("a=candidate:garbage\r\n", None).unwrap_err();
+    fn a_new_ufrag_and_password_are_a_restart_with_its_candidates() {
+        let fragment = format!("a=ice-ufrag:newone\r\na=ice-pwd:{PWD}\r\n{CANDIDATE}\r\n");
+        let Patch::Restart { remote, candidates } = read(&fragment, Some("abcd")).unwrap() else { panic!("a restart") };
+        assert_eq!((remote.ufrag.as_str(), remote.pass.as_str()), ("newone", PWD));
+        assert_eq!(candidates.len(), 1);
+    }
+
+    #[test]
+    fn a_restart_without_a_good_password_or_ufrag_is_refused_in_words() {
+        for (fragment, words) in [
+            ("a=ice-ufrag:newone\r\n".to_owned(), "no a=ice-pwd"),
+            ("a=ice-ufrag:newone\r\na=ice-pwd:short\r\n".to_owned(), "a=ice-pwd is not"),
+            (format!("a=ice-ufrag:new one!\r\na=ice-pwd:{PWD}\r\n"), "a=ice-ufrag is not"),
+        ] {
+            match read(&fragment, Some("abcd")) {
+                Err(RelayError::BadRestart(why)) => assert!(why.contains(words), "{why}"),
+                other => panic!("{fragment:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_candidate_line_is_refused_in_words() {
+        let err = read("a=candidate:garbage\r\n", None).unwrap_err();
         assert!(matches!(err, RelayError::BadCandidate(_)), "{err:?}");
+    }
+
+    #[test]
+    fn the_restart_answer_carries_ice_lite_the_credentials_and_every_candidate() {
+        let creds = IceCreds { ufrag: "relayufrag".into(), pass: PWD.into() };
+        let host = Candidate::host("192.0.2.1:9090".parse().unwrap(), "udp").unwrap();
+        let answer = restart_answer(&creds, &[host]);
+        let lines: Vec<&str> = answer.lines().collect();
+        assert_eq!(lines[..3], ["a=ice-lite", "a=ice-ufrag:relayufrag", &format!("a=ice-pwd:{PWD}")]);
+        assert!(lines[3].starts_with("a=candidate:") && lines[3].contains("192.0.2.1 9090 typ host"), "{answer}");
+        assert_eq!(lines[4], "a=end-of-candidates");
+        let Patch::Candidates(read_back) = read(&answer, Some("relayufrag")).unwrap() else { panic!() };
+        assert_eq!(read_back.len(), 1, "a client can read it as a fragment");
     }
 }
