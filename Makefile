@@ -24,9 +24,11 @@ release: tools
 	node scripts/precompress.mjs target/site/pkg
 
 ## Every test: formatting and lints, unit and integration (cargo), then end to end in Chromium
-## against the debug build and against the release build that `make run` serves, then the
-## network lab (NATs, TURN, cut links) against the debug build.
-test: tools-test lint test-rust test-e2e test-e2e-release netlab
+## against the debug build, the network lab (NATs, TURN, cut links) against the same build,
+## and end to end against the release build that `make run` serves. The lab runs before the
+## release: a debug `cargo leptos build` after a release one leaves the release's files in
+## target/site/pkg, which the debug binary's hash.txt does not name (pages then fail to load).
+test: tools-test lint test-rust test-e2e netlab test-e2e-release
 
 ## rustfmt and clippy (warnings are errors) on both builds: the server with its tests and
 ## examples, and the browser's wasm.
