@@ -89,6 +89,10 @@ struct Counts {
     peak_rss: AtomicU64,
     /// Offer → answer round trips, milliseconds.
     rtts: Mutex<Vec<f64>>,
+    /// Each viewer's wait from starting to connect (its turn among the `concurrency`
+    /// connecting at once) to its offer, milliseconds: what a viewer of a flash crowd waits
+    /// before its browser can start the media, admission included.
+    joins: Mutex<Vec<f64>>,
     /// Viewer ids that answered, for the streamer's candidates.
     answered: Mutex<Vec<String>>,
 }
@@ -277,6 +281,7 @@ async fn viewer(crowd: Crowd, n: usize, delay: Duration, join_at: Duration) {
     let Crowd { url, k, gate, counts, mut storm, mut stop } = crowd;
     tokio::time::sleep(join_at).await;
     let permit = gate.acquire_owned().await.expect("the gate stays open");
+    let connecting = Instant::now();
     let mut ws = match common::connect(&url, None).await {
         Ok(ws) => ws,
         Err(e) => return counts.error(format!("viewer {n}: {e}")),
@@ -315,6 +320,7 @@ async fn viewer(crowd: Crowd, n: usize, delay: Duration, join_at: Duration) {
                     }
                     "offer" => {
                         counts.offers.fetch_add(1, Ordering::Relaxed);
+                        counts.joins.lock().unwrap().push(connecting.elapsed().as_secs_f64() * 1000.0);
                         let answer = serde_json::json!({"type": "answer", "answer": {"type": "answer", "sdp": sdp("answer", n)}});
                         if let Err(e) = ws.send(Message::text(answer.to_string())).await {
                             return counts.error(format!("viewer {n}: send: {e}"));
@@ -388,6 +394,10 @@ impl Run {
         let (stop_tx, stop_rx) = watch::channel(false);
         let crowd = Crowd { url: args.url.clone(), k, gate, counts: counts.clone(), storm: storm_rx, stop: stop_rx };
         let started = Instant::now();
+        // Both processes' CPU over the negotiation: a side at a full core sets the pace (and
+        // its queueing is in the figures), whichever side it is.
+        let cpu = |pid: Option<u32>| pid.and_then(common::cpu_seconds).unwrap_or(f64::NAN);
+        let (server_cpu0, own_cpu0) = (cpu(args.server_pid), cpu(Some(std::process::id())));
         // Viewer numbers go on across waves, so that every SDP differs.
         let first = (number - 1) * n;
         let viewers: Vec<_> = (0..n)
@@ -402,6 +412,9 @@ impl Run {
             .collect();
         let negotiated = until(phase, || counts.answers.load(Ordering::Relaxed) >= n).await;
         let negotiate_s = started.elapsed().as_secs_f64();
+        let busy = |now: f64, then: f64| 100.0 * (now - then) / negotiate_s;
+        let server_busy = busy(cpu(args.server_pid), server_cpu0);
+        let own_busy = busy(cpu(Some(std::process::id())), own_cpu0);
         if !negotiated {
             counts.error(format!(
                 "only {} of {n} viewers negotiated within {phase:?}",
@@ -411,8 +424,12 @@ impl Run {
         let mut rtts = counts.rtts.lock().unwrap().clone();
         rtts.sort_by(f64::total_cmp);
         let (p50, p99) = (percentile(&rtts, 0.5), percentile(&rtts, 0.99));
+        let mut joins = counts.joins.lock().unwrap().clone();
+        joins.sort_by(f64::total_cmp);
+        let (join_p50, join_p99) = (percentile(&joins, 0.5), percentile(&joins, 0.99));
         let rss_negotiated = self.rss();
-        println!("{n} viewers negotiated in {negotiate_s:.2} s; offer→answer p50 {p50:.1} ms, p99 {p99:.1} ms; server RSS {rss_negotiated} KiB");
+        println!("{n} viewers negotiated in {negotiate_s:.2} s; offer→answer p50 {p50:.1} ms, p99 {p99:.1} ms; connect→offer p50 {join_p50:.1} ms, p99 {join_p99:.1} ms; server RSS {rss_negotiated} KiB");
+        println!("CPU meanwhile: server {server_busy:.0} %, load generator {own_busy:.0} % of a core");
 
         // Phase 2: the candidate storm, K each way per viewer.
         let storm_started = Instant::now();
@@ -503,7 +520,7 @@ impl Run {
         let errors = got(&counts.errors);
         println!("errors {errors}, lost messages {lost}");
         println!(
-            "RESULT label={} viewers={n} wave={number} candidates={k} negotiate_s={negotiate_s:.3} p50_ms={p50:.2} p99_ms={p99:.2} cand_per_s={cand_per_s:.0} msgs_per_s={msgs_per_s:.0} spread_ms={} join_rate={} rss_before_kib={rss_before} rss_peak_kib={rss_peak} kib_per_viewer={per_viewer:.1} errors={errors} lost={lost}{idle_fields}",
+            "RESULT label={} viewers={n} wave={number} candidates={k} negotiate_s={negotiate_s:.3} p50_ms={p50:.2} p99_ms={p99:.2} join_p50_ms={join_p50:.2} join_p99_ms={join_p99:.2} server_cpu_pct={server_busy:.0} generator_cpu_pct={own_busy:.0} cand_per_s={cand_per_s:.0} msgs_per_s={msgs_per_s:.0} spread_ms={} join_rate={} rss_before_kib={rss_before} rss_peak_kib={rss_peak} kib_per_viewer={per_viewer:.1} errors={errors} lost={lost}{idle_fields}",
             args.label,
             args.storm_spread_ms,
             args.join_rate

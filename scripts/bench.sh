@@ -247,31 +247,33 @@ awk -v scenarios="$SCENARIOS" -v waves="$WAVES" '
   function clean(r) { return field(r, "lost") == "0" && field(r, "errors") == "0" }
   function joins(rate) { return rate == "0" ? "at once" : rate "/s" }
   function latency(r) { return r == "" ? "-" : field(r, "p50_ms") " / " field(r, "p99_ms") }
+  function join(r) { return r == "" ? "-" : field(r, "join_p50_ms") " / " field(r, "join_p99_ms") }
+  function busy(r) { return field(r, "server_cpu_pct") " / " field(r, "generator_cpu_pct") }
   # A run that failed before its RESULT line stands for all its waves.
   { w = field($0, "wave"); if (w == "-") w = 1
     key = field($0, "label") SUBSEP field($0, "viewers") ":" field($0, "join_rate")
     if (field($0, "failed") == "1") for (v = 1; v <= waves; v++) row[key, v] = $0; else row[key, w] = $0 }
   END {
     split(scenarios, sc, " ")
-    printf "| server | viewers | joining | wave | negotiated (s) | offer→answer p50 / p99 (ms) | candidates/s | RSS before → peak (MiB) | KiB/viewer | errors | lost |\n"
-    printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    printf "| server | viewers | joining | wave | negotiated (s) | offer→answer p50 / p99 (ms) | connect→offer p50 / p99 (ms) | CPU %% server / generator | candidates/s | RSS before → peak (MiB) | KiB/viewer | errors | lost |\n"
+    printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
     for (i = 1; i in sc; i++) for (w = 1; w <= waves; w++) for (l = 1; l <= 2; l++) {
       lab = l == 1 ? "onair" : "node"; r = row[lab, sc[i], w]; split(sc[i], nr, ":")
       if (r == "") continue
-      if (field(r, "failed") == "1") { printf "| %s | %s | %s | %s | failed | | | | | | |\n", lab, nr[1], joins(nr[2]), w; continue }
-      printf "| %s | %s | %s | %s | %s | %s | %s | %.1f → %.1f | %s | %s | %s |\n", lab, nr[1], joins(nr[2]), w, field(r, "negotiate_s"),
-        latency(r), field(r, "cand_per_s"), field(r, "rss_before_kib") / 1024,
+      if (field(r, "failed") == "1") { printf "| %s | %s | %s | %s | failed | | | | | | | | |\n", lab, nr[1], joins(nr[2]), w; continue }
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f → %.1f | %s | %s | %s |\n", lab, nr[1], joins(nr[2]), w, field(r, "negotiate_s"),
+        latency(r), join(r), busy(r), field(r, "cand_per_s"), field(r, "rss_before_kib") / 1024,
         field(r, "rss_peak_kib") / 1024, field(r, "kib_per_viewer"), field(r, "errors"), field(r, "lost")
     }
     printf "\nA run with lost messages did not finish its storm: its candidates/s is what got through before the timeout.\n"
     printf "\nSide by side (ratios: OnAir over Node for rates, Node over OnAir for memory; msg/s: every message delivered over negotiation and storm):\n\n"
-    printf "| viewers | joining | wave | p50 / p99 OnAir (ms) | p50 / p99 Node (ms) | candidates/s OnAir | candidates/s Node | candidates/s ratio | msg/s ratio | KiB/viewer OnAir | KiB/viewer Node | memory ratio |\n"
-    printf "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    printf "| viewers | joining | wave | p50 / p99 OnAir (ms) | p50 / p99 Node (ms) | connect→offer p50 / p99 OnAir (ms) | connect→offer p50 / p99 Node (ms) | candidates/s OnAir | candidates/s Node | candidates/s ratio | msg/s ratio | KiB/viewer OnAir | KiB/viewer Node | memory ratio |\n"
+    printf "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
     for (i = 1; i in sc; i++) for (w = 1; w <= waves; w++) {
       o = row["onair", sc[i], w]; d = row["node", sc[i], w]; split(sc[i], nr, ":")
       if (o == "" || d == "") continue
       both = clean(o) && clean(d)
-      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", nr[1], joins(nr[2]), w, latency(o), latency(d),
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", nr[1], joins(nr[2]), w, latency(o), latency(d), join(o), join(d),
         field(o, "cand_per_s"), field(d, "cand_per_s"),
         both ? ratio(field(o, "cand_per_s"), field(d, "cand_per_s")) : "n/a (messages lost)",
         both ? ratio(field(o, "msgs_per_s"), field(d, "msgs_per_s")) : "n/a",
