@@ -456,7 +456,7 @@ pub async fn serve(
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Signaling is many small messages answered at once: without TCP_NODELAY, Nagle's
     // algorithm meets the peer's delayed ACK and a reply waits ~40 ms.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+    let listener = axum::serve::ListenerExt::tap_io(crate::server::http::taking_turns::TakingTurns(listener), |tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!("cannot set TCP_NODELAY: {e}");
         }

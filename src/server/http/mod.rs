@@ -5,3 +5,4 @@ pub mod client_addr;
 pub mod headers;
 pub mod metrics;
 pub mod origin;
+pub mod taking_turns;
