@@ -299,11 +299,18 @@ impl Playback {
                 }
             }
         });
+        // The track arrives while the offer is applied; the video shows it once the answer
+        // has left: attaching and starting the <video> costs the page's main thread tens of
+        // ms, which the browser's answer would otherwise wait behind (first-frame.mjs,
+        // offer → answer sent), and no frame can come before the answer anyway.
+        let track = Rc::new(AnswerFirst::default());
         peer.on_track({
-            let weak = weak.clone();
+            let (weak, track) = (weak.clone(), track.clone());
             move |stream| {
-                if let Some(this) = weak.upgrade() {
-                    this.show(stream);
+                if let Some(stream) = track.arrived(stream) {
+                    if let Some(this) = weak.upgrade() {
+                        this.show(stream);
+                    }
                 }
             }
         });
@@ -341,12 +348,18 @@ impl Playback {
             }
         });
         *self.peer.borrow_mut() = Some(peer.clone());
-        self.show_connecting();
         let this = self.clone();
         spawn_local(async move {
             match peer.answer(&offer).await {
                 Ok(answer) => this.send(&ClientMessage::Answer { answer, viewer_id: None }),
                 Err(e) => web_sys::console::error_1(&format!("OnAir: cannot answer the stream's offer: {e}").into()),
+            }
+            let current = this.peer.borrow().as_ref().is_some_and(|p| Rc::ptr_eq(p, &peer));
+            if current {
+                this.show_connecting();
+                if let Some(stream) = track.answered() {
+                    this.show(stream);
+                }
             }
         });
     }
@@ -511,5 +524,29 @@ impl Playback {
             media::attach(&video, None);
         }
         self.view.needs_play.set(false);
+    }
+}
+
+/// Holds a connection's incoming stream until its answer has been sent.
+#[derive(Default)]
+struct AnswerFirst {
+    answered: Cell<bool>,
+    stream: RefCell<Option<MediaStream>>,
+}
+
+impl AnswerFirst {
+    /// A stream arrived: the one to show now, if the answer has left.
+    fn arrived(&self, stream: MediaStream) -> Option<MediaStream> {
+        if self.answered.get() {
+            return Some(stream);
+        }
+        *self.stream.borrow_mut() = Some(stream);
+        None
+    }
+
+    /// The answer has left: the stream that arrived before, to show now.
+    fn answered(&self) -> Option<MediaStream> {
+        self.answered.set(true);
+        self.stream.borrow_mut().take()
     }
 }

@@ -4,6 +4,7 @@
 use crate::protocol::{is_relay_candidate, IceCandidate, IceServer, SdpType, SessionDescription};
 use crate::web::status::{IceState, PeerState};
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -138,10 +139,13 @@ impl Peer {
         }
     }
 
-    /// Creates an offer and makes it the local description.
-    pub async fn create_offer(&self) -> Result<SessionDescription, RtcError> {
-        let offer = JsFuture::from(self.pc.create_offer()).await?;
-        self.apply_local(offer, SdpType::Offer).await
+    /// Creates an offer and makes it the local description. The browser starts on it when
+    /// this is called, not when the future is first awaited, so whatever the caller does
+    /// meanwhile (the studio renders the viewer's row) runs beside it.
+    pub fn create_offer(&self) -> impl Future<Output = Result<SessionDescription, RtcError>> + 'static {
+        let created = JsFuture::from(self.pc.create_offer());
+        let pc = self.pc.clone();
+        async move { apply_local(&pc, created.await?, SdpType::Offer).await }
     }
 
     /// An offer with fresh ICE credentials, to find a new path on the same connection
@@ -150,7 +154,7 @@ impl Peer {
         let options = RtcOfferOptions::new();
         options.set_ice_restart(true);
         let offer = JsFuture::from(self.pc.create_offer_with_rtc_offer_options(&options)).await?;
-        self.apply_local(offer, SdpType::Offer).await
+        apply_local(&self.pc, offer, SdpType::Offer).await
     }
 
     /// The session id of the remote description, once there is one.
@@ -163,7 +167,7 @@ impl Peer {
     pub async fn answer(&self, offer: &SessionDescription) -> Result<SessionDescription, RtcError> {
         self.set_remote(offer).await?;
         let answer = JsFuture::from(self.pc.create_answer()).await?;
-        self.apply_local(answer, SdpType::Answer).await
+        apply_local(&self.pc, answer, SdpType::Answer).await
     }
 
     /// Applies the remote description, then the candidates that arrived before it.
@@ -247,15 +251,16 @@ impl Peer {
             );
         }
     }
+}
 
-    async fn apply_local(&self, desc: JsValue, kind: SdpType) -> Result<SessionDescription, RtcError> {
-        // createOffer/createAnswer resolve to a plain {type, sdp} dictionary.
-        let sdp = js_sys::Reflect::get(&desc, &"sdp".into())?
-            .as_string()
-            .ok_or_else(|| RtcError("the browser produced no SDP".into()))?;
-        JsFuture::from(self.pc.set_local_description(desc.unchecked_ref())).await?;
-        Ok(SessionDescription { kind, sdp })
-    }
+/// Makes what createOffer/createAnswer produced the local description.
+async fn apply_local(pc: &RtcPeerConnection, desc: JsValue, kind: SdpType) -> Result<SessionDescription, RtcError> {
+    // createOffer/createAnswer resolve to a plain {type, sdp} dictionary.
+    let sdp = js_sys::Reflect::get(&desc, &"sdp".into())?
+        .as_string()
+        .ok_or_else(|| RtcError("the browser produced no SDP".into()))?;
+    JsFuture::from(pc.set_local_description(desc.unchecked_ref())).await?;
+    Ok(SessionDescription { kind, sdp })
 }
 
 impl Drop for Peer {

@@ -426,13 +426,21 @@ impl Broadcast {
             }
         });
         peer.add_stream(&self.stream);
+        let offer = peer.create_offer();
         self.peers.borrow_mut().insert(viewer_id.clone(), peer.clone());
-        self.view.viewers.update(|rows| rows.push(row));
         let this = self.clone();
         spawn_local(async move {
-            match peer.create_offer().await {
-                Ok(offer) => this.handle(StudioEvent::OfferMade { viewer: viewer_id, offer }),
+            match offer.await {
+                Ok(offer) => this.handle(StudioEvent::OfferMade { viewer: viewer_id.clone(), offer }),
                 Err(e) => web_sys::console::error_1(&format!("OnAir: cannot create an offer: {e}").into()),
+            }
+            // The row is drawn once the offer has left: its first render took the studio
+            // tens of ms that every joining viewer's offer waited for (first-frame.mjs,
+            // newViewer → offer). A viewer gone meanwhile gets none.
+            if this.peer(&viewer_id).is_some_and(|p| Rc::ptr_eq(&p, &peer)) {
+                this.view.viewers.update(|rows| rows.push(row));
+            } else {
+                row.dispose();
             }
         });
     }
