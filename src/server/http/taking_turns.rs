@@ -7,9 +7,8 @@ use std::io;
 /// Wraps a listener so that a flash crowd's new sockets wait behind the work of the viewers
 /// already negotiating instead of going ahead of it. Without it, on one core, the accept loop
 /// took every pending connection in a row (up to tokio's budget of 128) and their handshakes
-/// ran before the offers and answers already waiting: `BENCH_PINNED=1 make bench` measured
-/// offer→answer p50 60–90 ms before and 26–33 ms after at 5,000 viewers at once, with the
-/// crowd admitted as fast (README, Performance).
+/// ran before the offers and answers already waiting; `BENCH_PINNED=1 make bench` measures
+/// the difference (figures in the README, Performance).
 pub struct TakingTurns<L>(pub L);
 
 impl<L: Listener> Listener for TakingTurns<L> {
