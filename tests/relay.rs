@@ -379,6 +379,14 @@ async fn an_ice_restart_over_patch_gives_new_credentials_and_the_viewer_keeps_pl
     let announced = relay(&server).announced()[0];
     let candidate = attribute(&body, "candidate");
     assert!(candidate.contains(&format!("{} {} typ host", announced.ip(), announced.port())), "{body}");
+    // Shaped like RFC 9725 §4.4.2's example: the answer's BUNDLE group and media sections,
+    // the candidates under the first.
+    let mids = |sdp: &str| sdp.lines().filter_map(|l| l.strip_prefix("a=mid:")).map(str::to_owned).collect::<Vec<_>>();
+    assert!(!mids(&viewer.answer).is_empty());
+    assert_eq!(mids(&body), mids(&viewer.answer), "{body}");
+    assert_eq!(attribute(&body, "group"), attribute(&viewer.answer, "group"), "{body}");
+    let sections: Vec<&str> = body.split("\r\nm=").collect();
+    assert!(sections[1].contains("a=candidate:") && sections[1].contains("a=end-of-candidates"), "{body}");
     viewer.swap_ice_credentials(ours.clone(), new_relay.clone());
 
     // The old ETag names the ICE session that ended; the new one trickles.

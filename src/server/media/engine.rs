@@ -522,6 +522,7 @@ impl Engine {
             etag: etag.clone(),
             peer_ip: peer,
             remote_ufrag,
+            media: crate::server::media::trickle::media_sections(&answer_sdp),
             timeout: now,
         };
         self.sessions.insert(id, session);

@@ -49,9 +49,11 @@ impl Engine {
     fn restart(&mut self, id: SessionId, remote: IceCreds, candidates: Vec<Candidate>) -> Result<Patched, RelayError> {
         let local = Session::new_local_creds();
         let etag = Session::new_etag();
+        let mut media = Vec::new();
         if let Some(session) = self.sessions.get_mut(&id) {
             session.remote_ufrag = Some(remote.ufrag.clone());
             session.etag = etag.clone();
+            media.clone_from(&session.media);
         }
         let creds = local.clone();
         let swapped = self.change(id, |rtc| {
@@ -65,6 +67,9 @@ impl Engine {
         self.demux.rename(id, local.ufrag.clone(), local.pass.clone());
         self.add_remote_candidates(id, candidates);
         tracing::debug!(session = id.0, "relay session restarted its ICE");
-        Ok(Patched::Restarted { etag, fragment: trickle::restart_answer(&local, &relay_candidates(&self.announced)) })
+        Ok(Patched::Restarted {
+            etag,
+            fragment: trickle::restart_answer(&local, &media, &relay_candidates(&self.announced)),
+        })
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::server::media::handle::Direction;
 use crate::server::media::routing::SessionId;
+use crate::server::media::trickle::MediaSection;
 use std::net::IpAddr;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -34,6 +35,8 @@ pub struct Session {
     pub peer_ip: IpAddr,
     /// The peer's ICE username fragment from its offer (a different one in a PATCH is a restart).
     pub remote_ufrag: Option<String>,
+    /// The answer's media sections, which the answer to an ICE restart repeats.
+    pub media: Vec<MediaSection>,
     /// The timeout str0m asked for last (the timer heap may hold older ones).
     pub timeout: Instant,
 }

@@ -52,14 +52,54 @@ fn is_ice_text(text: &str, length: std::ops::RangeInclusive<usize>) -> bool {
     length.contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
-/// The body of a restart's `200 OK`: the relay is ICE-lite, its new credentials, and its
-/// candidates (all of them at once, so the list ends).
-pub fn restart_answer(local: &IceCreds, candidates: &[Candidate]) -> String {
-    let mut fragment = format!("a=ice-lite\r\na=ice-ufrag:{}\r\na=ice-pwd:{}\r\n", local.ufrag, local.pass);
-    for c in candidates {
-        fragment.push_str(&format!("a={}\r\n", c.to_sdp_string()));
+/// One media section of a session's answer, as a restart's answer repeats it (RFC 8840 §9:
+/// a fragment's candidates belong to the media section they follow).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaSection {
+    /// The answer's `m=` line, payload types included.
+    pub m_line: String,
+    pub mid: String,
+}
+
+/// The accepted media sections of an answer (a rejected one has port 0 and is not bundled).
+pub fn media_sections(answer_sdp: &str) -> Vec<MediaSection> {
+    let mut sections = Vec::new();
+    let mut current: Option<String> = None;
+    for line in answer_sdp.lines().map(str::trim) {
+        if line.starts_with("m=") {
+            current = (line.split_whitespace().nth(1) != Some("0")).then(|| line.to_owned());
+        } else if let Some(mid) = line.strip_prefix("a=mid:") {
+            if let Some(m_line) = current.take() {
+                sections.push(MediaSection { m_line, mid: mid.to_owned() });
+            }
+        }
     }
-    fragment.push_str("a=end-of-candidates\r\n");
+    sections
+}
+
+/// The body of a restart's `200 OK`, shaped like RFC 9725 §4.4.2's example: the relay is
+/// ICE-lite, its new credentials, the BUNDLE group, and each media section with its `mid`;
+/// the candidates (all of them at once, so the list ends) under the first, which carries
+/// the bundle's transport.
+pub fn restart_answer(local: &IceCreds, media: &[MediaSection], candidates: &[Candidate]) -> String {
+    let mut fragment = format!("a=ice-lite\r\na=ice-ufrag:{}\r\na=ice-pwd:{}\r\n", local.ufrag, local.pass);
+    let candidate_lines = || {
+        let mut lines: String = candidates.iter().map(|c| format!("a={}\r\n", c.to_sdp_string())).collect();
+        lines.push_str("a=end-of-candidates\r\n");
+        lines
+    };
+    if media.is_empty() {
+        fragment.push_str(&candidate_lines());
+        return fragment;
+    }
+    let mids: Vec<&str> = media.iter().map(|m| m.mid.as_str()).collect();
+    fragment.push_str(&format!("a=group:BUNDLE {}\r\n", mids.join(" ")));
+    for (i, section) in media.iter().enumerate() {
+        fragment.push_str(&format!("{}\r\na=mid:{}\r\n", section.m_line, section.mid));
+        if i == 0 {
+            fragment.push_str(&candidate_lines());
+        }
+    }
     fragment
 }
 
@@ -117,16 +157,45 @@ mod tests {
         assert!(matches!(err, RelayError::BadCandidate(_)), "{err:?}");
     }
 
+    const ANSWER: &str = "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\n\
+        m=video 0 UDP/TLS/RTP/SAVPF 0\r\na=mid:2\r\n\
+        m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=mid:1\r\na=rtpmap:96 VP8/90000\r\n";
+
     #[test]
-    fn the_restart_answer_carries_ice_lite_the_credentials_and_every_candidate() {
+    fn the_media_sections_are_the_accepted_m_lines_with_their_mids() {
+        assert_eq!(
+            media_sections(ANSWER),
+            [
+                MediaSection { m_line: "m=audio 9 UDP/TLS/RTP/SAVPF 111".into(), mid: "0".into() },
+                MediaSection { m_line: "m=video 9 UDP/TLS/RTP/SAVPF 96 97".into(), mid: "1".into() },
+            ]
+        );
+    }
+
+    #[test]
+    fn the_restart_answer_is_shaped_like_rfc_9725s_example() {
         let creds = IceCreds { ufrag: "relayufrag".into(), pass: PWD.into() };
         let host = Candidate::host("192.0.2.1:9090".parse().unwrap(), "udp").unwrap();
-        let answer = restart_answer(&creds, &[host]);
+        let answer = restart_answer(&creds, &media_sections(ANSWER), &[host]);
         let lines: Vec<&str> = answer.lines().collect();
         assert_eq!(lines[..3], ["a=ice-lite", "a=ice-ufrag:relayufrag", &format!("a=ice-pwd:{PWD}")]);
-        assert!(lines[3].starts_with("a=candidate:") && lines[3].contains("192.0.2.1 9090 typ host"), "{answer}");
-        assert_eq!(lines[4], "a=end-of-candidates");
+        assert_eq!(lines[3..6], ["a=group:BUNDLE 0 1", "m=audio 9 UDP/TLS/RTP/SAVPF 111", "a=mid:0"]);
+        assert!(lines[6].starts_with("a=candidate:") && lines[6].contains("192.0.2.1 9090 typ host"), "{answer}");
+        assert_eq!(lines[7..], ["a=end-of-candidates", "m=video 9 UDP/TLS/RTP/SAVPF 96 97", "a=mid:1"]);
         let Patch::Candidates(read_back) = read(&answer, Some("relayufrag")).unwrap() else { panic!() };
         assert_eq!(read_back.len(), 1, "a client can read it as a fragment");
+    }
+
+    #[test]
+    fn without_media_sections_the_candidates_stand_alone() {
+        let creds = IceCreds { ufrag: "relayufrag".into(), pass: PWD.into() };
+        let host = Candidate::host("192.0.2.1:9090".parse().unwrap(), "udp").unwrap();
+        let answer = restart_answer(&creds, &[], &[host]);
+        let lines: Vec<&str> = answer.lines().collect();
+        assert!(
+            lines[3].starts_with("a=candidate:") && lines[4] == "a=end-of-candidates" && lines.len() == 5,
+            "{answer}"
+        );
     }
 }
