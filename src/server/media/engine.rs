@@ -12,7 +12,7 @@ use crate::server::media::metrics::RelayMetrics;
 use crate::server::media::offer::Answering;
 use crate::server::media::routing::{RelayAction, RelayCore, Role, SessionId};
 use crate::server::media::session::{Session, SessionFailed};
-use crate::server::media::socket::send_datagram;
+use crate::server::media::socket::{datagrams, RelaySocket};
 use crate::server::signaling::service::IngestEvent;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -24,7 +24,6 @@ use str0m::format::PayloadParams;
 use str0m::media::KeyframeRequestKind;
 use str0m::net::{Protocol, Receive};
 use str0m::{Event, IceConnectionState, Input, Rtc};
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 /// What the relay accepts.
@@ -42,8 +41,8 @@ impl Default for RelayLimits {
     }
 }
 
-/// Largest datagram read; WebRTC keeps packets under the path MTU.
-const RECEIVE_BUFFER: usize = 2048;
+/// Buffers filled by one read (`recvmmsg`).
+const READ_BATCH: usize = 8;
 /// How often the core's timers (keyframe debts, connect deadlines) run at the latest.
 const TICK: Duration = Duration::from_millis(50);
 
@@ -73,7 +72,7 @@ pub fn start(
             Err(e) => return tracing::error!("relay thread could not start: {e}"),
         };
         runtime.block_on(async move {
-            let socket = match UdpSocket::from_std(std_socket) {
+            let socket = match RelaySocket::new(std_socket, metrics.clone()) {
                 Ok(s) => s,
                 Err(e) => return tracing::error!("relay socket: {e}"),
             };
@@ -89,7 +88,7 @@ mod patch;
 mod publisher;
 
 struct Engine {
-    socket: UdpSocket,
+    socket: RelaySocket,
     announced: Vec<SocketAddr>,
     limits: RelayLimits,
     metrics: Arc<RelayMetrics>,
@@ -131,7 +130,7 @@ const REPORT_EVERY: Duration = Duration::from_secs(1);
 
 impl Engine {
     fn new(
-        socket: UdpSocket,
+        socket: RelaySocket,
         announced: Vec<SocketAddr>,
         limits: RelayLimits,
         metrics: Arc<RelayMetrics>,
@@ -163,7 +162,7 @@ impl Engine {
     }
 
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
-        let mut buf = vec![0u8; RECEIVE_BUFFER];
+        let mut bufs: [Vec<u8>; READ_BATCH] = std::array::from_fn(|_| vec![0u8; self.socket.receive_buffer_bytes()]);
         let mut next_tick = Instant::now() + TICK;
         let mut next_report = Instant::now() + REPORT_EVERY;
         let mut last_report = Instant::now();
@@ -176,7 +175,7 @@ impl Engine {
                 },
                 ready = self.socket.readable() => {
                     if ready.is_ok() {
-                        self.read_all(&mut buf);
+                        self.read_all(&mut bufs);
                     }
                 }
                 _ = tokio::time::sleep_until(wake.into()) => {}
@@ -216,10 +215,18 @@ impl Engine {
     }
 
     /// Reads every datagram waiting on the socket.
-    fn read_all(&mut self, buf: &mut [u8]) {
+    fn read_all(&mut self, bufs: &mut [Vec<u8>; READ_BATCH]) {
+        let mut metas = [quinn_udp::RecvMeta::default(); READ_BATCH];
         loop {
-            match self.socket.try_recv_from(buf) {
-                Ok((n, source)) => self.datagram(source, n, buf),
+            let mut slices = bufs.each_mut().map(|b| std::io::IoSliceMut::new(b));
+            match self.socket.receive(&mut slices, &mut metas) {
+                Ok(filled) => {
+                    for (meta, buf) in metas.iter().zip(bufs.iter()).take(filled) {
+                        for packet in datagrams(meta, buf) {
+                            self.datagram(meta.addr, packet);
+                        }
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) => {
                     // ICMP errors for one peer surface here on Linux; they are that peer's problem.
@@ -230,10 +237,9 @@ impl Engine {
         }
     }
 
-    fn datagram(&mut self, source: SocketAddr, n: usize, buf: &[u8]) {
-        let packet = &buf[..n];
+    fn datagram(&mut self, source: SocketAddr, packet: &[u8]) {
         self.metrics.packets_in.inc();
-        self.metrics.bytes_in.inc_by(n as u64);
+        self.metrics.bytes_in.inc_by(packet.len() as u64);
         let Route::To(id) = self.demux.route(source, packet) else {
             self.metrics.dropped_in.inc();
             return;
@@ -268,9 +274,11 @@ impl Engine {
     fn change<T>(&mut self, id: SessionId, change: impl FnOnce(&mut Rtc) -> Result<T, str0m::RtcError>) -> Option<T> {
         let session = self.sessions.get_mut(&id)?;
         let before = session.timeout;
-        let (socket, metrics) = (&self.socket, &self.metrics);
-        let mut send = |to: &SocketAddr, data: &[u8]| send_datagram(socket, metrics, to, data);
-        match session.change(change, &mut send, &mut self.events) {
+        let socket = &mut self.socket;
+        let mut send = |to: &SocketAddr, data: &[u8]| socket.queue(to, data);
+        let changed = session.change(change, &mut send, &mut self.events);
+        self.socket.flush();
+        match changed {
             Ok(value) => {
                 if session.timeout != before {
                     self.timers.push(Reverse((session.timeout, id)));
@@ -419,8 +427,8 @@ impl Engine {
         if self.publisher_video.is_some_and(|(s, _)| s == id) {
             self.publisher_video = None;
         }
-        let (socket, metrics) = (&self.socket, &self.metrics);
-        session.close(Instant::now(), &mut |to, data| send_datagram(socket, metrics, to, data));
+        session.close(Instant::now(), &mut |to, data| self.socket.queue(to, data));
+        self.socket.flush();
         self.core.remove(id);
         self.demux.remove(id);
         self.egress.forget(id);

@@ -1,4 +1,4 @@
-//! The relay's `/metrics` series (sessions, packets and bytes each way, drops, keyframe
+//! The relay's `/metrics` series (sessions, packets and bytes each way, sends, drops, keyframe
 //! requests, the delay a frame spends in the relay), registered in the server's registry.
 
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Registry};
@@ -9,6 +9,8 @@ pub struct RelayMetrics {
     pub bytes_in: IntCounter,
     pub packets_out: IntCounter,
     pub bytes_out: IntCounter,
+    /// System calls that sent datagrams (one sends several with segmentation offload).
+    pub sends: IntCounter,
     /// Datagrams from unknown senders or failing their check.
     pub dropped_in: IntCounter,
     /// Datagrams the socket refused (its send buffer was full).
@@ -30,6 +32,10 @@ impl RelayMetrics {
             bytes_in: counter("onair_relay_bytes_in_total", "UDP bytes the relay received.")?,
             packets_out: counter("onair_relay_packets_out_total", "UDP datagrams the relay sent.")?,
             bytes_out: counter("onair_relay_bytes_out_total", "UDP bytes the relay sent.")?,
+            sends: counter(
+                "onair_relay_sends_total",
+                "System calls that sent datagrams (with segmentation offload, one carries several).",
+            )?,
             dropped_in: counter(
                 "onair_relay_dropped_in_total",
                 "Datagrams dropped on arrival: unknown sender or a failed ICE check.",
@@ -58,6 +64,7 @@ impl RelayMetrics {
                 &m.bytes_in,
                 &m.packets_out,
                 &m.bytes_out,
+                &m.sends,
                 &m.dropped_in,
                 &m.dropped_out,
                 &m.keyframe_requests,

@@ -6,6 +6,7 @@ pub mod announce;
 pub mod demux;
 pub mod egress;
 pub mod engine;
+pub mod gso;
 pub mod handle;
 pub mod http;
 pub mod ingest;
