@@ -165,6 +165,7 @@ struct Snapshot {
     server_cpu: f64,
     own_cpu: f64,
     packets_out: f64,
+    sends: f64,
     bytes_out: f64,
     dropped_out: f64,
     packets_in: f64,
@@ -197,6 +198,7 @@ async fn snapshot(http: &reqwest::Client, base: &str, pid: u32) -> Snapshot {
         server_cpu: load::cpu_seconds(pid).unwrap_or(0.0),
         own_cpu: load::cpu_seconds(std::process::id()).unwrap_or(0.0),
         packets_out: value("onair_relay_packets_out_total"),
+        sends: value("onair_relay_sends_total"),
         bytes_out: value("onair_relay_bytes_out_total"),
         dropped_out: value("onair_relay_dropped_out_total"),
         packets_in: value("onair_relay_packets_in_total"),
@@ -473,6 +475,9 @@ async fn main() {
     let cores = (after.server_cpu - before.server_cpu) / secs;
     let own_cores = (after.own_cpu - before.own_cpu) / secs;
     let pps = (after.packets_out - before.packets_out) / secs;
+    // A server without the sends counter (an earlier build) reads NaN, shown as such.
+    let sends = after.sends - before.sends;
+    let per_send = if sends > 0.0 { (after.packets_out - before.packets_out) / sends } else { f64::NAN };
     let mbps = (after.bytes_out - before.bytes_out) * 8.0 / secs / 1e6;
     let ms = |s: Option<f64>| s.map_or(f64::NAN, |s| s * 1000.0);
     let relay_p50 = ms(histogram_quantile(&before.delay_buckets, &after.delay_buckets, 0.5));
@@ -484,7 +489,7 @@ async fn main() {
     let keyframe_requests = after.keyframe_requests - before.keyframe_requests;
     println!(
         "[{}] {secs:.1} s window: {clean} of {n} viewers got every frame ({missing} frames missing, {corrupt} corrupt); \
-         {pps:.0} packets/s out ({mbps:.1} Mbit/s), {dropped_out} dropped by the relay's socket; \
+         {pps:.0} packets/s out ({mbps:.1} Mbit/s, {per_send:.1} per send), {dropped_out} dropped by the relay's socket; \
          UDP buffer overflows {rcvbuf} receive / {sndbuf} send; {keyframe_requests} keyframe requests",
         args.label
     );
@@ -502,7 +507,7 @@ async fn main() {
     println!(
         "RESULT label={} publisher={} viewers={n} join_rate={} playing={} refused={refused} clean={clean} missing={missing} \
          corrupt={corrupt} first_p50_s={:.3} first_last_s={:.3} first_keyframes={first_keyframes} window_s={secs:.1} \
-         pps_out={pps:.0} mbps_out={mbps:.1} dropped_out={dropped_out} rcvbuf_errors={rcvbuf} sndbuf_errors={sndbuf} \
+         pps_out={pps:.0} datagrams_per_send={per_send:.2} mbps_out={mbps:.1} dropped_out={dropped_out} rcvbuf_errors={rcvbuf} sndbuf_errors={sndbuf} \
          keyframe_requests={keyframe_requests} server_cpu_pct={:.1} cpu_us_per_viewer={:.1} generator_cpu_pct={:.1} \
          relay_p50_ms={relay_p50:.2} relay_p99_ms={relay_p99:.2} e2e_p50_ms={:.2} e2e_p99_ms={:.2} \
          rss_before_kib={rss_before} rss_after_kib={rss_after} kib_per_viewer={kib_per_viewer:.0}",

@@ -28,6 +28,9 @@
 #   BENCH_RELAY_SIZES="50 200 500 1000"  viewer counts, joining at BENCH_RELAY_JOIN_RATE=100/s
 #   BENCH_RELAY_FLASH=500    a flash crowd: this many viewers POST /whep at once ("" skips)
 #   BENCH_RELAY_SECONDS=20   the measured window once every viewer plays
+#   BENCH_RELAY_BASELINE=    the path of another onair binary (an earlier commit's release
+#                            build): each relay size runs against it first, then against this
+#                            build, on the same machine in the same run (the table's "server")
 #   BENCH_RELAY_PUBLISHER=str0m  `ffmpeg`: ffmpeg 9's WHIP muxer publishes instead, with the
 #                            admin's stream key: H.264 baseline 1280x720 at 30 fps, 2.5 Mbit/s, a
 #                            keyframe a second, and Opus (needs scripts/install-tools.sh --tests)
@@ -183,19 +186,19 @@ RELAY_SECONDS=${BENCH_RELAY_SECONDS:-20}
 RELAY_PUBLISHER=${BENCH_RELAY_PUBLISHER:-str0m}
 RELAY_RESULTS="$WORK/relay-results"
 
-relay_run() { # viewers join-rate (0: at once)
-  local n=$1 rate=$2 data="$WORK/data-$RANDOM"
-  ONAIR_ADMIN_PASSWORD="$PASSWORD" "${PIN_SERVER[@]}" "$RELEASE"/onair --addr "127.0.0.1:$ONAIR_PORT" --data-dir "$data" \
+relay_run() { # viewers join-rate (0: at once) [label binary]
+  local n=$1 rate=$2 label=${3:-onair} bin=${4:-$RELEASE/onair} data="$WORK/data-$RANDOM"
+  ONAIR_ADMIN_PASSWORD="$PASSWORD" "${PIN_SERVER[@]}" "$bin" --addr "127.0.0.1:$ONAIR_PORT" --data-dir "$data" \
     --relay on --ice-server none --max-connections-per-ip 100000 --messages-per-second 100000 >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   wait_http "http://127.0.0.1:$ONAIR_PORT/readyz"
   sleep 1
-  echo "== relay, $n viewers joining at $([[ $rate == 0 ]] && echo once || echo "$rate/s"), publisher $RELAY_PUBLISHER, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "== relay ($label), $n viewers joining at $([[ $rate == 0 ]] && echo once || echo "$rate/s"), publisher $RELAY_PUBLISHER, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   if ! "${PIN_GENERATOR[@]}" "$RELEASE"/examples/relay_bench --url "http://127.0.0.1:$ONAIR_PORT" --server-pid "$SERVER_PID" \
-      --admin-password "$PASSWORD" --viewers "$n" --join-rate "$rate" --seconds "$RELAY_SECONDS" --publisher "$RELAY_PUBLISHER" | tee "$WORK/out"; then
+      --admin-password "$PASSWORD" --viewers "$n" --join-rate "$rate" --seconds "$RELAY_SECONDS" --publisher "$RELAY_PUBLISHER" --label "$label" | tee "$WORK/out"; then
     grep -aE "WARN|ERROR" "$WORK/server.log" | tail -5 || true
   fi
-  grep '^RESULT ' "$WORK/out" >>"$RELAY_RESULTS" || echo "RESULT viewers=$n join_rate=$rate failed=1" >>"$RELAY_RESULTS"
+  grep '^RESULT ' "$WORK/out" >>"$RELAY_RESULTS" || echo "RESULT label=$label viewers=$n join_rate=$rate failed=1" >>"$RELAY_RESULTS"
   stop_server
 }
 
@@ -206,14 +209,14 @@ relay_table() {
     function field(line, key,   m) { return match(line, " " key "=[^ ]*") ? substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2) : "-" }
     function per_core(r) { return field(r, "server_cpu_pct") + 0 > 0 ? sprintf("%.0f", field(r, "viewers") * 100 / field(r, "server_cpu_pct")) : "-" }
     BEGIN {
-      printf "| viewers | joining | zero loss | frames missing | packets/s out | Mbit/s out | server CPU (%% of a core) | µs CPU per viewer·s | viewers per core | relay delay p50 / p99 (ms) | end to end p50 / p99 (ms) | KiB per viewer | generator CPU %% | UDP buffer drops | last first frame (s) |\n"
-      printf "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+      printf "| server | viewers | joining | zero loss | frames missing | packets/s out | datagrams per send | Mbit/s out | server CPU (%% of a core) | µs CPU per viewer·s | viewers per core | relay delay p50 / p99 (ms) | end to end p50 / p99 (ms) | KiB per viewer | generator CPU %% | UDP buffer drops | last first frame (s) |\n"
+      printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
     }
     {
       n = field($0, "viewers"); rate = field($0, "join_rate") == "0" ? "at once" : field($0, "join_rate") "/s"
-      if (field($0, "failed") == "1") { printf "| %s | %s | failed | | | | | | | | | | | | |\n", n, rate; next }
-      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s | %s |\n", n, rate, field($0, "clean"), field($0, "missing"),
-        field($0, "pps_out"), field($0, "mbps_out"), field($0, "server_cpu_pct"), field($0, "cpu_us_per_viewer"), per_core($0),
+      if (field($0, "failed") == "1") { printf "| %s | %s | %s | failed | | | | | | | | | | | | | |\n", field($0, "label"), n, rate; next }
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s | %s |\n", field($0, "label"), n, rate, field($0, "clean"), field($0, "missing"),
+        field($0, "pps_out"), field($0, "datagrams_per_send"), field($0, "mbps_out"), field($0, "server_cpu_pct"), field($0, "cpu_us_per_viewer"), per_core($0),
         field($0, "relay_p50_ms"), field($0, "relay_p99_ms"), field($0, "e2e_p50_ms"), field($0, "e2e_p99_ms"),
         field($0, "kib_per_viewer"), field($0, "generator_cpu_pct"), field($0, "rcvbuf_errors") + field($0, "sndbuf_errors"), field($0, "first_last_s")
     }' "$RELAY_RESULTS"
@@ -234,8 +237,14 @@ if [[ "$RELAY" != only ]]; then
   fi
 fi
 if [[ "$RELAY" != 0 ]]; then
-  for n in $RELAY_SIZES; do relay_run "$n" "$RELAY_RATE"; done
-  for n in $RELAY_FLASH; do relay_run "$n" 0; done
+  for n in $RELAY_SIZES; do
+    [[ -n ${BENCH_RELAY_BASELINE:-} ]] && relay_run "$n" "$RELAY_RATE" baseline "$BENCH_RELAY_BASELINE"
+    relay_run "$n" "$RELAY_RATE"
+  done
+  for n in $RELAY_FLASH; do
+    [[ -n ${BENCH_RELAY_BASELINE:-} ]] && relay_run "$n" 0 baseline "$BENCH_RELAY_BASELINE"
+    relay_run "$n" 0
+  done
 fi
 if [[ "$RELAY" == only ]]; then relay_table; exit 0; fi
 
