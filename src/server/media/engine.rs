@@ -13,9 +13,9 @@ use crate::server::media::offer::Answering;
 use crate::server::media::routing::{RelayAction, RelayCore, Role, SessionId};
 use crate::server::media::session::{Session, SessionFailed};
 use crate::server::media::socket::{datagrams, RelaySocket};
+use crate::server::media::timers::Timers;
 use crate::server::signaling::service::IngestEvent;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -98,7 +98,7 @@ struct Engine {
     sessions: HashMap<SessionId, Session>,
     by_resource: HashMap<String, SessionId>,
     per_ip: HashMap<IpAddr, usize>,
-    timers: BinaryHeap<Reverse<(Instant, SessionId)>>,
+    timers: Timers,
     next_id: u64,
     /// Events drained from sessions, handled after each drain (never while an `Rtc` is borrowed).
     events: Vec<(SessionId, Event)>,
@@ -147,7 +147,7 @@ impl Engine {
             sessions: HashMap::new(),
             by_resource: HashMap::new(),
             per_ip: HashMap::new(),
-            timers: BinaryHeap::new(),
+            timers: Timers::default(),
             next_id: 1,
             events: Vec::new(),
             egress: EgressTracker::default(),
@@ -167,7 +167,7 @@ impl Engine {
         let mut next_report = Instant::now() + REPORT_EVERY;
         let mut last_report = Instant::now();
         loop {
-            let wake = self.timers.peek().map_or(next_tick, |Reverse((t, _))| (*t).min(next_tick));
+            let wake = self.timers.next().map_or(next_tick, |t| t.min(next_tick));
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(c) => self.command(c),
@@ -187,7 +187,6 @@ impl Engine {
                 next_tick = now + TICK;
                 let actions = self.core.tick(self.clock(now));
                 self.perform(actions);
-                self.compact_timers();
             }
             if now >= next_report {
                 next_report = now + REPORT_EVERY;
@@ -200,14 +199,6 @@ impl Engine {
             self.load.worked(woke.elapsed());
         }
         tracing::info!("relay stopped");
-    }
-
-    /// Stale timer entries (a session asked for a new time) leave the heap only when due; far
-    /// ones would pile up, so the heap is rebuilt from the sessions once it holds many more.
-    fn compact_timers(&mut self) {
-        if self.timers.len() > 4 * self.sessions.len() + 1024 {
-            self.timers = self.sessions.values().map(|s| Reverse((s.timeout, s.id))).collect();
-        }
     }
 
     fn clock(&self, now: Instant) -> Duration {
@@ -257,15 +248,8 @@ impl Engine {
     }
 
     fn run_timeouts(&mut self, now: Instant) {
-        while let Some(Reverse((at, id))) = self.timers.peek().copied() {
-            if at > now {
-                break;
-            }
-            self.timers.pop();
-            // Stale entries (the session asked for another time since) are skipped.
-            if self.sessions.get(&id).is_some_and(|s| s.timeout <= now) {
-                self.change(id, |rtc| rtc.handle_input(Input::Timeout(now)));
-            }
+        while let Some(id) = self.timers.due(now) {
+            self.change(id, |rtc| rtc.handle_input(Input::Timeout(now)));
         }
         self.handle_events();
     }
@@ -273,16 +257,13 @@ impl Engine {
     /// Runs one change on a session and drains it; a session that fails is closed alone.
     fn change<T>(&mut self, id: SessionId, change: impl FnOnce(&mut Rtc) -> Result<T, str0m::RtcError>) -> Option<T> {
         let session = self.sessions.get_mut(&id)?;
-        let before = session.timeout;
         let socket = &mut self.socket;
         let mut send = |to: &SocketAddr, data: &[u8]| socket.queue(to, data);
         let changed = session.change(change, &mut send, &mut self.events);
         self.socket.flush();
         match changed {
             Ok(value) => {
-                if session.timeout != before {
-                    self.timers.push(Reverse((session.timeout, id)));
-                }
+                self.timers.want(id, session.timeout, Instant::now());
                 Some(value)
             }
             Err(e) => {
@@ -422,6 +403,7 @@ impl Engine {
     /// encoder's live it ends.
     fn drop_session(&mut self, id: SessionId, why: &str) {
         let Some(mut session) = self.sessions.remove(&id) else { return };
+        self.timers.forget(id);
         let ended = self.ingest.ended(id, &format!("the encoder's session ended: {why}"));
         self.tell(ended);
         if self.publisher_video.is_some_and(|(s, _)| s == id) {

@@ -1,4 +1,4 @@
-//! The media relay: an SFU on str0m. A pure core (`routing`, `keyframes`, `demux`), the one
+//! The media relay: an SFU on str0m. A pure core (`routing`, `keyframes`, `demux`, `timers`, `gso`), the one
 //! thread that owns the UDP socket and every `Rtc` (`engine`, `session`, `socket`), how the server talks
 //! to it (`handle`), WHIP/WHEP (`http`), which addresses it announces (`announce`), and `--relay` (`mode`).
 
@@ -20,4 +20,5 @@ pub mod routing;
 pub mod session;
 pub mod socket;
 pub mod stream_key_api;
+pub mod timers;
 pub mod trickle;
