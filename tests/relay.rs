@@ -88,6 +88,11 @@ async fn every_viewer_gets_every_frame_from_a_keyframe_on() {
         let (expected, received) = expected_and_received(&publisher, v);
         assert_eq!(received, expected, "viewer {i} got every frame from its first keyframe on, in order");
     }
+    // The publisher's encoder adapts to the relay's congestion feedback; players, whose
+    // feedback the relay would only throw away, are not asked for any.
+    let transport_cc = |sdp: &str| sdp.contains("transport-wide-cc");
+    assert!(transport_cc(&publisher.answer), "the publisher's answer keeps transport-wide-cc");
+    assert!(viewers.iter().all(|v| !transport_cc(&v.answer)), "players' answers leave transport-wide-cc out");
 }
 
 /// How long a joiner may wait for its first picture: the relay asks the publisher at once
