@@ -202,6 +202,11 @@ relay_run() { # viewers join-rate (0: at once) [label binary]
   stop_server
 }
 
+relay_runs() { # viewers join-rate: against BENCH_RELAY_BASELINE first when set, then this build
+  if [[ -n ${BENCH_RELAY_BASELINE:-} ]]; then relay_run "$1" "$2" baseline "$BENCH_RELAY_BASELINE"; fi
+  relay_run "$1" "$2"
+}
+
 relay_table() {
   echo
   echo "== relay results ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); server ${PIN_SERVER[*]:-unpinned}, generator ${PIN_GENERATOR[*]:-unpinned}; ${RELAY_SECONDS} s windows; publisher ${RELAY_PUBLISHER}; load average $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -237,14 +242,8 @@ if [[ "$RELAY" != only ]]; then
   fi
 fi
 if [[ "$RELAY" != 0 ]]; then
-  for n in $RELAY_SIZES; do
-    [[ -n ${BENCH_RELAY_BASELINE:-} ]] && relay_run "$n" "$RELAY_RATE" baseline "$BENCH_RELAY_BASELINE"
-    relay_run "$n" "$RELAY_RATE"
-  done
-  for n in $RELAY_FLASH; do
-    [[ -n ${BENCH_RELAY_BASELINE:-} ]] && relay_run "$n" 0 baseline "$BENCH_RELAY_BASELINE"
-    relay_run "$n" 0
-  done
+  for n in $RELAY_SIZES; do relay_runs "$n" "$RELAY_RATE"; done
+  for n in $RELAY_FLASH; do relay_runs "$n" 0; done
 fi
 if [[ "$RELAY" == only ]]; then relay_table; exit 0; fi
 

@@ -13,7 +13,7 @@ pub const MAX_BATCH_BYTES: usize = 65_000;
 
 /// A batch ready to send: `count` datagrams of `segment` bytes each, the last maybe shorter,
 /// back to back in `contents`.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Batch<'a> {
     pub to: SocketAddr,
     pub contents: &'a [u8],

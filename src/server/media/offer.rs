@@ -72,9 +72,9 @@ impl Answering<'_> {
 }
 
 /// str0m's standard RTP header extensions but transport-wide congestion control: the relay
-/// adapts nothing to a player's bandwidth, so a player's feedback every 50 ms (str0m, Chromium
-/// alike: a fifth of the datagrams a relayed viewer costs the relay beside the media) would be
-/// read and thrown away. The publisher keeps it: its encoder adapts to the relay's feedback.
+/// adapts nothing to a player's bandwidth, so a player's feedback (a packet every 50 ms from
+/// str0m and Chromium alike) would be received, decrypted and thrown away. The publisher keeps
+/// it: its encoder adapts to the relay's feedback.
 fn player_extensions() -> ExtensionMap {
     let standard = ExtensionMap::standard();
     let mut exts = ExtensionMap::empty();
