@@ -49,7 +49,9 @@ test("[routes] every viewer plays, and the studio shows each one's route", async
   const expected: [number, RegExp][] = [
     [Lan.studio, /^direct/],
     [Lan.nat, /^STUN/],
-    [Lan.turnOnly, /^TURN relay \(udp\)$/],
+    // UDP reaches only the TURN server: Chromium allocates over UDP and TCP and picks either
+    // (a CI run saw TCP twice in a row); what the lab guards is that it plays through TURN.
+    [Lan.turnOnly, /^TURN relay/],
     [Lan.noUdp, /^TURN relay over TCP/],
   ];
   const s = await studioPage();
