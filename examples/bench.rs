@@ -106,6 +106,7 @@ impl Counts {
 }
 
 /// An SDP of realistic size (~4 KiB): audio and video with the usual codecs and extensions.
+/// `seed` (below 10^9) makes each one differ, in fields of fixed width.
 fn sdp(kind: &str, seed: usize) -> String {
     let mut s = format!(
         "v=0\r\no=- {} 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\na=extmap-allow-mixed\r\na=msid-semantic: WMS stream\r\n",
@@ -125,10 +126,56 @@ fn sdp(kind: &str, seed: usize) -> String {
             };
             s += &format!("a=rtpmap:{pt} {codec}\r\na=rtcp-fb:{pt} transport-cc\r\na=fmtp:{pt} level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n");
         }
-        s += &format!("a=ssrc:{} cname:bench\r\na=ssrc:{} msid:stream track{mid}\r\n", 1000 + seed, 1000 + seed);
+        s += &format!("a=ssrc:{} cname:bench\r\na=ssrc:{} msid:stream track{mid}\r\n", ssrc(seed), ssrc(seed));
     }
     s.truncate(4096);
     s
+}
+
+/// The SSRC of `seed`'s tracks: 10 digits.
+fn ssrc(seed: usize) -> u64 {
+    1_000_000_000 + seed as u64
+}
+
+/// A message carrying an SDP, built once per kind as JSON and patched per seed: building
+/// and escaping a 4 KiB SDP for every message made the generator's streamer task (one for
+/// all viewers) fall behind a fast server's crowd, and its backlog then counted in the
+/// offer→answer figure as if it were the server's.
+struct SdpMessage {
+    /// `{"type":KIND,KIND:{"type":KIND,"sdp":"…"}` without its closing brace.
+    json: String,
+    /// Where the seed-dependent digits are, and what they are for seed 0.
+    fields: Vec<(usize, String)>,
+}
+
+impl SdpMessage {
+    fn new(kind: &str) -> Self {
+        let sdp = serde_json::to_string(&sdp(kind, 0)).expect("a string");
+        let json = format!(r#"{{"type":"{kind}","{kind}":{{"type":"{kind}","sdp":{sdp}}}"#);
+        let mut fields = Vec::new();
+        for digits in [4_611_686_018_427_387_904u64.to_string(), ssrc(0).to_string()] {
+            fields.extend(json.match_indices(&digits).map(|(at, _)| (at, digits.clone())));
+        }
+        SdpMessage { json, fields }
+    }
+
+    /// The message for `seed`, with `"viewerId"` when given.
+    fn build(&self, seed: usize, viewer_id: Option<&str>) -> String {
+        let mut out = String::with_capacity(self.json.len() + 64);
+        out.push_str(&self.json);
+        for (at, zero) in &self.fields {
+            let digits = (zero.parse::<u64>().expect("digits") + seed as u64).to_string();
+            assert_eq!(digits.len(), zero.len(), "a seed below 10^9 keeps the width");
+            out.replace_range(*at..*at + zero.len(), &digits);
+        }
+        if let Some(id) = viewer_id {
+            out.push_str(r#","viewerId":""#);
+            out.push_str(id);
+            out.push('"');
+        }
+        out.push('}');
+        out
+    }
 }
 
 fn candidate_json(i: usize, target: &str, viewer_id: Option<&str>) -> String {
@@ -167,6 +214,7 @@ async fn streamer_reader(
 ) {
     let mut sent: HashMap<String, Instant> = HashMap::new();
     let mut offers = 0;
+    let template = SdpMessage::new("offer");
     while let Some(msg) = rx.next().await {
         let counts = wave.counts();
         let text = match msg {
@@ -184,14 +232,10 @@ async fn streamer_reader(
                     counts.error(format!("newViewer without an id: {text}"));
                     continue;
                 };
-                let offer = serde_json::json!({
-                    "type": "offer",
-                    "offer": {"type": "offer", "sdp": sdp("offer", offers)},
-                    "viewerId": id,
-                });
+                let offer = template.build(offers, Some(&id));
                 sent.insert(id, Instant::now());
                 offers += 1;
-                let _ = tx.send(Message::text(offer.to_string()));
+                let _ = tx.send(Message::text(offer));
             }
             "answer" => {
                 let id = viewer_id(&text).unwrap_or_default();
@@ -230,9 +274,10 @@ impl CurrentWave {
     }
 }
 
+/// The top-level `viewerId` without parsing the message (an answer's 4 KiB SDP holds none).
 fn viewer_id(text: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(text).ok()?;
-    Some(v.get("viewerId")?.as_str()?.to_owned())
+    let (_, rest) = text.split_once(r#""viewerId":""#)?;
+    Some(rest.split_once('"')?.0.to_owned())
 }
 
 /// The streamer's writing side: batches what is queued into one flush.
@@ -273,12 +318,13 @@ struct Crowd {
     counts: Arc<Counts>,
     storm: watch::Receiver<bool>,
     stop: watch::Receiver<bool>,
+    answers: Arc<SdpMessage>,
 }
 
 /// One viewer: joins at `join_at`, answers the offer, sends its candidates `delay` after the
 /// storm starts, counts the streamer's, and stays until told to stop.
 async fn viewer(crowd: Crowd, n: usize, delay: Duration, join_at: Duration) {
-    let Crowd { url, k, gate, counts, mut storm, mut stop } = crowd;
+    let Crowd { url, k, gate, counts, mut storm, mut stop, answers } = crowd;
     tokio::time::sleep(join_at).await;
     let permit = gate.acquire_owned().await.expect("the gate stays open");
     let connecting = Instant::now();
@@ -321,8 +367,8 @@ async fn viewer(crowd: Crowd, n: usize, delay: Duration, join_at: Duration) {
                     "offer" => {
                         counts.offers.fetch_add(1, Ordering::Relaxed);
                         counts.joins.lock().unwrap().push(connecting.elapsed().as_secs_f64() * 1000.0);
-                        let answer = serde_json::json!({"type": "answer", "answer": {"type": "answer", "sdp": sdp("answer", n)}});
-                        if let Err(e) = ws.send(Message::text(answer.to_string())).await {
+                        let answer = answers.build(n, None);
+                        if let Err(e) = ws.send(Message::text(answer)).await {
                             return counts.error(format!("viewer {n}: send: {e}"));
                         }
                     }
@@ -392,7 +438,9 @@ impl Run {
         let gate = Arc::new(Semaphore::new(args.concurrency.max(1)));
         let (storm_tx, storm_rx) = watch::channel(false);
         let (stop_tx, stop_rx) = watch::channel(false);
-        let crowd = Crowd { url: args.url.clone(), k, gate, counts: counts.clone(), storm: storm_rx, stop: stop_rx };
+        let answers = Arc::new(SdpMessage::new("answer"));
+        let crowd =
+            Crowd { url: args.url.clone(), k, gate, counts: counts.clone(), storm: storm_rx, stop: stop_rx, answers };
         let started = Instant::now();
         // Both processes' CPU over the negotiation: a side at a full core sets the pace (and
         // its queueing is in the figures), whichever side it is.
@@ -589,5 +637,24 @@ async fn main() {
     let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
     if !clean {
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patched_message_is_the_one_built_from_scratch() {
+        for (kind, seed, id) in [("offer", 0, Some("v1")), ("offer", 12_345, Some("abc")), ("answer", 999_999, None)] {
+            let sdp = sdp(kind, seed);
+            let mut want = serde_json::json!({"type": kind, kind: {"type": kind, "sdp": sdp}});
+            if let Some(id) = id {
+                want["viewerId"] = id.into();
+            }
+            let built: serde_json::Value = serde_json::from_str(&SdpMessage::new(kind).build(seed, id)).unwrap();
+            assert_eq!(built, want);
+            assert_eq!(viewer_id(&built.to_string()).as_deref(), id);
+        }
     }
 }
