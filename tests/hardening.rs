@@ -560,6 +560,9 @@ async fn a_viewer_filling_the_streamers_queue_is_dropped_not_the_streamer() {
         for _ in 0..offers {
             match mallory.next().await {
                 Some(v) if v["type"] == "offer" => {}
+                // The streamer's next offers (one socket) may reach the hub before her last
+                // answers (another socket); it then owes her fewer answers than she sends.
+                Some(v) if v["code"] == "out_of_turn" => {}
                 Some(v) if v["type"] == "error" => {
                     assert_eq!(v["code"], "rate_limited", "{v}");
                     assert!(v["message"].as_str().unwrap().contains("more than it can take in"), "{v}");

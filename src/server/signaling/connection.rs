@@ -42,7 +42,7 @@ pub async fn serve(upgraded: Upgraded, signaling: Arc<Signaling>, opener: Opener
     let limits = signaling.limits().clone();
     let socket = WsSocket::new(upgraded, limits.max_message_bytes);
     let Opener { admin_session, may_watch, auth, address, device } = opener;
-    let (conn, outbox) = signaling.connect(admin_session.as_ref(), may_watch, address, device);
+    let (conn, outbox) = signaling.connect(admin_session.as_ref(), may_watch, address, device, socket.writer().clone());
     tracing::debug!(conn = conn.0, is_admin = admin_session.is_some(), "socket opened");
     let mut task = ConnectionTask {
         admin_session,
@@ -137,8 +137,8 @@ impl ConnectionTask {
                 let written = within(self.silence_limit, self.socket.ping()).await;
                 self.rules.after_control_frame(written)
             }
-            Step::Write { batch, then_close } => {
-                let written = within(self.silence_limit, self.socket.send_texts(&batch)).await;
+            Step::Write { batch, taken, then_close } => {
+                let written = within(self.silence_limit, self.socket.send_texts(&batch, taken)).await;
                 self.rules.after_batch(written, then_close)
             }
             Step::End(end) => ControlFlow::Break(end),

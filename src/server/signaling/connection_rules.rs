@@ -46,8 +46,9 @@ pub enum Step {
     Pong(Vec<u8>),
     /// Check that the client is still there.
     Ping,
-    /// Write queued messages in one go, then close when the queue said so.
-    Write { batch: Vec<Bytes>, then_close: Option<QueuedClose> },
+    /// Write queued messages in one go (after the rest of one written in part straight away),
+    /// `taken` items of the queue in all, then close when the queue said so.
+    Write { batch: Vec<Bytes>, taken: usize, then_close: Option<QueuedClose> },
     /// Stop serving.
     End(End),
 }
@@ -99,23 +100,29 @@ impl ConnectionRules {
     /// what else is already queued without waiting.
     pub fn on_queued(&self, first: Option<Outgoing>, mut next: impl FnMut() -> Option<Outgoing>) -> Step {
         match first {
-            Some(Outgoing::Data(first, _held)) => {
+            Some(first @ (Outgoing::Data(..) | Outgoing::Flush)) => {
                 // What is already queued goes out with it in one write: a burst (going
                 // live to many waiting viewers, their candidates) drains in a few system
                 // calls instead of one per message.
-                let mut batch = vec![first.encode()];
+                let mut batch = Vec::new();
+                let mut taken = 0;
                 let mut then_close = None;
-                while batch.len() < WRITE_BATCH {
-                    match next() {
-                        Some(Outgoing::Data(more, _held)) => batch.push(more.encode()),
-                        Some(Outgoing::Close { code, reason }) => {
+                let mut item = Some(first);
+                while let Some(current) = item.take() {
+                    match current {
+                        Outgoing::Data(more, _held) => batch.push(more.encode()),
+                        Outgoing::Flush => {}
+                        Outgoing::Close { code, reason } => {
                             then_close = Some(QueuedClose { code, reason });
                             break;
                         }
-                        None => break,
+                    }
+                    taken += 1;
+                    if taken < WRITE_BATCH {
+                        item = next();
                     }
                 }
-                Step::Write { batch, then_close }
+                Step::Write { batch, taken, then_close }
             }
             Some(Outgoing::Close { code, reason }) => Step::End(End::Close { last: None, code, reason }),
             // Dropped by the service as too slow.
@@ -259,15 +266,27 @@ mod tests {
         let r = rules(Instant::now());
         let mut queue: VecDeque<Outgoing> = (0..WRITE_BATCH + 10).map(|_| data("m")).collect();
         let first = queue.pop_front();
-        let Step::Write { batch, then_close } = r.on_queued(first, || queue.pop_front()) else { panic!("a write") };
-        assert_eq!(batch.len(), WRITE_BATCH);
+        let Step::Write { batch, taken, then_close } = r.on_queued(first, || queue.pop_front()) else {
+            panic!("a write")
+        };
+        assert_eq!((batch.len(), taken), (WRITE_BATCH, WRITE_BATCH));
         assert_eq!(then_close, None);
         assert_eq!(queue.len(), 10, "the rest waits for the next round");
 
         let mut queue = VecDeque::from([data("b")]);
         let step = r.on_queued(Some(data("a")), || queue.pop_front());
         let batch = vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")];
-        assert_eq!(step, Step::Write { batch, then_close: None }, "an empty queue ends the batch");
+        assert_eq!(step, Step::Write { batch, taken: 2, then_close: None }, "an empty queue ends the batch");
+    }
+
+    #[test]
+    fn a_nudge_to_finish_a_message_writes_with_what_follows_it_and_counts_as_taken() {
+        let r = rules(Instant::now());
+        let mut queue = VecDeque::from([data("b")]);
+        let step = r.on_queued(Some(Outgoing::Flush), || queue.pop_front());
+        assert_eq!(step, Step::Write { batch: vec![Bytes::from_static(b"b")], taken: 2, then_close: None });
+        let step = r.on_queued(Some(Outgoing::Flush), || None);
+        assert_eq!(step, Step::Write { batch: vec![], taken: 1, then_close: None }, "the rest alone is written");
     }
 
     #[test]
@@ -281,7 +300,7 @@ mod tests {
         let step = r.on_queued(Some(data("a")), || queue.pop_front());
         let batch = vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")];
         let then_close = Some(QueuedClose { code: close_code::POLICY, reason: "replaced" });
-        assert_eq!(step, Step::Write { batch, then_close });
+        assert_eq!(step, Step::Write { batch, taken: 2, then_close });
         assert_eq!(queue.len(), 1);
     }
 

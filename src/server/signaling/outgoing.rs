@@ -1,7 +1,9 @@
 //! What the signaling service queues for one connection's task: messages (with the bytes they
-//! hold counted until they are taken out) and a close.
+//! hold counted until they are taken out), a close, and a nudge to finish a message that went
+//! out in part straight away.
 
 use crate::protocol::ServerMessage;
+use crate::server::websocket::frame::{self, Opcode};
 use bytes::Bytes;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -9,7 +11,13 @@ use std::sync::Arc;
 /// One item of a connection's queue.
 pub enum Outgoing {
     Data(Payload, Held),
-    Close { code: u16, reason: &'static str },
+    Close {
+        code: u16,
+        reason: &'static str,
+    },
+    /// A message was written in part straight to the socket: the task writes the rest (which
+    /// the connection's write side holds) before anything else.
+    Flush,
 }
 
 /// A message waiting for one connection.
@@ -28,6 +36,21 @@ impl Payload {
             Payload::Message(msg) => Bytes::from(msg.to_json()),
             Payload::Shared(text) => text,
         }
+    }
+
+    /// The message as one text frame, for writing straight to the socket.
+    pub fn frame(&self) -> Vec<u8> {
+        let json;
+        let text: &[u8] = match self {
+            Payload::Message(msg) => {
+                json = msg.to_json();
+                json.as_bytes()
+            }
+            Payload::Shared(text) => text,
+        };
+        let mut out = Vec::with_capacity(text.len() + 4);
+        frame::encode(&mut out, Opcode::Text, text);
+        out
     }
 }
 

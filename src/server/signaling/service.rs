@@ -11,6 +11,7 @@ use crate::server::signaling::resume::{Device, ResumeKey};
 use crate::server::signaling::turn::{self, TurnSecret};
 use crate::server::store::recorder::Recorder;
 use crate::server::websocket::frame::close_code;
+use crate::server::websocket::writer::{Now, SharedWriter};
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -91,13 +92,27 @@ impl Drop for IpSlot {
     }
 }
 
-/// The way to one connection's task, and the bytes waiting there.
+/// The way to one connection: its socket's write side, its task's queue, and the bytes
+/// waiting there.
 struct ConnQueue {
     tx: mpsc::Sender<Outgoing>,
+    writer: Arc<SharedWriter>,
     /// Bytes waiting in this queue.
     waiting: Arc<AtomicUsize>,
     /// Bytes this connection (a viewer) has waiting in the streamer's queue.
     at_streamer: Arc<AtomicUsize>,
+}
+
+impl ConnQueue {
+    /// Queues an item for the task, counted so that nothing skips ahead of it.
+    fn enqueue(&self, item: Outgoing) -> Result<(), mpsc::error::TrySendError<Outgoing>> {
+        self.writer.queued();
+        let sent = self.tx.try_send(item);
+        if sent.is_err() {
+            self.writer.not_queued();
+        }
+        sent
+    }
 }
 
 /// Who is dropped after a delivery round.
@@ -265,6 +280,7 @@ impl Signaling {
         may_watch: bool,
         address: IpAddr,
         device: Option<Device>,
+        writer: Arc<SharedWriter>,
     ) -> (ConnId, mpsc::Receiver<Outgoing>) {
         let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = mpsc::channel(limits::OUTBOX_ROOM);
@@ -273,7 +289,7 @@ impl Signaling {
         let mut shared = self.lock();
         shared.hub.connect(conn, viewer_id, admin_session.is_some(), may_watch);
         shared.hub.identify(conn, address, device);
-        let queue = ConnQueue { tx, waiting: Arc::default(), at_streamer: Arc::default() };
+        let queue = ConnQueue { tx, writer, waiting: Arc::default(), at_streamer: Arc::default() };
         shared.outboxes.insert(conn, queue);
         if let Some(token) = admin_session {
             shared.admin_sessions.insert(conn, token.clone());
@@ -379,21 +395,26 @@ impl Shared {
                         let msg = self.with_turn_credentials(msg);
                         self.metrics.message_out(msg.kind(), error_code(&msg), 1);
                         let bytes = queue_bounds::message_bytes(&msg);
-                        self.push(to, Payload::Message(Box::new(msg)), bytes, from, &mut dropped);
+                        // Each step of a negotiation waits for the one before: those go out at
+                        // once. Candidates come in bursts, which the queue writes in batches.
+                        let now = !matches!(msg, ServerMessage::Candidate { .. });
+                        self.push(to, Payload::Message(Box::new(msg)), bytes, from, &mut dropped, now);
                     }
                     Action::Broadcast { to, msg } => {
                         self.metrics.message_out(msg.kind(), error_code(&msg), to.len() as u64);
                         let text = Bytes::from(msg.to_json());
                         let bytes = text.len() + queue_bounds::MESSAGE_OVERHEAD_BYTES;
                         for conn in to {
-                            self.push(conn, Payload::Shared(text.clone()), bytes, None, &mut dropped);
+                            // Through the queues: their writes are then spread over the
+                            // recipients' tasks (and cores) instead of all under the hub's lock.
+                            self.push(conn, Payload::Shared(text.clone()), bytes, None, &mut dropped, false);
                         }
                     }
                     Action::Close { conn } => {
                         // The message before it says why.
                         if let Some(q) = self.outboxes.get(&conn) {
                             let close = Outgoing::Close { code: close_code::POLICY, reason: "closed by the server" };
-                            let _ = q.tx.try_send(close);
+                            let _ = q.enqueue(close);
                         }
                     }
                     Action::Event(event) => {
@@ -418,9 +439,8 @@ impl Shared {
                 self.metrics.message_out(goodbye.kind(), error_code(&goodbye), 1);
                 // Its task says goodbye and ends; the hub forgets it now.
                 if let Some(q) = self.outboxes.get(&conn) {
-                    let _ = q.tx.try_send(Outgoing::Data(Payload::Message(Box::new(goodbye)), Held::default()));
-                    let _ =
-                        q.tx.try_send(Outgoing::Close { code: close_code::POLICY, reason: "flooding the streamer" });
+                    let _ = q.enqueue(Outgoing::Data(Payload::Message(Box::new(goodbye)), Held::default()));
+                    let _ = q.enqueue(Outgoing::Close { code: close_code::POLICY, reason: "flooding the streamer" });
                 }
                 pending.extend(self.hub.depart(conn, Departure::Lost));
             }
@@ -451,10 +471,32 @@ impl Shared {
         }
     }
 
-    /// Queues `payload` (holding `bytes`) for `conn` when it fits; otherwise notes who is
-    /// dropped: `conn`, or for the streamer's queue the viewer `from` that sent it.
-    fn push(&self, conn: ConnId, payload: Payload, bytes: usize, from: Option<ConnId>, dropped: &mut Dropped) {
+    /// Writes `payload` to `conn`'s socket now when `now` allows and nothing of `conn` waits
+    /// (as much as the socket takes; its task writes the rest). Otherwise queues it (holding
+    /// `bytes`) when it fits, or notes who is dropped: `conn`, or for the streamer's queue the
+    /// viewer `from` that sent it.
+    fn push(
+        &self,
+        conn: ConnId,
+        payload: Payload,
+        bytes: usize,
+        from: Option<ConnId>,
+        dropped: &mut Dropped,
+        now: bool,
+    ) {
         let Some(q) = self.outboxes.get(&conn) else { return };
+        if now {
+            match q.writer.write_now(|| payload.frame()) {
+                Now::Written => return,
+                Now::Partly => {
+                    // The nudge is counted already; the queue is empty, so it fits unless the
+                    // task is gone, which then leaves the hub by itself.
+                    let _ = q.tx.try_send(Outgoing::Flush);
+                    return;
+                }
+                Now::Queue => {}
+            }
+        }
         let is_streamer = self.hub.is_streamer(conn);
         let bound = queue_bounds::bound(&self.limits, is_streamer, self.hub.status().viewers);
         let waiting =
@@ -468,7 +510,7 @@ impl Shared {
             Fit::Queue => {
                 let held = Held::new(bytes, [Some(q.waiting.clone()), sender.map(|s| s.at_streamer.clone())]);
                 // A closed queue is a connection on its way out: its task leaves the hub itself.
-                if let Err(mpsc::error::TrySendError::Full(_)) = q.tx.try_send(Outgoing::Data(payload, held)) {
+                if let Err(mpsc::error::TrySendError::Full(_)) = q.enqueue(Outgoing::Data(payload, held)) {
                     dropped.stuck.push(conn);
                 }
             }

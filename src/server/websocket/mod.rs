@@ -4,3 +4,4 @@
 pub mod frame;
 pub mod handshake;
 pub mod socket;
+pub mod writer;

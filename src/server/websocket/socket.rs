@@ -1,16 +1,19 @@
 //! One upgraded `/ws` connection: reads client frames without a buffer of its own between
 //! messages (each read lands in a stack buffer that only lives during the read) and writes
-//! each batch of server frames in one write from a vector freed afterwards. See `frame.rs`.
+//! each batch of server frames in one write from a vector freed afterwards, through the write
+//! side it shares with the service (`writer.rs`). See `frame.rs`.
 
 use crate::server::websocket::frame::{self, FrameError, FrameReader, Incoming, Opcode};
+use crate::server::websocket::writer::SharedWriter;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use std::future::poll_fn;
 use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::Poll;
-use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, ReadBuf, ReadHalf};
 
 /// Bytes taken from the kernel per read. On the stack of the read only.
 const READ_CHUNK: usize = 8 * 1024;
@@ -27,19 +30,26 @@ pub enum RecvError {
 }
 
 pub struct WsSocket {
-    io: TokioIo<Upgraded>,
+    io: ReadHalf<TokioIo<Upgraded>>,
     reader: FrameReader,
+    writer: Arc<SharedWriter>,
 }
 
 impl WsSocket {
     pub fn new(upgraded: Upgraded, max_message: usize) -> Self {
-        WsSocket { io: TokioIo::new(upgraded), reader: FrameReader::new(max_message) }
+        let (io, write) = tokio::io::split(TokioIo::new(upgraded));
+        WsSocket { io, reader: FrameReader::new(max_message), writer: Arc::new(SharedWriter::new(write)) }
+    }
+
+    /// The write side, for messages that may go straight out.
+    pub fn writer(&self) -> &Arc<SharedWriter> {
+        &self.writer
     }
 
     /// Waits for the next messages from the client (at least one). Cancel safe: bytes are
     /// only taken from the socket inside a poll that completes.
     pub async fn recv(&mut self) -> Result<Vec<Incoming>, RecvError> {
-        let WsSocket { io, reader } = self;
+        let WsSocket { io, reader, .. } = self;
         poll_fn(|cx| loop {
             let mut chunk = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
             let mut buf = ReadBuf::uninit(&mut chunk);
@@ -62,13 +72,14 @@ impl WsSocket {
         .await
     }
 
-    /// Sends text messages as one write.
-    pub async fn send_texts(&mut self, texts: &[bytes::Bytes]) -> io::Result<()> {
+    /// Sends text messages as one write (after the rest of one written in part straight
+    /// away); `taken` items of the queue are then written.
+    pub async fn send_texts(&mut self, texts: &[bytes::Bytes], taken: usize) -> io::Result<()> {
         let mut out = Vec::with_capacity(texts.iter().map(|t| t.len() + 4).sum());
         for text in texts {
             frame::encode(&mut out, Opcode::Text, text);
         }
-        self.write(&out).await
+        self.writer.write(&out, taken).await
     }
 
     pub async fn ping(&mut self) -> io::Result<()> {
@@ -82,7 +93,7 @@ impl WsSocket {
     async fn control(&mut self, opcode: Opcode, payload: &[u8]) -> io::Result<()> {
         let mut out = Vec::with_capacity(2 + payload.len());
         frame::encode(&mut out, opcode, payload);
-        self.write(&out).await
+        self.writer.write(&out, 0).await
     }
 
     /// Starts the end of the conversation: an optional last text message and the close frame.
@@ -92,7 +103,7 @@ impl WsSocket {
             frame::encode(&mut out, Opcode::Text, text.as_bytes());
         }
         frame::encode_close(&mut out, code, reason);
-        self.write(&out).await
+        self.writer.write_last(&out).await
     }
 
     /// Finishes the closing handshake: our end of the stream shut, the client's remaining
@@ -100,15 +111,10 @@ impl WsSocket {
     /// resetting the connection over unread bytes, which could destroy the last message
     /// before the client reads it. Bound it in time: a client may never close.
     pub async fn finish(mut self) {
-        if self.io.shutdown().await.is_err() {
+        if self.writer.shutdown().await.is_err() {
             return;
         }
         let mut sink = [0u8; 512];
         while matches!(tokio::io::AsyncReadExt::read(&mut self.io, &mut sink).await, Ok(n) if n > 0) {}
-    }
-
-    async fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.io.write_all(bytes).await?;
-        self.io.flush().await
     }
 }
