@@ -7,6 +7,8 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     tune_malloc();
+    // Before any other thread starts: then the growth waits for no grace period either.
+    onair::server::fd_table::grow_to_limit();
     let runtime = match build_runtime() {
         Ok(r) => r,
         Err(e) => {

@@ -113,5 +113,8 @@ pub fn raise_open_files_limit() -> std::io::Result<(u64, u64)> {
     if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
+    // Thousands of client sockets: the descriptor table grows once now, not three times
+    // mid-wave with a stall each (see `onair::server::fd_table`).
+    onair::server::fd_table::grow_to_limit();
     Ok((before, lim.rlim_cur))
 }

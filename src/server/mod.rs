@@ -4,6 +4,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod fd_table;
 pub mod http;
 pub mod key_file;
 pub mod media;
