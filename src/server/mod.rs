@@ -457,11 +457,12 @@ pub async fn serve(
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Signaling is many small messages answered at once: without TCP_NODELAY, Nagle's
     // algorithm meets the peer's delayed ACK and a reply waits ~40 ms.
-    let listener = axum::serve::ListenerExt::tap_io(crate::server::http::taking_turns::TakingTurns(listener), |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    });
+    let listener =
+        axum::serve::ListenerExt::tap_io(crate::server::http::taking_turns::TakingTurns::new(listener), |tcp| {
+            if let Err(e) = tcp.get_ref().set_nodelay(true) {
+                tracing::debug!("cannot set TCP_NODELAY: {e}");
+            }
+        });
     let server = axum::serve(listener, app).with_graceful_shutdown(signal).into_future();
     let deadline = {
         let mut stop_rx = stop_rx.clone();
