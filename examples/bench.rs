@@ -144,8 +144,8 @@ fn ssrc(seed: usize) -> u64 {
 struct SdpMessage {
     /// `{"type":KIND,KIND:{"type":KIND,"sdp":"…"}` without its closing brace.
     json: String,
-    /// Where the seed-dependent digits are, and what they are for seed 0.
-    fields: Vec<(usize, String)>,
+    /// Where the seed-dependent digits are, how many, and their value for seed 0.
+    fields: Vec<(usize, usize, u64)>,
 }
 
 impl SdpMessage {
@@ -153,8 +153,9 @@ impl SdpMessage {
         let sdp = serde_json::to_string(&sdp(kind, 0)).expect("a string");
         let json = format!(r#"{{"type":"{kind}","{kind}":{{"type":"{kind}","sdp":{sdp}}}"#);
         let mut fields = Vec::new();
-        for digits in [4_611_686_018_427_387_904u64.to_string(), ssrc(0).to_string()] {
-            fields.extend(json.match_indices(&digits).map(|(at, _)| (at, digits.clone())));
+        for base in [4_611_686_018_427_387_904u64, ssrc(0)] {
+            let digits = base.to_string();
+            fields.extend(json.match_indices(&digits).map(|(at, _)| (at, digits.len(), base)));
         }
         SdpMessage { json, fields }
     }
@@ -163,10 +164,10 @@ impl SdpMessage {
     fn build(&self, seed: usize, viewer_id: Option<&str>) -> String {
         let mut out = String::with_capacity(self.json.len() + 64);
         out.push_str(&self.json);
-        for (at, zero) in &self.fields {
-            let digits = (zero.parse::<u64>().expect("digits") + seed as u64).to_string();
-            assert_eq!(digits.len(), zero.len(), "a seed below 10^9 keeps the width");
-            out.replace_range(*at..*at + zero.len(), &digits);
+        for &(at, width, base) in &self.fields {
+            let digits = (base + seed as u64).to_string();
+            assert_eq!(digits.len(), width, "a seed below 10^9 keeps the width");
+            out.replace_range(at..at + width, &digits);
         }
         if let Some(id) = viewer_id {
             out.push_str(r#","viewerId":""#);

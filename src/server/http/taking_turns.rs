@@ -62,7 +62,7 @@ impl<L: Listener> Listener for TakingTurns<L> {
         let (io, addr) = self.inner.accept().await;
         let turn = Arc::new(Mutex::new(Some(permit)));
         self.held.hand_out(Instant::now() + PATIENCE, turn.clone());
-        (Answering { io, turn }, addr)
+        (Answering { io, turn, answered: false }, addr)
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
@@ -108,6 +108,17 @@ impl Turns {
 pub struct Answering<T> {
     io: T,
     turn: Turn,
+    /// Written to once: the turn is given back, and later writes need not look.
+    answered: bool,
+}
+
+impl<T> Answering<T> {
+    fn answer(&mut self) {
+        if !self.answered {
+            self.answered = true;
+            give_back(&self.turn);
+        }
+    }
 }
 
 impl<T> Answering<T> {
@@ -130,7 +141,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for Answering<T> {
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for Answering<T> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        give_back(&self.turn);
+        self.answer();
         Pin::new(&mut self.io).poll_write(cx, buf)
     }
 
@@ -139,7 +150,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Answering<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        give_back(&self.turn);
+        self.answer();
         Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
     }
 
