@@ -505,3 +505,34 @@ async fn a_removed_viewer_stays_out_on_new_sockets_for_the_rest_of_the_live() {
     by_cookie.send(json!({"type": "viewer"})).await;
     by_cookie.next_of("welcome").await;
 }
+
+#[tokio::test]
+async fn a_join_in_the_url_is_taken_with_the_handshake_and_an_unknown_one_is_refused_in_words() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let mut streamer = Client::streamer(&server, &cookie).await;
+
+    // Nothing sent: the URL is the join. The streamer hears of the viewer, who gets its welcome.
+    let mut viewer = Client::connect_with(&server, "?join=viewer", &[]).await;
+    let welcome = viewer.next_of("welcome").await;
+    let id = welcome["viewerId"].as_str().expect("an id").to_owned();
+    let joined = streamer.next_of("newViewer").await;
+    assert_eq!(joined["viewerId"], id.as_str());
+    // It negotiates like any viewer.
+    streamer.send(json!({"type": "offer", "viewerId": id, "offer": sdp("offer", "o")})).await;
+    assert_eq!(viewer.next_of("offer").await["offer"]["sdp"], "o");
+
+    // A plain socket is not joined until it says so.
+    let mut plain = Client::connect(&server, None).await;
+    assert!(tokio::time::timeout(Duration::from_millis(300), plain.next()).await.is_err(), "nothing before a join");
+
+    let Err((status, words)) = Client::try_connect_with(&server, "?join=streamer", &[]).await else {
+        panic!("a join the server does not know was accepted");
+    };
+    assert_eq!(status, 400);
+    assert!(words.contains("`join=streamer` is not a join"), "{words}");
+    // The refusal disturbed no one.
+    viewer.send(json!({"type": "answer", "answer": sdp("answer", "a")})).await;
+    assert_eq!(streamer.next_of("answer").await["viewerId"], id.as_str());
+    server.stop_gracefully().await;
+}

@@ -14,14 +14,14 @@ use crate::server::auth::sign_in::Auth;
 use crate::server::auth::sign_in::{seconds, wait_secs};
 use crate::server::auth::throttle::{AddressGroup, Throttle, ThrottleKey};
 use crate::server::http::client_addr::ClientAddr;
+use crate::server::http::query::query_param;
 use crate::server::secrets::constant_time_eq;
 use crate::web::routes::{FormError, Page};
-use axum::extract::{Query, Request, State};
-use axum::http::{header, HeaderMap, Method, Uri};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -89,10 +89,7 @@ pub struct WatchAccess {
 
 /// The `code` in a query string, if any (an empty one counts as none).
 pub fn code_in_query(query: Option<&str>) -> Option<String> {
-    let query = query?;
-    let uri: Uri = format!("/?{query}").parse().ok()?;
-    let Query(mut pairs) = Query::<HashMap<String, String>>::try_from_uri(&uri).ok()?;
-    pairs.remove("code").filter(|code| !code.trim().is_empty())
+    query_param(query, "code").filter(|code| !code.trim().is_empty())
 }
 
 impl WatchAccess {

@@ -5,4 +5,5 @@ pub mod client_addr;
 pub mod headers;
 pub mod metrics;
 pub mod origin;
+pub mod query;
 pub mod taking_turns;

@@ -35,13 +35,16 @@ pub struct Opener {
     /// The client's address, and the watch page's device cookie if it brought a genuine one.
     pub address: IpAddr,
     pub device: Option<Device>,
+    /// A message the URL stands for (a join, `protocol::join_in_url`), taken as the client's
+    /// first.
+    pub first_message: Option<String>,
 }
 
 /// Serves one upgraded socket until it ends; `_slot` counts it against its IP meanwhile.
 pub async fn serve(upgraded: Upgraded, signaling: Arc<Signaling>, opener: Opener, _slot: IpSlot) {
     let limits = signaling.limits().clone();
     let socket = WsSocket::new(upgraded, limits.max_message_bytes);
-    let Opener { admin_session, may_watch, auth, address, device } = opener;
+    let Opener { admin_session, may_watch, auth, address, device, first_message } = opener;
     let (conn, outbox) = signaling.connect(admin_session.as_ref(), may_watch, address, device, socket.writer().clone());
     tracing::debug!(conn = conn.0, is_admin = admin_session.is_some(), "socket opened");
     let mut task = ConnectionTask {
@@ -54,7 +57,14 @@ pub async fn serve(upgraded: Upgraded, signaling: Arc<Signaling>, opener: Opener
         conn,
         socket,
     };
-    let end = task.run(outbox, limits.ping_every).await;
+    let first = match first_message {
+        Some(text) => task.on_received(Ok(vec![Incoming::Text(text)])).await,
+        None => ControlFlow::Continue(()),
+    };
+    let end = match first {
+        ControlFlow::Continue(()) => task.run(outbox, limits.ping_every).await,
+        ControlFlow::Break(end) => end,
+    };
     task.say_goodbye(end).await;
     tracing::debug!(conn = conn.0, "socket closed");
 }

@@ -1,9 +1,11 @@
-//! `GET /ws`: the checks before a socket opens (shutdown, origin, connections per IP, watch
-//! access) and their refusals in words.
+//! `GET /ws`: the checks before a socket opens (shutdown, a join in the URL, origin,
+//! connections per IP, watch access) and their refusals in words.
 
+use crate::protocol::{join_for, JOIN_PARAM};
 use crate::server::auth::watch_access::{code_in_query, WatchGate, WatchRefused};
 use crate::server::http::client_addr::ClientAddr;
 use crate::server::http::origin::check_origin;
+use crate::server::http::query::query_param;
 use crate::server::signaling::connection::{self, Opener};
 use crate::server::signaling::service::Signaling;
 use crate::server::signaling::viewer_cookie;
@@ -30,6 +32,15 @@ pub async fn handler(
             "the server is shutting down; try again in a moment".to_owned(),
         );
     }
+    // Checked before any slot is taken: a malformed URL costs nothing.
+    let first_message = match query_param(uri.query(), JOIN_PARAM).map(|value| join_for(&value)) {
+        None => None,
+        Some(Ok(join)) => Some(join.to_json()),
+        Some(Err(unknown)) => {
+            signaling.metrics().ws_refused("join");
+            return refuse(StatusCode::BAD_REQUEST, unknown.to_string());
+        }
+    };
     let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("(not text)"));
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     if let Err(e) = check_origin(origin, host, signaling.public_urls()) {
@@ -61,7 +72,7 @@ pub async fn handler(
             Err(_) => false,
         };
     let device = viewer_cookie::device(&headers, signaling.device_key());
-    let opener = Opener { admin_session, may_watch, auth: gate.auth.clone(), address, device };
+    let opener = Opener { admin_session, may_watch, auth: gate.auth.clone(), address, device, first_message };
     ws.accept(move |upgraded| connection::serve(upgraded, signaling, opener, slot))
 }
 
