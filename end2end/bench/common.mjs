@@ -128,7 +128,8 @@ export async function startReference(port = Number(env("BENCH_NODE_BROWSER_PORT"
  * Runs in every page before its own scripts. Keeps the page's RTCPeerConnections in
  * `window.__benchPeers` and stamps `window.__bench.marks` (performance.now(), i.e. ms since
  * this page's navigation started) the first time each step of a join happens:
- * wasmInstantiate / wasmReady (WebAssembly.instantiate[Streaming] called / resolved), hydrated (OnAir's `data-hydrated="true"`), wsOpen, welcome, offer (received), answer
+ * wasmInstantiate (WebAssembly.compileStreaming or instantiate[Streaming] first called), wasmCompiled
+ * (compileStreaming resolved), wasmReady (instantiate[Streaming] resolved), hydrated (OnAir's `data-hydrated="true"`), wsOpen, welcome, offer (received), answer
  * (sent), useRelay (received), whepPost / whepAnswer (the WHEP `POST` sent / its response
  * arrived), pc (created), track, iceConnected, connected, decoded (the first frame of the
  * remote video track, seen by a probe <video> of the script's own: when the stream became
@@ -224,7 +225,10 @@ export function instrument() {
       mark("srcObject");
       this.addEventListener("loadedmetadata", () => mark("loadedmetadata"), { once: true });
       this.addEventListener("playing", () => mark("playing"), { once: true });
-      this.requestVideoFrameCallback((now, meta) => mark("firstFrame", Math.min(now, meta.presentationTime ?? now)));
+      this.requestVideoFrameCallback((now, meta) => {
+        mark("firstFrame", Math.min(now, meta.presentationTime ?? now));
+        window.__benchFirstFrame?.();
+      });
     },
   });
 
@@ -244,12 +248,12 @@ export function instrument() {
     });
   };
 
-  // The wasm front end's start (wasm-bindgen instantiates with one of these).
-  for (const name of ["instantiateStreaming", "instantiate"]) {
+  // The wasm front end's start (the watch page's loader compiles, wasm-bindgen instantiates).
+  for (const name of ["compileStreaming", "instantiateStreaming", "instantiate"]) {
     const native = WebAssembly[name];
     WebAssembly[name] = function (...args) {
       mark("wasmInstantiate");
-      return native.apply(this, args).then((r) => (mark("wasmReady"), r));
+      return native.apply(this, args).then((r) => (mark(name === "compileStreaming" ? "wasmCompiled" : "wasmReady"), r));
     };
   }
 
@@ -264,6 +268,15 @@ export async function newClient(browser) {
   await context.addInitScript(instrument);
   const page = await context.newPage();
   page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
+  page.on("console", (m) => m.type() === "error" && console.log(`[page console] ${m.text()}`));
+  // The page says when it shows its first frame (see joinTimings); each document anew.
+  await page.exposeFunction("__benchFirstFrame", () => {
+    page.__firstFrameSeen = true;
+    page.__onFirstFrame?.();
+  });
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) page.__firstFrameSeen = false;
+  });
   return { context, page };
 }
 
@@ -308,7 +321,19 @@ export async function goLivePlain(page, reference) {
 
 /** Waits for the page's first video frame; returns its marks and resource timings. */
 export async function joinTimings(page, timeout = 30_000) {
-  await page.waitForFunction(() => "firstFrame" in (window.__bench?.marks ?? {}), null, { timeout, polling: 50 });
+  // The page calls back (newClient's exposed function) rather than being polled: polling
+  // (waitForFunction) injects Playwright's own script into the page, ~25 ms of its main
+  // thread, at the page's load event, which came mid-join on OnAir's page and before the
+  // join on the plain one.
+  if (!page.__firstFrameSeen) {
+    await new Promise((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`no first frame within ${timeout} ms`)), timeout);
+      page.__onFirstFrame = () => {
+        clearTimeout(timer);
+        ok();
+      };
+    });
+  }
   return page.evaluate(() => {
     const nav = performance.getEntriesByType("navigation")[0];
     const resources = {};

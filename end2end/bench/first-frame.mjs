@@ -53,6 +53,7 @@ const steps = [
   ["wasm", (t) => t.resources["onair.wasm"]?.end],
   ["DCL", (t) => t.domContentLoaded],
   ["wasmStart", (t) => t.marks.wasmInstantiate],
+  ["wasmCompiled", (t) => t.marks.wasmCompiled],
   ["wasmReady", (t) => t.marks.wasmReady],
   ["hydrated", (t) => t.marks.hydrated],
   ["wsCreate", (t) => t.marks.wsCreate],
