@@ -18,11 +18,31 @@ pub mod browser;
 pub mod server;
 
 #[cfg(feature = "hydrate")]
+fn on_watch_page() -> bool {
+    web::routes::Page::at(web::page_url::PageUrl::current().path()) == Some(web::routes::Page::Watch)
+}
+
+/// The watch page's loader calls this once the wasm is ready, before [`hydrate`]: playback
+/// starts on the socket the loader opened, and the page takes it over once hydrated.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn start_watching() {
+    console_error_panic_hook::set_once();
+    if on_watch_page() {
+        // Hydration sets up Leptos's task executor the same way, later.
+        let _ = any_spawner::Executor::init_wasm_bindgen();
+        browser::rtc::signaling::preconnect();
+        browser::player::start_early();
+    }
+}
+
+#[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // The watch page's first need is the signaling socket: open it before hydrating.
-    if web::routes::Page::at(web::page_url::PageUrl::current().path()) == Some(web::routes::Page::Watch) {
+    // The watch page's first need is the signaling socket: open it before hydrating (once:
+    // `start_watching` may have).
+    if on_watch_page() {
         browser::rtc::signaling::preconnect();
     }
     leptos::mount::hydrate_body(|| {

@@ -46,7 +46,8 @@ async fn the_watch_page_starts_its_wasm_and_socket_from_one_nonced_script_as_it_
     // A classic script: it runs as it is parsed, not after the document and its stylesheet.
     assert!(!tag.contains("type=\"module\"") && !tag.contains("defer"), "{tag}");
     assert!(body.contains("new WebSocket("), "it opens the socket: {body}");
-    assert!(body.contains("\"/ws\""), "{body}");
+    assert!(body.contains("\"/ws?join=viewer\""), "already joined by its URL: {body}");
+    assert!(body.contains("mod.start_watching()"), "playback starts before hydration: {body}");
     assert_eq!(body.matches(".hydrate()").count(), 1, "{body}");
     assert!(body.contains("import(js)") && body.contains("\"/pkg/onair."), "it starts the wasm: {body}");
 

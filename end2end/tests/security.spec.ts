@@ -39,14 +39,15 @@ const recordSocketsAndWasm = () => {
   window.WebSocket = class extends NativeSocket {
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols);
-      w.__sockets.push({ path: new URL(String(url), location.href).pathname, at: performance.now() });
+      const u = new URL(String(url), location.href);
+      w.__sockets.push({ path: u.pathname + u.search, at: performance.now() });
     }
     send(data: string | ArrayBufferLike | Blob | ArrayBufferView) {
       w.__sent.push(typeof data === "string" ? JSON.parse(data).type : "binary");
       super.send(data);
     }
   } as typeof WebSocket;
-  for (const name of ["instantiateStreaming", "instantiate"] as const) {
+  for (const name of ["compileStreaming", "instantiateStreaming", "instantiate"] as const) {
     const native = (WebAssembly as any)[name];
     (WebAssembly as any)[name] = function (...args: unknown[]) {
       w.__wasmStart ??= performance.now();
@@ -64,8 +65,8 @@ test("the watch page opens one /ws socket, before its wasm starts, and hydrates 
   expect(csp).toContain("'nonce-");
   expect(csp).not.toContain("unsafe-inline");
   await hydrated(page);
-  // The loader joined as soon as the socket opened; the player got the server's answer
-  // (welcome, offline) from what the loader kept, and did not join a second time.
+  // The loader's socket joined by its URL; the player got the server's answer (welcome,
+  // offline) from what the loader kept, and did not join a second time.
   await expect(page.getByTestId("stream-status")).toHaveAttribute("data-state", "offline");
   // A second loader, hydration or player would open its own socket meanwhile.
   await page.waitForTimeout(1000);
@@ -75,8 +76,8 @@ test("the watch page opens one /ws socket, before its wasm starts, and hydrates 
     wasmStart: (window as any).__wasmStart as number,
     loaders: [...document.scripts].filter((s) => s.textContent?.includes(".hydrate()")).length,
   }));
-  expect(sockets.map((s) => s.path)).toEqual(["/ws"]);
-  expect(sent.filter((type) => type === "viewer"), "one join").toHaveLength(1);
+  expect(sockets.map((s) => s.path)).toEqual(["/ws?join=viewer"]);
+  expect(sent.filter((type) => type === "viewer"), "one join: the URL's, none sent again").toHaveLength(0);
   // Opened from the HTML by the page's loader, not by the wasm once it runs.
   expect(sockets[0].at).toBeLessThan(wasmStart);
   expect(loaders, "one loader: the page hydrates once").toBe(1);

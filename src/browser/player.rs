@@ -18,11 +18,33 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStream;
 
+thread_local! {
+    /// The playback [`start_early`] started, until the page takes it.
+    static EARLY: RefCell<Option<Rc<Playback>>> = const { RefCell::new(None) };
+}
+
+/// Starts the watch page's playback as soon as the wasm is ready, before the page hydrates:
+/// the streamer's offer is answered while hydration runs instead of after it (first-frame.mjs,
+/// `offer` → `answer`). The page takes it over once hydrated ([`take_early`]).
+pub fn start_early() {
+    let playback = Playback::start(PlayerView::new());
+    EARLY.with(|slot| *slot.borrow_mut() = Some(playback));
+}
+
+/// The playback [`start_early`] started, for the page that shows it.
+pub fn take_early() -> Option<Rc<Playback>> {
+    EARLY.with(|slot| slot.borrow_mut().take())
+}
+
 /// How long a viewer turned away by a full stream waits before asking again.
 const FULL_RETRY_MS: i32 = 10_000;
 
 pub struct Playback {
-    view: PlayerView,
+    /// What the page shows: at first a view of its own when playback starts before the page
+    /// hydrates ([`start_early`]), the page's once it takes over ([`Playback::adopt`]).
+    view: Cell<PlayerView>,
+    /// The stream the video shows (or will, once the page has its video element).
+    shown: RefCell<Option<MediaStream>>,
     signaling: RefCell<Option<SignalingSocket>>,
     peer: RefCell<Option<Rc<Peer>>>,
     ice_servers: RefCell<Vec<IceServer>>,
@@ -65,7 +87,8 @@ async fn sleep_ms(ms: i32) {
 impl Playback {
     pub fn start(view: PlayerView) -> Rc<Playback> {
         let this = Rc::new(Playback {
-            view,
+            view: Cell::new(view),
+            shown: RefCell::new(None),
             signaling: RefCell::new(None),
             peer: RefCell::new(None),
             ice_servers: RefCell::new(Vec::new()),
@@ -83,6 +106,20 @@ impl Playback {
         this
     }
 
+    fn view(&self) -> PlayerView {
+        self.view.get()
+    }
+
+    /// The page hydrated: from now on it shows this playback, which started before it
+    /// (see [`start_early`]), as far as it has got.
+    pub fn adopt(&self, page: PlayerView) {
+        page.take_over(self.view.replace(page));
+        let shown = self.shown.borrow().clone();
+        if let Some(stream) = shown {
+            self.show(stream);
+        }
+    }
+
     /// Leaves for good (the page is going away).
     pub fn stop(&self) {
         if let Some(t) = self.ticker.take() {
@@ -96,7 +133,7 @@ impl Playback {
 
     /// Starts playback after the browser refused to autoplay (a click is a user gesture).
     pub fn play(&self) {
-        let view = self.view;
+        let view = self.view();
         if let Some(video) = view.player.get_untracked() {
             spawn_local(async move {
                 let ok = media::play(&video).await;
@@ -117,14 +154,14 @@ impl Playback {
     fn show_failure(&self, peer: &Peer) {
         let status =
             if peer.gathered_relay_candidate() { StreamStatus::Reconnecting } else { StreamStatus::Unreachable };
-        self.view.status.set(status);
+        self.view().status.set(status);
     }
 
     /// The next attempt is under way; a viewer told it cannot connect keeps being told until
     /// one works.
     fn show_connecting(&self) {
-        if self.view.status.get_untracked() != StreamStatus::Unreachable {
-            self.view.status.set(StreamStatus::Connecting);
+        if self.view().status.get_untracked() != StreamStatus::Unreachable {
+            self.view().status.set(StreamStatus::Connecting);
         }
     }
 
@@ -148,20 +185,20 @@ impl Playback {
         let previous = self.previous.borrow_mut().replace(sample.clone());
         let quality = stats::receiver_quality(previous.as_ref(), &sample);
         // A cut path freezes the picture seconds before the connection reports it: say so.
-        let status = self.view.status.get_untracked();
+        let status = self.view().status.get_untracked();
         let frames = previous.as_ref().and_then(|p| Some(sample.frames_decoded?.saturating_sub(p.frames_decoded?)));
         match self.stall.borrow_mut().on_sample(frames) {
             Some(stats::Stall::Began) if status == StreamStatus::Live => {
-                self.view.status.set(StreamStatus::Reconnecting)
+                self.view().status.set(StreamStatus::Reconnecting)
             }
             Some(stats::Stall::Ended) if status == StreamStatus::Reconnecting && self.playing() => {
-                self.view.status.set(StreamStatus::Live)
+                self.view().status.set(StreamStatus::Live)
             }
             _ => {}
         }
         let tick = self.ticks.get() + 1;
         self.ticks.set(tick);
-        if tick.is_multiple_of(2) && self.view.status.get_untracked() == StreamStatus::Live {
+        if tick.is_multiple_of(2) && self.view().status.get_untracked() == StreamStatus::Live {
             self.send(&ClientMessage::ViewerStats(ViewerReport {
                 fps: quality.fps,
                 frames_decoded: sample.frames_decoded,
@@ -173,7 +210,7 @@ impl Playback {
                 turn_transport: sample.turn_relay_protocol.as_deref().and_then(TurnTransport::from_relay_protocol),
             }));
         }
-        self.view.stats.set(Some(quality));
+        self.view().stats.set(Some(quality));
     }
 
     /// Asks to join again after a while (the stream was full).
@@ -181,7 +218,7 @@ impl Playback {
         let weak = Rc::downgrade(self);
         let retry = Closure::once_into_js(move || {
             if let Some(this) = weak.upgrade() {
-                if this.view.status.get_untracked() == StreamStatus::Full {
+                if this.view().status.get_untracked() == StreamStatus::Full {
                     this.join();
                 }
             }
@@ -197,7 +234,7 @@ impl Playback {
             SignalEvent::Closed => {
                 // Media is peer to peer: what plays keeps playing while signaling is away.
                 if !self.playing() {
-                    self.view.status.set(StreamStatus::Reconnecting);
+                    self.view().status.set(StreamStatus::Reconnecting);
                 }
             }
             SignalEvent::Message(msg) => self.on_message(msg),
@@ -212,21 +249,21 @@ impl Playback {
             }
             // The streamer's connection dropped (a reload, a crash, the server restarting):
             // keep what plays, and wait for it to come back.
-            ServerMessage::StreamerLost if !self.playing() => self.view.status.set(StreamStatus::Reconnecting),
-            ServerMessage::ViewerCount { count } => self.view.watching.set(Some(count)),
+            ServerMessage::StreamerLost if !self.playing() => self.view().status.set(StreamStatus::Reconnecting),
+            ServerMessage::ViewerCount { count } => self.view().watching.set(Some(count)),
             ServerMessage::Offline => {
                 // The next live may start peer to peer again, and may be playable.
                 self.relay_wanted.set(false);
-                self.view.problem.set(None);
+                self.view().problem.set(None);
                 self.drop_peer();
                 // Removed from the live that just ended: join again to wait for the next.
-                if self.view.status.get_untracked() == StreamStatus::Removed {
+                if self.view().status.get_untracked() == StreamStatus::Removed {
                     self.join();
                 }
-                self.view.status.set(StreamStatus::Offline);
+                self.view().status.set(StreamStatus::Offline);
             }
-            ServerMessage::Live if self.view.status.get_untracked() != StreamStatus::Live => {
-                self.view.status.set(StreamStatus::Connecting)
+            ServerMessage::Live if self.view().status.get_untracked() != StreamStatus::Live => {
+                self.view().status.set(StreamStatus::Connecting)
             }
             ServerMessage::UseRelay { .. } => {
                 self.relay_wanted.set(true);
@@ -234,7 +271,7 @@ impl Playback {
             }
             ServerMessage::Removed => {
                 self.drop_peer();
-                self.view.status.set(StreamStatus::Removed);
+                self.view().status.set(StreamStatus::Removed);
             }
             // The watch code changed while this page was open: ask for it again.
             ServerMessage::Error { code: ErrorCode::CodeRequired, .. } => {
@@ -244,7 +281,7 @@ impl Playback {
                 }
             }
             ServerMessage::Error { code: ErrorCode::Full, .. } => {
-                self.view.status.set(StreamStatus::Full);
+                self.view().status.set(StreamStatus::Full);
                 self.retry_join_later();
             }
             ServerMessage::Offer { offer, .. } => {
@@ -318,8 +355,8 @@ impl Playback {
         peer.on_connection_state(move |state| {
             let Some(this) = weak.upgrade() else { return };
             match state {
-                PeerState::Connected => this.view.status.set(StreamStatus::Live),
-                PeerState::Disconnected => this.view.status.set(StreamStatus::Reconnecting),
+                PeerState::Connected => this.view().status.set(StreamStatus::Live),
+                PeerState::Disconnected => this.view().status.set(StreamStatus::Reconnecting),
                 // The streamer restarts ICE first; if that does not bring the connection
                 // back, rejoin: the streamer then sends a new offer.
                 PeerState::Failed => {
@@ -365,13 +402,14 @@ impl Playback {
     }
 
     fn show(&self, stream: MediaStream) {
-        let Some(video) = self.view.player.get_untracked() else { return };
+        *self.shown.borrow_mut() = Some(stream.clone());
+        let Some(video) = self.view().player.get_untracked() else { return };
         let same = video.src_object().is_some_and(|current| current.id() == stream.id());
         if same {
             return;
         }
         media::attach(&video, Some(&stream));
-        let view = self.view;
+        let view = self.view();
         spawn_local(async move {
             let ok = media::play(&video).await;
             view.needs_play.set(!ok);
@@ -420,7 +458,7 @@ impl Playback {
             let (Some(this), Some(peer)) = (weak.upgrade(), watched.upgrade()) else { return };
             let current = this.peer.borrow().as_ref().is_some_and(|p| Rc::ptr_eq(p, &peer));
             match state {
-                PeerState::Connected if current => this.view.status.set(StreamStatus::Live),
+                PeerState::Connected if current => this.view().status.set(StreamStatus::Live),
                 // The relay went away (a server restart) or the path broke: a new session.
                 PeerState::Failed | PeerState::Disconnected if current || this.relay_pending.borrow().is_some() => {
                     // Nothing plays meanwhile: say why, if this network leaves no route.
@@ -431,7 +469,8 @@ impl Playback {
                     set_timeout(
                         move || {
                             if let Some(this) = weak.upgrade() {
-                                if this.relay_wanted.get() && this.view.status.get_untracked() != StreamStatus::Offline
+                                if this.relay_wanted.get()
+                                    && this.view().status.get_untracked() != StreamStatus::Offline
                                 {
                                     this.relay_pending.borrow_mut().take();
                                     this.end_relay_session();
@@ -464,11 +503,11 @@ impl Playback {
                     ExchangeError::Refused { status, reason } => {
                         let shown = StreamStatus::after_relay_refusal(status);
                         if shown == StreamStatus::Unplayable {
-                            this.view.problem.set(Some(reason));
+                            this.view().problem.set(Some(reason));
                         }
-                        this.view.status.set(shown);
+                        this.view().status.set(shown);
                     }
-                    ExchangeError::Browser(_) => this.view.status.set(StreamStatus::Reconnecting),
+                    ExchangeError::Browser(_) => this.view().status.set(StreamStatus::Reconnecting),
                 }
                 return;
             }
@@ -496,7 +535,7 @@ impl Playback {
                     }
                     // A fresh join swaps before ICE is up: its state handler says Live then.
                     if peer.connection_state() == PeerState::Connected {
-                        this.view.status.set(StreamStatus::Live);
+                        this.view().status.set(StreamStatus::Live);
                     }
                     return;
                 }
@@ -519,11 +558,12 @@ impl Playback {
             peer.close();
         }
         self.previous.borrow_mut().take();
-        self.view.stats.set(None);
-        if let Some(video) = self.view.player.get_untracked() {
+        self.shown.borrow_mut().take();
+        self.view().stats.set(None);
+        if let Some(video) = self.view().player.get_untracked() {
             media::attach(&video, None);
         }
-        self.view.needs_play.set(false);
+        self.view().needs_play.set(false);
     }
 }
 

@@ -1,7 +1,7 @@
 //! The pages' commands, built by the browser: each page starts its session, and the session
 //! ends with the page.
 
-use crate::browser::player::Playback;
+use crate::browser::player::{self, Playback};
 use crate::browser::studio::broadcast::{self, Broadcast};
 use crate::browser::studio::key_panel;
 use crate::browser::studio::monitor::Monitor;
@@ -141,7 +141,15 @@ fn player_commands(player: PlayerView) -> PlayerCommands {
     let session = StoredValue::new_local(None::<Rc<Playback>>);
     Effect::new(move |_| {
         if session.with_value(Option::is_none) {
-            session.set_value(Some(Playback::start(player)));
+            // Started before hydration by the watch page's loader, or else now.
+            let playback = match player::take_early() {
+                Some(early) => {
+                    early.adopt(player);
+                    early
+                }
+                None => Playback::start(player),
+            };
+            session.set_value(Some(playback));
         }
     });
     on_cleanup(move || {

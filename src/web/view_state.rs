@@ -179,6 +179,28 @@ impl PlayerView {
     }
 }
 
+impl PlayerView {
+    /// Shows what `earlier` shows (a playback that started before this page hydrated wrote
+    /// it), and lets `earlier`'s signals go. The page hydrates with its first state, the one
+    /// its HTML was rendered with, and changes to this once hydrated.
+    pub fn take_over(self, earlier: PlayerView) {
+        self.status.set(earlier.status.get_untracked());
+        self.watching.set(earlier.watching.get_untracked());
+        self.needs_play.set(earlier.needs_play.get_untracked());
+        self.muted.set(earlier.muted.get_untracked());
+        self.show_stats.set(earlier.show_stats.get_untracked());
+        self.stats.set(earlier.stats.get_untracked());
+        self.problem.set(earlier.problem.get_untracked());
+        earlier.status.dispose();
+        earlier.watching.dispose();
+        earlier.needs_play.dispose();
+        earlier.muted.dispose();
+        earlier.show_stats.dispose();
+        earlier.stats.dispose();
+        earlier.problem.dispose();
+    }
+}
+
 impl Default for PlayerView {
     fn default() -> Self {
         Self::new()

@@ -1,19 +1,17 @@
 // The watch page's loader (watch_loader.rs puts it inline and nonce'd, before the
 // stylesheet): a classic script, so it runs while the parser reaches it, where even an
 // async module measured ~100 ms later and Leptos's deferred loader waits for the document
-// and its stylesheet. It opens the signaling socket and joins as a viewer the moment it
-// opens, keeping what the server answers meanwhile; the wasm adopts the socket and replays
+// and its stylesheet. It opens the signaling socket already joined as a viewer (the join is
+// in its URL), keeping what the server answers meanwhile; the wasm adopts the socket and replays
 // those messages (browser/rtc/signaling.rs), so signaling runs while the wasm loads. Then it
-// starts the wasm, which hydrates the page once.
+// starts the wasm: playback first, then the page hydrates, once.
 ((js, wasm, socketGlobal, socketPath, join) => {
 	try {
 		const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+		// The path carries the join (`?join=viewer`): the server takes it with the handshake,
+		// without waiting for this page to see the socket open.
 		const socket = new WebSocket(`${scheme}//${location.host}${socketPath}`);
-		const early = { socket, sent: null, inbox: [] };
-		socket.onopen = () => {
-			socket.send(join);
-			early.sent = join;
-		};
+		const early = { socket, sent: join, inbox: [] };
 		socket.onmessage = (e) => early.inbox.push(e.data);
 		window[socketGlobal] = early;
 	} catch (e) {
@@ -24,5 +22,16 @@
 	const parsed = document.readyState === "loading"
 		? new Promise((done) => document.addEventListener("DOMContentLoaded", done, { once: true }))
 		: Promise.resolve();
-	import(js).then((mod) => Promise.all([mod.default({ module_or_path: wasm }), parsed]).then(() => mod.hydrate()));
+	// The wasm compiles as its bytes arrive, beside the glue's import rather than after it;
+	// a browser that cannot (or a failed compile) instantiates from the response instead.
+	const compiled = WebAssembly.compileStreaming
+		? WebAssembly.compileStreaming(fetch(wasm)).catch(() => fetch(wasm))
+		: fetch(wasm);
+	// Playback starts as soon as the wasm is ready; hydration waits for a task of its own, so
+	// that the socket's events already queued (the streamer's offer) reach playback first and
+	// the browser works on the answer while the page hydrates. The page then takes it over.
+	import(js).then((mod) => mod.default({ module_or_path: compiled }).then(() => {
+		mod.start_watching();
+		return parsed;
+	}).then(() => setTimeout(() => mod.hydrate())));
 })

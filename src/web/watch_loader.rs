@@ -5,25 +5,26 @@
 //! then waits on that too (the README's Performance section). On `/watch` this loader takes
 //! its place: a small inline script ahead of the stylesheet (nonce'd like Leptos's, so the
 //! CSP stays strict; what it imports runs by `'strict-dynamic'`) that runs as the parser
-//! reaches it, opens the signaling socket and sends the viewer's join ([`first_join`]) as
-//! soon as it opens, for the player to adopt with what the server answered meanwhile
+//! reaches it, opens the signaling socket already joined as a viewer ([`first_join`], carried
+//! by the socket's URL), for the player to adopt with what the server answered meanwhile
 //! ([`EARLY_SOCKET_GLOBAL`]), and starts the wasm the same way Leptos's loader does, so the
 //! page still hydrates exactly once. The other pages keep Leptos's loader.
 
-use crate::protocol::ClientMessage;
+use crate::protocol::{joined_socket_path, url_join};
 use crate::web::routes::endpoint;
 use leptos::prelude::*;
 
 /// The `window` property where the loader leaves `{socket, sent, inbox}`: the socket it
-/// opened, the message it sent once it opened (`null` until then) and the server's messages
+/// opened, the join its URL made (see [`first_join`]) and the server's messages
 /// since, oldest first. The player takes it from there (and removes it), so the page never
 /// opens a second socket.
 pub const EARLY_SOCKET_GLOBAL: &str = "__onairEarlySocket";
 
-/// The join the loader sends: the one a first visit's player sends (no name, nothing to
-/// resume), so the player's own copy of it is not sent again.
+/// The join the loader's socket makes by its URL (`protocol::join_in_url`): the one a first
+/// visit's player sends (no name, nothing to resume), so the player's own copy of it is not
+/// sent again.
 pub fn first_join() -> String {
-    ClientMessage::Viewer { name: None, resume_token: None }.to_json()
+    url_join().to_json()
 }
 
 const LOADER_JS: &str = include_str!("watch_loader.js");
@@ -68,7 +69,7 @@ impl FrontEndFiles {
             js_string(&format!("/{pkg_dir}/{}", self.js)),
             js_string(&format!("/{pkg_dir}/{}", self.wasm)),
             js_string(EARLY_SOCKET_GLOBAL),
-            js_string(endpoint::WS),
+            js_string(&joined_socket_path(endpoint::WS)),
             js_string(&first_join()),
         )
     }
@@ -123,7 +124,7 @@ mod tests {
         assert!(script.starts_with("// The watch page's loader"), "{script}");
         assert!(
             script.ends_with(
-                r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", "__onairEarlySocket", "/ws", "{\"type\":\"viewer\"}");"#
+                r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", "__onairEarlySocket", "/ws?join=viewer", "{\"type\":\"viewer\"}");"#
             ),
             "{script}"
         );

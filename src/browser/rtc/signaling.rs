@@ -25,6 +25,8 @@ const BACKOFF_MS: [i32; 6] = [250, 500, 1000, 2000, 4000, 8000];
 thread_local! {
     /// A socket opened by [`preconnect`] before the page hydrated, for the first session.
     static EARLY: RefCell<Option<Early>> = const { RefCell::new(None) };
+    /// [`preconnect`] ran: a second call keeps what the first one found.
+    static PRECONNECTED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// A socket opened before hydration; from the watch page's loader, with what it sent and
@@ -35,7 +37,7 @@ struct Early {
 }
 
 impl Early {
-    /// What the loader sent once the socket opened (its `sent`), if it did.
+    /// The message the loader's socket sent (its `sent`: the join in its URL), if any.
     fn sent(&self) -> Option<String> {
         Reflect::get(self.loader.as_ref()?, &JsValue::from_str("sent")).ok()?.as_string()
     }
@@ -63,7 +65,11 @@ fn signaling_url() -> String {
 /// page's loader opened from the HTML (`web::watch_loader`), or else one opened now, so the
 /// connection handshake overlaps loading and hydration instead of following them. The
 /// server says nothing before the client's first message, so nothing is missed meanwhile.
+/// Once per page: the socket goes to the first session.
 pub fn preconnect() {
+    if PRECONNECTED.with(|done| done.replace(true)) {
+        return;
+    }
     let early =
         take_from_loader().or_else(|| WebSocket::new(&signaling_url()).ok().map(|ws| Early { ws, loader: None }));
     EARLY.with(|slot| *slot.borrow_mut() = early);
@@ -165,12 +171,10 @@ impl Inner {
         }
         let early = take_early();
         let already_open = early.as_ref().is_some_and(|e| e.ws.ready_state() == WebSocket::OPEN);
-        // The loader's socket opened: it has joined, and kept what the server answered.
-        let (already_sent, inbox) = match &early {
-            Some(e) if already_open => (e.sent(), Some(e)),
-            _ => (None, None),
-        };
-        *this.already_sent.borrow_mut() = already_sent;
+        // The loader's socket joined with its URL, open yet or not; once open, it has kept what
+        // the server answered.
+        *this.already_sent.borrow_mut() = early.as_ref().and_then(Early::sent);
+        let inbox = early.as_ref().filter(|_| already_open);
         let ws = match early.as_ref().map_or_else(|| WebSocket::new(&this.url), |e| Ok(e.ws.clone())) {
             Ok(ws) => ws,
             Err(_) => {
