@@ -23,17 +23,19 @@ fn on_watch_page() -> bool {
 }
 
 /// The watch page's loader calls this once the wasm is ready, before [`hydrate`]: playback
-/// starts on the socket the loader opened, and the page takes it over once hydrated.
+/// starts on the socket the loader opened, and the page takes it over once hydrated. The
+/// promise resolves when the page may hydrate without holding up the answer to the streamer.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
-pub fn start_watching() {
+pub fn start_watching() -> js_sys::Promise {
     console_error_panic_hook::set_once();
-    if on_watch_page() {
-        // Hydration sets up Leptos's task executor the same way, later.
-        let _ = any_spawner::Executor::init_wasm_bindgen();
-        browser::rtc::signaling::preconnect();
-        browser::player::start_early();
+    if !on_watch_page() {
+        return js_sys::Promise::resolve(&wasm_bindgen::JsValue::NULL);
     }
+    // Hydration sets up Leptos's task executor the same way, later.
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    browser::rtc::signaling::preconnect();
+    browser::player::start_early()
 }
 
 #[cfg(feature = "hydrate")]

@@ -24,11 +24,21 @@ thread_local! {
 }
 
 /// Starts the watch page's playback as soon as the wasm is ready, before the page hydrates:
-/// the streamer's offer is answered while hydration runs instead of after it (first-frame.mjs,
-/// `offer` → `answer`). The page takes it over once hydrated ([`take_early`]).
-pub fn start_early() {
+/// hydrating takes the main thread for tens of ms, which each step of the browser's answer,
+/// and then each candidate, would otherwise wait behind (first-frame.mjs, `offer` → `answer`
+/// → `ice`). Resolves once the connection is up (the main thread is then idle while the
+/// first keyframe comes), or failed, or there is nothing to connect to yet (offline, full,
+/// removed, the relay refused): the page hydrates then (its loader also stops waiting after
+/// a while) and takes the playback over ([`take_early`]).
+pub fn start_early() -> js_sys::Promise {
     let playback = Playback::start(PlayerView::new());
+    let settled = js_sys::Promise::new(&mut |resolve, _| {
+        *playback.on_settled.borrow_mut() = Some(Box::new(move || {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+        }));
+    });
     EARLY.with(|slot| *slot.borrow_mut() = Some(playback));
+    settled
 }
 
 /// The playback [`start_early`] started, for the page that shows it.
@@ -45,6 +55,9 @@ pub struct Playback {
     view: Cell<PlayerView>,
     /// The stream the video shows (or will, once the page has its video element).
     shown: RefCell<Option<MediaStream>>,
+    /// Called once this playback's connection is up (or failed, or there is nothing to connect
+    /// to yet): the page waits for it before hydrating ([`start_early`]).
+    on_settled: RefCell<Option<Box<dyn FnOnce()>>>,
     signaling: RefCell<Option<SignalingSocket>>,
     peer: RefCell<Option<Rc<Peer>>>,
     ice_servers: RefCell<Vec<IceServer>>,
@@ -89,6 +102,7 @@ impl Playback {
         let this = Rc::new(Playback {
             view: Cell::new(view),
             shown: RefCell::new(None),
+            on_settled: RefCell::new(None),
             signaling: RefCell::new(None),
             peer: RefCell::new(None),
             ice_servers: RefCell::new(Vec::new()),
@@ -108,6 +122,14 @@ impl Playback {
 
     fn view(&self) -> PlayerView {
         self.view.get()
+    }
+
+    /// Nothing more to do before the page hydrates (see [`start_early`]); once.
+    fn settled(&self) {
+        let on_settled = self.on_settled.borrow_mut().take();
+        if let Some(f) = on_settled {
+            f();
+        }
     }
 
     /// The page hydrated: from now on it shows this playback, which started before it
@@ -237,7 +259,14 @@ impl Playback {
                     self.view().status.set(StreamStatus::Reconnecting);
                 }
             }
-            SignalEvent::Message(msg) => self.on_message(msg),
+            SignalEvent::Message(msg) => {
+                self.on_message(msg);
+                // Nothing to answer while the stream is away or closed to this viewer.
+                let status = self.view().status.get_untracked();
+                if matches!(status, StreamStatus::Offline | StreamStatus::Full | StreamStatus::Removed) {
+                    self.settled();
+                }
+            }
         }
     }
 
@@ -355,11 +384,15 @@ impl Playback {
         peer.on_connection_state(move |state| {
             let Some(this) = weak.upgrade() else { return };
             match state {
-                PeerState::Connected => this.view().status.set(StreamStatus::Live),
+                PeerState::Connected => {
+                    this.view().status.set(StreamStatus::Live);
+                    this.settled();
+                }
                 PeerState::Disconnected => this.view().status.set(StreamStatus::Reconnecting),
                 // The streamer restarts ICE first; if that does not bring the connection
                 // back, rejoin: the streamer then sends a new offer.
                 PeerState::Failed => {
+                    this.settled();
                     if let Some(peer) = watched.upgrade() {
                         this.show_failure(&peer);
                     }
@@ -458,9 +491,13 @@ impl Playback {
             let (Some(this), Some(peer)) = (weak.upgrade(), watched.upgrade()) else { return };
             let current = this.peer.borrow().as_ref().is_some_and(|p| Rc::ptr_eq(p, &peer));
             match state {
-                PeerState::Connected if current => this.view().status.set(StreamStatus::Live),
+                PeerState::Connected if current => {
+                    this.view().status.set(StreamStatus::Live);
+                    this.settled();
+                }
                 // The relay went away (a server restart) or the path broke: a new session.
                 PeerState::Failed | PeerState::Disconnected if current || this.relay_pending.borrow().is_some() => {
+                    this.settled();
                     // Nothing plays meanwhile: say why, if this network leaves no route.
                     if state == PeerState::Failed && !this.playing() {
                         this.show_failure(&peer);
@@ -498,6 +535,7 @@ impl Playback {
                 Ok::<(), ExchangeError>(())
             };
             if let Err(e) = exchange.await {
+                this.settled();
                 web_sys::console::warn_1(&format!("OnAir: playing from the relay failed: {e}").into());
                 match e {
                     ExchangeError::Refused { status, reason } => {

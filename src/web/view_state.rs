@@ -353,3 +353,30 @@ impl ViewerRow {
         self.no_relay_route.dispose();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_taking_over_shows_what_the_earlier_view_showed_and_the_earlier_one_is_let_go() {
+        // The server build keeps signals in per-request arenas: this gives the test one.
+        Owner::new().with(|| {
+            let earlier = PlayerView::new();
+            earlier.status.set(StreamStatus::Live);
+            earlier.watching.set(Some(3));
+            earlier.needs_play.set(true);
+            earlier.muted.set(false);
+            earlier.show_stats.set(true);
+            earlier.problem.set(Some("why".into()));
+            let page = PlayerView::new();
+            assert_eq!(page.status.get_untracked(), StreamStatus::Connecting, "the page hydrates with its first state");
+            page.take_over(earlier);
+            assert_eq!(page.status.get_untracked(), StreamStatus::Live);
+            assert_eq!(page.watching.get_untracked(), Some(3));
+            assert!(page.needs_play.get_untracked() && !page.muted.get_untracked() && page.show_stats.get_untracked());
+            assert_eq!(page.problem.get_untracked().as_deref(), Some("why"));
+            assert!(earlier.status.is_disposed() && earlier.problem.is_disposed());
+        });
+    }
+}

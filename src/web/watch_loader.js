@@ -27,11 +27,12 @@
 	const compiled = WebAssembly.compileStreaming
 		? WebAssembly.compileStreaming(fetch(wasm)).catch(() => fetch(wasm))
 		: fetch(wasm);
-	// Playback starts as soon as the wasm is ready; hydration waits for a task of its own, so
-	// that the socket's events already queued (the streamer's offer) reach playback first and
-	// the browser works on the answer while the page hydrates. The page then takes it over.
+	// Playback starts as soon as the wasm is ready; the page hydrates once playback has
+	// connected (hydrating holds the main thread for tens of ms, which every step of the
+	// answer and every candidate would wait behind), or once the wasm is ready when this
+	// loader ran 500 ms ago or more; in a task of its own. The page then takes playback over.
+	const patience = new Promise((done) => setTimeout(done, 500));
 	import(js).then((mod) => mod.default({ module_or_path: compiled }).then(() => {
-		mod.start_watching();
-		return parsed;
+		return Promise.all([Promise.race([mod.start_watching(), patience]), parsed]);
 	}).then(() => setTimeout(() => mod.hydrate())));
 })
