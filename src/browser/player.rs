@@ -28,8 +28,9 @@ thread_local! {
 /// and then each candidate, would otherwise wait behind (first-frame.mjs, `offer` → `answer`
 /// → `ice`). Resolves once the connection is up (the main thread is then idle while the
 /// first keyframe comes), or failed, or there is nothing to connect to yet (offline, full,
-/// removed, the relay refused): the page hydrates then (its loader also stops waiting after
-/// a while) and takes the playback over ([`take_early`]).
+/// removed); through the relay, once its WHEP exchange is done (no candidates trickle, and
+/// its keyframe comes too soon after DTLS to hide hydration behind). The page hydrates then
+/// (its loader also stops waiting after a while) and takes the playback over ([`take_early`]).
 pub fn start_early() -> js_sys::Promise {
     let playback = Playback::start(PlayerView::new());
     let settled = js_sys::Promise::new(&mut |resolve, _| {
@@ -534,8 +535,11 @@ impl Playback {
                 peer.set_remote(&answer).await?;
                 Ok::<(), ExchangeError>(())
             };
-            if let Err(e) = exchange.await {
-                this.settled();
+            // The relay's answer carries its candidates: nothing more goes through the main
+            // thread until media flows, so the page may hydrate during ICE and DTLS.
+            let exchanged = exchange.await;
+            this.settled();
+            if let Err(e) = exchanged {
                 web_sys::console::warn_1(&format!("OnAir: playing from the relay failed: {e}").into());
                 match e {
                     ExchangeError::Refused { status, reason } => {
