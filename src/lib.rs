@@ -35,7 +35,7 @@ pub fn start_watching() -> js_sys::Promise {
     // Hydration sets up Leptos's task executor the same way, later.
     let _ = any_spawner::Executor::init_wasm_bindgen();
     browser::rtc::signaling::preconnect();
-    browser::player::start_early()
+    browser::early_playback::start_early()
 }
 
 #[cfg(feature = "hydrate")]

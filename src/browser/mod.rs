@@ -3,6 +3,10 @@
 //! `hydrate` (their unit tests run natively); everything touching web-sys is hydrate only.
 
 #[cfg(feature = "hydrate")]
+pub mod answer_first;
+#[cfg(feature = "hydrate")]
+pub mod early_playback;
+#[cfg(feature = "hydrate")]
 pub mod lifecycle;
 #[cfg(feature = "hydrate")]
 pub mod player;

@@ -1,6 +1,7 @@
 //! A viewer's playback: joins as viewer, answers the streamer's offer, plays the stream,
 //! and waits or reconnects by itself.
 
+use crate::browser::answer_first::AnswerFirst;
 use crate::browser::rtc::media;
 use crate::browser::rtc::peer::Peer;
 use crate::browser::rtc::signaling::{SignalEvent, SignalingSocket};
@@ -18,46 +19,17 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStream;
 
-thread_local! {
-    /// The playback [`start_early`] started, until the page takes it.
-    static EARLY: RefCell<Option<Rc<Playback>>> = const { RefCell::new(None) };
-}
-
-/// Starts the watch page's playback as soon as the wasm is ready, before the page hydrates:
-/// hydrating takes the main thread for tens of ms, which each step of the browser's answer,
-/// and then each candidate, would otherwise wait behind (first-frame.mjs, `offer` → `answer`
-/// → `ice`). Resolves once the connection is up (the main thread is then idle while the
-/// first keyframe comes), or failed, or there is nothing to connect to yet (offline, full,
-/// removed); through the relay, once its WHEP exchange is done (no candidates trickle, and
-/// its keyframe comes too soon after DTLS to hide hydration behind). The page hydrates then
-/// (its loader also stops waiting after a while) and takes the playback over ([`take_early`]).
-pub fn start_early() -> js_sys::Promise {
-    let playback = Playback::start(PlayerView::new());
-    let settled = js_sys::Promise::new(&mut |resolve, _| {
-        *playback.on_settled.borrow_mut() = Some(Box::new(move || {
-            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
-        }));
-    });
-    EARLY.with(|slot| *slot.borrow_mut() = Some(playback));
-    settled
-}
-
-/// The playback [`start_early`] started, for the page that shows it.
-pub fn take_early() -> Option<Rc<Playback>> {
-    EARLY.with(|slot| slot.borrow_mut().take())
-}
-
 /// How long a viewer turned away by a full stream waits before asking again.
 const FULL_RETRY_MS: i32 = 10_000;
 
 pub struct Playback {
     /// What the page shows: at first a view of its own when playback starts before the page
-    /// hydrates ([`start_early`]), the page's once it takes over ([`Playback::adopt`]).
+    /// hydrates (`early_playback`), the page's once it takes over ([`Playback::adopt`]).
     view: Cell<PlayerView>,
     /// The stream the video shows (or will, once the page has its video element).
     shown: RefCell<Option<MediaStream>>,
     /// Called once this playback's connection is up (or failed, or there is nothing to connect
-    /// to yet): the page waits for it before hydrating ([`start_early`]).
+    /// to yet): the page waits for it before hydrating (`early_playback`).
     on_settled: RefCell<Option<Box<dyn FnOnce()>>>,
     signaling: RefCell<Option<SignalingSocket>>,
     peer: RefCell<Option<Rc<Peer>>>,
@@ -125,7 +97,13 @@ impl Playback {
         self.view.get()
     }
 
-    /// Nothing more to do before the page hydrates (see [`start_early`]); once.
+    /// Calls `f` once this playback has connected, or failed, or has nothing to connect to yet
+    /// (the rule is `early_playback::start_early`'s).
+    pub fn when_settled(&self, f: impl FnOnce() + 'static) {
+        *self.on_settled.borrow_mut() = Some(Box::new(f));
+    }
+
+    /// Nothing more to do before the page hydrates (see [`Playback::when_settled`]); once.
     fn settled(&self) {
         let on_settled = self.on_settled.borrow_mut().take();
         if let Some(f) = on_settled {
@@ -606,29 +584,5 @@ impl Playback {
             media::attach(&video, None);
         }
         self.view().needs_play.set(false);
-    }
-}
-
-/// Holds a connection's incoming stream until its answer has been sent.
-#[derive(Default)]
-struct AnswerFirst {
-    answered: Cell<bool>,
-    stream: RefCell<Option<MediaStream>>,
-}
-
-impl AnswerFirst {
-    /// A stream arrived: the one to show now, if the answer has left.
-    fn arrived(&self, stream: MediaStream) -> Option<MediaStream> {
-        if self.answered.get() {
-            return Some(stream);
-        }
-        *self.stream.borrow_mut() = Some(stream);
-        None
-    }
-
-    /// The answer has left: the stream that arrived before, to show now.
-    fn answered(&self) -> Option<MediaStream> {
-        self.answered.set(true);
-        self.stream.borrow_mut().take()
     }
 }

@@ -1,7 +1,8 @@
 //! The pages' commands, built by the browser: each page starts its session, and the session
 //! ends with the page.
 
-use crate::browser::player::{self, Playback};
+use crate::browser::early_playback;
+use crate::browser::player::Playback;
 use crate::browser::studio::broadcast::{self, Broadcast};
 use crate::browser::studio::key_panel;
 use crate::browser::studio::monitor::Monitor;
@@ -142,7 +143,7 @@ fn player_commands(player: PlayerView) -> PlayerCommands {
     Effect::new(move |_| {
         if session.with_value(Option::is_none) {
             // Started before hydration by the watch page's loader, or else now.
-            let playback = match player::take_early() {
+            let playback = match early_playback::take_early() {
                 Some(early) => {
                     early.adopt(player);
                     early
