@@ -24,7 +24,8 @@ fn on_watch_page() -> bool {
 
 /// The watch page's loader calls this once the wasm is ready, before [`hydrate`]: playback
 /// starts on the socket the loader opened, and the page takes it over once hydrated. The
-/// promise resolves when the page may hydrate without holding up the answer to the streamer.
+/// promise resolves when the page may hydrate without holding up the connection
+/// (`browser::early_playback::start_early` says when).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn start_watching() -> js_sys::Promise {

@@ -112,7 +112,7 @@ impl Playback {
     }
 
     /// The page hydrated: from now on it shows this playback, which started before it
-    /// (see [`start_early`]), as far as it has got.
+    /// (`early_playback`), as far as it has got.
     pub fn adopt(&self, page: PlayerView) {
         page.take_over(self.view.replace(page));
         let shown = self.shown.borrow().clone();
