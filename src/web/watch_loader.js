@@ -33,6 +33,10 @@
 	// loader ran 500 ms ago or more; in a task of its own. The page then takes playback over.
 	const patience = new Promise((done) => setTimeout(done, 500));
 	import(js).then((mod) => mod.default({ module_or_path: compiled }).then(() => {
-		return Promise.all([Promise.race([mod.start_watching(), patience]), parsed]);
+		// Should the early start fail, the page still hydrates and its player starts then.
+		const watching = Promise.resolve()
+			.then(() => mod.start_watching())
+			.catch((e) => console.error("OnAir: playback did not start before the page", e));
+		return Promise.all([Promise.race([watching, patience]), parsed]);
 	}).then(() => setTimeout(() => mod.hydrate())));
 })
