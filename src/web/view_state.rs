@@ -177,9 +177,7 @@ impl PlayerView {
             problem: RwSignal::new(None),
         }
     }
-}
 
-impl PlayerView {
     /// Shows what `earlier` shows (a playback that started before this page hydrated wrote
     /// it), and lets `earlier`'s signals go. The page hydrates with its first state, the one
     /// its HTML was rendered with, and changes to this once hydrated.
