@@ -24,6 +24,7 @@ mod load;
 mod relay_support;
 
 use clap::Parser;
+use onair::web::relay_retry::{after_refusal, AfterRefusal};
 use relay_support::{Encoder, FrameSizes, Log, StrClient, Target};
 use std::net::{IpAddr, Ipv4Addr};
 use std::ops::RangeInclusive;
@@ -380,8 +381,21 @@ fn tally_h264(viewers: &[StrClient], window: RangeInclusive<Instant>) -> Tally {
     tally
 }
 
-/// Opens the viewers: viewer i starts at i / rate, or all at once.
-async fn open_viewers(bench: &Arc<Bench>, n: usize, rate: u64) -> (Vec<StrClient>, usize) {
+/// How the viewers' joins went.
+struct Joined {
+    viewers: Vec<StrClient>,
+    /// Viewers still refused when they stopped trying ([`JOIN_RETRY_FOR`]).
+    refused: usize,
+    /// Refusals in all, each followed by a retry or the end.
+    refusals: usize,
+}
+
+/// How long a refused viewer keeps trying, waiting between attempts as the watch page does.
+const JOIN_RETRY_FOR: Duration = Duration::from_secs(30);
+
+/// Opens the viewers: viewer i starts at i / rate, or all at once. A refused viewer tries
+/// again after the watch page's wait (`relay_retry`), for [`JOIN_RETRY_FOR`].
+async fn open_viewers(bench: &Arc<Bench>, n: usize, rate: u64) -> Joined {
     let start = tokio::time::Instant::now();
     let tasks: Vec<_> = (0..n)
         .map(|i| {
@@ -389,25 +403,43 @@ async fn open_viewers(bench: &Arc<Bench>, n: usize, rate: u64) -> (Vec<StrClient
             let at = if rate == 0 { start } else { start + Duration::from_secs_f64(i as f64 / rate as f64) };
             tokio::spawn(async move {
                 tokio::time::sleep_until(at).await;
-                StrClient::try_play(bench.as_ref(), "").await
+                let give_up = tokio::time::Instant::now() + JOIN_RETRY_FOR;
+                let mut refusals = Vec::new();
+                loop {
+                    let refused = match StrClient::try_play(bench.as_ref(), "").await {
+                        Ok(v) => return (Some(v), refusals),
+                        Err(r) => r,
+                    };
+                    let jitter = rand::random::<f64>();
+                    let wait = match after_refusal(refused.status, refused.retry_after, refusals.len() as u32, jitter) {
+                        AfterRefusal::Retry { after_ms, .. } => Duration::from_millis(after_ms.into()),
+                        AfterRefusal::Stop { .. } => Duration::MAX,
+                    };
+                    refusals.push(refused);
+                    match tokio::time::Instant::now().checked_add(wait) {
+                        Some(next) if next < give_up => tokio::time::sleep_until(next).await,
+                        _ => return (None, refusals),
+                    }
+                }
             })
         })
         .collect();
-    let mut viewers = Vec::new();
-    let mut refused = 0;
+    let mut joined = Joined { viewers: Vec::new(), refused: 0, refusals: 0 };
     for t in tasks {
-        match t.await {
-            Ok(Ok(v)) => viewers.push(v),
-            Ok(Err(r)) => {
-                if refused == 0 {
-                    eprintln!("a viewer was refused: {} {}", r.status, r.body.trim());
-                }
-                refused += 1;
-            }
-            Err(_) => refused += 1,
+        let Ok((viewer, refusals)) = t.await else {
+            joined.refused += 1;
+            continue;
+        };
+        if let (0, Some(r)) = (joined.refusals, refusals.first()) {
+            eprintln!("a viewer was refused: {} {}", r.status, r.body.trim());
+        }
+        joined.refusals += refusals.len();
+        match viewer {
+            Some(v) => joined.viewers.push(v),
+            None => joined.refused += 1,
         }
     }
-    (viewers, refused)
+    joined
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -428,7 +460,7 @@ async fn main() {
 
     let bench = Arc::new(Bench::new(&base, n, args.per_address));
     let joining = Instant::now();
-    let (viewers, refused) = open_viewers(&bench, n, args.join_rate).await;
+    let Joined { viewers, refused, refusals } = open_viewers(&bench, n, args.join_rate).await;
     let deadline = Instant::now() + JOIN_WAIT;
     while viewers.iter().any(|v| first_frame(&v.log()).is_none()) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -438,7 +470,7 @@ async fn main() {
     first_frame.sort_by(f64::total_cmp);
     let first_keyframes = firsts.iter().filter(|(_, keyframe)| *keyframe).count();
     println!(
-        "[{}] {} of {n} viewers playing ({refused} refused) {:.2} s after the first WHEP POST; \
+        "[{}] {} of {n} viewers playing ({refused} refused after {refusals} refusals in all) {:.2} s after the first WHEP POST; \
          first frame p50 {:.2} s, last {:.2} s; {first_keyframes} of them began with a keyframe",
         args.label,
         firsts.len(),
@@ -505,7 +537,7 @@ async fn main() {
         percentile(&delays, 0.99),
     );
     println!(
-        "RESULT label={} publisher={} viewers={n} join_rate={} playing={} refused={refused} clean={clean} missing={missing} \
+        "RESULT label={} publisher={} viewers={n} join_rate={} playing={} refused={refused} refusals={refusals} clean={clean} missing={missing} \
          corrupt={corrupt} first_p50_s={:.3} first_last_s={:.3} first_keyframes={first_keyframes} window_s={secs:.1} \
          pps_out={pps:.0} datagrams_per_send={per_send:.2} mbps_out={mbps:.1} dropped_out={dropped_out} rcvbuf_errors={rcvbuf} sndbuf_errors={sndbuf} \
          keyframe_requests={keyframe_requests} server_cpu_pct={:.1} cpu_us_per_viewer={:.1} generator_cpu_pct={:.1} \

@@ -305,6 +305,10 @@ async fn bad_input_is_refused_in_words_and_a_running_viewer_keeps_playing() {
         assert!(flood <= 100, "no limit on sessions from one address");
     };
     assert_refused(refusal, 429, "too many relay sessions from one address");
+    let again = http().post(server.url("/whep")).header("Content-Type", sdp).body(good.clone()).send().await.unwrap();
+    assert_eq!(again.status(), 429);
+    assert_eq!(again.headers()["retry-after"], "5", "says when to try again");
+    assert!(again.headers()["access-control-expose-headers"].to_str().unwrap().contains("Retry-After"));
     let from_here = flood + 2; // with the publisher and the viewer
     assert_eq!(from_here, RelayLimits::default().max_sessions_per_ip, "the limit is the configured one");
 

@@ -8,6 +8,7 @@ use crate::browser::rtc::signaling::{SignalEvent, SignalingSocket};
 use crate::browser::rtc::whip::{self, ExchangeError, RelaySession};
 use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, TurnTransport, ViewerReport};
 use crate::stats::{self, ReceiverSample};
+use crate::web::relay_retry::{self, AfterRefusal};
 use crate::web::routes::endpoint;
 use crate::web::status::{PeerState, StreamStatus};
 use crate::web::view_state::PlayerView;
@@ -47,6 +48,8 @@ pub struct Playback {
     relay_wanted: Cell<bool>,
     /// The relay's stream while it starts, before it replaces the peer-to-peer one.
     relay_pending: RefCell<Option<Rc<Peer>>>,
+    /// The relay's refusals in a row, for the wait before the next attempt.
+    relay_refusals: Cell<u32>,
     /// The relay session of the current (or pending) relay connection, ended with it.
     relay_session: Rc<RefCell<Option<RelaySession>>>,
 }
@@ -86,6 +89,7 @@ impl Playback {
             resume_token: RefCell::new(None),
             relay_wanted: Cell::new(false),
             relay_pending: RefCell::new(None),
+            relay_refusals: Cell::new(0),
             relay_session: Rc::new(RefCell::new(None)),
         });
         *this.signaling.borrow_mut() = Some(crate::browser::lifecycle::connect_signaling(&this, Self::on_signal));
@@ -471,6 +475,7 @@ impl Playback {
             let current = this.peer.borrow().as_ref().is_some_and(|p| Rc::ptr_eq(p, &peer));
             match state {
                 PeerState::Connected if current => {
+                    this.relay_refusals.set(0);
                     this.view().status.set(StreamStatus::Live);
                     this.settled();
                 }
@@ -519,16 +524,7 @@ impl Playback {
             this.settled();
             if let Err(e) = exchanged {
                 web_sys::console::warn_1(&format!("OnAir: playing from the relay failed: {e}").into());
-                match e {
-                    ExchangeError::Refused { status, reason } => {
-                        let shown = StreamStatus::after_relay_refusal(status);
-                        if shown == StreamStatus::Unplayable {
-                            this.view().problem.set(Some(reason));
-                        }
-                        this.view().status.set(shown);
-                    }
-                    ExchangeError::Browser(_) => this.view().status.set(StreamStatus::Reconnecting),
-                }
+                this.relay_refused(&peer, e);
                 return;
             }
             // Swap once the relay's frames decode (a keyframe came), not before: no gap.
@@ -561,6 +557,43 @@ impl Playback {
                 }
             }
         });
+    }
+
+    /// The relay refused the offer (or never answered): try again later, as the rule says,
+    /// on a new connection; what plays peer to peer meanwhile keeps playing.
+    fn relay_refused(self: &Rc<Self>, peer: &Rc<Peer>, e: ExchangeError) {
+        let (status, reason, retry_after) = match e {
+            ExchangeError::Refused { status, reason, retry_after } => (status, reason, retry_after),
+            ExchangeError::Browser(e) => (0, e.to_string(), None),
+        };
+        if !self.relay_pending.borrow().as_ref().is_some_and(|p| Rc::ptr_eq(p, peer)) {
+            return; // already replaced (the live ended, or a newer attempt)
+        }
+        self.relay_pending.borrow_mut().take();
+        peer.close();
+        let refused_before = self.relay_refusals.replace(self.relay_refusals.get().saturating_add(1));
+        match relay_retry::after_refusal(status, retry_after, refused_before, js_sys::Math::random()) {
+            AfterRefusal::Stop { status } => {
+                self.view().problem.set(Some(reason));
+                self.view().status.set(status);
+            }
+            AfterRefusal::Retry { after_ms, status } => {
+                if !self.playing() {
+                    self.view().status.set(status);
+                }
+                let weak = Rc::downgrade(self);
+                set_timeout(
+                    move || {
+                        let Some(this) = weak.upgrade() else { return };
+                        let status = this.view().status.get_untracked();
+                        if this.relay_wanted.get() && !matches!(status, StreamStatus::Offline | StreamStatus::Removed) {
+                            this.start_relay();
+                        }
+                    },
+                    std::time::Duration::from_millis(after_ms.into()),
+                );
+            }
+        }
     }
 
     fn end_relay_session(&self) {

@@ -8,6 +8,7 @@ pub mod components;
 pub mod format;
 pub mod page_url;
 pub mod pages;
+pub mod relay_retry;
 pub mod routes;
 pub mod status;
 pub mod view_state;

@@ -49,16 +49,6 @@ impl StreamStatus {
             StreamStatus::Unplayable => "This browser cannot play this stream",
         }
     }
-
-    /// Where a player stands after the relay refused its WHEP offer with `http_status`: a
-    /// `406` is a codec this browser cannot receive (trying again would not help, so it is
-    /// shown); anything else is a connection problem it recovers from.
-    pub fn after_relay_refusal(http_status: u16) -> StreamStatus {
-        match http_status {
-            406 => StreamStatus::Unplayable,
-            _ => StreamStatus::Reconnecting,
-        }
-    }
 }
 
 /// What the studio (admin page) is doing.
@@ -152,20 +142,6 @@ impl IceState {
             IceState::Disconnected => "disconnected",
             IceState::Failed => "failed",
             IceState::Closed => "closed",
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_codec_refusal_is_shown_and_other_refusals_reconnect() {
-        assert_eq!(StreamStatus::after_relay_refusal(406), StreamStatus::Unplayable);
-        assert_eq!(StreamStatus::Unplayable.as_str(), "unplayable");
-        for status in [400, 404, 409, 503] {
-            assert_eq!(StreamStatus::after_relay_refusal(status), StreamStatus::Reconnecting, "{status}");
         }
     }
 }

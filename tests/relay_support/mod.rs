@@ -172,6 +172,8 @@ impl Drop for StrClient {
 pub struct Refused {
     pub status: u16,
     pub body: String,
+    /// Its `Retry-After`, in seconds.
+    pub retry_after: Option<u32>,
 }
 
 /// A ready offer: the `Rtc` that made it and the SDP to send.
@@ -261,9 +263,10 @@ impl StrClient {
         let status = res.status().as_u16();
         let header = |name: &str| res.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
         let (location, etag) = (header("location"), header("etag"));
+        let retry_after = header("retry-after").and_then(|v| v.parse().ok());
         let body = res.text().await.unwrap();
         if status != 201 {
-            return Err(Refused { status, body });
+            return Err(Refused { status, body, retry_after });
         }
         let Offer { mut rtc, pending, socket, audio, video, .. } = offer;
         let answer = SdpAnswer::from_sdp_string(&body).expect("the answer is SDP");

@@ -17,7 +17,12 @@ pub struct RelaySession {
 pub enum ExchangeError {
     /// The relay answered with an error status and says why in words (the body).
     #[error("the relay refused ({status}): {reason}")]
-    Refused { status: u16, reason: String },
+    Refused {
+        status: u16,
+        reason: String,
+        /// The seconds its `Retry-After` asks to wait before trying again.
+        retry_after: Option<u32>,
+    },
     #[error(transparent)]
     Browser(#[from] RtcError),
 }
@@ -48,7 +53,8 @@ pub async fn exchange(
     let text = body_text(&response).await?;
     if response.status() != 201 {
         // The relay says why in words (the body of every refusal).
-        return Err(ExchangeError::Refused { status: response.status(), reason: text.trim().to_owned() });
+        let retry_after = response.headers().get("Retry-After")?.and_then(|v| v.trim().parse().ok());
+        return Err(ExchangeError::Refused { status: response.status(), reason: text.trim().to_owned(), retry_after });
     }
     let location = response.headers().get("Location")?.unwrap_or_default();
     Ok((SessionDescription { kind: SdpType::Answer, sdp: text }, RelaySession { location }))

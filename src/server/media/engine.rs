@@ -128,6 +128,14 @@ pub type IngestSink = Arc<dyn Fn(IngestEvent) + Send + Sync>;
 /// How often viewers' figures go to the studio.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
 
+/// What ended the relay loop's wait.
+enum Wake {
+    Command(Option<Command>),
+    /// The socket has datagrams (`false`: polling it failed).
+    Readable(bool),
+    Timer,
+}
+
 impl Engine {
     fn new(
         socket: RelaySocket,
@@ -168,20 +176,21 @@ impl Engine {
         let mut last_report = Instant::now();
         loop {
             let wake = self.timers.next().map_or(next_tick, |t| t.min(next_tick));
-            tokio::select! {
-                command = commands.recv() => match command {
-                    Some(c) => self.command(c),
-                    None => break,
-                },
-                ready = self.socket.readable() => {
-                    if ready.is_ok() {
-                        self.read_all(&mut bufs);
-                    }
-                }
-                _ = tokio::time::sleep_until(wake.into()) => {}
-            }
+            // Only the wait is in the select: what woke the loop is handled after `woke`, so the
+            // load governor counts it as work (reading the socket is most of the relay's work).
+            let woken_by = tokio::select! {
+                command = commands.recv() => Wake::Command(command),
+                ready = self.socket.readable() => Wake::Readable(ready.is_ok()),
+                _ = tokio::time::sleep_until(wake.into()) => Wake::Timer,
+            };
             let woke = Instant::now();
-            let now = woke;
+            match woken_by {
+                Wake::Command(Some(c)) => self.command(c),
+                Wake::Command(None) => break,
+                Wake::Readable(true) => self.read_all(&mut bufs),
+                Wake::Readable(false) | Wake::Timer => {}
+            }
+            let now = Instant::now();
             self.run_timeouts(now);
             if now >= next_tick {
                 next_tick = now + TICK;
@@ -352,6 +361,7 @@ impl Engine {
     fn govern_load(&mut self, elapsed: Duration) {
         let players = self.core.viewer_count();
         let verdict = self.load.second(elapsed, players);
+        self.metrics.busy.set(self.load.share());
         if verdict.refuse_new != self.refusing_players {
             if verdict.refuse_new {
                 tracing::warn!(players, "the relay is overloaded: new players are refused");
@@ -363,6 +373,7 @@ impl Engine {
         if verdict.shed > 0 {
             tracing::warn!(shed = verdict.shed, players, "the relay is overloaded: dropping its newest players");
             for id in self.core.newest_players(verdict.shed) {
+                self.metrics.shed.inc();
                 self.drop_session(id, "the relay is overloaded");
             }
         }

@@ -303,7 +303,23 @@ fn relay_refusal(e: RelayError) -> Response {
         RelayError::CannotDecode(_) => StatusCode::NOT_ACCEPTABLE,
         RelayError::RestartWithoutWildcard => StatusCode::PRECONDITION_REQUIRED,
     };
-    refuse(status, e.to_string())
+    let retry_after = retry_after_secs(&e);
+    let mut response = refuse(status, e.to_string());
+    if let Some(secs) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+/// When a refused client may try again (`Retry-After`, seconds): soon after an overload (the
+/// relay looks again every second), later when it is full or the address has too many sessions
+/// (they end as viewers leave). The watch page waits at least this long, spread above it.
+fn retry_after_secs(e: &RelayError) -> Option<u32> {
+    match e {
+        RelayError::Overloaded => Some(2),
+        RelayError::Full(_) | RelayError::TooManyFromAddress(_) | RelayError::Stopped => Some(5),
+        _ => None,
+    }
 }
 
 fn refuse(status: StatusCode, words: String) -> Response {
@@ -314,6 +330,6 @@ fn refuse(status: StatusCode, words: String) -> Response {
 fn with_cors(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Location, ETag, Link"));
+    h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Location, ETag, Link, Retry-After"));
     response
 }

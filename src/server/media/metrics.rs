@@ -1,7 +1,7 @@
 //! The relay's `/metrics` series (sessions, packets and bytes each way, sends, drops, keyframe
-//! requests, the delay a frame spends in the relay), registered in the server's registry.
+//! requests, the delay a frame spends in the relay, its load and the players it shed), registered in the server's registry.
 
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Registry};
+use prometheus::{Gauge, Histogram, HistogramOpts, IntCounter, IntGauge, Registry};
 
 pub struct RelayMetrics {
     pub sessions: IntGauge,
@@ -20,6 +20,10 @@ pub struct RelayMetrics {
     pub panics: IntCounter,
     /// From a frame's last packet arriving to its hand-off to each viewer's session.
     pub forward_delay: Histogram,
+    /// Share of the last second the relay's thread worked (its load; see `load.rs`).
+    pub busy: Gauge,
+    /// Players dropped because the relay was overloaded.
+    pub shed: IntCounter,
 }
 
 impl RelayMetrics {
@@ -49,6 +53,11 @@ impl RelayMetrics {
                 "Keyframe requests sent to the publisher.",
             )?,
             panics: counter("onair_relay_session_panics_total", "Relay sessions dropped after a panic inside str0m.")?,
+            busy: Gauge::new(
+                "onair_relay_busy_ratio",
+                "Share of the last second the relay's thread was working: its load (at 0.9 it refuses new players).",
+            )?,
+            shed: counter("onair_relay_players_shed_total", "Players the relay dropped because it was overloaded.")?,
             forward_delay: Histogram::with_opts(
                 HistogramOpts::new(
                     "onair_relay_forward_delay_seconds",
@@ -69,10 +78,12 @@ impl RelayMetrics {
                 &m.dropped_out,
                 &m.keyframe_requests,
                 &m.panics,
+                &m.shed,
             ] {
                 r.register(Box::new(c.clone()))?;
             }
             r.register(Box::new(m.forward_delay.clone()))?;
+            r.register(Box::new(m.busy.clone()))?;
         }
         Ok(m)
     }
