@@ -84,6 +84,50 @@ test("with --relay on, the studio uploads once and three viewers play from the r
   }
 });
 
+test("a viewer the relay turns away says so, tries again after its Retry-After, and plays", async ({ browser }) => {
+  const port = ownPort(7);
+  const base = `http://127.0.0.1:${port}`;
+  const server = startServer(port, ["--relay", "on"], "e2e-relay-refused");
+  const clients: Client[] = [];
+  try {
+    await waitHealthy(base);
+    const admin = await newPage(browser);
+    clients.push(admin);
+    await signIn(admin.page, base);
+    await goLive(admin.page);
+    await expect(admin.page.getByTestId("media-path")).toHaveAttribute("data-path", "relay");
+
+    // The relay refuses this viewer's first two offers as an overloaded relay does.
+    const viewer = await newPage(browser);
+    clients.push(viewer);
+    const posts: number[] = [];
+    await viewer.page.route(
+      (url) => url.pathname === "/whep",
+      async (route) => {
+        if (route.request().method() !== "POST") return route.continue();
+        posts.push(Date.now());
+        if (posts.length > 2) return route.continue();
+        await route.fulfill({
+          status: 503,
+          headers: { "Retry-After": "1", "Content-Type": "text/plain; charset=utf-8" },
+          body: "the relay is at capacity right now; try again in a moment",
+        });
+      },
+    );
+    await viewer.page.goto(`${base}/watch`);
+    await expect(viewer.page.getByTestId("stream-status")).toHaveAttribute("data-state", "full");
+    await expectPlaying(viewer.page);
+    expect(posts.length).toBe(3);
+    // At least the Retry-After between attempts, and twice as long after the second refusal.
+    expect(posts[1] - posts[0]).toBeGreaterThanOrEqual(1000);
+    expect(posts[2] - posts[1]).toBeGreaterThanOrEqual(2000);
+    expect(await relayConnections(viewer.page)).toBe(1);
+  } finally {
+    for (const c of clients) await c.context.close();
+    await stop(server);
+  }
+});
+
 test("with --relay auto, the third viewer moves everyone to the relay without a gap", async ({ browser }) => {
   const port = ownPort(3);
   const base = `http://127.0.0.1:${port}`;
