@@ -211,7 +211,15 @@ impl AppState {
                 }
             })
         };
-        let relay = start_relay(config, &metrics, reports, ingest)?;
+        let shed: media::engine::ShedSink = {
+            let slot = signaling_slot.clone();
+            Arc::new(move |viewers| {
+                if let Some(signaling) = slot.get().and_then(std::sync::Weak::upgrade) {
+                    signaling.relay_shed(&viewers);
+                }
+            })
+        };
+        let relay = start_relay(config, &metrics, media::engine::RelaySinks { reports, ingest, shed })?;
         // In `auto`, a relay viewers out there cannot reach would take their video away
         // mid-live: such lives stay peer to peer (`on` is an explicit choice and is kept).
         let reachable = relay
@@ -276,8 +284,7 @@ impl AppState {
 fn start_relay(
     config: &Config,
     metrics: &Metrics,
-    reports: media::engine::ReportSink,
-    ingest: media::engine::IngestSink,
+    sinks: media::engine::RelaySinks,
 ) -> Result<Option<RelayHandle>, StartError> {
     if config.relay == RelayMode::Off {
         return Ok(None);
@@ -285,7 +292,7 @@ fn start_relay(
     let bound = config.media_addr;
     let announced = announce::announced_addresses(bound, &config.public_ips, announce::outbound_ip());
     let relay_metrics = Arc::new(RelayMetrics::new(Some(metrics.registry()))?);
-    match engine::start(bound, announced, RelayLimits::default(), relay_metrics, reports, ingest) {
+    match engine::start(bound, announced, RelayLimits::default(), relay_metrics, sinks) {
         Ok(relay) => {
             let list: Vec<String> = relay.announced().iter().map(|a| a.to_string()).collect();
             tracing::info!(mode = %config.relay, "relay on udp {}, announcing {}", relay.local_addr(), list.join(", "));

@@ -52,8 +52,7 @@ pub fn start(
     announced: Vec<SocketAddr>,
     limits: RelayLimits,
     metrics: Arc<RelayMetrics>,
-    reports: ReportSink,
-    ingest: IngestSink,
+    sinks: RelaySinks,
 ) -> io::Result<RelayHandle> {
     let std_socket = crate::server::media::socket::bind(addr)?;
     let local_addr = std_socket.local_addr()?;
@@ -76,7 +75,7 @@ pub fn start(
                 Ok(s) => s,
                 Err(e) => return tracing::error!("relay socket: {e}"),
             };
-            Engine::new(socket, announced, limits, metrics, (reports, ingest)).run(rx).await;
+            Engine::new(socket, announced, limits, metrics, sinks).run(rx).await;
         });
     })?;
     Ok(handle)
@@ -110,10 +109,9 @@ struct Engine {
     /// cost of opening it (a flash crowd opens hundreds at once). Keys are still exchanged
     /// afresh per session; only the identity is shared, as SFUs do.
     dtls_cert: Option<str0m::config::DtlsCert>,
-    /// Where each viewer's figures go once a second (the studio's rows).
-    reports: ReportSink,
-    /// Where an external encoder's start, figures and end go (the hub).
-    ingest_sink: IngestSink,
+    /// Where viewers' figures (the studio's rows), an external encoder's start, figures and
+    /// end, and shed players go (the hub).
+    sinks: RelaySinks,
     ingest: IngestTracker,
     /// The publisher's video codec, from its first frame: what viewers are offered.
     publisher_video: Option<(SessionId, PayloadParams)>,
@@ -124,6 +122,17 @@ pub type ReportSink = Arc<dyn Fn(Vec<(ViewerId, RelayReport)>) + Send + Sync>;
 
 /// Receives what the relay sees of an external encoder.
 pub type IngestSink = Arc<dyn Fn(IngestEvent) + Send + Sync>;
+
+/// Receives the `/ws` viewers whose sessions the relay dropped because it was overloaded
+/// (so that their pages hear it now, not when their connection times out).
+pub type ShedSink = Arc<dyn Fn(Vec<ViewerId>) + Send + Sync>;
+
+/// Where the relay's news for signaling goes.
+pub struct RelaySinks {
+    pub reports: ReportSink,
+    pub ingest: IngestSink,
+    pub shed: ShedSink,
+}
 
 /// How often viewers' figures go to the studio.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
@@ -142,7 +151,7 @@ impl Engine {
         announced: Vec<SocketAddr>,
         limits: RelayLimits,
         metrics: Arc<RelayMetrics>,
-        (reports, ingest_sink): (ReportSink, IngestSink),
+        sinks: RelaySinks,
     ) -> Self {
         Engine {
             socket,
@@ -162,8 +171,7 @@ impl Engine {
             load: LoadGovernor::default(),
             refusing_players: false,
             dtls_cert: str0m::crypto::from_feature_flags().dtls_provider.generate_certificate(),
-            reports,
-            ingest_sink,
+            sinks,
             ingest: IngestTracker::default(),
             publisher_video: None,
         }
@@ -372,9 +380,14 @@ impl Engine {
         self.refusing_players = verdict.refuse_new;
         if verdict.shed > 0 {
             tracing::warn!(shed = verdict.shed, players, "the relay is overloaded: dropping its newest players");
+            let mut told = Vec::new();
             for id in self.core.newest_players(verdict.shed) {
                 self.metrics.shed.inc();
+                told.extend(self.core.viewer_of(id).cloned());
                 self.drop_session(id, "the relay is overloaded");
+            }
+            if !told.is_empty() {
+                (self.sinks.shed)(told);
             }
         }
     }
@@ -386,7 +399,7 @@ impl Engine {
             .filter_map(|(session, viewer)| Some((viewer?.clone(), self.egress.report(session)?.clone())))
             .collect();
         if !reports.is_empty() {
-            (self.reports)(reports);
+            (self.sinks.reports)(reports);
         }
     }
 

@@ -19,7 +19,7 @@ impl Engine {
     /// Tells the hub what the relay saw of an external encoder.
     pub(super) fn tell(&self, event: Option<IngestEvent>) {
         if let Some(event) = event {
-            (self.ingest_sink)(event);
+            (self.sinks.ingest)(event);
         }
     }
 

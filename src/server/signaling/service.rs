@@ -250,6 +250,13 @@ impl Signaling {
         self.lock().hub.browser_live()
     }
 
+    /// The relay dropped these viewers' sessions (it was overloaded): their pages try again.
+    pub fn relay_shed(&self, viewers: &[ViewerId]) {
+        let mut shared = self.lock();
+        let out = shared.hub.relay_shed(viewers);
+        shared.deliver(out, None);
+    }
+
     /// What the relay saw of an external encoder: its live started, its figures, its end.
     pub fn ingest(&self, event: IngestEvent) {
         let mut shared = self.lock();

@@ -32,6 +32,18 @@ impl Hub {
             .collect()
     }
 
+    /// The relay dropped these viewers' sessions (it was overloaded). Each is told again to
+    /// play from the relay: its page finds its session gone and asks for a new one, which
+    /// an overloaded relay refuses with a time to try again (so the page says so, and waits).
+    pub fn relay_shed(&self, viewers: &[ViewerId]) -> Outbox {
+        let Some(msg) = self.use_relay() else { return Vec::new() };
+        viewers
+            .iter()
+            .filter_map(|id| self.viewers.get(id))
+            .map(|conn| Action::Send { to: *conn, msg: msg.clone() })
+            .collect()
+    }
+
     pub(super) fn use_relay(&self) -> Option<ServerMessage> {
         self.relay_reason.as_ref().map(|reason| ServerMessage::UseRelay { reason: reason.clone() })
     }

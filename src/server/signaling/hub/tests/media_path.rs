@@ -138,3 +138,22 @@ fn a_resume_token_names_a_connected_viewer_only() {
     h.depart(ConnId(10), Departure::Clean);
     assert_eq!(h.connected_viewer(&token), None, "a viewer that left proves nothing");
 }
+
+#[test]
+fn viewers_the_relay_shed_are_told_to_play_from_it_again_and_no_one_else() {
+    let mut h = with_plan(MediaPlan::RelayAlways);
+    go_live(&mut h);
+    for n in [10, 11, 12] {
+        join_viewer(&mut h, n);
+    }
+    let out = h.relay_shed(&[vid(11), vid(12), vid(99)]);
+    for (n, told) in [(10, 0), (11, 1), (12, 1)] {
+        assert_eq!(use_relay(&received(&out, ConnId(n))), told, "viewer {n}");
+    }
+    assert_eq!(out.len(), 2, "nothing for the streamer nor for a viewer no longer here: {out:?}");
+
+    let mut mesh = with_plan(MediaPlan::MeshOnly);
+    go_live(&mut mesh);
+    join_viewer(&mut mesh, 10);
+    assert!(mesh.relay_shed(&[vid(10)]).is_empty(), "a peer-to-peer live never mentions the relay");
+}
