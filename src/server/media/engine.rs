@@ -43,6 +43,8 @@ impl Default for RelayLimits {
 
 /// Buffers filled by one read (`recvmmsg`).
 const READ_BATCH: usize = 8;
+/// Reads in a row before timers run again, however much waits.
+const READ_ROUNDS: usize = 32;
 /// How often the core's timers (keyframe debts, connect deadlines) run at the latest.
 const TICK: Duration = Duration::from_millis(50);
 
@@ -103,6 +105,8 @@ struct Engine {
     events: Vec<(SessionId, Event)>,
     egress: EgressTracker,
     load: LoadGovernor,
+    /// Since when the socket has had datagrams waiting (none: it ran empty at the last read).
+    backlog_since: Option<Instant>,
     /// New players are refused while the relay is overloaded.
     refusing_players: bool,
     /// One DTLS certificate for every session: generating one per session is most of the
@@ -169,6 +173,7 @@ impl Engine {
             events: Vec::new(),
             egress: EgressTracker::default(),
             load: LoadGovernor::default(),
+            backlog_since: None,
             refusing_players: false,
             dtls_cert: str0m::crypto::from_feature_flags().dtls_provider.generate_certificate(),
             sinks,
@@ -222,10 +227,13 @@ impl Engine {
         now.saturating_duration_since(self.started)
     }
 
-    /// Reads every datagram waiting on the socket.
+    /// Reads what waits on the socket, up to [`READ_ROUNDS`] batches (then timers get their
+    /// turn and the loop comes back), and notes how long the socket has not run empty: the
+    /// relay's lag, which the load governor watches.
     fn read_all(&mut self, bufs: &mut [Vec<u8>; READ_BATCH]) {
         let mut metas = [quinn_udp::RecvMeta::default(); READ_BATCH];
-        loop {
+        let started = *self.backlog_since.get_or_insert_with(Instant::now);
+        for _ in 0..READ_ROUNDS {
             let mut slices = bufs.each_mut().map(|b| std::io::IoSliceMut::new(b));
             match self.socket.receive(&mut slices, &mut metas) {
                 Ok(filled) => {
@@ -235,14 +243,18 @@ impl Engine {
                         }
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) => {
-                    // ICMP errors for one peer surface here on Linux; they are that peer's problem.
-                    tracing::debug!("relay socket: {e}");
+                    if e.kind() != io::ErrorKind::WouldBlock {
+                        // ICMP errors for one peer surface here on Linux; they are that peer's problem.
+                        tracing::debug!("relay socket: {e}");
+                    }
+                    self.load.lagged(started.elapsed());
+                    self.backlog_since = None;
                     return;
                 }
             }
         }
+        self.load.lagged(started.elapsed());
     }
 
     fn datagram(&mut self, source: SocketAddr, packet: &[u8]) {
@@ -370,6 +382,7 @@ impl Engine {
         let players = self.core.viewer_count();
         let verdict = self.load.second(elapsed, players);
         self.metrics.busy.set(self.load.share());
+        self.metrics.lag.set(self.load.lag().as_secs_f64());
         if verdict.refuse_new != self.refusing_players {
             if verdict.refuse_new {
                 tracing::warn!(players, "the relay is overloaded: new players are refused");

@@ -22,6 +22,9 @@ pub struct RelayMetrics {
     pub forward_delay: Histogram,
     /// Share of the last second the relay's thread worked (its load; see `load.rs`).
     pub busy: Gauge,
+    /// The longest the socket went without running empty in the last second: how far behind
+    /// the relay fell.
+    pub lag: Gauge,
     /// Players dropped because the relay was overloaded.
     pub shed: IntCounter,
 }
@@ -55,7 +58,11 @@ impl RelayMetrics {
             panics: counter("onair_relay_session_panics_total", "Relay sessions dropped after a panic inside str0m.")?,
             busy: Gauge::new(
                 "onair_relay_busy_ratio",
-                "Share of the last second the relay's thread was working: its load (at 0.9 it refuses new players).",
+                "Share of the last second the relay's thread was working (not waiting for datagrams or timers).",
+            )?,
+            lag: Gauge::new(
+                "onair_relay_lag_seconds",
+                "The longest the relay's socket went without running empty in the last second: how far behind it fell (from 0.1 it refuses new players; 0.25 for 3 s in a row sheds the newest).",
             )?,
             shed: counter("onair_relay_players_shed_total", "Players the relay dropped because it was overloaded.")?,
             forward_delay: Histogram::with_opts(
@@ -84,6 +91,7 @@ impl RelayMetrics {
             }
             r.register(Box::new(m.forward_delay.clone()))?;
             r.register(Box::new(m.busy.clone()))?;
+            r.register(Box::new(m.lag.clone()))?;
         }
         Ok(m)
     }
