@@ -14,9 +14,9 @@
 use std::time::Duration;
 
 /// Lag in a second at or above which newcomers are refused.
-pub const REFUSE_LAG: Duration = Duration::from_millis(100);
+pub const REFUSE_LAG: Duration = Duration::from_millis(200);
 /// Lag at or above which a second counts as saturated.
-pub const SHED_LAG: Duration = Duration::from_millis(250);
+pub const SHED_LAG: Duration = Duration::from_millis(400);
 /// Saturated seconds in a row before the newest players are shed.
 pub const SHED_AFTER_SECONDS: u32 = 3;
 /// Share of the players shed per saturated second (at least one).
@@ -112,7 +112,7 @@ mod tests {
     #[test]
     fn a_lagging_second_refuses_newcomers_at_once_and_the_next_calm_one_admits_them_again() {
         let mut g = LoadGovernor::default();
-        assert_eq!(second(&mut g, 900, 150, 300), REFUSING, "a crowd's handshakes");
+        assert_eq!(second(&mut g, 900, 250, 300), REFUSING, "a crowd arriving");
         assert_eq!(second(&mut g, 900, 30, 300), CALM);
     }
 

@@ -62,7 +62,7 @@ impl RelayMetrics {
             )?,
             lag: Gauge::new(
                 "onair_relay_lag_seconds",
-                "The longest the relay's socket went without running empty in the last second: how far behind it fell (from 0.1 it refuses new players; 0.25 for 3 s in a row sheds the newest).",
+                "The longest the relay's socket went without running empty in the last second: how far behind it fell (from 0.2 it refuses new players; 0.4 for 3 s in a row sheds the newest).",
             )?,
             shed: counter("onair_relay_players_shed_total", "Players the relay dropped because it was overloaded.")?,
             forward_delay: Histogram::with_opts(
