@@ -1,4 +1,4 @@
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect, type Browser, type Page } from "@playwright/test";
 import { expectPlaying, framesDecoded, goLive, newPage, openViewers, signIn, type Client } from "./helpers";
 import { port as ownPort, startServer, stop, waitHealthy } from "./servers";
 
@@ -33,18 +33,24 @@ async function watchGaps(page: Page, durationMs: number): Promise<number> {
   }, durationMs);
 }
 
+/** Once `base` answers, a studio (added to `clients`) that is live through the relay. */
+async function studioLiveOnRelay(browser: Browser, base: string, clients: Client[]): Promise<Client> {
+  await waitHealthy(base);
+  const admin = await newPage(browser);
+  clients.push(admin);
+  await signIn(admin.page, base);
+  await goLive(admin.page);
+  await expect(admin.page.getByTestId("media-path")).toHaveAttribute("data-path", "relay");
+  return admin;
+}
+
 test("with --relay on, the studio uploads once and three viewers play from the relay", async ({ browser }) => {
   const port = ownPort(2);
   const base = `http://127.0.0.1:${port}`;
   const server = startServer(port, ["--relay", "on"], "e2e-relay-on");
   const clients: Client[] = [];
   try {
-    await waitHealthy(base);
-    const admin = await newPage(browser);
-    clients.push(admin);
-    await signIn(admin.page, base);
-    await goLive(admin.page);
-    await expect(admin.page.getByTestId("media-path")).toHaveAttribute("data-path", "relay");
+    const admin = await studioLiveOnRelay(browser, base, clients);
     // The uplink estimate means nothing when the relay sends to every viewer.
     await expect(admin.page.getByTestId("capacity")).toContainText("the relay serves every viewer");
     const viewers = await openViewers(browser, 3, base);
@@ -90,12 +96,7 @@ test("a viewer the relay turns away says so, tries again after its Retry-After, 
   const server = startServer(port, ["--relay", "on"], "e2e-relay-refused");
   const clients: Client[] = [];
   try {
-    await waitHealthy(base);
-    const admin = await newPage(browser);
-    clients.push(admin);
-    await signIn(admin.page, base);
-    await goLive(admin.page);
-    await expect(admin.page.getByTestId("media-path")).toHaveAttribute("data-path", "relay");
+    await studioLiveOnRelay(browser, base, clients);
 
     // The relay refuses this viewer's first two offers as an overloaded relay does.
     const viewer = await newPage(browser);
