@@ -190,7 +190,7 @@ impl Engine {
         loop {
             let wake = self.timers.next().map_or(next_tick, |t| t.min(next_tick));
             // Only the wait is in the select: what woke the loop is handled after `woke`, so the
-            // load governor counts it as work (reading the socket is most of the relay's work).
+            // busy share counts it as work (reading the socket is most of the relay's work).
             let woken_by = tokio::select! {
                 command = commands.recv() => Wake::Command(command),
                 ready = self.socket.readable() => Wake::Readable(ready.is_ok()),

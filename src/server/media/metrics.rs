@@ -1,5 +1,6 @@
 //! The relay's `/metrics` series (sessions, packets and bytes each way, sends, drops, keyframe
-//! requests, the delay a frame spends in the relay, its load and the players it shed), registered in the server's registry.
+//! requests, the delay a frame spends in the relay, its lag and busy share, the players it
+//! shed), registered in the server's registry.
 
 use prometheus::{Gauge, Histogram, HistogramOpts, IntCounter, IntGauge, Registry};
 
@@ -20,7 +21,7 @@ pub struct RelayMetrics {
     pub panics: IntCounter,
     /// From a frame's last packet arriving to its hand-off to each viewer's session.
     pub forward_delay: Histogram,
-    /// Share of the last second the relay's thread worked (its load; see `load.rs`).
+    /// Share of the last second the relay's thread worked (not what overload is: `load.rs`).
     pub busy: Gauge,
     /// The longest the socket went without running empty in the last second: how far behind
     /// the relay fell.
