@@ -18,9 +18,11 @@ dev: tools
 build: tools
 	cargo leptos build
 
-## Release build; pkg/ files get brotli and gzip twins that the server sends as they are.
+## Release build; pkg/ files get brotli and gzip twins that the server sends as they are. The
+## wasm is split: the watch page's code in the file every visitor loads, each other page's in
+## its own (browser/pages.rs).
 release: tools
-	cargo leptos build --release
+	cargo leptos build --release --split --lib-features split
 	node scripts/precompress.mjs target/site/pkg
 
 ## Every test: formatting and lints, unit and integration (cargo), then end to end in Chromium
@@ -36,6 +38,7 @@ lint:
 	cargo fmt --check
 	RUSTFLAGS="--cfg erase_components" cargo clippy --all-targets --features ssr -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --features split -- -D warnings
 
 # Same RUSTFLAGS as cargo-leptos's debug build, so both share one set of compiled dependencies.
 test-rust:

@@ -48,9 +48,7 @@ pub fn hydrate() {
     if on_watch_page() {
         browser::rtc::signaling::preconnect();
     }
-    leptos::mount::hydrate_body(|| {
-        // The pages start their sessions through these; rendered on the server, they have none.
-        leptos::prelude::provide_context(browser::sessions::starters());
-        web::app::App()
-    });
+    // Pages other than the watch page hydrate once their code is in: tasks need the executor.
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    browser::pages::hydrate(web::routes::Page::at(web::page_url::PageUrl::current().path()));
 }

@@ -102,3 +102,23 @@ test("the front end has hashed names, is cached for good and (release) comes pre
   if (process.env.ONAIR_E2E_RELEASE) expect(headers["content-encoding"]).toBe("br");
   await hydrated(page);
 });
+
+test("a viewer downloads the player's wasm only; the studio's code comes with the studio page", async ({ browser }) => {
+  const { context, page } = await newPage(browser);
+  const wasm: string[] = [];
+  page.on("request", (r) => {
+    const name = new URL(r.url()).pathname.split("/").pop() ?? "";
+    if (name.endsWith(".wasm")) wasm.push(name.replace(/_\d+\./, ".").replace(/\.[\w-]+\.wasm$/, ""));
+  });
+  await page.goto("/watch");
+  await hydrated(page);
+  expect(wasm, "/watch").toEqual(["onair"]);
+  wasm.length = 0;
+  await signIn(page);
+  // `make release` splits the wasm (browser/pages.rs); the debug build has one file.
+  if (process.env.ONAIR_E2E_RELEASE) expect(wasm, "/admin").toContain("split_admin");
+  else expect(wasm.filter((name) => name.startsWith("split_")), "/admin").toEqual([]);
+  // The studio works: its session started (the camera preview asks for the fake camera).
+  await expect(page.getByRole("button", { name: "Go live" })).toBeEnabled();
+  await context.close();
+});

@@ -9,6 +9,8 @@ pub mod early_playback;
 #[cfg(feature = "hydrate")]
 pub mod lifecycle;
 #[cfg(feature = "hydrate")]
+pub mod pages;
+#[cfg(feature = "hydrate")]
 pub mod player;
 #[cfg(feature = "hydrate")]
 pub mod rtc;

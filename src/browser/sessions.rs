@@ -8,17 +8,14 @@ use crate::browser::studio::key_panel;
 use crate::browser::studio::monitor::Monitor;
 use crate::protocol::ViewerId;
 use crate::web::status::BroadcastStatus;
-use crate::web::view_state::{PlayerCommands, PlayerView, SessionStarters, StudioCommands, StudioView};
+use crate::web::view_state::{PlayerCommands, PlayerView, StudioCommands, StudioView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
 
-/// What the hydrate entry provides as context to the pages.
-pub fn starters() -> SessionStarters {
-    SessionStarters { studio: studio_commands, player: player_commands }
-}
-
-fn studio_commands(studio: StudioView) -> StudioCommands {
+/// The studio page's session ([`crate::web::view_state::StudioStarter`]): provided with the
+/// studio page's code (`browser::pages`).
+pub fn studio_commands(studio: StudioView) -> StudioCommands {
     let controls = studio.controls;
     let session = StoredValue::new_local(None::<Rc<Broadcast>>);
     // While this tab does not stream, it watches the server: an external encoder's live.
@@ -138,7 +135,8 @@ fn studio_commands(studio: StudioView) -> StudioCommands {
     }
 }
 
-fn player_commands(player: PlayerView) -> PlayerCommands {
+/// The watch page's playback ([`crate::web::view_state::PlayerStarter`]).
+pub fn player_commands(player: PlayerView) -> PlayerCommands {
     let session = StoredValue::new_local(None::<Rc<Playback>>);
     Effect::new(move |_| {
         if session.with_value(Option::is_none) {

@@ -1,4 +1,6 @@
-//! The HTML shell and the page for the path (see `routes.rs`), each page in `pages/`.
+//! The HTML shell, the frame every page shares, and the server's page for each path (see
+//! `routes.rs`), each page in `pages/`. The browser picks its page itself (`browser/pages.rs`),
+//! so that its wasm holds only the watch page's code up front.
 
 use crate::web::page_url::PageUrl;
 use crate::web::pages::{
@@ -34,19 +36,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <MetaTags/>
             </head>
             <body>
-                <App/>
+                {app(|| server_page(Page::at(PageUrl::current().path())))}
             </body>
         </html>
     }
 }
 
-#[component]
-pub fn App() -> impl IntoView {
-    provide_meta_context();
-    // Set once the wasm has taken over the page: tests and benchmarks wait for it.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let page = match Page::at(PageUrl::current().path()) {
+/// The page for each path, as the server renders it: the server holds every page's code. The
+/// browser hydrates the same view for the path (`browser::pages`).
+pub fn server_page(page: Option<Page>) -> impl IntoView {
+    match page {
         Some(Page::Home) => EitherOf7::A(view! { <HomePage/> }),
         Some(Page::Watch) => EitherOf7::B(view! { <WatchPage/> }),
         Some(Page::WatchCode) => EitherOf7::C(view! { <WatchCodePage/> }),
@@ -54,7 +53,18 @@ pub fn App() -> impl IntoView {
         Some(Page::History) => EitherOf7::E(view! { <HistoryPage/> }),
         Some(Page::Login) => EitherOf7::F(view! { <LoginPage/> }),
         None => EitherOf7::G(view! { <NotFound/> }),
-    };
+    }
+}
+
+/// The frame every page shares, around the page `page` makes (inside it, so that the page
+/// sees the frame's context). Generic rather than one `AnyView`: each page's instance holds
+/// only that page's code (an `AnyView` would also bring its async hydration, unused here).
+pub fn app<V: IntoView + 'static>(page: impl FnOnce() -> V) -> impl IntoView {
+    provide_meta_context();
+    // Set once the wasm has taken over the page: tests and benchmarks wait for it.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let page = page();
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Meta name="description" content="OnAir: live video from a browser tab, peer to peer."/>
@@ -77,7 +87,7 @@ pub fn App() -> impl IntoView {
 }
 
 #[component]
-fn NotFound() -> impl IntoView {
+pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         res.set_status(axum::http::StatusCode::NOT_FOUND);

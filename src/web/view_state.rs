@@ -231,22 +231,29 @@ pub struct PlayerCommands {
     pub play: Callback<()>,
 }
 
-/// How a page starts its session: provided as context by the browser before hydrating. The
-/// server provides none, so rendered there every command does nothing.
+/// How the studio page starts its session: provided as context by the browser with the
+/// studio's code (which is loaded with the page). The server provides none, so rendered there
+/// every command does nothing.
 #[derive(Clone, Copy)]
-pub struct SessionStarters {
+pub struct StudioStarter(
     /// Starts what the studio page needs (it may go back on air by itself) and returns its
     /// commands; called once per page, inside it, so the session ends with the page.
-    pub studio: fn(StudioView) -> StudioCommands,
+    pub fn(StudioView) -> StudioCommands,
+);
+
+/// How the watch page starts its playback: provided as context by the browser before
+/// hydrating; the server provides none.
+#[derive(Clone, Copy)]
+pub struct PlayerStarter(
     /// Starts playback for the watch page and returns its commands; ends with the page.
-    pub player: fn(PlayerView) -> PlayerCommands,
-}
+    pub fn(PlayerView) -> PlayerCommands,
+);
 
 impl StudioCommands {
     /// The commands of a studio page showing `view`.
     pub fn for_page(view: StudioView) -> Self {
-        match use_context::<SessionStarters>() {
-            Some(starters) => (starters.studio)(view),
+        match use_context::<StudioStarter>() {
+            Some(StudioStarter(start)) => start(view),
             None => StudioCommands {
                 go_live: Callback::new(|_| {}),
                 end_live: Callback::new(|_| {}),
@@ -265,8 +272,8 @@ impl StudioCommands {
 impl PlayerCommands {
     /// The commands of a watch page showing `view`.
     pub fn for_page(view: PlayerView) -> Self {
-        match use_context::<SessionStarters>() {
-            Some(starters) => (starters.player)(view),
+        match use_context::<PlayerStarter>() {
+            Some(PlayerStarter(start)) => start(view),
             None => PlayerCommands { play: Callback::new(|_| {}) },
         }
     }

@@ -34,6 +34,9 @@ const LOADER_JS: &str = include_str!("watch_loader.js");
 pub struct FrontEndFiles {
     pub js: String,
     pub wasm: String,
+    /// A split build's loader of the other pages' wasm (`split:` in `hash.txt`): the glue
+    /// imports it, so the glue runs only once it is in too.
+    pub split_loader: Option<String>,
 }
 
 impl FrontEndFiles {
@@ -57,7 +60,8 @@ impl FrontEndFiles {
             None if option_env!("LEPTOS_OUTPUT_NAME").is_none() => format!("{output_name}_bg.wasm"),
             None => format!("{output_name}.wasm"),
         };
-        FrontEndFiles { js, wasm }
+        let split_loader = hash("split").map(|h| format!("__wasm_split.{h}.js"));
+        FrontEndFiles { js, wasm, split_loader }
     }
 
     /// The loader's script: [`LOADER_JS`] called with these files under `/{pkg_dir}/`.
@@ -84,8 +88,12 @@ pub fn WatchLoader(options: LeptosOptions) -> impl IntoView {
     let pkg_dir = options.site_pkg_dir.to_string();
     let script = files.script(&pkg_dir);
     let nonce = leptos::nonce::use_nonce();
+    let split_loader = files.split_loader.as_ref().map(|name| {
+        view! { <link rel="modulepreload" href=format!("/{pkg_dir}/{name}") nonce=nonce.clone()/> }
+    });
     view! {
         <link rel="modulepreload" href=format!("/{pkg_dir}/{}", files.js) nonce=nonce.clone()/>
+        {split_loader}
         <link
             rel="preload"
             href=format!("/{pkg_dir}/{}", files.wasm)
@@ -105,7 +113,11 @@ mod tests {
     #[test]
     fn hashed_names_come_from_the_hash_file() {
         let files = FrontEndFiles::new("onair", Some("js: abc-_1\nwasm: def2\ncss: ghi\n"));
-        assert_eq!(files, FrontEndFiles { js: "onair.abc-_1.js".into(), wasm: "onair.def2.wasm".into() });
+        let expected =
+            FrontEndFiles { js: "onair.abc-_1.js".into(), wasm: "onair.def2.wasm".into(), split_loader: None };
+        assert_eq!(files, expected);
+        let split = FrontEndFiles::new("onair", Some("js: a\nwasm: b\nmanifest: c\nsplit: N8q-aP\n"));
+        assert_eq!(split.split_loader.as_deref(), Some("__wasm_split.N8q-aP.js"));
     }
 
     #[test]
