@@ -102,10 +102,10 @@ export function releaseBuild() {
  * is its `--relay` mode: "off" (peer to peer), "on" (every viewer through the relay) or
  * "auto"; the media port is the HTTP port's number, on UDP.
  */
-export async function startOnAir({ port = Number(env("BENCH_ONAIR_BROWSER_PORT", 9494)), relay = "off" } = {}) {
+export async function startOnAir({ port = Number(env("BENCH_ONAIR_BROWSER_PORT", 9494)), relay = "off", build = releaseBuild() } = {}) {
   const password = `bbench-${Math.random().toString(36).slice(2)}`;
   const base = `http://127.0.0.1:${port}`;
-  const { bin, site } = releaseBuild();
+  const { bin, site } = build;
   const server = await startProcess(
     "onair",
     bin,

@@ -33,6 +33,13 @@
 //   BENCH_KEEP_VIEWERS=0
 //   BENCH_ONAIR_BROWSER_PORT=9494  BENCH_NODE_BROWSER_PORT=9495
 //   CHROMIUM_PATH=/usr/bin/chromium  BENCH_ONAIR_BIN / BENCH_SITE_ROOT (see common.mjs)
+//   BENCH_BASELINE_BIN / BENCH_BASELINE_SITE   another OnAir build (its binary, with the
+//                                  hash.txt beside it, and its site folder), run beside this
+//                                  one in every round: a before and after in one run
+//   BENCH_NETWORK=""               the viewers' link, "MBIT/RTT", e.g. "10/40": 10 Mbit/s
+//                                  each way and 40 ms more per round trip, by Chromium's
+//                                  network emulation (HTTP and WebSocket; WebRTC's UDP is
+//                                  not slowed); empty: loopback as it is
 
 import {
   env, goLiveOnAir, goLivePlain, joinTimings, launchBrowser, machine, ms, newClient, sleep, spread, startOnAir, studioOfferDelay,
@@ -44,6 +51,22 @@ const keep = env("BENCH_KEEP_VIEWERS", "0") === "1";
 const relayModes = env("BENCH_RELAY", "off on").split(/\s+/).filter(Boolean);
 const rounds = Number(env("BENCH_ROUNDS", 1));
 const cacheModes = env("BENCH_CACHE", "cold warm").split(/\s+/).filter(Boolean);
+const network = env("BENCH_NETWORK", "");
+const baseline = env("BENCH_BASELINE_BIN", "") && { bin: env("BENCH_BASELINE_BIN"), site: env("BENCH_BASELINE_SITE") };
+
+/** A viewer's client, on the BENCH_NETWORK link when one is set. */
+async function viewerClient(browser) {
+  const client = await newClient(browser);
+  if (network) {
+    const [mbit, rtt] = network.split("/").map(Number);
+    const bytesPerSecond = (mbit * 1e6) / 8;
+    const cdp = await client.context.newCDPSession(client.page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions",
+      { offline: false, latency: rtt, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
+  }
+  return client;
+}
 
 // The steps of a join, in order, as the table columns show them (absent ones print "-").
 const steps = [
@@ -105,7 +128,7 @@ async function scenario(label, start, live, watchPath) {
     const rows = [];
     for (let i = 0; i < viewers; i++) {
       for (const cache of cacheModes) {
-        const viewer = await newClient(browser);
+        const viewer = await viewerClient(browser);
         if (cache === "warm") {
           await viewer.page.goto(`${server.base}${watchPath}`);
           await joinTimings(viewer.page);
@@ -137,14 +160,17 @@ async function scenario(label, start, live, watchPath) {
 }
 
 try {
-  console.log(`== join to first frame: ${viewers} viewers each${rounds > 1 ? ` per round, ${rounds} rounds` : ""}, OnAir with --relay ${relayModes.join(", ")}; ${machine()}`);
+  console.log(`== join to first frame: ${viewers} viewers each${rounds > 1 ? ` per round, ${rounds} rounds` : ""}, OnAir with --relay ${relayModes.join(", ")}${baseline ? ` beside ${baseline.bin}` : ""}${network ? `, viewers' link ${network} (Mbit/s / ms added RTT)` : ""}; ${machine()}`);
   // Rounds alternate the servers, so that a machine whose load changes meets them alike.
-  const runs = [...relayModes.map((relay) => ({ label: `OnAir --relay ${relay}`, relay, rows: [] }))];
+  const runs = relayModes.flatMap((relay) => [
+    ...(baseline ? [{ label: `OnAir baseline --relay ${relay}`, relay, build: baseline, rows: [] }] : []),
+    { label: `OnAir --relay ${relay}`, relay, rows: [] },
+  ]);
   if (env("BENCH_PLAIN", "1") === "1") runs.push({ label: "plain JS", rows: [] });
   for (let round = 0; round < rounds; round++) {
     for (const r of runs) {
       const rows = r.relay
-        ? await scenario(r.label, () => startOnAir({ relay: r.relay }), goLiveOnAir, "/watch")
+        ? await scenario(r.label, () => startOnAir({ relay: r.relay, build: r.build }), goLiveOnAir, "/watch")
         : await scenario(r.label, startReference, goLivePlain, "/watch.html");
       r.rows.push(...rows);
     }
