@@ -36,7 +36,8 @@ fn mount<V: IntoView + 'static>(page: impl FnOnce() -> V + 'static) {
     });
 }
 
-// One function per page, so that a split build puts each page's code in a file of its own.
+// One function per page, so that a split build puts each page's code in a file of its own,
+// named as `web::page_code::split_name` says (the server preloads the file by that name).
 
 #[cfg_attr(feature = "split", leptos::lazy)]
 async fn admin() {

@@ -43,8 +43,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The page for each path, as the server renders it: the server holds every page's code. The
-/// browser hydrates the same view for the path (`browser::pages`).
+/// browser hydrates the same view for the path (`browser::pages`), once it has the page's code.
 pub fn server_page(page: Option<Page>) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::web::page_code::preload(page);
     match page {
         Some(Page::Home) => EitherOf7::A(view! { <HomePage/> }),
         Some(Page::Watch) => EitherOf7::B(view! { <WatchPage/> }),

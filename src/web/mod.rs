@@ -6,6 +6,7 @@ pub mod app;
 pub mod chart;
 pub mod components;
 pub mod format;
+pub mod page_code;
 pub mod page_url;
 pub mod pages;
 pub mod relay_retry;
