@@ -1,7 +1,8 @@
 //! The page the browser hydrates, with its code: the watch page's (and its code form's) is in
-//! the wasm every visitor downloads; each other page's comes in a file of its own, fetched as
-//! that page hydrates (`#[lazy]` in a split build, `make release`), so a viewer's download
-//! holds the player and not the studio. Each view matches `web::app::server_page`.
+//! the wasm every visitor downloads; each other page's comes in a file of its own, which that
+//! page's HTML preloads (`#[lazy]` in a split build, `make release`; `web::page_code`), so a
+//! viewer's download holds the player and not the studio. Each view matches
+//! `web::app::server_page`.
 
 use crate::browser::sessions;
 use crate::web::app::{app, NotFound};

@@ -364,7 +364,8 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 }
 
 pub fn router(state: AppState) -> Router {
-    // One route per page; `web::app::server_page` (and in the browser `browser::pages`) picks the page from the path (there is no leptos_router).
+    // One route per page; `web::app::server_page` (in the browser `browser::pages`) picks the
+    // page from the path (there is no leptos_router).
     let routes = Page::ALL
         .into_iter()
         .map(|page| {
