@@ -52,7 +52,8 @@ const relayModes = env("BENCH_RELAY", "off on").split(/\s+/).filter(Boolean);
 const rounds = Number(env("BENCH_ROUNDS", 1));
 const cacheModes = env("BENCH_CACHE", "cold warm").split(/\s+/).filter(Boolean);
 const network = env("BENCH_NETWORK", "");
-const baseline = env("BENCH_BASELINE_BIN", "") && { bin: env("BENCH_BASELINE_BIN"), site: env("BENCH_BASELINE_SITE") };
+const baseline = env("BENCH_BASELINE_BIN", "") && { bin: env("BENCH_BASELINE_BIN"), site: env("BENCH_BASELINE_SITE", "") };
+if (baseline && !baseline.site) throw new Error("BENCH_BASELINE_BIN needs BENCH_BASELINE_SITE: the baseline build's site folder");
 
 /** A viewer's client, on the BENCH_NETWORK link when one is set. */
 async function viewerClient(browser) {
