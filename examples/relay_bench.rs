@@ -110,6 +110,8 @@ const KEYFRAME_EVERY: u32 = 60;
 /// Like 720p30 at about 1.5 Mbit/s with that keyframe interval: (50,000 + 59 × 5,500) bytes
 /// every 2 s; about 44 RTP packets a keyframe and 5 a delta.
 const HD_1500K: FrameSizes = FrameSizes { keyframe: 50_000, delta: 5_500 };
+/// Longest wait, once the window ends, for its last frame to reach every viewer.
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(5);
 /// Longest wait for every viewer's first frame.
 const JOIN_WAIT: Duration = Duration::from_secs(60);
 
@@ -318,11 +320,15 @@ fn first_frame(log: &Log) -> Option<(Instant, bool)> {
     vp8.or(foreign)
 }
 
-/// What the viewers got over the window.
+/// What the viewers got: from each one's first frame to the window's end, and in the window.
+#[derive(Default)]
 struct Tally {
     /// Viewers that got every frame from their first one on.
     clean: usize,
     missing: u64,
+    /// The same over the measured window alone: what the relay does once the joins are over.
+    window_clean: usize,
+    window_missing: u64,
     corrupt: u64,
     /// Publisher's write → viewer's complete frame, ms, every frame of every viewer.
     delays: Vec<f64>,
@@ -332,7 +338,7 @@ struct Tally {
 /// from its first frame to the window's last, and its delay is measured per frame.
 fn tally_vp8(viewers: &[StrClient], sent_at: &[Instant], window: RangeInclusive<u32>) -> Tally {
     let last_seq = *window.end();
-    let mut tally = Tally { clean: 0, missing: 0, corrupt: 0, delays: Vec::new() };
+    let mut tally = Tally::default();
     for v in viewers {
         let log = v.log();
         tally.corrupt += log.corrupt as u64;
@@ -348,11 +354,12 @@ fn tally_vp8(viewers: &[StrClient], sent_at: &[Instant], window: RangeInclusive<
                 }
             }
         }
-        let lost = got.get(from as usize..).map_or(0, |g| g.iter().filter(|g| !**g).count()) as u64;
+        let lacking = |from: u32| got.get(from as usize..).map_or(0, |g| g.iter().filter(|g| !**g).count()) as u64;
+        let (lost, lost_in_window) = (lacking(from), lacking(from.max(*window.start())));
         tally.missing += lost;
-        if lost == 0 && log.corrupt == 0 {
-            tally.clean += 1;
-        }
+        tally.window_missing += lost_in_window;
+        tally.clean += usize::from(lost == 0 && log.corrupt == 0);
+        tally.window_clean += usize::from(lost_in_window == 0 && log.corrupt == 0);
     }
     tally
 }
@@ -369,14 +376,15 @@ fn tally_h264(viewers: &[StrClient], window: RangeInclusive<Instant>) -> Tally {
             v.log().foreign_times.iter().filter(|(_, at)| window.contains(at)).map(|(t, _)| *t).collect::<Vec<_>>()
         })
         .collect();
-    let mut tally = Tally { clean: 0, missing: 0, corrupt: 0, delays: Vec::new() };
+    let mut tally = Tally::default();
     let (Some(oldest), Some(newest)) = (in_window.iter().min(), in_window.iter().max()) else { return tally };
     for times in times.iter().filter(|t| !t.is_empty()) {
+        // Only the window's frames are known, so both counts are the window's.
         let lost = h264::missing_frames(times, *oldest, *newest);
         tally.missing += lost;
-        if lost == 0 {
-            tally.clean += 1;
-        }
+        tally.window_missing += lost;
+        tally.clean += usize::from(lost == 0);
+        tally.window_clean += usize::from(lost == 0);
     }
     tally
 }
@@ -487,8 +495,15 @@ async fn main() {
     let after = snapshot(&http, &base, pid).await;
     let last_seq = publishing.last_sent().unwrap_or(0);
     let rss_after = load::rss_kib(pid).unwrap_or(0);
-    // Frames still in flight at the window's end.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Frames still in flight at the window's end: a frame that comes late is late, not lost
+    // (the end-to-end delay says how late); one that has not come within IN_FLIGHT_WAIT is lost.
+    let waiting = Instant::now();
+    while waiting.elapsed() < IN_FLIGHT_WAIT
+        && viewers.iter().any(|v| v.log().last_received().is_some_and(|seq| seq < last_seq))
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let in_flight_wait = waiting.elapsed().as_secs_f64();
 
     if let Some(why) = publishing.ended() {
         println!("[{}] the publisher's session ended: {why}", args.label);
@@ -497,7 +512,7 @@ async fn main() {
     if ended > 0 {
         println!("[{}] {ended} viewers' sessions ended", args.label);
     }
-    let Tally { clean, missing, corrupt, mut delays } = match &publishing {
+    let Tally { clean, missing, window_clean, window_missing, corrupt, mut delays } = match &publishing {
         Publishing::Str0m(publisher) => tally_vp8(&viewers, &publisher.log().sent_at, first_seq..=last_seq),
         Publishing::Ffmpeg(_) => tally_h264(&viewers, before.at..=after.at),
     };
@@ -520,7 +535,8 @@ async fn main() {
     let dropped_out = after.dropped_out - before.dropped_out;
     let keyframe_requests = after.keyframe_requests - before.keyframe_requests;
     println!(
-        "[{}] {secs:.1} s window: {clean} of {n} viewers got every frame ({missing} frames missing, {corrupt} corrupt); \
+        "[{}] {clean} of {n} viewers got every frame from their first on ({missing} frames missing, {corrupt} corrupt); \
+         in the {secs:.1} s window {window_clean} ({window_missing} missing; waited {in_flight_wait:.1} s for its last frame); \
          {pps:.0} packets/s out ({mbps:.1} Mbit/s, {per_send:.1} per send), {dropped_out} dropped by the relay's socket; \
          UDP buffer overflows {rcvbuf} receive / {sndbuf} send; {keyframe_requests} keyframe requests",
         args.label
@@ -538,6 +554,7 @@ async fn main() {
     );
     println!(
         "RESULT label={} publisher={} viewers={n} join_rate={} playing={} refused={refused} refusals={refusals} clean={clean} missing={missing} \
+         window_clean={window_clean} window_missing={window_missing} in_flight_wait_s={in_flight_wait:.1} \
          corrupt={corrupt} first_p50_s={:.3} first_last_s={:.3} first_keyframes={first_keyframes} window_s={secs:.1} \
          pps_out={pps:.0} datagrams_per_send={per_send:.2} mbps_out={mbps:.1} dropped_out={dropped_out} rcvbuf_errors={rcvbuf} sndbuf_errors={sndbuf} \
          keyframe_requests={keyframe_requests} server_cpu_pct={:.1} cpu_us_per_viewer={:.1} generator_cpu_pct={:.1} \
