@@ -95,6 +95,23 @@ async fn every_viewer_gets_every_frame_from_a_keyframe_on() {
     assert!(viewers.iter().all(|v| !transport_cc(&v.answer)), "players' answers leave transport-wide-cc out");
 }
 
+#[tokio::test]
+async fn a_burst_of_frames_does_not_end_a_viewers_session() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let publisher = StrClient::publish(&server, &cookie, Encoder::BROWSER).await;
+    let viewer = StrClient::play(&server, "").await;
+    wait_until(|| !viewer.log().received.is_empty()).await;
+    // More frames at once than str0m queues for one track between two timeouts (512): the
+    // relay writes each to the viewer's session as it reads it, and must payload them all
+    // before the next turn's frames, not one per turn.
+    publisher.burst(1500);
+    let after = frames_later(&publisher, 1510).await;
+    until_received(&viewer, after).await;
+    assert_eq!(viewer.log().ended, None, "the viewer's session is still up");
+    assert_eq!(sessions(&server), 2, "the relay kept both sessions");
+}
+
 /// How long a joiner may wait for its first picture: the relay asks the publisher at once
 /// (or within its throttle gap), and a browser answers with its next frame.
 const KEYFRAME_WAIT: Duration = Duration::from_secs(1);

@@ -145,6 +145,9 @@ enum Control {
     Sending(bool),
     /// Send these bytes from this peer's own socket to the relay.
     Raw(Vec<u8>),
+    /// Write this many video frames back to back, each sent at once (a stalled encoder
+    /// catching up, or a relay turn that read many frames at a time).
+    Burst(u32),
     /// An ICE restart: new credentials for both sides (ours, the relay's).
     IceCredentials(IceCreds, IceCreds),
 }
@@ -311,6 +314,11 @@ impl StrClient {
         let _ = self.control.send(Control::Sending(on));
     }
 
+    /// Publisher: writes `frames` video frames at once (see [`Control::Burst`]).
+    pub fn burst(&self, frames: u32) {
+        let _ = self.control.send(Control::Burst(frames));
+    }
+
     /// Goes on with new ICE credentials after a restart: `local` ours, `remote` the relay's.
     pub fn swap_ice_credentials(&self, local: IceCreds, remote: IceCreds) {
         let _ = self.control.send(Control::IceCredentials(local, remote));
@@ -385,6 +393,19 @@ impl Peer {
                     Some(Control::Raw(bytes)) => {
                         if let Some(to) = remote {
                             let _ = self.socket.send_to(&bytes, to).await;
+                        }
+                    }
+                    Some(Control::Burst(frames)) => {
+                        for _ in 0..frames {
+                            let now = Instant::now();
+                            self.write_video(now);
+                            // str0m payloads one written frame per timeout.
+                            if let Err(e) = self.rtc.handle_input(Input::Timeout(now)) {
+                                return self.log.lock().unwrap().ended = Some(format!("burst: {e}"));
+                            }
+                            if let Err(why) = self.drain(&mut remote).await {
+                                return self.log.lock().unwrap().ended = Some(why);
+                            }
                         }
                     }
                     Some(Control::IceCredentials(local, remote)) => {

@@ -46,6 +46,9 @@ const READ_BATCH: usize = 8;
 /// Reads in a row before timers run again, however much waits.
 const READ_ROUNDS: usize = 32;
 /// How often the core's timers (keyframe debts, connect deadlines) run at the latest.
+/// Timeouts served in a row to one session still due (see [`Engine::run_timeouts`]): as many
+/// as the frames one turn's reads can write to it, so its queue cannot grow from turn to turn.
+const CATCH_UP_ROUNDS: usize = READ_ROUNDS * READ_BATCH;
 const TICK: Duration = Duration::from_millis(50);
 
 /// Binds `addr` and starts the relay thread. `announced` are the candidates given to clients.
@@ -276,9 +279,25 @@ impl Engine {
         self.handle_events();
     }
 
+    /// Serves every session whose timer is due. str0m payloads one queued frame per track per
+    /// timeout, so a session that was written several frames since its last one (a busy loop
+    /// turn, a keyframe's fan-out) is served again at once while it says it is still due and
+    /// each round sends something, up to [`CATCH_UP_ROUNDS`]. Served once per loop turn, its
+    /// queue grew whenever a turn lasted longer than a frame (20 ms of audio), until str0m
+    /// refused the next write and the session ended (`WriteWithoutPoll`); the README's relay
+    /// section has the measurement.
     fn run_timeouts(&mut self, now: Instant) {
         while let Some(id) = self.timers.due(now) {
-            self.change(id, |rtc| rtc.handle_input(Input::Timeout(now)));
+            for _ in 0..CATCH_UP_ROUNDS {
+                let sent = self.metrics.packets_out.get();
+                self.change(id, |rtc| rtc.handle_input(Input::Timeout(now)));
+                let still_due = self.sessions.get(&id).is_some_and(|s| s.timeout <= now);
+                // A round that sent nothing had no frame to payload: str0m repeats a deadline
+                // it is still working through, and that waits for the next turn.
+                if !still_due || self.metrics.packets_out.get() == sent {
+                    break;
+                }
+            }
         }
         self.handle_events();
     }

@@ -22,7 +22,14 @@ impl Timers {
     /// drain, moved or not: a session woken by `due` is filed again even when it asks for the
     /// same time as before.
     pub fn want(&mut self, id: SessionId, at: Instant, now: Instant) {
-        let at = at.max(now + MIN_WAIT);
+        let soonest = now + MIN_WAIT;
+        let at = match self.wanted.get(&id) {
+            // Due now again before its last wish came due (a session written frame after
+            // frame within MIN_WAIT): that wish stands, or it would never come due while the
+            // writes go on, and str0m refuses a track's 513th unsent frame.
+            Some(&wished) if at <= soonest => wished.min(soonest),
+            _ => at.max(soonest),
+        };
         if self.wanted.insert(id, at) != Some(at) {
             self.heap.push(Reverse((at, id)));
         }
@@ -104,6 +111,19 @@ mod tests {
         assert_eq!(all_due(&mut timers, ms(t, 20)), Vec::<u64>::new());
         assert_eq!(timers.next(), Some(ms(t, 20) + MIN_WAIT));
         assert_eq!(all_due(&mut timers, ms(t, 21)), vec![1]);
+    }
+
+    #[test]
+    fn a_session_due_again_and_again_is_not_put_off() {
+        let t = Instant::now();
+        let mut timers = Timers::default();
+        timers.want(SessionId(1), t, t);
+        for us in [300, 600, 900] {
+            let now = t + Duration::from_micros(us);
+            timers.want(SessionId(1), now, now);
+        }
+        assert_eq!(timers.next(), Some(t + MIN_WAIT));
+        assert_eq!(all_due(&mut timers, t + MIN_WAIT), vec![1]);
     }
 
     #[test]
