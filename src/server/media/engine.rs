@@ -10,7 +10,7 @@ use crate::server::media::ingest::IngestTracker;
 use crate::server::media::load::LoadGovernor;
 use crate::server::media::metrics::RelayMetrics;
 use crate::server::media::offer::Answering;
-use crate::server::media::routing::{RelayAction, RelayCore, Role, SessionId};
+use crate::server::media::routing::{IncomingFrame, RelayAction, RelayCore, Role, SessionId};
 use crate::server::media::session::{Session, SessionFailed};
 use crate::server::media::socket::{datagrams, RelaySocket};
 use crate::server::media::timers::Timers;
@@ -376,7 +376,9 @@ impl Engine {
                 if self.core.publisher() == Some(id) {
                     self.publisher_frame(id, &data);
                 }
-                let route = self.core.frame(id, data.mid, data.is_keyframe(), data.contiguous, now);
+                let frame =
+                    IncomingFrame { keyframe: data.is_keyframe(), contiguous: data.contiguous, bytes: data.data.len() };
+                let route = self.core.frame(id, data.mid, frame, now);
                 if route.request_keyframe {
                     self.request_keyframe(id, data.mid);
                 }

@@ -3,7 +3,7 @@
 //! for one. Events in, decisions out; no sockets, no clock (times are given), no `Rtc`.
 
 use crate::protocol::ViewerId;
-use crate::server::media::keyframes::KeyframeThrottle;
+use crate::server::media::keyframes::{request_gap, KeyframeThrottle};
 use std::collections::HashMap;
 use std::time::Duration;
 use str0m::media::{MediaKind, Mid};
@@ -55,6 +55,16 @@ impl CloseReason {
     }
 }
 
+/// What the core needs to know of a frame that arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IncomingFrame {
+    pub keyframe: bool,
+    /// No packet missing since the previous frame.
+    pub contiguous: bool,
+    /// Its size: a keyframe's sets how far apart keyframe requests must be.
+    pub bytes: usize,
+}
+
 /// Where one frame of the publisher goes: each viewer and the track (mid) it gets it on.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct FrameRoute {
@@ -84,6 +94,8 @@ pub struct RelayCore {
     sessions: HashMap<SessionId, Session>,
     publisher: Option<SessionId>,
     keyframes: KeyframeThrottle,
+    /// The publisher's last keyframe, bytes (0 until one came).
+    keyframe_bytes: usize,
     by_viewer: HashMap<ViewerId, SessionId>,
 }
 
@@ -175,6 +187,7 @@ impl RelayCore {
                     out.push(RelayAction::Close { session: old, reason: CloseReason::Replaced });
                 }
                 self.keyframes = KeyframeThrottle::default();
+                self.keyframe_bytes = 0;
                 // Whatever viewers decoded came from the old encoder: wait for the new one's keyframe.
                 for s in self.sessions.values_mut() {
                     s.video_started = false;
@@ -255,7 +268,8 @@ impl RelayCore {
     }
 
     /// A frame arrived from `from`. Frames from anyone but the publisher go nowhere.
-    pub fn frame(&mut self, from: SessionId, mid: Mid, keyframe: bool, contiguous: bool, now: Duration) -> FrameRoute {
+    pub fn frame(&mut self, from: SessionId, mid: Mid, frame: IncomingFrame, now: Duration) -> FrameRoute {
+        let IncomingFrame { keyframe, contiguous, bytes } = frame;
         let mut route = FrameRoute::default();
         if self.publisher != Some(from) {
             return route;
@@ -296,10 +310,12 @@ impl RelayCore {
         if kind == MediaKind::Video {
             if keyframe {
                 self.keyframes.satisfied();
+                self.keyframe_bytes = bytes;
             }
             // A gap in the publisher's stream breaks every decoder until the next keyframe.
             if someone_waits || !contiguous {
-                route.request_keyframe = self.keyframes.ask(now);
+                let gap = self.keyframe_request_gap();
+                route.request_keyframe = self.keyframes.ask(now, gap);
             }
         }
         route
@@ -326,7 +342,8 @@ impl RelayCore {
                 self.remove(*session);
             }
         }
-        if self.keyframes.due(now) {
+        let gap = self.keyframe_request_gap();
+        if self.keyframes.due(now, gap) {
             out.extend(self.keyframe_request());
         }
         out
@@ -350,11 +367,23 @@ impl RelayCore {
         if self.keyframe_request().is_empty() {
             return Vec::new(); // no publisher video yet: asked for when it arrives
         }
-        if self.keyframes.ask(now) {
+        let gap = self.keyframe_request_gap();
+        if self.keyframes.ask(now, gap) {
             self.keyframe_request()
         } else {
             Vec::new()
         }
+    }
+
+    /// How long after a keyframe request the next must wait: longer the more viewers each
+    /// keyframe goes to (`keyframes::request_gap`).
+    fn keyframe_request_gap(&self) -> Duration {
+        let viewers = self
+            .sessions
+            .values()
+            .filter(|s| s.connected && s.video.is_some() && matches!(s.role, Role::Viewer { .. }))
+            .count();
+        request_gap(self.keyframe_bytes, viewers)
     }
 
     fn keyframe_request(&self) -> Vec<RelayAction> {
