@@ -112,6 +112,24 @@ async fn a_burst_of_frames_does_not_end_a_viewers_session() {
     assert_eq!(sessions(&server), 2, "the relay kept both sessions");
 }
 
+#[tokio::test]
+async fn a_viewer_on_a_lossy_link_gets_the_lost_packets_again() {
+    let server = start().await;
+    let cookie = sign_in(&server).await;
+    let publisher = StrClient::publish(&server, &cookie, Encoder::BROWSER).await;
+    let viewer = StrClient::play(&server, "").await;
+    wait_until(|| !viewer.log().received.is_empty()).await;
+    // One datagram in 10 lost: str0m's player asks for each again (NACK), and the relay
+    // answers from what it keeps of that viewer's stream.
+    viewer.drop_every(10);
+    let last = frames_later(&publisher, 60).await;
+    publisher.set_sending(false);
+    until_received(&viewer, last).await;
+    let (expected, received) = expected_and_received(&publisher, &viewer);
+    assert_eq!(received, expected, "every frame came, the lost packets resent");
+    assert_eq!(viewer.log().corrupt, 0);
+}
+
 /// How long a joiner may wait for its first picture: the relay asks the publisher at once
 /// (or within its throttle gap), and a browser answers with its next frame.
 const KEYFRAME_WAIT: Duration = Duration::from_secs(1);

@@ -145,6 +145,8 @@ enum Control {
     Sending(bool),
     /// Send these bytes from this peer's own socket to the relay.
     Raw(Vec<u8>),
+    /// Lose every n-th incoming RTP/RTCP datagram from now on.
+    DropEvery(u32),
     /// Write this many video frames back to back, each sent at once (a stalled encoder
     /// catching up, or a relay turn that read many frames at a time).
     Burst(u32),
@@ -287,6 +289,8 @@ impl StrClient {
             sizes: encoder.map_or(FrameSizes::SMALL, |(_, s)| s),
             log: log.clone(),
             sending: true,
+            drop_every: 0,
+            media_in: 0,
             started: Instant::now(),
             seq: 0,
             keyframe_owed: true,
@@ -312,6 +316,12 @@ impl StrClient {
     /// Publisher: stops or restarts writing frames.
     pub fn set_sending(&self, on: bool) {
         let _ = self.control.send(Control::Sending(on));
+    }
+
+    /// Loses every `n`-th media datagram this peer receives (RTP or RTCP, RFC 7983's first
+    /// byte 128–191), as a lossy link would.
+    pub fn drop_every(&self, n: u32) {
+        let _ = self.control.send(Control::DropEvery(n));
     }
 
     /// Publisher: writes `frames` video frames at once (see [`Control::Burst`]).
@@ -342,6 +352,9 @@ struct Peer {
     sizes: FrameSizes,
     log: Arc<Mutex<Log>>,
     sending: bool,
+    /// Drop every n-th incoming RTP/RTCP datagram (0: none), as a lossy link would.
+    drop_every: u32,
+    media_in: u32,
     started: Instant,
     seq: u32,
     keyframe_owed: bool,
@@ -365,6 +378,12 @@ impl Peer {
             tokio::select! {
                 received = self.socket.recv_from(&mut buf) => {
                     let Ok((n, source)) = received else { continue };
+                    if self.drop_every > 0 && n > 0 && (128..192).contains(&buf[0]) {
+                        self.media_in += 1;
+                        if self.media_in.is_multiple_of(self.drop_every) {
+                            continue;
+                        }
+                    }
                     let Ok(receive) = Receive::new(Protocol::Udp, source, self.local_addr, &buf[..n]) else { continue };
                     remote = Some(source);
                     if let Err(e) = self.rtc.handle_input(Input::Receive(Instant::now(), receive)) {
@@ -395,6 +414,7 @@ impl Peer {
                             let _ = self.socket.send_to(&bytes, to).await;
                         }
                     }
+                    Some(Control::DropEvery(n)) => self.drop_every = n,
                     Some(Control::Burst(frames)) => {
                         for _ in 0..frames {
                             let now = Instant::now();

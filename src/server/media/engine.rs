@@ -46,6 +46,11 @@ const READ_BATCH: usize = 8;
 /// Reads in a row before timers run again, however much waits.
 const READ_ROUNDS: usize = 32;
 /// How often the core's timers (keyframe debts, connect deadlines) run at the latest.
+/// What a player's video keeps for NACKs: a second (str0m's default is 3 s, 1024 packets). A
+/// NACK comes an RTT after the loss; three seconds of every viewer's packets made most of the
+/// relay's memory per viewer.
+const PLAYER_RTX_AGE: Duration = Duration::from_secs(1);
+const PLAYER_RTX_PACKETS: usize = 1024;
 /// Timeouts served in a row to one session still due (see [`Engine::run_timeouts`]): as many
 /// as the frames one turn's reads can write to it, so its queue cannot grow from turn to turn.
 const CATCH_UP_ROUNDS: usize = READ_ROUNDS * READ_BATCH;
@@ -345,6 +350,16 @@ impl Engine {
                 self.perform(actions);
             }
             Event::MediaAdded(added) => {
+                if added.kind == str0m::media::MediaKind::Video
+                    && self.sessions.get(&id).is_some_and(|s| s.direction == Direction::Play)
+                {
+                    self.change(id, |rtc| {
+                        if let Some(stream) = rtc.direct_api().stream_tx_by_mid(added.mid, None) {
+                            stream.set_rtx_cache(PLAYER_RTX_PACKETS, PLAYER_RTX_AGE, Some(0.15));
+                        }
+                        Ok(())
+                    });
+                }
                 let actions = self.core.track(id, added.mid, added.kind, now);
                 self.perform(actions);
             }
