@@ -45,16 +45,18 @@ impl Default for RelayLimits {
 const READ_BATCH: usize = 8;
 /// Reads in a row before timers run again, however much waits.
 const READ_ROUNDS: usize = 32;
-/// How often the core's timers (keyframe debts, connect deadlines) run at the latest.
-/// What a player's video keeps for NACKs: a second (str0m's default is 3 s, 1024 packets). A
-/// NACK comes an RTT after the loss; three seconds of every viewer's packets made most of the
-/// relay's memory per viewer.
-const PLAYER_RTX_AGE: Duration = Duration::from_secs(1);
-const PLAYER_RTX_PACKETS: usize = 1024;
 /// Timeouts served in a row to one session still due (see [`Engine::run_timeouts`]): as many
 /// as the frames one turn's reads can write to it, so its queue cannot grow from turn to turn.
 const CATCH_UP_ROUNDS: usize = READ_ROUNDS * READ_BATCH;
+/// How often the core's timers (keyframe debts, connect deadlines) run at the latest.
 const TICK: Duration = Duration::from_millis(50);
+/// What a player's video keeps for NACKs: a second (str0m's default is 3 s, 1024 packets). A
+/// NACK comes an RTT after the loss; three seconds of every viewer's packets made most of the
+/// relay's memory per viewer (the README's relay section has the figures).
+const PLAYER_RTX_AGE: Duration = Duration::from_secs(1);
+const PLAYER_RTX_PACKETS: usize = 1024;
+/// str0m's default: queued resends are dropped while they exceed this share of what is sent.
+const PLAYER_RTX_RATIO_CAP: f32 = 0.15;
 
 /// Binds `addr` and starts the relay thread. `announced` are the candidates given to clients.
 pub fn start(
@@ -357,7 +359,7 @@ impl Engine {
                 {
                     self.change(id, |rtc| {
                         if let Some(stream) = rtc.direct_api().stream_tx_by_mid(added.mid, None) {
-                            stream.set_rtx_cache(PLAYER_RTX_PACKETS, PLAYER_RTX_AGE, Some(0.15));
+                            stream.set_rtx_cache(PLAYER_RTX_PACKETS, PLAYER_RTX_AGE, Some(PLAYER_RTX_RATIO_CAP));
                         }
                         Ok(())
                     });
