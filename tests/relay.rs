@@ -95,13 +95,19 @@ async fn every_viewer_gets_every_frame_from_a_keyframe_on() {
     assert!(viewers.iter().all(|v| !transport_cc(&v.answer)), "players' answers leave transport-wide-cc out");
 }
 
-#[tokio::test]
-async fn a_burst_of_frames_does_not_end_a_viewers_session() {
+/// A relay with a browser-like publisher and one viewer that has had its first frame.
+async fn publisher_and_playing_viewer() -> (Server, StrClient, StrClient) {
     let server = start().await;
     let cookie = sign_in(&server).await;
     let publisher = StrClient::publish(&server, &cookie, Encoder::BROWSER).await;
     let viewer = StrClient::play(&server, "").await;
     wait_until(|| !viewer.log().received.is_empty()).await;
+    (server, publisher, viewer)
+}
+
+#[tokio::test]
+async fn a_burst_of_frames_does_not_end_a_viewers_session() {
+    let (server, publisher, viewer) = publisher_and_playing_viewer().await;
     // More frames at once than str0m queues for one track between two timeouts (512): the
     // relay writes each to the viewer's session as it reads it, and must payload them all
     // before the next turn's frames, not one per turn.
@@ -114,11 +120,7 @@ async fn a_burst_of_frames_does_not_end_a_viewers_session() {
 
 #[tokio::test]
 async fn a_viewer_on_a_lossy_link_gets_the_lost_packets_again() {
-    let server = start().await;
-    let cookie = sign_in(&server).await;
-    let publisher = StrClient::publish(&server, &cookie, Encoder::BROWSER).await;
-    let viewer = StrClient::play(&server, "").await;
-    wait_until(|| !viewer.log().received.is_empty()).await;
+    let (_server, publisher, viewer) = publisher_and_playing_viewer().await;
     // One datagram in 10 lost: str0m's player asks for each again (NACK), and the relay
     // answers from what it keeps of that viewer's stream.
     viewer.drop_every(10);
