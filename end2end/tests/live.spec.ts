@@ -91,6 +91,42 @@ test("a viewer joining a live stream plays at once, and can unmute", async ({ br
   await admin.context.close();
 });
 
+test("a viewer whose page starts late answers first, then adds the candidates that came before", async ({ browser }) => {
+  const admin = await newPage(browser);
+  await signIn(admin.page);
+  await admin.page.getByRole("button", { name: "Go live" }).click();
+  await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live");
+
+  const viewer = await newPage(browser);
+  // The order in which the page calls the browser: each call is a step of the connection's
+  // operations chain, so a candidate added before createAnswer holds the answer up.
+  await viewer.context.addInitScript(() => {
+    const calls: string[] = ((window as any).__rtcCalls = []);
+    const proto = window.RTCPeerConnection.prototype as any;
+    for (const name of ["createAnswer", "addIceCandidate"]) {
+      const native = proto[name];
+      proto[name] = function (...args: unknown[]) {
+        calls.push(name);
+        return native.apply(this, args);
+      };
+    }
+  });
+  // The wasm comes a second late: the studio's offer and its candidates are all in by the
+  // time the player runs.
+  await viewer.page.route(/\/pkg\/.*\.wasm$/, async (route) => {
+    await new Promise((ok) => setTimeout(ok, 1_000));
+    await route.continue();
+  });
+  await viewer.page.goto("/watch");
+  await expectPlaying(viewer.page);
+  const calls: string[] = await viewer.page.evaluate(() => (window as any).__rtcCalls);
+  expect(calls, "candidates came before the offer was answered").toContain("addIceCandidate");
+  expect(calls.indexOf("createAnswer"), calls.join(", ")).toBeLessThan(calls.indexOf("addIceCandidate"));
+
+  await viewer.context.close();
+  await admin.context.close();
+});
+
 test("the front end has hashed names, is cached for good and (release) comes precompressed", async ({ page }) => {
   const wasm = page.waitForResponse((r) => /\/pkg\/onair\.[^/]+\.wasm$/.test(r.url()));
   await page.goto("/watch");
