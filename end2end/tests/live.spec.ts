@@ -137,6 +137,12 @@ test("the front end has hashed names, is cached for good and (release) comes pre
   // `make release` writes the brotli twins; the debug build has none.
   if (process.env.ONAIR_E2E_RELEASE) expect(headers["content-encoding"]).toBe("br");
   await hydrated(page);
+  // The icon is a PNG: an SVG one cost each new page ~10 ms of its main thread (an SVG
+  // document of its own), mid-join (first-frame.mjs traces).
+  const icon = await page.locator('head link[rel="icon"]').getAttribute("href");
+  const iconResponse = await page.request.get(icon!);
+  expect(iconResponse.status()).toBe(200);
+  expect(iconResponse.headers()["content-type"]).toBe("image/png");
 });
 
 test("a viewer downloads the player's wasm only; the studio's code comes with the studio page", async ({ browser }) => {

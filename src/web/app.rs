@@ -68,7 +68,7 @@ pub fn app<V: IntoView + 'static>(page: impl FnOnce() -> V) -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
     let page = page();
     view! {
-        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Link rel="icon" type_="image/png" sizes="64x64" href="/favicon.png"/>
         <Meta name="description" content="OnAir: live video from a browser tab, peer to peer."/>
         <Meta name="theme-color" content="#111318"/>
         <Title text="OnAir"/>
