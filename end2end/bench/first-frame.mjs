@@ -12,7 +12,12 @@
 // one viewer); BENCH_KEEP_VIEWERS=1 keeps them open instead (join i then shares the
 // machine with i-1 playing viewers). With a warm cache (BENCH_CACHE) each viewer's context
 // first watches once, leaves for about:blank, and is measured on its second visit: the
-// hashed pkg/ files then come from the browser's cache, as for a returning viewer.
+// hashed pkg/ files then come from the browser's cache, as for a returning viewer. A fresh
+// context also starts its network stack cold (its cache backend, its first connections),
+// which a viewer's browser, already open when a link is clicked, has done long before; so
+// with a cleared cache the context first loads a URL of another origin (`localhost` for
+// `127.0.0.1`, same server), then its HTTP cache is cleared (CDP), and it leaves for
+// about:blank: a first visit from a browser that is already running.
 //
 // OnAir runs once per relay mode of BENCH_RELAY, a fresh server each: `off` is peer to
 // peer (the studio answers each viewer's join with an offer over /ws), `on` sends every
@@ -27,7 +32,9 @@
 //   BENCH_VIEWERS=5                viewers per server
 //   BENCH_RELAY="off on"           OnAir's --relay modes, in this order
 //   BENCH_PLAIN=1                  0 skips the plain-JS baseline
-//   BENCH_CACHE="cold warm"        the browser cache each viewer starts with, in this order
+//   BENCH_CACHE="cold warm"        the browser cache each viewer starts with, in this order:
+//                                  cold (a fresh context), cleared (a used context, its
+//                                  cache emptied) or warm (this page visited before)
 //   BENCH_ROUNDS=1                 runs of every server in turn (viewers pooled per server;
 //                                  more rounds even out a machine whose load changes)
 //   BENCH_KEEP_VIEWERS=0
@@ -130,6 +137,16 @@ async function scenario(label, start, live, watchPath) {
     for (let i = 0; i < viewers; i++) {
       for (const cache of cacheModes) {
         const viewer = await viewerClient(browser);
+        if (cache === "cleared") {
+          // A small response from each server: OnAir's health check, the reference's root.
+          const small = watchPath === "/watch" ? "/readyz" : "/";
+          await viewer.page.goto(`${server.base.replace("127.0.0.1", "localhost")}${small}`);
+          const cdp = await viewer.context.newCDPSession(viewer.page);
+          await cdp.send("Network.clearBrowserCache");
+          await cdp.detach();
+          await viewer.page.goto("about:blank");
+          await sleep(1000);
+        }
         if (cache === "warm") {
           await viewer.page.goto(`${server.base}${watchPath}`);
           await joinTimings(viewer.page);
