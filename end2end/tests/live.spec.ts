@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { expectPlaying, hydrated, newPage, openViewers, signIn } from "./helpers";
+import { expectPlaying, goLive, hydrated, newPage, openViewers, signIn } from "./helpers";
 
 test("a wrong password is refused with a message", async ({ page }) => {
   await page.goto("/login");
@@ -94,8 +94,7 @@ test("a viewer joining a live stream plays at once, and can unmute", async ({ br
 test("a viewer whose page starts late answers first, then adds the candidates that came before", async ({ browser }) => {
   const admin = await newPage(browser);
   await signIn(admin.page);
-  await admin.page.getByRole("button", { name: "Go live" }).click();
-  await expect(admin.page.getByTestId("broadcast-status")).toHaveAttribute("data-state", "live");
+  await goLive(admin.page);
 
   const viewer = await newPage(browser);
   // The order in which the page calls the browser: each call is a step of the connection's
