@@ -137,7 +137,7 @@ test("the front end has hashed names, is cached for good and (release) comes pre
   if (process.env.ONAIR_E2E_RELEASE) expect(headers["content-encoding"]).toBe("br");
   await hydrated(page);
   // The icon is a PNG: an SVG one cost each new page ~10 ms of its main thread (an SVG
-  // document of its own), mid-join (first-frame.mjs traces).
+  // document of its own), mid-join (Chromium's traces of the watch page; see the README).
   const icon = await page.locator('head link[rel="icon"]').getAttribute("href");
   const iconResponse = await page.request.get(icon!);
   expect(iconResponse.status()).toBe(200);

@@ -167,9 +167,10 @@ impl Peer {
     ///
     /// The candidates that came before the offer are added once the answer is the local
     /// description, not before it is created: each is a step of the connection's operations
-    /// chain, which `createAnswer` would queue behind (on a cold page 45 ms for four of them,
-    /// first-frame.mjs, between the offer applied and the answer begun), and no connectivity
-    /// check starts before the answer anyway. The plain-JS viewer adds them in this order too.
+    /// chain, which `createAnswer` would queue behind (on a cold page 45 ms for the studio's
+    /// four, between the offer applied and the answer begun: the README's traced join), and
+    /// no connectivity check starts before the answer anyway. The plain-JS viewer adds them
+    /// in this order too.
     pub async fn answer(&self, offer: &SessionDescription) -> Result<SessionDescription, RtcError> {
         self.apply_remote(offer).await?;
         let answer = JsFuture::from(self.pc.create_answer()).await?;
