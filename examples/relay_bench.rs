@@ -250,6 +250,12 @@ fn histogram_quantile(before: &[(f64, f64)], after: &[(f64, f64)], q: f64) -> Op
     None
 }
 
+/// The median and the 99th percentile of `values`.
+fn p50_p99(mut values: Vec<f64>) -> (f64, f64) {
+    values.sort_by(f64::total_cmp);
+    (percentile(&values, 0.5), percentile(&values, 0.99))
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -332,6 +338,16 @@ struct Tally {
     corrupt: u64,
     /// Publisher's write → viewer's complete frame, ms, every frame of every viewer.
     delays: Vec<f64>,
+    /// The same for keyframes alone: a keyframe is ~9 times a delta frame's packets, and a
+    /// core sends one to every viewer in turn, so the last viewers' copies wait for the rest.
+    keyframe_delays: Vec<f64>,
+    /// And for delta frames alone.
+    delta_delays: Vec<f64>,
+    /// Per frame of the window: the delay of its first copy to arrive at any viewer, and the
+    /// time from that copy to the last one. One core sends a frame to each viewer in turn,
+    /// so that spread grows with the viewers and the frame's packets, whatever else waits.
+    first_copy_delays: Vec<f64>,
+    fan_outs: Vec<f64>,
 }
 
 /// str0m's VP8 frames carry their sequence number: a viewer's loss is every number it lacks
@@ -339,6 +355,7 @@ struct Tally {
 fn tally_vp8(viewers: &[StrClient], sent_at: &[Instant], window: RangeInclusive<u32>) -> Tally {
     let last_seq = *window.end();
     let mut tally = Tally::default();
+    let mut spans: Vec<Option<(f64, f64)>> = vec![None; (last_seq + 1) as usize];
     for v in viewers {
         let log = v.log();
         tally.corrupt += log.corrupt as u64;
@@ -350,7 +367,17 @@ fn tally_vp8(viewers: &[StrClient], sent_at: &[Instant], window: RangeInclusive<
             }
             if window.contains(&r.seq) {
                 if let Some(sent) = sent_at.get(r.seq as usize) {
-                    tally.delays.push(r.at.saturating_duration_since(*sent).as_secs_f64() * 1000.0);
+                    let delay = r.at.saturating_duration_since(*sent).as_secs_f64() * 1000.0;
+                    tally.delays.push(delay);
+                    if let Some(span) = spans.get_mut(r.seq as usize) {
+                        let (lo, hi) = span.get_or_insert((delay, delay));
+                        (*lo, *hi) = (lo.min(delay), hi.max(delay));
+                    }
+                    if r.keyframe {
+                        tally.keyframe_delays.push(delay);
+                    } else {
+                        tally.delta_delays.push(delay);
+                    }
                 }
             }
         }
@@ -360,6 +387,10 @@ fn tally_vp8(viewers: &[StrClient], sent_at: &[Instant], window: RangeInclusive<
         tally.window_missing += lost_in_window;
         tally.clean += usize::from(lost == 0 && log.corrupt == 0);
         tally.window_clean += usize::from(lost_in_window == 0 && log.corrupt == 0);
+    }
+    for (lo, hi) in spans.into_iter().flatten() {
+        tally.first_copy_delays.push(lo);
+        tally.fan_outs.push(hi - lo);
     }
     tally
 }
@@ -512,11 +543,23 @@ async fn main() {
     if ended > 0 {
         println!("[{}] {ended} viewers' sessions ended", args.label);
     }
-    let Tally { clean, missing, window_clean, window_missing, corrupt, mut delays } = match &publishing {
+    let Tally {
+        clean,
+        missing,
+        window_clean,
+        window_missing,
+        corrupt,
+        delays,
+        keyframe_delays,
+        delta_delays,
+        first_copy_delays,
+        fan_outs,
+    } = match &publishing {
         Publishing::Str0m(publisher) => tally_vp8(&viewers, &publisher.log().sent_at, first_seq..=last_seq),
         Publishing::Ffmpeg(_) => tally_h264(&viewers, before.at..=after.at),
     };
-    delays.sort_by(f64::total_cmp);
+    let [(e2e_p50, e2e_p99), (delta_p50, delta_p99), (key_p50, key_p99), (first_p50, first_p99), (fan_p50, fan_p99)] =
+        [delays, delta_delays, keyframe_delays, first_copy_delays, fan_outs].map(p50_p99);
 
     let secs = (after.at - before.at).as_secs_f64();
     let cores = (after.server_cpu - before.server_cpu) / secs;
@@ -544,13 +587,13 @@ async fn main() {
     println!(
         "[{}] server CPU {:.1}% of a core ({:.1} µs per viewer per second); generator {:.1}%; \
          relay delay p50 {relay_p50:.2} ms, p99 {relay_p99:.2} ms (arrival→hand-off, /metrics); \
-         end to end p50 {:.2} ms, p99 {:.2} ms; RSS {rss_before} → {rss_after} KiB, {kib_per_viewer:.0} KiB per viewer",
+         end to end p50 {e2e_p50:.2} ms, p99 {e2e_p99:.2} ms (delta frames p50 {delta_p50:.2} ms, p99 {delta_p99:.2} ms; \
+         keyframes p50 {key_p50:.2} ms, p99 {key_p99:.2} ms); a frame's first copy p50 {first_p50:.2} ms, p99 {first_p99:.2} ms, \
+         first to last copy p50 {fan_p50:.2} ms, p99 {fan_p99:.2} ms; RSS {rss_before} → {rss_after} KiB, {kib_per_viewer:.0} KiB per viewer",
         args.label,
         cores * 100.0,
         cores * 1e6 / n.max(1) as f64,
         own_cores * 100.0,
-        percentile(&delays, 0.5),
-        percentile(&delays, 0.99),
     );
     println!(
         "RESULT label={} publisher={} viewers={n} join_rate={} playing={} refused={refused} refusals={refusals} clean={clean} missing={missing} \
@@ -558,8 +601,9 @@ async fn main() {
          corrupt={corrupt} first_p50_s={:.3} first_last_s={:.3} first_keyframes={first_keyframes} window_s={secs:.1} \
          pps_out={pps:.0} datagrams_per_send={per_send:.2} mbps_out={mbps:.1} dropped_out={dropped_out} rcvbuf_errors={rcvbuf} sndbuf_errors={sndbuf} \
          keyframe_requests={keyframe_requests} server_cpu_pct={:.1} cpu_us_per_viewer={:.1} generator_cpu_pct={:.1} \
-         relay_p50_ms={relay_p50:.2} relay_p99_ms={relay_p99:.2} e2e_p50_ms={:.2} e2e_p99_ms={:.2} \
-         rss_before_kib={rss_before} rss_after_kib={rss_after} kib_per_viewer={kib_per_viewer:.0}",
+         relay_p50_ms={relay_p50:.2} relay_p99_ms={relay_p99:.2} e2e_p50_ms={e2e_p50:.2} e2e_p99_ms={e2e_p99:.2} \
+         e2e_delta_p50_ms={delta_p50:.2} e2e_delta_p99_ms={delta_p99:.2} e2e_key_p50_ms={key_p50:.2} e2e_key_p99_ms={key_p99:.2} \
+         first_copy_p50_ms={first_p50:.2} first_copy_p99_ms={first_p99:.2} fan_out_p50_ms={fan_p50:.2} fan_out_p99_ms={fan_p99:.2} rss_before_kib={rss_before} rss_after_kib={rss_after} kib_per_viewer={kib_per_viewer:.0}",
         args.label,
         args.publisher.name(),
         args.join_rate,
@@ -569,7 +613,5 @@ async fn main() {
         cores * 100.0,
         cores * 1e6 / n.max(1) as f64,
         own_cores * 100.0,
-        percentile(&delays, 0.5),
-        percentile(&delays, 0.99),
     );
 }

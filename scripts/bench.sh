@@ -214,15 +214,16 @@ relay_table() {
     function field(line, key,   m) { return match(line, " " key "=[^ ]*") ? substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2) : "-" }
     function per_core(r) { return field(r, "server_cpu_pct") + 0 > 0 ? sprintf("%.0f", field(r, "viewers") * 100 / field(r, "server_cpu_pct")) : "-" }
     BEGIN {
-      printf "| server | viewers | joining | playing | zero loss | frames missing | zero loss in the window | packets/s out | datagrams per send | Mbit/s out | server CPU (%% of a core) | µs CPU per viewer·s | viewers per core | relay delay p50 / p99 (ms) | end to end p50 / p99 (ms) | KiB per viewer | generator CPU %% | UDP buffer drops | last first frame (s) |\n"
-      printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+      printf "| server | viewers | joining | playing | zero loss | frames missing | zero loss in the window | packets/s out | datagrams per send | Mbit/s out | server CPU (%% of a core) | µs CPU per viewer·s | viewers per core | relay delay p50 / p99 (ms) | end to end p50 / p99 (ms) | delta frames p50 / p99 (ms) | keyframes p50 / p99 (ms) | first copy p50 / p99 (ms) | first → last copy p50 / p99 (ms) | KiB per viewer | generator CPU %% | UDP buffer drops | last first frame (s) |\n"
+      printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
     }
     {
       n = field($0, "viewers"); rate = field($0, "join_rate") == "0" ? "at once" : field($0, "join_rate") "/s"
-      if (field($0, "failed") == "1") { printf "| %s | %s | %s | failed | | | | | | | | | | | | | | | |\n", field($0, "label"), n, rate; next }
-      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s | %s |\n", field($0, "label"), n, rate, field($0, "playing"), field($0, "clean"), field($0, "missing"), field($0, "window_clean"),
+      if (field($0, "failed") == "1") { printf "| %s | %s | %s | failed | | | | | | | | | | | | | | | | | | | |\n", field($0, "label"), n, rate; next }
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s |\n", field($0, "label"), n, rate, field($0, "playing"), field($0, "clean"), field($0, "missing"), field($0, "window_clean"),
         field($0, "pps_out"), field($0, "datagrams_per_send"), field($0, "mbps_out"), field($0, "server_cpu_pct"), field($0, "cpu_us_per_viewer"), per_core($0),
-        field($0, "relay_p50_ms"), field($0, "relay_p99_ms"), field($0, "e2e_p50_ms"), field($0, "e2e_p99_ms"),
+        field($0, "relay_p50_ms"), field($0, "relay_p99_ms"), field($0, "e2e_p50_ms"), field($0, "e2e_p99_ms"), field($0, "e2e_delta_p50_ms"), field($0, "e2e_delta_p99_ms"), field($0, "e2e_key_p50_ms"), field($0, "e2e_key_p99_ms"),
+        field($0, "first_copy_p50_ms"), field($0, "first_copy_p99_ms"), field($0, "fan_out_p50_ms"), field($0, "fan_out_p99_ms"),
         field($0, "kib_per_viewer"), field($0, "generator_cpu_pct"), field($0, "rcvbuf_errors") + field($0, "sndbuf_errors"), field($0, "first_last_s")
     }' "$RELAY_RESULTS"
   echo
@@ -230,7 +231,8 @@ relay_table() {
   if [[ "$RELAY_PUBLISHER" == ffmpeg ]]; then
     echo "end to end: not measured with ffmpeg (its frames carry no write time of ours); zero loss: no gap in a viewer's RTP timestamps."
   else
-    echo "end to end: the publisher's write → the viewer's complete frame, both in the generator (includes its own queueing)."
+    echo "end to end: the publisher's write → the viewer's complete frame, both in the generator (includes its own queueing); then the same for delta frames and for keyframes alone;"
+    echo "first copy: per frame, the end-to-end delay of the copy that reached a viewer first; first → last copy: per frame, from that copy to the last viewer's (one core sends a frame to each viewer in turn)."
   fi
   echo "zero loss: viewers that got every frame from their first to the window's last (the joins included); in the window: from the window's first (a frame that came within 5 s of the window's end is late, not lost);"
   echo "viewers per core: viewers / server CPU; meaningful where zero loss = viewers. UDP buffer drops: /proc/net/snmp, either side."
