@@ -123,7 +123,9 @@ const segment = (t, from, to) => {
   return at(to) - at(from);
 };
 
-async function scenario(label, start, live, watchPath) {
+// One server's viewers: `watchPath` is its watch page, `smallPath` a small response of the
+// same server (the cleared cache mode's first visit, from another origin).
+async function scenario(label, start, live, watchPath, smallPath) {
   const server = await start();
   const browser = await launchBrowser();
   const open = [];
@@ -138,9 +140,7 @@ async function scenario(label, start, live, watchPath) {
       for (const cache of cacheModes) {
         const viewer = await viewerClient(browser);
         if (cache === "cleared") {
-          // A small response from each server: OnAir's health check, the reference's root.
-          const small = watchPath === "/watch" ? "/readyz" : "/";
-          await viewer.page.goto(`${server.base.replace("127.0.0.1", "localhost")}${small}`);
+          await viewer.page.goto(`${server.base.replace("127.0.0.1", "localhost")}${smallPath}`);
           const cdp = await viewer.context.newCDPSession(viewer.page);
           await cdp.send("Network.clearBrowserCache");
           await cdp.detach();
@@ -188,8 +188,8 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const r of runs) {
       const rows = r.relay
-        ? await scenario(r.label, () => startOnAir({ relay: r.relay, build: r.build }), goLiveOnAir, "/watch")
-        : await scenario(r.label, startReference, goLivePlain, "/watch.html");
+        ? await scenario(r.label, () => startOnAir({ relay: r.relay, build: r.build }), goLiveOnAir, "/watch", "/readyz")
+        : await scenario(r.label, startReference, goLivePlain, "/watch.html", "/");
       r.rows.push(...rows);
     }
   }
