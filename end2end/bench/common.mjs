@@ -342,8 +342,12 @@ export async function joinTimings(page, timeout = 30_000) {
       const name = new URL(r.name).pathname.split("/").pop().replace(/^onair\.[\w-]+\.(wasm|js|css)$/, "onair.$1");
       if (/\.(wasm|js|css)$/.test(name)) resources[name] = { start: r.startTime, end: r.responseEnd, bytes: r.transferSize };
     }
+    // The page's first paint (its background) and first contentful paint (its text).
+    const paints = Object.fromEntries(performance.getEntriesByType("paint").map((e) => [e.name, e.startTime]));
     return {
       marks: { ...window.__bench.marks },
+      firstPaint: paints["first-paint"],
+      contentfulPaint: paints["first-contentful-paint"],
       html: nav.responseEnd,
       domContentLoaded: nav.domContentLoadedEventEnd,
       load: nav.loadEventEnd,

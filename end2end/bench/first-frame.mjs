@@ -19,6 +19,13 @@
 // `127.0.0.1`, same server), then its HTTP cache is cleared (CDP), and it leaves for
 // about:blank: a first visit from a browser that is already running.
 //
+// A viewer's first frame is the first frame the studio's camera captures after the viewer's
+// connection is up, so it comes on the camera's clock (every 50 ms at 20 fps). Each viewer
+// starts a fixed time after the previous one's first frame, which would start every join at
+// the same point of that clock, and a join a few ms faster or slower would then show up as
+// no change or as a whole frame interval. So each measured visit starts after a random wait
+// of up to two frame intervals.
+//
 // OnAir runs once per relay mode of BENCH_RELAY, a fresh server each: `off` is peer to
 // peer (the studio answers each viewer's join with an offer over /ws), `on` sends every
 // viewer through the relay (the viewer posts a WHEP offer; the relay asks the studio's
@@ -54,6 +61,7 @@ import {
 } from "./common.mjs";
 
 const viewers = Number(env("BENCH_VIEWERS", 5));
+const cameraFrameMs = 1000 / 20; // Chromium's fake camera: 20 fps (common.mjs, launchBrowser)
 const keep = env("BENCH_KEEP_VIEWERS", "0") === "1";
 const relayModes = env("BENCH_RELAY", "off on").split(/\s+/).filter(Boolean);
 const rounds = Number(env("BENCH_ROUNDS", 1));
@@ -83,6 +91,8 @@ const steps = [
   ["js", (t) => t.resources["onair.js"]?.end],
   ["wasm", (t) => t.resources["onair.wasm"]?.end],
   ["DCL", (t) => t.domContentLoaded],
+  ["paint", (t) => t.firstPaint],
+  ["FCP", (t) => t.contentfulPaint],
   ["wasmStart", (t) => t.marks.wasmInstantiate],
   ["wasmCompiled", (t) => t.marks.wasmCompiled],
   ["wasmReady", (t) => t.marks.wasmReady],
@@ -153,6 +163,8 @@ async function scenario(label, start, live, watchPath, smallPath) {
           await viewer.page.goto("about:blank");
           await sleep(1000);
         }
+        // A random start within two of the camera's frame intervals (see the header).
+        await sleep(Math.random() * 2 * cameraFrameMs);
         await viewer.page.goto(`${server.base}${watchPath}`);
         const t = await joinTimings(viewer.page);
         t.cache = cache;
@@ -204,6 +216,7 @@ try {
   console.log("| | median | min | max | viewers |\n| --- | ---: | ---: | ---: | ---: |");
   for (const r of runs) console.log(line(`${r.label} first frame`, first(r.rows)));
   for (const r of runs.filter((r) => r.label.startsWith("OnAir"))) console.log(line(`${r.label} hydrated`, spread(r.rows.map((t) => t.marks.hydrated))));
+  for (const r of runs) console.log(line(`${r.label} first contentful paint`, spread(r.rows.map((t) => t.contentfulPaint))));
 
   // Relay against peer to peer: with the first cache mode.
   const p2p = runs.find((r) => r.relay === "off" && r.cache === cacheModes[0]);
