@@ -126,6 +126,34 @@ test("a viewer whose page starts late answers first, then adds the candidates th
   await admin.context.close();
 });
 
+test("the watch page renders its text before playback connects when the wasm is late, and never stays blank", async ({ page }) => {
+  // The loader holds the page's first render until playback connects (web/watch_loader.js),
+  // for at most a moment: here the wasm is held back until the text has shown, then once it
+  // never comes.
+  await page.addInitScript(() => {
+    document.addEventListener("DOMContentLoaded", () => {
+      (window as any).__startingAtParse = document.documentElement.hasAttribute("data-starting");
+    });
+  });
+  let release: () => void = () => {};
+  const held = new Promise<void>((ok) => (release = ok));
+  await page.route(/\/pkg\/.*\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto("/watch");
+  expect(await page.evaluate(() => (window as any).__startingAtParse), "the first render waits").toBe(true);
+  await expect(page.getByTestId("stream-message")).toBeVisible({ timeout: 1_000 });
+  expect(await page.locator("[data-hydrated]").getAttribute("data-hydrated"), "the wasm is still held").toBe("false");
+  release();
+  await hydrated(page);
+
+  await page.unroute(/\/pkg\/.*\.wasm$/);
+  await page.route(/\/pkg\/.*\.wasm$/, (route) => route.abort());
+  await page.reload();
+  await expect(page.getByTestId("stream-message")).toBeVisible({ timeout: 1_000 });
+});
+
 test("the front end has hashed names, is cached for good and (release) comes precompressed", async ({ page }) => {
   const wasm = page.waitForResponse((r) => /\/pkg\/onair\.[^/]+\.wasm$/.test(r.url()));
   await page.goto("/watch");

@@ -5,7 +5,17 @@
 // in its URL), keeping what the server answers meanwhile; the wasm adopts the socket and replays
 // those messages (browser/rtc/signaling.rs), so signaling runs while the wasm loads. Then it
 // starts the wasm: playback first, then the page hydrates, once.
-((js, wasm, socketGlobal, socketPath, join) => {
+((js, wasm, socketGlobal, socketPath, join, firstRenderWaitMs) => {
+	// The page's text is first laid out and painted once playback has connected, or after
+	// `firstRenderWaitMs` at the latest: on a cold page that first render (~30 ms of the main
+	// thread, most of it font lookups) otherwise came just as the wasm's bytes arrived, and the
+	// compile, the socket's messages and the answer waited behind it (README, issue 14). Until
+	// then `data-starting` on <html> keeps <body> unrendered (style/main.css); the page's
+	// background paints as before. Without scripts the attribute is never set.
+	const root = document.documentElement;
+	const render = () => root.removeAttribute("data-starting");
+	root.setAttribute("data-starting", "");
+	setTimeout(render, firstRenderWaitMs);
 	try {
 		const scheme = location.protocol === "https:" ? "wss:" : "ws:";
 		// The path carries the join (`?join=viewer`): the server takes it with the handshake,
@@ -38,5 +48,8 @@
 			.then(() => mod.start_watching())
 			.catch((e) => console.error("OnAir: playback did not start before the page", e));
 		return Promise.all([Promise.race([watching, patience]), parsed]);
-	}).then(() => setTimeout(() => mod.hydrate())));
+	}).then(() => setTimeout(() => {
+		render();
+		mod.hydrate();
+	})));
 })

@@ -8,7 +8,8 @@
 //! reaches it, opens the signaling socket already joined as a viewer ([`first_join`], carried
 //! by the socket's URL), for the player to adopt with what the server answered meanwhile
 //! ([`EARLY_SOCKET_GLOBAL`]), and starts the wasm the same way Leptos's loader does, so the
-//! page still hydrates exactly once. The other pages keep Leptos's loader.
+//! page still hydrates exactly once. It also holds the page's first render until playback has
+//! connected, [`FIRST_RENDER_WAIT_MS`] at most. The other pages keep Leptos's loader.
 
 use crate::protocol::{joined_socket_path, url_join};
 use crate::web::routes::endpoint;
@@ -28,6 +29,12 @@ pub fn first_join() -> String {
 }
 
 const LOADER_JS: &str = include_str!("watch_loader.js");
+
+/// How long the watch page may stay unrendered while its player starts (the loader's
+/// `firstRenderWaitMs`): it renders once playback has connected, or after this. On loopback a
+/// cold page connects ~140 ms after the loader runs; on a slower link the render then comes
+/// while the wasm still downloads, when the main thread has nothing else to do.
+const FIRST_RENDER_WAIT_MS: u32 = 150;
 
 /// The names of the front end's JS glue and wasm in the site's `pkg/` folder.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,7 +75,7 @@ impl FrontEndFiles {
     fn script(&self, pkg_dir: &str) -> String {
         let js_string = |s: &str| serde_json::Value::from(s).to_string();
         format!(
-            "{}({}, {}, {}, {}, {});",
+            "{}({}, {}, {}, {}, {}, {FIRST_RENDER_WAIT_MS});",
             LOADER_JS.trim_end(),
             js_string(&format!("/{pkg_dir}/{}", self.js)),
             js_string(&format!("/{pkg_dir}/{}", self.wasm)),
@@ -130,13 +137,13 @@ mod tests {
     }
 
     #[test]
-    fn the_script_calls_the_loader_with_the_files_the_socket_global_the_path_and_the_join() {
+    fn the_script_calls_the_loader_with_the_files_the_socket_global_the_path_the_join_and_the_render_wait() {
         let files = FrontEndFiles::new("onair", Some("js: J\nwasm: W\n"));
         let script = files.script("pkg");
         assert!(script.starts_with("// The watch page's loader"), "{script}");
         assert!(
             script.ends_with(
-                r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", "__onairEarlySocket", "/ws?join=viewer", "{\"type\":\"viewer\"}");"#
+                r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", "__onairEarlySocket", "/ws?join=viewer", "{\"type\":\"viewer\"}", 150);"#
             ),
             "{script}"
         );
