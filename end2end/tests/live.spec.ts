@@ -135,9 +135,10 @@ test("the watch page renders its text before playback connects when the wasm is 
       (window as any).__startingAtParse = document.documentElement.hasAttribute("data-starting");
     });
   });
+  const wasmFile = /\/pkg\/.*\.wasm$/;
   let release: () => void = () => {};
   const held = new Promise<void>((ok) => (release = ok));
-  await page.route(/\/pkg\/.*\.wasm$/, async (route) => {
+  await page.route(wasmFile, async (route) => {
     await held;
     await route.continue();
   });
@@ -148,8 +149,8 @@ test("the watch page renders its text before playback connects when the wasm is 
   release();
   await hydrated(page);
 
-  await page.unroute(/\/pkg\/.*\.wasm$/);
-  await page.route(/\/pkg\/.*\.wasm$/, (route) => route.abort());
+  await page.unroute(wasmFile);
+  await page.route(wasmFile, (route) => route.abort());
   await page.reload();
   await expect(page.getByTestId("stream-message")).toBeVisible({ timeout: 1_000 });
 });
