@@ -98,7 +98,8 @@ test("a viewer whose page starts late answers first, then adds the candidates th
 
   const viewer = await newPage(browser);
   // The order in which the page calls the browser: each call is a step of the connection's
-  // operations chain, so a candidate added before createAnswer holds the answer up.
+  // operations chain, so a candidate added before createAnswer holds the answer up; and the
+  // answer goes to the studio before those candidates are added, not after.
   await viewer.context.addInitScript(() => {
     const calls: string[] = ((window as any).__rtcCalls = []);
     const proto = window.RTCPeerConnection.prototype as any;
@@ -109,6 +110,11 @@ test("a viewer whose page starts late answers first, then adds the candidates th
         return native.apply(this, args);
       };
     }
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      if (typeof data === "string" && /"type"\s*:\s*"answer"/.test(data)) calls.push("answer sent");
+      return send.call(this, data);
+    };
   });
   // The wasm comes a second late: the studio's offer and its candidates are all in by the
   // time the player runs.
@@ -121,6 +127,8 @@ test("a viewer whose page starts late answers first, then adds the candidates th
   const calls: string[] = await viewer.page.evaluate(() => (window as any).__rtcCalls);
   expect(calls, "candidates came before the offer was answered").toContain("addIceCandidate");
   expect(calls.indexOf("createAnswer"), calls.join(", ")).toBeLessThan(calls.indexOf("addIceCandidate"));
+  expect(calls.indexOf("answer sent"), calls.join(", ")).toBeGreaterThan(calls.indexOf("createAnswer"));
+  expect(calls.indexOf("answer sent"), calls.join(", ")).toBeLessThan(calls.indexOf("addIceCandidate"));
 
   await viewer.context.close();
   await admin.context.close();

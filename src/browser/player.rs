@@ -289,9 +289,9 @@ impl Playback {
                     {
                         let this = self.clone();
                         spawn_local(async move {
-                            match peer.answer(&offer).await {
-                                Ok(answer) => this.send(&ClientMessage::Answer { answer, viewer_id: None }),
-                                Err(e) => web_sys::console::warn_1(&format!("OnAir: cannot renegotiate: {e}").into()),
+                            let send = |answer| this.send(&ClientMessage::Answer { answer, viewer_id: None });
+                            if let Err(e) = peer.answer(&offer, send).await {
+                                web_sys::console::warn_1(&format!("OnAir: cannot renegotiate: {e}").into());
                             }
                         });
                     }
@@ -386,9 +386,9 @@ impl Playback {
         *self.peer.borrow_mut() = Some(peer.clone());
         let this = self.clone();
         spawn_local(async move {
-            match peer.answer(&offer).await {
-                Ok(answer) => this.send(&ClientMessage::Answer { answer, viewer_id: None }),
-                Err(e) => web_sys::console::error_1(&format!("OnAir: cannot answer the stream's offer: {e}").into()),
+            let send = |answer| this.send(&ClientMessage::Answer { answer, viewer_id: None });
+            if let Err(e) = peer.answer(&offer, send).await {
+                web_sys::console::error_1(&format!("OnAir: cannot answer the stream's offer: {e}").into());
             }
             let current = this.peer.borrow().as_ref().is_some_and(|p| Rc::ptr_eq(p, &peer));
             if current {
