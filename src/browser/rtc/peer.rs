@@ -169,8 +169,8 @@ impl Peer {
     /// connection's operations chain, which `createAnswer` would queue behind (on a cold page
     /// 45 ms for the studio's four, between the offer applied and the answer begun: the
     /// README's traced join), and no connectivity check starts before the answer anyway. They
-    /// also go after `send`, so that the answer is on its way while they are added (1–5 ms of
-    /// calls on a cold page). The plain-JS viewer adds them in this order too.
+    /// also go after `send`, so that the answer is on its way while they are added. The
+    /// plain-JS viewer adds them in this order too.
     pub async fn answer(
         &self,
         offer: &SessionDescription,
@@ -178,12 +178,9 @@ impl Peer {
     ) -> Result<(), RtcError> {
         self.apply_remote(offer).await?;
         let answer = JsFuture::from(self.pc.create_answer()).await?;
-        let answer = apply_local(&self.pc, answer, SdpType::Answer).await;
-        if let Ok(answer) = &answer {
-            send(answer.clone());
-        }
+        let sent = apply_local(&self.pc, answer, SdpType::Answer).await.map(send);
         self.release_early_candidates();
-        answer.map(|_| ())
+        sent
     }
 
     /// Applies the remote description, then the candidates that arrived before it.
