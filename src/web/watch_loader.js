@@ -7,9 +7,9 @@
 // starts the wasm: playback first, then the page hydrates, once.
 ((js, wasm, socketGlobal, socketPath, join, firstRenderWaitMs) => {
 	// The page's text is first laid out and painted once playback has connected, or after
-	// `firstRenderWaitMs` at the latest: on a cold page that first render (~30 ms of the main
-	// thread, most of it font lookups) otherwise came just as the wasm's bytes arrived, and the
-	// compile, the socket's messages and the answer waited behind it (README, issue 14). Until
+	// `firstRenderWaitMs` at the latest: on a cold page that first render (tens of ms of the
+	// main thread, most of it font lookups) otherwise came just as the wasm's bytes arrived, and
+	// the compile, the socket's messages and the answer waited behind it (README, issue 14). Until
 	// then `data-starting` on <html> keeps <body> unrendered (style/main.css); the page's
 	// background paints as before. Without scripts the attribute is never set.
 	const root = document.documentElement;

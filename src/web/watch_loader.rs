@@ -31,9 +31,9 @@ pub fn first_join() -> String {
 const LOADER_JS: &str = include_str!("watch_loader.js");
 
 /// How long the watch page may stay unrendered while its player starts (the loader's
-/// `firstRenderWaitMs`): it renders once playback has connected, or after this. On loopback a
-/// cold page connects ~140 ms after the loader runs; on a slower link the render then comes
-/// while the wasm still downloads, when the main thread has nothing else to do.
+/// `firstRenderWaitMs`): it renders once playback has connected, or after this. Chosen a little
+/// above the time a cold page on loopback takes to connect (README, issue 14); on a slower link
+/// the render then comes while the wasm still downloads, when the main thread is idle.
 const FIRST_RENDER_WAIT_MS: u32 = 150;
 
 /// The names of the front end's JS glue and wasm in the site's `pkg/` folder.

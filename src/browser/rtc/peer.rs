@@ -166,9 +166,8 @@ impl Peer {
     /// Applies a remote offer, sets the answer as local description and hands it to `send`.
     ///
     /// The candidates that came before the offer are added only then: each is a step of the
-    /// connection's operations chain, which `createAnswer` would queue behind (on a cold page
-    /// 45 ms for the studio's four, between the offer applied and the answer begun: the
-    /// README's traced join), and no connectivity check starts before the answer anyway. They
+    /// connection's operations chain, which `createAnswer` would queue behind (the README's
+    /// traced join, issue 14), and no connectivity check starts before the answer anyway. They
     /// also go after `send`, so that the answer is on its way while they are added. The
     /// plain-JS viewer adds them in this order too.
     pub async fn answer(
