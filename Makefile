@@ -20,9 +20,11 @@ build: tools
 
 ## Release build; pkg/ files get brotli and gzip twins that the server sends as they are. The
 ## wasm is split: the watch page's code in the file every visitor loads, each other page's in
-## its own (browser/pages.rs).
+## its own (browser/pages.rs); and the watch page's starter, a small wasm that connects first
+## (browser/starter.rs), is built beside it.
 release: tools
 	cargo leptos build --release --split --lib-features split
+	scripts/build-starter.sh target/site/pkg target/release/hash.txt
 	node scripts/precompress.mjs target/site/pkg
 
 ## Every test: formatting and lints, unit and integration (cargo), then end to end in Chromium
@@ -32,13 +34,14 @@ release: tools
 ## target/site/pkg, which the debug binary's hash.txt does not name (pages then fail to load).
 test: tools-test lint test-rust test-e2e netlab test-e2e-release
 
-## rustfmt and clippy (warnings are errors) on both builds: the server with its tests and
-## examples, and the browser's wasm.
+## rustfmt and clippy (warnings are errors) on every build: the server with its tests and
+## examples, the browser's wasm (one file and split) and the watch page's starter.
 lint:
 	cargo fmt --check
 	RUSTFLAGS="--cfg erase_components" cargo clippy --all-targets --features ssr -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --features split -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features starter -- -D warnings
 
 # Same RUSTFLAGS as cargo-leptos's debug build, so both share one set of compiled dependencies.
 test-rust:

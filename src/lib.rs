@@ -39,6 +39,17 @@ pub fn start_watching() -> js_sys::Promise {
     browser::early_playback::start_early()
 }
 
+/// The watch page's starter (its own wasm build, `--features starter`): answers the first offer
+/// on the loader's socket `{socket, inbox}` until the player takes over (`browser::starter`).
+#[cfg(feature = "starter")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn start_first_connection(
+    early: wasm_bindgen::JsValue,
+    on_connected: js_sys::Function,
+) -> Result<js_sys::Promise, wasm_bindgen::JsValue> {
+    browser::starter::start(&early, on_connected)
+}
+
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

@@ -134,6 +134,61 @@ test("a viewer whose page starts late answers first, then adds the candidates th
   await admin.context.close();
 });
 
+test("(release) the starter answers before the player's wasm is fetched, and the player takes its connection over", async ({ browser }) => {
+  test.skip(!process.env.ONAIR_E2E_RELEASE, "`make release` builds the starter; a debug build's player connects itself");
+  const admin = await newPage(browser);
+  await signIn(admin.page);
+  await goLive(admin.page);
+
+  const viewer = await newPage(browser);
+  await viewer.context.addInitScript(() => {
+    const w = window as any;
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      if (typeof data === "string" && /"type"\s*:\s*"answer"/.test(data)) w.__answerAt ??= performance.now();
+      return send.call(this, data);
+    };
+  });
+  // The player's wasm is held back: the starter alone plays the stream, in sight.
+  const playerWasm = /\/pkg\/onair\.[\w-]+\.wasm$/;
+  let release: () => void = () => {};
+  const held = new Promise<void>((ok) => (release = ok));
+  await viewer.page.route(playerWasm, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await viewer.page.goto("/watch");
+  await expectPlaying(viewer.page);
+  await expect(viewer.page.getByTestId("stream-message")).toBeHidden();
+  expect(await viewer.page.locator("[data-hydrated]").getAttribute("data-hydrated"), "the player's wasm is held").toBe("false");
+  release();
+  await hydrated(viewer.page);
+  const status = viewer.page.getByTestId("stream-status");
+  await expect(status).toHaveAttribute("data-state", "live");
+  await expectPlaying(viewer.page);
+  const seen = await viewer.page.evaluate(() => ({
+    connections: (window as any).__onairPeers.length,
+    answerAt: (window as any).__answerAt,
+    playerWasmAt: performance
+      .getEntriesByType("resource")
+      .find((e) => /\/pkg\/onair\.[\w-]+\.wasm$/.test(e.name))?.startTime,
+  }));
+  expect(seen.connections, "the player took the starter's connection over").toBe(1);
+  expect(seen.answerAt, JSON.stringify(seen)).toBeLessThan(seen.playerWasmAt!);
+  await expect(admin.page.getByTestId("viewer-row")).toHaveCount(1);
+
+  // The player follows the connection it took over: the live ends, and comes back.
+  await admin.page.getByRole("button", { name: "End live" }).click();
+  await expect(status).toHaveAttribute("data-state", "offline");
+  await admin.page.getByRole("button", { name: "Go live" }).click();
+  await expect(status).toHaveAttribute("data-state", "live");
+  await expectPlaying(viewer.page);
+  expect(await viewer.page.evaluate(() => (window as any).__onairPeers.length)).toBe(2);
+
+  await viewer.context.close();
+  await admin.context.close();
+});
+
 test("the watch page renders its text before playback connects when the wasm is late, and never stays blank", async ({ page }) => {
   // The loader holds the page's first render until playback connects (web/watch_loader.js),
   // for at most a moment: here the wasm is held back until the text has shown, then once it
@@ -181,7 +236,7 @@ test("the front end has hashed names, is cached for good and (release) comes pre
   expect(iconResponse.headers()["content-type"]).toBe("image/png");
 });
 
-test("a viewer downloads the player's wasm only; the studio's code comes with the studio page", async ({ browser }) => {
+test("a viewer downloads the watch page's wasm only (a release's starter first); the studio's code comes with the studio page", async ({ browser }) => {
   const { context, page } = await newPage(browser);
   const wasm: string[] = [];
   page.on("request", (r) => {
@@ -190,7 +245,8 @@ test("a viewer downloads the player's wasm only; the studio's code comes with th
   });
   await page.goto("/watch");
   await hydrated(page);
-  expect(wasm, "/watch").toEqual(["onair"]);
+  // `make release` builds the watch page's starter (browser/starter.rs), which comes first.
+  expect(wasm, "/watch").toEqual(process.env.ONAIR_E2E_RELEASE ? ["starter", "onair"] : ["onair"]);
   wasm.length = 0;
   await signIn(page);
   // `make release` splits the wasm (browser/pages.rs); the debug build has one file.

@@ -2,10 +2,10 @@
 //! and waits or reconnects by itself.
 
 use crate::browser::answer_first::AnswerFirst;
-use crate::browser::rtc::media;
 use crate::browser::rtc::peer::Peer;
 use crate::browser::rtc::signaling::{SignalEvent, SignalingSocket};
 use crate::browser::rtc::whip::RelaySession;
+use crate::browser::rtc::{handover, media};
 use crate::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage, Target, TurnTransport, ViewerReport};
 use crate::stats::{self, ReceiverSample};
 use crate::web::status::{PeerState, StreamStatus};
@@ -32,6 +32,8 @@ pub struct Playback {
     /// Called once this playback's connection is up (or failed, or there is nothing to connect
     /// to yet): the page waits for it before hydrating (`early_playback`).
     on_settled: RefCell<Option<Box<dyn FnOnce()>>>,
+    /// That has happened (a connection taken over from the starter may be up already).
+    is_settled: Cell<bool>,
     signaling: RefCell<Option<SignalingSocket>>,
     peer: RefCell<Option<Rc<Peer>>>,
     ice_servers: RefCell<Vec<IceServer>>,
@@ -62,6 +64,7 @@ impl Playback {
             view: Cell::new(view),
             shown: RefCell::new(None),
             on_settled: RefCell::new(None),
+            is_settled: Cell::new(false),
             signaling: RefCell::new(None),
             peer: RefCell::new(None),
             ice_servers: RefCell::new(Vec::new()),
@@ -75,6 +78,8 @@ impl Playback {
             relay_refusals: Cell::new(0),
             relay_session: Rc::new(RefCell::new(None)),
         });
+        // Before the socket: the messages it replays come after the starter's connection.
+        this.take_over_started();
         *this.signaling.borrow_mut() = Some(crate::browser::lifecycle::connect_signaling(&this, Self::on_signal));
         this.ticker.set(crate::browser::lifecycle::every_second(&this, Self::sample));
         this
@@ -87,11 +92,15 @@ impl Playback {
     /// Calls `f` once this playback has connected, or failed, or has nothing to connect to yet
     /// (the rule is `early_playback::start_early`'s).
     pub fn when_settled(&self, f: impl FnOnce() + 'static) {
+        if self.is_settled.get() {
+            return f();
+        }
         *self.on_settled.borrow_mut() = Some(Box::new(f));
     }
 
     /// Nothing more to do before the page hydrates (see [`Playback::when_settled`]); once.
     fn settled(&self) {
+        self.is_settled.set(true);
         let on_settled = self.on_settled.borrow_mut().take();
         if let Some(f) = on_settled {
             f();
@@ -322,6 +331,27 @@ impl Playback {
                 return;
             }
         };
+        let track = self.watch(&peer);
+        *self.peer.borrow_mut() = Some(peer.clone());
+        let this = self.clone();
+        spawn_local(async move {
+            let send = |answer| this.send(&ClientMessage::Answer { answer, viewer_id: None });
+            if let Err(e) = peer.answer(&offer, send).await {
+                web_sys::console::error_1(&format!("OnAir: cannot answer the stream's offer: {e}").into());
+            }
+            let current = this.peer.borrow().as_ref().is_some_and(|p| Rc::ptr_eq(p, &peer));
+            if current {
+                this.show_connecting();
+                if let Some(stream) = track.answered() {
+                    this.show(stream);
+                }
+            }
+        });
+    }
+
+    /// Sends `peer`'s candidates, shows its stream and follows its state. The stream is held
+    /// until the answer has left (the returned [`AnswerFirst`] is told).
+    fn watch(self: &Rc<Self>, peer: &Rc<Peer>) -> Rc<AnswerFirst> {
         let weak = Rc::downgrade(self);
         peer.on_ice_candidate({
             let weak = weak.clone();
@@ -346,68 +376,74 @@ impl Playback {
                 }
             }
         });
-        let watched = Rc::downgrade(&peer);
+        let watched = Rc::downgrade(peer);
         peer.on_connection_state(move |state| {
-            let Some(this) = weak.upgrade() else { return };
-            match state {
-                PeerState::Connected => {
-                    this.view().status.set(StreamStatus::Live);
-                    this.settled();
-                }
-                PeerState::Disconnected => this.view().status.set(StreamStatus::Reconnecting),
-                // The streamer restarts ICE first; if that does not bring the connection
-                // back, rejoin: the streamer then sends a new offer.
-                PeerState::Failed => {
-                    this.settled();
-                    if let Some(peer) = watched.upgrade() {
-                        this.show_failure(&peer);
-                    }
-                    let weak = Rc::downgrade(&this);
-                    let later = Closure::once_into_js(move || {
-                        let Some(this) = weak.upgrade() else { return };
-                        let still_failed =
-                            this.peer.borrow().as_ref().is_some_and(|p| p.connection_state() == PeerState::Failed);
-                        if still_failed {
-                            if let Some(s) = this.signaling.borrow().as_ref() {
-                                s.reconnect();
-                            }
+            if let (Some(this), Some(peer)) = (weak.upgrade(), watched.upgrade()) {
+                this.on_peer_state(&peer, state);
+            }
+        });
+        track
+    }
+
+    fn on_peer_state(self: &Rc<Self>, peer: &Peer, state: PeerState) {
+        match state {
+            PeerState::Connected => {
+                self.view().status.set(StreamStatus::Live);
+                self.settled();
+            }
+            PeerState::Disconnected => self.view().status.set(StreamStatus::Reconnecting),
+            // The streamer restarts ICE first; if that does not bring the connection
+            // back, rejoin: the streamer then sends a new offer.
+            PeerState::Failed => {
+                self.settled();
+                self.show_failure(peer);
+                let weak = Rc::downgrade(self);
+                let later = Closure::once_into_js(move || {
+                    let Some(this) = weak.upgrade() else { return };
+                    let still_failed =
+                        this.peer.borrow().as_ref().is_some_and(|p| p.connection_state() == PeerState::Failed);
+                    if still_failed {
+                        if let Some(s) = this.signaling.borrow().as_ref() {
+                            s.reconnect();
                         }
-                    });
-                    if let Some(window) = web_sys::window() {
-                        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                            later.unchecked_ref(),
-                            ICE_RESTART_WAIT_MS,
-                        );
                     }
+                });
+                if let Some(window) = web_sys::window() {
+                    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                        later.unchecked_ref(),
+                        ICE_RESTART_WAIT_MS,
+                    );
                 }
-                _ => {}
             }
-        });
+            _ => {}
+        }
+    }
+
+    /// Takes over the connection the watch page's starter answered before this wasm was in
+    /// (`browser::starter`), if there is one: its offer and candidates are not replayed.
+    fn take_over_started(self: &Rc<Self>) {
+        let Some(started) = handover::take() else { return };
+        let peer = Rc::new(Peer::adopt(started.pc));
+        // The starter has answered, or answers and shows the stream itself.
+        self.watch(&peer).answered();
         *self.peer.borrow_mut() = Some(peer.clone());
-        let this = self.clone();
-        spawn_local(async move {
-            let send = |answer| this.send(&ClientMessage::Answer { answer, viewer_id: None });
-            if let Err(e) = peer.answer(&offer, send).await {
-                web_sys::console::error_1(&format!("OnAir: cannot answer the stream's offer: {e}").into());
-            }
-            let current = this.peer.borrow().as_ref().is_some_and(|p| Rc::ptr_eq(p, &peer));
-            if current {
-                this.show_connecting();
-                if let Some(stream) = track.answered() {
-                    this.show(stream);
-                }
-            }
-        });
+        if let Some(stream) = started.stream {
+            self.show(stream);
+        }
+        self.on_peer_state(&peer, peer.connection_state());
     }
 
     fn show(&self, stream: MediaStream) {
         *self.shown.borrow_mut() = Some(stream.clone());
         let Some(video) = self.view().player.get_untracked() else { return };
         let same = video.src_object().is_some_and(|current| current.id() == stream.id());
-        if same {
+        // The same stream paused: the starter showed it, and the browser refused to play it.
+        if same && !video.paused() {
             return;
         }
-        media::attach(&video, Some(&stream));
+        if !same {
+            media::attach(&video, Some(&stream));
+        }
         let view = self.view();
         spawn_local(async move {
             let ok = media::play(&video).await;

@@ -12,6 +12,7 @@ mod read;
 mod report;
 mod server_message;
 mod size_limits;
+pub mod starter_wire;
 mod webrtc;
 
 #[cfg(test)]

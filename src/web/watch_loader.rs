@@ -30,6 +30,9 @@ pub fn first_join() -> String {
 
 const LOADER_JS: &str = include_str!("watch_loader.js");
 
+/// The starter's files' name in the site's `pkg/` folder, before their hashes.
+pub const STARTER_NAME: &str = "starter";
+
 /// How long the watch page may stay unrendered while its player starts (the loader's
 /// `firstRenderWaitMs`): it renders once playback has connected, or after this. Chosen a little
 /// above the time a cold page on loopback takes to connect (README, issue 14); on a slower link
@@ -44,6 +47,9 @@ pub struct FrontEndFiles {
     /// A split build's loader of the other pages' wasm (`split:` in `hash.txt`): the glue
     /// imports it, so the glue runs only once it is in too.
     pub split_loader: Option<String>,
+    /// The starter's JS glue and wasm (`starter-js:` and `starter-wasm:` in `hash.txt`, written
+    /// by scripts/build-starter.sh): a release build's first connection (`browser::starter`).
+    pub starter: Option<(String, String)>,
 }
 
 impl FrontEndFiles {
@@ -68,14 +74,23 @@ impl FrontEndFiles {
             None => format!("{output_name}.wasm"),
         };
         let split_loader = hash("split").map(|h| format!("__wasm_split.{h}.js"));
-        FrontEndFiles { js, wasm, split_loader }
+        let starter = hash("starter-js")
+            .zip(hash("starter-wasm"))
+            .map(|(js, wasm)| (format!("{STARTER_NAME}.{js}.js"), format!("{STARTER_NAME}.{wasm}.wasm")));
+        FrontEndFiles { js, wasm, split_loader, starter }
     }
 
     /// The loader's script: [`LOADER_JS`] called with these files under `/{pkg_dir}/`.
     fn script(&self, pkg_dir: &str) -> String {
         let js_string = |s: &str| serde_json::Value::from(s).to_string();
+        let starter = match &self.starter {
+            Some((js, wasm)) => {
+                serde_json::json!([format!("/{pkg_dir}/{js}"), format!("/{pkg_dir}/{wasm}")]).to_string()
+            }
+            None => "null".to_owned(),
+        };
         format!(
-            "{}({}, {}, {}, {}, {}, {FIRST_RENDER_WAIT_MS});",
+            "{}({}, {}, {starter}, {}, {}, {}, {FIRST_RENDER_WAIT_MS});",
             LOADER_JS.trim_end(),
             js_string(&format!("/{pkg_dir}/{}", self.js)),
             js_string(&format!("/{pkg_dir}/{}", self.wasm)),
@@ -87,14 +102,19 @@ impl FrontEndFiles {
 }
 
 /// In the watch page's `<head>` instead of `HydrationScripts`. The server provides the
-/// files' names by context (read once at start); the preloads let the browser fetch both
-/// while it parses, before the script asks for them.
+/// files' names by context (read once at start). Without a starter, the preloads let the
+/// browser fetch the player's files while it parses, before the script asks for them. With
+/// one, nothing is preloaded: the socket's handshake and the starter's small files come
+/// first, and the player's files once the starter has connected (README, issue 14).
 #[component]
 pub fn WatchLoader(options: LeptosOptions) -> impl IntoView {
     let files = use_context::<FrontEndFiles>().unwrap_or_else(|| FrontEndFiles::new(&options.output_name, None));
     let pkg_dir = options.site_pkg_dir.to_string();
     let script = files.script(&pkg_dir);
     let nonce = leptos::nonce::use_nonce();
+    if files.starter.is_some() {
+        return view! { <script nonce=nonce>{script}</script> }.into_any();
+    }
     let split_loader = files.split_loader.as_ref().map(|name| {
         view! { <link rel="modulepreload" href=format!("/{pkg_dir}/{name}") nonce=nonce.clone()/> }
     });
@@ -111,6 +131,7 @@ pub fn WatchLoader(options: LeptosOptions) -> impl IntoView {
         />
         <script nonce=nonce>{script}</script>
     }
+    .into_any()
 }
 
 #[cfg(test)]
@@ -120,11 +141,19 @@ mod tests {
     #[test]
     fn hashed_names_come_from_the_hash_file() {
         let files = FrontEndFiles::new("onair", Some("js: abc-_1\nwasm: def2\ncss: ghi\n"));
-        let expected =
-            FrontEndFiles { js: "onair.abc-_1.js".into(), wasm: "onair.def2.wasm".into(), split_loader: None };
+        let expected = FrontEndFiles {
+            js: "onair.abc-_1.js".into(),
+            wasm: "onair.def2.wasm".into(),
+            split_loader: None,
+            starter: None,
+        };
         assert_eq!(files, expected);
         let split = FrontEndFiles::new("onair", Some("js: a\nwasm: b\nmanifest: c\nsplit: N8q-aP\n"));
         assert_eq!(split.split_loader.as_deref(), Some("__wasm_split.N8q-aP.js"));
+        let started = FrontEndFiles::new("onair", Some("js: a\nwasm: b\nstarter-js: S1\nstarter-wasm: S2\n"));
+        assert_eq!(started.starter, Some(("starter.S1.js".to_owned(), "starter.S2.wasm".to_owned())));
+        // Half a starter is none.
+        assert_eq!(FrontEndFiles::new("onair", Some("js: a\nstarter-js: S1\n")).starter, None);
     }
 
     #[test]
@@ -143,10 +172,14 @@ mod tests {
         assert!(script.starts_with("// The watch page's loader"), "{script}");
         assert!(
             script.ends_with(
-                r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", "__onairEarlySocket", "/ws?join=viewer", "{\"type\":\"viewer\"}", 150);"#
+                r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", null, "__onairEarlySocket", "/ws?join=viewer", "{\"type\":\"viewer\"}", 150);"#
             ),
             "{script}"
         );
+        let started = FrontEndFiles::new("onair", Some("js: J\nwasm: W\nstarter-js: S\nstarter-wasm: T\n"));
+        assert!(started
+            .script("pkg")
+            .contains(r#""/pkg/onair.W.wasm", ["/pkg/starter.S.js","/pkg/starter.T.wasm"], "__onair"#));
         assert!(!script.contains("</script"), "{script}");
     }
 }

@@ -66,6 +66,23 @@ impl Peer {
         })
     }
 
+    /// Takes over a connection the watch page's starter created (`browser::starter`). It set the
+    /// remote description on it first thing (the browser chains every later call behind that),
+    /// so remote candidates go to the browser as they come.
+    pub fn adopt(pc: RtcPeerConnection) -> Peer {
+        Peer {
+            pc,
+            remote_set: Cell::new(true),
+            early_candidates: RefCell::new(Vec::new()),
+            handlers: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The browser's connection, to hand over to the player (`browser::rtc::handover`).
+    pub fn connection(&self) -> &RtcPeerConnection {
+        &self.pc
+    }
+
     /// Calls `f` with every local candidate to send to the other side.
     pub fn on_ice_candidate(&self, f: impl Fn(IceCandidate) + 'static) {
         let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {

@@ -7,6 +7,14 @@ use crate::web::view_state::{PlayerCommands, PlayerView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// The `id` of the page's `<video>`: the watch page's starter shows the stream in it before the
+/// page hydrates (`browser::starter`).
+pub const PLAYER_ELEMENT_ID: &str = "player";
+
+/// Set on the page's `<video>` by the starter once its stream plays: until the page hydrates,
+/// the stylesheet then hides the "Connecting" overlay over it (style/main.css).
+pub const STARTED_ATTRIBUTE: &str = "data-started";
+
 #[component]
 pub fn WatchPage() -> impl IntoView {
     let player = PlayerView::new();
@@ -24,6 +32,7 @@ pub fn WatchPage() -> impl IntoView {
         <section class="watch">
             <div class="stage" data-state=move || status.get().as_str()>
                 <video
+                    id=PLAYER_ELEMENT_ID
                     data-testid="player"
                     node_ref=player.player
                     autoplay

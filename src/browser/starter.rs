@@ -1,0 +1,204 @@
+//! The watch page's starter: a wasm file of its own, a few tens of KB, that the page's loader
+//! runs before the player's (hundreds of KB, which a cold page waits ~100 ms more for). On the
+//! loader's socket it answers the stream's first offer, applies that connection's candidates
+//! and shows its stream in the page's `<video>`; every other message stays in the loader's
+//! inbox, and the connection is handed over (`rtc::handover`), for the player to take over once
+//! its wasm is in. [`FirstConnection`] has the rules.
+
+use crate::browser::answer_first::AnswerFirst;
+use crate::browser::first_connection::{FirstConnection, Step};
+use crate::browser::rtc::peer::Peer;
+use crate::browser::rtc::{handover, media};
+use crate::protocol::starter_wire::{self, read};
+use crate::protocol::{IceServer, SessionDescription};
+use crate::web::pages::watch::{PLAYER_ELEMENT_ID, STARTED_ATTRIBUTE};
+use crate::web::status::PeerState;
+use js_sys::{Array, Function, Promise, Reflect};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{HtmlMediaElement, MediaStream, MessageEvent, WebSocket};
+
+thread_local! {
+    /// The starter, for the page's life: its connection must not be dropped (that closes it),
+    /// and the player takes it over by the browser object, not by this.
+    static STARTER: RefCell<Option<Rc<Starter>>> = const { RefCell::new(None) };
+}
+
+struct Starter {
+    socket: WebSocket,
+    /// The loader's inbox: what the player replays when it takes the socket over.
+    inbox: Array,
+    rules: RefCell<FirstConnection>,
+    peer: RefCell<Option<Rc<Peer>>>,
+    /// What the starter took for its connection until the answer has left: back to the inbox,
+    /// in order, should answering fail (the player then answers itself).
+    taken: RefCell<Vec<String>>,
+    answered: Cell<bool>,
+    failed: Cell<bool>,
+    /// Resolves the promise [`start`] returned.
+    settle: RefCell<Option<Function>>,
+    /// The loader's, called once the connection is up: the page renders then.
+    on_connected: RefCell<Option<Function>>,
+}
+
+/// Starts on the loader's `{socket, inbox}`; calls `on_connected` once the connection is up.
+/// Resolves once the player may load without holding up the first frame (its compile and the
+/// page's hydration take the main thread for tens of ms, which the video's first frame waits
+/// behind): the video plays (or the browser refused to play it), the connection failed, or
+/// there is nothing for the starter to do.
+pub fn start(early: &JsValue, on_connected: Function) -> Result<Promise, JsValue> {
+    let socket: WebSocket = Reflect::get(early, &"socket".into())?.dyn_into()?;
+    let inbox: Array = Reflect::get(early, &"inbox".into())?.dyn_into()?;
+    let mut settle = None;
+    let settled = Promise::new(&mut |resolve, _| settle = Some(resolve));
+    let this = Rc::new(Starter {
+        socket,
+        inbox,
+        rules: RefCell::new(FirstConnection::default()),
+        peer: RefCell::new(None),
+        taken: RefCell::new(Vec::new()),
+        answered: Cell::new(false),
+        failed: Cell::new(false),
+        settle: RefCell::new(settle),
+        on_connected: RefCell::new(Some(on_connected)),
+    });
+    let kept: Vec<String> = this.inbox.iter().filter_map(|m| m.as_string()).collect();
+    this.inbox.set_length(0);
+    for text in kept {
+        this.deliver(&this, text);
+    }
+    let weak = Rc::downgrade(&this);
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        if let (Some(this), Some(text)) = (weak.upgrade(), e.data().as_string()) {
+            this.deliver(&this, text);
+        }
+    });
+    // Replaces the loader's handler; the player's replaces this one when it takes the socket.
+    // One handler for the page's life, as the starter is.
+    this.socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    STARTER.with(|slot| *slot.borrow_mut() = Some(this));
+    Ok(settled)
+}
+
+impl Starter {
+    fn deliver(&self, this: &Rc<Starter>, text: String) {
+        // What does not read is the player's to report.
+        let step = self.rules.borrow_mut().on_message(read(&text));
+        match step {
+            Step::Answer { offer, ice_servers } => self.answer(this, text, &offer, &ice_servers),
+            Step::Candidate(candidate) if !self.failed.get() => {
+                if !self.answered.get() {
+                    self.taken.borrow_mut().push(text);
+                }
+                if let Some(peer) = self.peer.borrow().clone() {
+                    wasm_bindgen_futures::spawn_local(async move { peer.add_remote_candidate(candidate).await });
+                }
+            }
+            _ => {
+                self.inbox.push(&JsValue::from_str(&text));
+                if self.rules.borrow().stopped() {
+                    self.settle();
+                }
+            }
+        }
+    }
+
+    fn answer(&self, this: &Rc<Starter>, text: String, offer: &SessionDescription, ice_servers: &[IceServer]) {
+        self.taken.borrow_mut().push(text);
+        let peer = match Peer::new(ice_servers) {
+            Ok(peer) => Rc::new(peer),
+            Err(_) => return self.give_up(),
+        };
+        let socket = self.socket.clone();
+        peer.on_ice_candidate(move |candidate| {
+            let _ = socket.send_with_str(&starter_wire::candidate_json(&candidate));
+        });
+        let track = Rc::new(AnswerFirst::default());
+        peer.on_track({
+            let track = track.clone();
+            let weak = Rc::downgrade(this);
+            move |stream| {
+                handover::publish_stream(&stream);
+                if let (Some(stream), Some(this)) = (track.arrived(stream), weak.upgrade()) {
+                    this.show(stream);
+                }
+            }
+        });
+        let weak = Rc::downgrade(this);
+        peer.on_connection_state(move |state| {
+            let Some(this) = weak.upgrade() else { return };
+            match state {
+                PeerState::Connected => {
+                    let on_connected = this.on_connected.borrow_mut().take();
+                    if let Some(f) = on_connected {
+                        let _ = f.call0(&JsValue::NULL);
+                    }
+                }
+                PeerState::Failed => this.settle(),
+                _ => {}
+            }
+        });
+        handover::publish(peer.connection());
+        *self.peer.borrow_mut() = Some(peer.clone());
+        let (this, offer, socket) = (this.clone(), offer.clone(), self.socket.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let send = |answer| {
+                let _ = socket.send_with_str(&starter_wire::answer_json(&answer));
+            };
+            match peer.answer(&offer, send).await {
+                Ok(()) => {
+                    this.answered.set(true);
+                    this.taken.borrow_mut().clear();
+                    if let Some(stream) = track.answered() {
+                        this.show(stream);
+                    }
+                }
+                Err(e) => {
+                    web_sys::console::warn_1(&format!("OnAir: the player answers instead ({e})").into());
+                    peer.close();
+                    this.give_up();
+                }
+            }
+        });
+    }
+
+    /// Answering failed: the offer and its candidates go back to the player, in order.
+    fn give_up(&self) {
+        self.failed.set(true);
+        handover::withdraw();
+        for text in self.taken.borrow_mut().drain(..) {
+            self.inbox.push(&JsValue::from_str(&text));
+        }
+        self.settle();
+    }
+
+    fn settle(&self) {
+        let resolve = self.settle.borrow_mut().take();
+        if let Some(resolve) = resolve {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    }
+
+    /// Shows `stream` in the page's `<video>` (muted, as the page renders it, so it may
+    /// autoplay; if the browser refuses, the player offers its Play button once it has taken
+    /// over), and settles once it plays.
+    fn show(self: &Rc<Starter>, stream: MediaStream) {
+        let video = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(PLAYER_ELEMENT_ID))
+            .and_then(|e| e.dyn_into::<HtmlMediaElement>().ok());
+        let Some(video) = video else { return self.settle() };
+        media::attach(&video, Some(&stream));
+        let this = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if media::play(&video).await {
+                // Until the page hydrates, this uncovers the video (style/main.css).
+                let _ = video.set_attribute(STARTED_ATTRIBUTE, "");
+            }
+            this.settle();
+        });
+    }
+}
