@@ -67,7 +67,7 @@ impl FirstConnection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::starter_wire::read;
+    use crate::protocol::starter_wire::tests::read;
     use crate::protocol::{ErrorCode, SdpType, ServerMessage, ViewerId};
 
     /// A message as the server writes it, as the starter reads it.

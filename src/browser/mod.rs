@@ -3,7 +3,7 @@
 //! wasm, `starter`). Only the pure rules build without those features (their unit tests run
 //! natively); everything touching web-sys needs `hydrate` or `starter`.
 
-#[cfg(any(feature = "hydrate", feature = "starter"))]
+#[cfg(feature = "hydrate")]
 pub mod answer_first;
 #[cfg(feature = "hydrate")]
 pub mod early_playback;

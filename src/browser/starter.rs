@@ -1,15 +1,15 @@
-//! The watch page's starter: a wasm file of its own, a few tens of KB, that the page's loader
-//! runs before the player's (hundreds of KB, which a cold page waits ~100 ms more for). On the
-//! loader's socket it answers the stream's first offer, applies that connection's candidates
-//! and shows its stream in the page's `<video>`; every other message stays in the loader's
-//! inbox, and the connection is handed over (`rtc::handover`), for the player to take over once
-//! its wasm is in. [`FirstConnection`] has the rules.
+//! The watch page's starter: a wasm file of its own, without Leptos (a third of the player's),
+//! that the page's loader runs before the player's, which a cold page would wait for until
+//! well after the stream's offer has come. On the loader's socket it answers the first offer,
+//! applies that connection's candidates and, once connected, shows its stream in the page's
+//! `<video>`. Every other message stays in the loader's inbox, and the connection is handed over
+//! (`rtc::handover`), for the player to take over once its wasm is in. [`FirstConnection`] has
+//! the rules.
 
-use crate::browser::answer_first::AnswerFirst;
 use crate::browser::first_connection::{FirstConnection, Step};
 use crate::browser::rtc::peer::Peer;
 use crate::browser::rtc::{handover, media};
-use crate::protocol::starter_wire::{self, read};
+use crate::protocol::starter_wire::{Fields, Seen, Sent};
 use crate::protocol::{IceServer, SessionDescription};
 use crate::web::pages::watch::{PLAYER_ELEMENT_ID, STARTED_ATTRIBUTE};
 use crate::web::status::PeerState;
@@ -36,6 +36,11 @@ struct Starter {
     /// in order, should answering fail (the player then answers itself).
     taken: RefCell<Vec<String>>,
     answered: Cell<bool>,
+    /// The incoming stream, until the connection is up: attaching and starting the `<video>`
+    /// takes the main thread for tens of ms, which the candidates and DTLS would wait behind,
+    /// and no frame comes before anyway.
+    stream: RefCell<Option<MediaStream>>,
+    connected: Cell<bool>,
     failed: Cell<bool>,
     /// Resolves the promise [`start`] returned.
     settle: RefCell<Option<Function>>,
@@ -60,6 +65,8 @@ pub fn start(early: &JsValue, on_connected: Function) -> Result<Promise, JsValue
         peer: RefCell::new(None),
         taken: RefCell::new(Vec::new()),
         answered: Cell::new(false),
+        stream: RefCell::new(None),
+        connected: Cell::new(false),
         failed: Cell::new(false),
         settle: RefCell::new(settle),
         on_connected: RefCell::new(Some(on_connected)),
@@ -113,17 +120,16 @@ impl Starter {
             Err(_) => return self.give_up(),
         };
         let socket = self.socket.clone();
-        peer.on_ice_candidate(move |candidate| {
-            let _ = socket.send_with_str(&starter_wire::candidate_json(&candidate));
-        });
-        let track = Rc::new(AnswerFirst::default());
+        peer.on_ice_candidate(move |candidate| send(&socket, &Sent::candidate(&candidate)));
         peer.on_track({
-            let track = track.clone();
             let weak = Rc::downgrade(this);
             move |stream| {
                 handover::publish_stream(&stream);
-                if let (Some(stream), Some(this)) = (track.arrived(stream), weak.upgrade()) {
+                let Some(this) = weak.upgrade() else { return };
+                if this.connected.get() {
                     this.show(stream);
+                } else {
+                    *this.stream.borrow_mut() = Some(stream);
                 }
             }
         });
@@ -132,9 +138,14 @@ impl Starter {
             let Some(this) = weak.upgrade() else { return };
             match state {
                 PeerState::Connected => {
+                    this.connected.set(true);
                     let on_connected = this.on_connected.borrow_mut().take();
                     if let Some(f) = on_connected {
                         let _ = f.call0(&JsValue::NULL);
+                    }
+                    let stream = this.stream.borrow_mut().take();
+                    if let Some(stream) = stream {
+                        this.show(stream);
                     }
                 }
                 PeerState::Failed => this.settle(),
@@ -145,16 +156,10 @@ impl Starter {
         *self.peer.borrow_mut() = Some(peer.clone());
         let (this, offer, socket) = (this.clone(), offer.clone(), self.socket.clone());
         wasm_bindgen_futures::spawn_local(async move {
-            let send = |answer| {
-                let _ = socket.send_with_str(&starter_wire::answer_json(&answer));
-            };
-            match peer.answer(&offer, send).await {
+            match peer.answer(&offer, |answer| send(&socket, &Sent::answer(&answer))).await {
                 Ok(()) => {
                     this.answered.set(true);
                     this.taken.borrow_mut().clear();
-                    if let Some(stream) = track.answered() {
-                        this.show(stream);
-                    }
                 }
                 Err(e) => {
                     web_sys::console::warn_1(&format!("OnAir: the player answers instead ({e})").into());
@@ -200,5 +205,21 @@ impl Starter {
             }
             this.settle();
         });
+    }
+}
+
+/// Reads a server message's text through the browser's JSON.
+fn read(text: &str) -> Seen {
+    js_sys::JSON::parse(text)
+        .ok()
+        .and_then(|value| serde_wasm_bindgen::from_value::<Fields>(value).ok())
+        .map_or(Seen::Other, Fields::seen)
+}
+
+/// Sends a message through the browser's JSON.
+fn send(socket: &WebSocket, sent: &Sent) {
+    let text = serde_wasm_bindgen::to_value(sent).ok().and_then(|value| js_sys::JSON::stringify(&value).ok());
+    if let Some(text) = text.and_then(|t| t.as_string()) {
+        let _ = socket.send_with_str(&text);
     }
 }

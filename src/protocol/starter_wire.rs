@@ -1,7 +1,8 @@
-//! The few messages the watch page's starter reads and writes (`browser::starter`), read and
-//! written with serde on small structs rather than by [`ServerMessage`]'s and
-//! [`ClientMessage`]'s code: that code, with every message and its numbers, made the starter's
-//! wasm 163 KB (the README, issue 14). The tests hold both to the same JSON.
+//! The few messages the watch page's starter reads and writes (`browser::starter`), as small
+//! serde structs rather than [`ServerMessage`] and [`ClientMessage`]: their code, with every
+//! message and its numbers, and serde_json's with it, made the starter's wasm 150 KB (the
+//! README, issue 14). The starter reads and writes these through the browser's own JSON; the
+//! tests hold them to what the server and the player write, through serde_json.
 //!
 //! [`ServerMessage`]: crate::protocol::ServerMessage
 //! [`ClientMessage`]: crate::protocol::ClientMessage
@@ -22,9 +23,10 @@ pub enum Seen {
     Other,
 }
 
+/// The fields of a server message the starter reads; the others are skipped.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Fields {
+pub struct Fields {
     #[serde(rename = "type")]
     kind: String,
     offer: Option<SessionDescription>,
@@ -34,22 +36,23 @@ struct Fields {
     ice_servers: Vec<IceServer>,
 }
 
-/// Reads a server message's text.
-pub fn read(text: &str) -> Seen {
-    let Ok(fields) = serde_json::from_str::<Fields>(text) else { return Seen::Other };
-    match (fields.kind.as_str(), fields.offer, fields.candidate, fields.target) {
-        ("welcome", ..) => Seen::Welcome(fields.ice_servers),
-        ("offer", Some(offer), ..) => Seen::Offer(offer),
-        ("candidate", _, Some(candidate), Some(target)) => Seen::Candidate(candidate, target),
-        ("offline" | "removed" | "useRelay" | "error", ..) => Seen::Ends,
-        _ => Seen::Other,
+impl Fields {
+    /// What the message is to the starter.
+    pub fn seen(self) -> Seen {
+        match (self.kind.as_str(), self.offer, self.candidate, self.target) {
+            ("welcome", ..) => Seen::Welcome(self.ice_servers),
+            ("offer", Some(offer), ..) => Seen::Offer(offer),
+            ("candidate", _, Some(candidate), Some(target)) => Seen::Candidate(candidate, target),
+            ("offline" | "removed" | "useRelay" | "error", ..) => Seen::Ends,
+            _ => Seen::Other,
+        }
     }
 }
 
 /// What the starter sends: `answer` and `candidate`, as [`crate::protocol::ClientMessage`]
 /// writes them (no `viewerId`: the server fills in the sender's).
 #[derive(Serialize)]
-struct Sent<'a> {
+pub struct Sent<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,24 +63,31 @@ struct Sent<'a> {
     target: Option<Target>,
 }
 
-fn to_json(sent: &Sent) -> String {
-    serde_json::to_string(sent).expect("an answer or a candidate always serializes")
-}
+impl<'a> Sent<'a> {
+    /// The viewer's `answer` to the streamer's offer.
+    pub fn answer(answer: &'a SessionDescription) -> Sent<'a> {
+        Sent { kind: "answer", answer: Some(answer), candidate: None, target: None }
+    }
 
-/// The viewer's `answer` to the streamer's offer.
-pub fn answer_json(answer: &SessionDescription) -> String {
-    to_json(&Sent { kind: "answer", answer: Some(answer), candidate: None, target: None })
-}
-
-/// One of the viewer's candidates, for the streamer.
-pub fn candidate_json(candidate: &IceCandidate) -> String {
-    to_json(&Sent { kind: "candidate", answer: None, candidate: Some(candidate), target: Some(Target::Streamer) })
+    /// One of the viewer's candidates, for the streamer.
+    pub fn candidate(candidate: &'a IceCandidate) -> Sent<'a> {
+        Sent { kind: "candidate", answer: None, candidate: Some(candidate), target: Some(Target::Streamer) }
+    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::protocol::{ClientMessage, ErrorCode, SdpType, ServerMessage, ViewerId, ViewerReport};
+
+    /// A message's text as the starter reads it (serde_json here; the browser's JSON there).
+    pub(crate) fn read(text: &str) -> Seen {
+        serde_json::from_str::<Fields>(text).map_or(Seen::Other, Fields::seen)
+    }
+
+    fn write(sent: &Sent) -> String {
+        serde_json::to_string(sent).unwrap()
+    }
 
     fn sdp(kind: SdpType) -> SessionDescription {
         SessionDescription { kind, sdp: "v=0\r\no=- 42 2 IN IP4 127.0.0.1\r\n".into() }
@@ -148,8 +158,8 @@ mod tests {
     #[test]
     fn it_writes_what_the_client_messages_write() {
         let answer = ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None };
-        assert_eq!(answer_json(&sdp(SdpType::Answer)), answer.to_json());
+        assert_eq!(write(&Sent::answer(&sdp(SdpType::Answer))), answer.to_json());
         let c = ClientMessage::Candidate { candidate: candidate(), target: Target::Streamer, viewer_id: None };
-        assert_eq!(candidate_json(&candidate()), c.to_json());
+        assert_eq!(write(&Sent::candidate(&candidate())), c.to_json());
     }
 }

@@ -6,7 +6,7 @@
 // those messages (browser/rtc/signaling.rs), so signaling runs while the wasm loads. Then it
 // starts the wasm: playback first, then the page hydrates, once. With a starter (`[js, wasm]`, a
 // release build's small second wasm: browser/starter.rs) the starter answers the first offer,
-// and the player's wasm is fetched only once that connection is up: it takes it over.
+// and the player's wasm is fetched only once the starter's video plays: it takes it over.
 ((js, wasm, starter, socketGlobal, socketPath, join, firstRenderWaitMs) => {
 	// The page's text is first laid out and painted once playback has connected, or after
 	// `firstRenderWaitMs` at the latest: on a cold page that first render (tens of ms of the
@@ -32,7 +32,7 @@
 	}
 	// The player's wasm waits until the starter's video plays (or its connection failed, or
 	// there was nothing to connect to), 500 ms at most. The page renders once it has connected.
-	// Its wasm compiles while its glue loads.
+	// The starter's wasm compiles while its glue loads.
 	const patience = new Promise((done) => setTimeout(done, 500));
 	const started = starter && early
 		? Promise.all([import(starter[0]), WebAssembly.compileStreaming(fetch(starter[1]))])

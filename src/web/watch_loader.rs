@@ -105,7 +105,7 @@ impl FrontEndFiles {
 /// files' names by context (read once at start). Without a starter, the preloads let the
 /// browser fetch the player's files while it parses, before the script asks for them. With
 /// one, nothing is preloaded: the socket's handshake and the starter's small files come
-/// first, and the player's files once the starter has connected (README, issue 14).
+/// first, and the player's files once the starter's video plays (README, issue 14).
 #[component]
 pub fn WatchLoader(options: LeptosOptions) -> impl IntoView {
     let files = use_context::<FrontEndFiles>().unwrap_or_else(|| FrontEndFiles::new(&options.output_name, None));
