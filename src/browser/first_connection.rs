@@ -67,8 +67,8 @@ impl FirstConnection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::starter_wire::tests::read;
-    use crate::protocol::{ErrorCode, SdpType, ServerMessage, ViewerId};
+    use crate::protocol::starter_wire::tests::{ends, read};
+    use crate::protocol::{SdpType, ServerMessage, ViewerId};
 
     /// A message as the server writes it, as the starter reads it.
     fn seen(msg: &ServerMessage) -> Seen {
@@ -145,13 +145,7 @@ mod tests {
 
     #[test]
     fn the_end_of_the_live_a_refusal_or_the_relay_leave_everything_to_the_player() {
-        let ends = [
-            ServerMessage::Offline,
-            ServerMessage::Removed,
-            ServerMessage::UseRelay { reason: "many viewers".into() },
-            ServerMessage::error(ErrorCode::Full, "full"),
-        ];
-        for end in ends {
+        for end in ends() {
             let mut first = FirstConnection::default();
             assert_eq!(first.on_message(seen(&end)), Step::ForPlayer, "{end:?}");
             assert!(first.stopped(), "{end:?}");

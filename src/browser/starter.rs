@@ -2,9 +2,9 @@
 //! that the page's loader runs before the player's, which a cold page would wait for until
 //! well after the stream's offer has come. On the loader's socket it answers the first offer,
 //! applies that connection's candidates and, once connected, shows its stream in the page's
-//! `<video>`. Every other message stays in the loader's inbox, and the connection is handed over
-//! (`rtc::handover`), for the player to take over once its wasm is in. [`FirstConnection`] has
-//! the rules.
+//! `<video>`. Every other message stays in the loader's inbox, and the connection is handed
+//! over (`rtc::handover`), for the player to take over once its wasm is in.
+//! [`FirstConnection`] has the rules.
 
 use crate::browser::first_connection::{FirstConnection, Step};
 use crate::browser::rtc::peer::Peer;
@@ -74,12 +74,12 @@ pub fn start(early: &JsValue, on_connected: Function) -> Result<Promise, JsValue
     let kept: Vec<String> = this.inbox.iter().filter_map(|m| m.as_string()).collect();
     this.inbox.set_length(0);
     for text in kept {
-        this.deliver(&this, text);
+        this.deliver(text);
     }
     let weak = Rc::downgrade(&this);
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         if let (Some(this), Some(text)) = (weak.upgrade(), e.data().as_string()) {
-            this.deliver(&this, text);
+            this.deliver(text);
         }
     });
     // Replaces the loader's handler; the player's replaces this one when it takes the socket.
@@ -91,11 +91,11 @@ pub fn start(early: &JsValue, on_connected: Function) -> Result<Promise, JsValue
 }
 
 impl Starter {
-    fn deliver(&self, this: &Rc<Starter>, text: String) {
+    fn deliver(self: &Rc<Self>, text: String) {
         // What does not read is the player's to report.
         let step = self.rules.borrow_mut().on_message(read(&text));
         match step {
-            Step::Answer { offer, ice_servers } => self.answer(this, text, &offer, &ice_servers),
+            Step::Answer { offer, ice_servers } => self.answer(text, &offer, &ice_servers),
             Step::Candidate(candidate) if !self.failed.get() => {
                 if !self.answered.get() {
                     self.taken.borrow_mut().push(text);
@@ -113,7 +113,7 @@ impl Starter {
         }
     }
 
-    fn answer(&self, this: &Rc<Starter>, text: String, offer: &SessionDescription, ice_servers: &[IceServer]) {
+    fn answer(self: &Rc<Self>, text: String, offer: &SessionDescription, ice_servers: &[IceServer]) {
         self.taken.borrow_mut().push(text);
         let peer = match Peer::new(ice_servers) {
             Ok(peer) => Rc::new(peer),
@@ -122,7 +122,7 @@ impl Starter {
         let socket = self.socket.clone();
         peer.on_ice_candidate(move |candidate| send(&socket, &Sent::candidate(&candidate)));
         peer.on_track({
-            let weak = Rc::downgrade(this);
+            let weak = Rc::downgrade(self);
             move |stream| {
                 handover::publish_stream(&stream);
                 let Some(this) = weak.upgrade() else { return };
@@ -133,7 +133,7 @@ impl Starter {
                 }
             }
         });
-        let weak = Rc::downgrade(this);
+        let weak = Rc::downgrade(self);
         peer.on_connection_state(move |state| {
             let Some(this) = weak.upgrade() else { return };
             match state {
@@ -154,7 +154,7 @@ impl Starter {
         });
         handover::publish(peer.connection());
         *self.peer.borrow_mut() = Some(peer.clone());
-        let (this, offer, socket) = (this.clone(), offer.clone(), self.socket.clone());
+        let (this, offer, socket) = (self.clone(), offer.clone(), self.socket.clone());
         wasm_bindgen_futures::spawn_local(async move {
             match peer.answer(&offer, |answer| send(&socket, &Sent::answer(&answer))).await {
                 Ok(()) => {

@@ -85,6 +85,16 @@ pub(crate) mod tests {
         serde_json::from_str::<Fields>(text).map_or(Seen::Other, Fields::seen)
     }
 
+    /// The messages after which everything is the player's.
+    pub(crate) fn ends() -> [ServerMessage; 4] {
+        [
+            ServerMessage::Offline,
+            ServerMessage::Removed,
+            ServerMessage::UseRelay { reason: "many viewers".into() },
+            ServerMessage::error(ErrorCode::Full, "full"),
+        ]
+    }
+
     fn write(sent: &Sent) -> String {
         serde_json::to_string(sent).unwrap()
     }
@@ -118,13 +128,7 @@ pub(crate) mod tests {
             let c = ServerMessage::Candidate { candidate: candidate(), target, viewer_id: id() };
             assert_eq!(read(&c.to_json()), Seen::Candidate(candidate(), target));
         }
-        let ends = [
-            ServerMessage::Offline,
-            ServerMessage::Removed,
-            ServerMessage::UseRelay { reason: "r".into() },
-            ServerMessage::error(ErrorCode::Full, "full"),
-        ];
-        for msg in ends {
+        for msg in ends() {
             assert_eq!(read(&msg.to_json()), Seen::Ends, "{msg:?}");
         }
         let others = [
