@@ -158,6 +158,8 @@ test("(release) the starter answers before the player's wasm is fetched, and the
     await route.continue();
   });
   await viewer.page.goto("/watch");
+  // Nothing preloaded: the player's files would compete with the socket and the starter's.
+  await expect(viewer.page.locator('head link[rel="preload"], head link[rel="modulepreload"]')).toHaveCount(0);
   await expectPlaying(viewer.page);
   await expect(viewer.page.getByTestId("stream-message")).toBeHidden();
   expect(await viewer.page.locator("[data-hydrated]").getAttribute("data-hydrated"), "the player's wasm is held").toBe("false");
