@@ -136,11 +136,12 @@ export async function startReference(port = Number(env("BENCH_NODE_BROWSER_PORT"
  * playable, whatever the page does with it), srcObject (set on a <video>),
  * loadedmetadata, playing, firstFrame (the first requestVideoFrameCallback on the page's
  * own player: a decoded frame handed to the compositor). A streamer page also logs each
- * `newViewer` received and `offer` sent in `window.__bench.events`.
+ * `newViewer` received, `offer` sent, `answer` received and answer applied (its
+ * `setRemoteDescription` resolved) in `window.__bench.events`.
  */
 export function instrument() {
-  // marks: first time of each step; events: every newViewer received and offer sent (a
-  // streamer page's side of each join).
+  // marks: first time of each step; events: every newViewer received, offer sent, answer
+  // received and answer applied (a streamer page's side of each join).
   const bench = (window.__bench = { marks: {}, events: [] });
   const mark = (name, t = performance.now()) => {
     if (!(name in bench.marks)) bench.marks[name] = t;
@@ -184,6 +185,11 @@ export function instrument() {
         if (this.connectionState === "connected") mark("connected");
       });
     }
+    setRemoteDescription(desc, ...rest) {
+      const applied = super.setRemoteDescription(desc, ...rest);
+      if (desc?.type === "answer") applied.then(() => bench.events.push({ type: "answerApplied", t: performance.now() }), () => {});
+      return applied;
+    }
   };
 
   const type = (data) => {
@@ -200,7 +206,7 @@ export function instrument() {
       this.addEventListener("message", (e) => {
         const t = type(e.data);
         if (t === "welcome" || t === "offer" || t === "useRelay") mark(t);
-        if (t === "newViewer") bench.events.push({ type: t, t: performance.now() });
+        if (t === "newViewer" || t === "answer") bench.events.push({ type: t, t: performance.now() });
       });
     }
     send(data) {
@@ -356,13 +362,22 @@ export async function joinTimings(page, timeout = 30_000) {
   });
 }
 
-/** The streamer page's time from the latest `newViewer` to the offer it sent for it (ms). */
-export async function studioOfferDelay(page) {
+/**
+ * The streamer page's side of the latest join (ms): `offer`, from its `newViewer` to the offer
+ * it sent; `answer`, from the viewer's answer received to its `setRemoteDescription` resolved.
+ */
+export async function studioTimes(page) {
   return page.evaluate(() => {
     const ev = window.__bench.events;
-    const i = ev.map((e) => e.type).lastIndexOf("newViewer");
-    const offer = i < 0 ? undefined : ev.slice(i).find((e) => e.type === "offer");
-    return offer ? offer.t - ev[i].t : NaN;
+    const after = (i, type) => (i < 0 ? undefined : ev.slice(i).find((e) => e.type === type));
+    const joined = ev.map((e) => e.type).lastIndexOf("newViewer");
+    const offer = after(joined, "offer");
+    const answered = ev.findIndex((e, i) => i > joined && e.type === "answer");
+    const applied = after(answered, "answerApplied");
+    return {
+      offer: offer ? offer.t - ev[joined].t : NaN,
+      answer: applied ? applied.t - ev[answered].t : NaN,
+    };
   });
 }
 

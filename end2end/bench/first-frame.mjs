@@ -56,7 +56,7 @@
 //                                  not slowed); empty: loopback as it is
 
 import {
-  env, goLiveOnAir, goLivePlain, joinTimings, launchBrowser, machine, ms, newClient, sleep, spread, startOnAir, studioOfferDelay,
+  env, goLiveOnAir, goLivePlain, joinTimings, launchBrowser, machine, ms, newClient, sleep, spread, startOnAir, studioTimes,
   startReference, stopAll, waitUpload,
 } from "./common.mjs";
 
@@ -168,7 +168,7 @@ async function scenario(label, start, live, watchPath, smallPath) {
         await viewer.page.goto(`${server.base}${watchPath}`);
         const t = await joinTimings(viewer.page);
         t.cache = cache;
-        t.studioOffer = await studioOfferDelay(streamer.page);
+        t.studio = await studioTimes(streamer.page);
         rows.push(t);
         if (keep) open.push(viewer);
         else await viewer.context.close();
@@ -178,7 +178,8 @@ async function scenario(label, start, live, watchPath, smallPath) {
     console.log(`\n${label}: ms since navigation start, per viewer`);
     console.log(["#", "cache", ...steps.map(([s]) => s)].join("\t"));
     rows.forEach((t, i) => console.log([i + 1, t.cache, ...steps.map(([, f]) => ms(f(t)))].join("\t")));
-    console.log(`(streamer page, newViewer received → offer sent, ms: ${rows.map((t) => ms(t.studioOffer)).join(", ")})`);
+    console.log(`(streamer page, newViewer received → offer sent, ms: ${rows.map((t) => ms(t.studio.offer)).join(", ")})`);
+    console.log(`(streamer page, answer received → applied, ms: ${rows.map((t) => ms(t.studio.answer)).join(", ")})`);
     const wasm = rows[0].resources["onair.wasm"];
     if (wasm) console.log(`(onair.wasm: ${wasm.bytes} bytes transferred, fetch ${ms(wasm.end - wasm.start)} ms)`);
     return rows;
@@ -225,16 +226,17 @@ try {
     const d = first(relay.rows).median - first(p2p.rows).median;
     console.log(`\nrelay − peer to peer, median first frame: ${d >= 0 ? "+" : ""}${ms(d)} ms (the issue's target: within 100 ms)`);
   }
-  const offers = runs.filter((r) => r.rows.some((t) => Number.isFinite(t.studioOffer)));
-  if (offers.length) {
-    console.log(`streamer page, newViewer received → offer sent (median ms): ${offers.map((r) => `${r.label} ${ms(spread(r.rows.map((t) => t.studioOffer)).median)}`).join(", ")}`);
-  }
   console.log("\nmedian of each viewer's interval between two marks (ms):\n");
   console.log(`| interval |${runs.map((r) => ` ${r.label} |`).join("")}\n| --- |${runs.map(() => " ---: |").join("")}`);
   for (const [name, from, to] of segments) {
     const cols = runs.map((r) => spread(r.rows.map((t) => segment(t, from, to))));
     if (!cols.some((c) => c.n)) continue;
     console.log(`| ${name} |${cols.map((c) => ` ${ms(c.median)} |`).join("")}`);
+  }
+  // The streamer page's side of each join, in its own clock (studioTimes).
+  for (const [name, key] of [["streamer: newViewer → offer sent", "offer"], ["streamer: answer received → applied", "answer"]]) {
+    const cols = runs.map((r) => spread(r.rows.map((t) => t.studio[key])));
+    if (cols.some((c) => c.n)) console.log(`| ${name} |${cols.map((c) => ` ${ms(c.median)} |`).join("")}`);
   }
   if (p2p && relay) {
     const media = (r) => spread(r.rows.map((t) => segment(t, "welcome", "firstFrame"))).median;
