@@ -20,4 +20,5 @@ pub mod rtc;
 pub mod sessions;
 #[cfg(feature = "starter")]
 pub mod starter;
+#[cfg(any(feature = "ssr", feature = "hydrate"))]
 pub mod studio;

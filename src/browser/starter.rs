@@ -1,4 +1,4 @@
-//! The watch page's starter: a wasm file of its own, without Leptos (a third of the player's),
+//! The watch page's starter: a wasm file of its own, without Leptos (an eighth of the player's),
 //! that the page's loader runs before the player's, which a cold page would wait for until
 //! well after the stream's offer has come. On the loader's socket it answers the first offer,
 //! applies that connection's candidates and, once connected, shows its stream in the page's
@@ -9,11 +9,11 @@
 use crate::browser::first_connection::{FirstConnection, Step};
 use crate::browser::rtc::peer::Peer;
 use crate::browser::rtc::{handover, media};
-use crate::protocol::starter_wire::{Fields, Seen, Sent};
+use crate::protocol::starter_wire::{self, Json, Out, Seen};
 use crate::protocol::{IceServer, SessionDescription};
-use crate::web::pages::watch::{PLAYER_ELEMENT_ID, STARTED_ATTRIBUTE};
+use crate::web::player_element::{PLAYER_ELEMENT_ID, STARTED_ATTRIBUTE};
 use crate::web::status::PeerState;
-use js_sys::{Array, Function, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -120,7 +120,7 @@ impl Starter {
             Err(_) => return self.give_up(),
         };
         let socket = self.socket.clone();
-        peer.on_ice_candidate(move |candidate| send(&socket, &Sent::candidate(&candidate)));
+        peer.on_ice_candidate(move |candidate| send(&socket, &starter_wire::candidate(&candidate)));
         peer.on_track({
             let weak = Rc::downgrade(self);
             move |stream| {
@@ -156,13 +156,13 @@ impl Starter {
         *self.peer.borrow_mut() = Some(peer.clone());
         let (this, offer, socket) = (self.clone(), offer.clone(), self.socket.clone());
         wasm_bindgen_futures::spawn_local(async move {
-            match peer.answer(&offer, |answer| send(&socket, &Sent::answer(&answer))).await {
+            match peer.answer(&offer, |answer| send(&socket, &starter_wire::answer(&answer))).await {
                 Ok(()) => {
                     this.answered.set(true);
                     this.taken.borrow_mut().clear();
                 }
                 Err(e) => {
-                    web_sys::console::warn_1(&format!("OnAir: the player answers instead ({e})").into());
+                    web_sys::console::warn_2(&"OnAir: the player answers instead:".into(), &e.0.into());
                     peer.close();
                     this.give_up();
                 }
@@ -210,16 +210,45 @@ impl Starter {
 
 /// Reads a server message's text through the browser's JSON.
 fn read(text: &str) -> Seen {
-    js_sys::JSON::parse(text)
-        .ok()
-        .and_then(|value| serde_wasm_bindgen::from_value::<Fields>(value).ok())
-        .map_or(Seen::Other, Fields::seen)
+    js_sys::JSON::parse(text).map_or(Seen::Other, |value| starter_wire::seen(&value))
+}
+
+impl Json for JsValue {
+    fn field(&self, key: &str) -> Option<JsValue> {
+        if !self.is_object() {
+            return None;
+        }
+        Reflect::get(self, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
+    }
+    fn text(&self) -> Option<String> {
+        self.as_string()
+    }
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+    fn elements(&self) -> Option<Vec<JsValue>> {
+        Array::is_array(self).then(|| Array::from(self).iter().collect())
+    }
+}
+
+/// The browser's value of what the starter writes.
+fn to_js(out: &Out) -> JsValue {
+    match out {
+        Out::Text(text) => JsValue::from_str(text),
+        Out::Number(n) => JsValue::from(*n),
+        Out::Object(fields) => {
+            let object = Object::new();
+            for (key, value) in fields {
+                let _ = Reflect::set(&object, &JsValue::from_str(key), &to_js(value));
+            }
+            object.into()
+        }
+    }
 }
 
 /// Sends a message through the browser's JSON.
-fn send(socket: &WebSocket, sent: &Sent) {
-    let text = serde_wasm_bindgen::to_value(sent).ok().and_then(|value| js_sys::JSON::stringify(&value).ok());
-    if let Some(text) = text.and_then(|t| t.as_string()) {
+fn send(socket: &WebSocket, out: &Out) {
+    if let Some(text) = js_sys::JSON::stringify(&to_js(out)).ok().and_then(|t| t.as_string()) {
         let _ = socket.send_with_str(&text);
     }
 }

@@ -1,14 +1,14 @@
-//! The few messages the watch page's starter reads and writes (`browser::starter`), as small
-//! serde structs rather than [`ServerMessage`] and [`ClientMessage`]: their code, with every
-//! message and its numbers, and serde_json's with it, made the starter's wasm 150 KB (the
-//! README, issue 14). The starter reads and writes these through the browser's own JSON; the
-//! tests hold them to what the server and the player write, through serde_json.
+//! The few messages the watch page's starter reads and writes (`browser::starter`), read from
+//! and written to parsed JSON values field by field rather than through serde: with
+//! [`ServerMessage`] and serde_json the starter's wasm was 163 KB, with small serde structs
+//! through `serde-wasm-bindgen` 127 KB, most of it serde's and its error messages' code (the
+//! README, issue 14). The starter's values are the browser's own (`JSON.parse`, `JSON.stringify`);
+//! the tests run the same code on serde_json's values and hold it to what the server and the
+//! player write.
 //!
 //! [`ServerMessage`]: crate::protocol::ServerMessage
-//! [`ClientMessage`]: crate::protocol::ClientMessage
 
-use crate::protocol::webrtc::{IceCandidate, IceServer, SessionDescription, Target};
-use serde::{Deserialize, Serialize};
+use crate::protocol::webrtc::{IceCandidate, IceServer, SdpType, SessionDescription, Target};
 
 /// A server message as the starter sees it.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,66 +23,148 @@ pub enum Seen {
     Other,
 }
 
-/// The fields of a server message the starter reads; the others are skipped.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Fields {
-    #[serde(rename = "type")]
-    kind: String,
-    offer: Option<SessionDescription>,
-    candidate: Option<IceCandidate>,
-    target: Option<Target>,
-    #[serde(default)]
-    ice_servers: Vec<IceServer>,
+/// A parsed JSON value, as much of it as the starter reads: the browser's in the starter,
+/// serde_json's in the tests.
+pub trait Json: Sized {
+    /// An object's field, unless it is absent or `null`.
+    fn field(&self, key: &str) -> Option<Self>;
+    fn text(&self) -> Option<String>;
+    fn number(&self) -> Option<f64>;
+    fn elements(&self) -> Option<Vec<Self>>;
 }
 
-impl Fields {
-    /// What the message is to the starter.
-    pub fn seen(self) -> Seen {
-        match (self.kind.as_str(), self.offer, self.candidate, self.target) {
-            ("welcome", ..) => Seen::Welcome(self.ice_servers),
-            ("offer", Some(offer), ..) => Seen::Offer(offer),
-            ("candidate", _, Some(candidate), Some(target)) => Seen::Candidate(candidate, target),
-            ("offline" | "removed" | "useRelay" | "error", ..) => Seen::Ends,
+/// What a server message is to the starter. Like serde, a message whose fields do not read
+/// as its type says is [`Seen::Other`]: the player's to report.
+pub fn seen<J: Json>(msg: &J) -> Seen {
+    let read = || -> Option<Seen> {
+        Some(match msg.field("type")?.text()?.as_str() {
+            "welcome" => Seen::Welcome(match msg.field("iceServers") {
+                Some(servers) => servers.elements()?.iter().map(ice_server).collect::<Option<_>>()?,
+                None => Vec::new(),
+            }),
+            "offer" => Seen::Offer(session_description(&msg.field("offer")?)?),
+            "candidate" => Seen::Candidate(ice_candidate(&msg.field("candidate")?)?, target(&msg.field("target")?)?),
+            "offline" | "removed" | "useRelay" | "error" => Seen::Ends,
             _ => Seen::Other,
-        }
+        })
+    };
+    read().unwrap_or(Seen::Other)
+}
+
+/// A field that must be text when present.
+fn optional_text<J: Json>(value: &J, key: &str) -> Option<Option<String>> {
+    match value.field(key) {
+        Some(f) => f.text().map(Some),
+        None => Some(None),
     }
 }
 
-/// What the starter sends: `answer` and `candidate`, as [`crate::protocol::ClientMessage`]
-/// writes them (no `viewerId`: the server fills in the sender's).
-#[derive(Serialize)]
-pub struct Sent<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    answer: Option<&'a SessionDescription>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    candidate: Option<&'a IceCandidate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target: Option<Target>,
+fn ice_server<J: Json>(value: &J) -> Option<IceServer> {
+    let urls = value.field("urls")?.elements()?.iter().map(Json::text).collect::<Option<_>>()?;
+    Some(IceServer {
+        urls,
+        username: optional_text(value, "username")?,
+        credential: optional_text(value, "credential")?,
+    })
 }
 
-impl<'a> Sent<'a> {
-    /// The viewer's `answer` to the streamer's offer.
-    pub fn answer(answer: &'a SessionDescription) -> Sent<'a> {
-        Sent { kind: "answer", answer: Some(answer), candidate: None, target: None }
-    }
+fn session_description<J: Json>(value: &J) -> Option<SessionDescription> {
+    let kind = match value.field("type")?.text()?.as_str() {
+        "offer" => SdpType::Offer,
+        "answer" => SdpType::Answer,
+        "pranswer" => SdpType::Pranswer,
+        "rollback" => SdpType::Rollback,
+        _ => return None,
+    };
+    Some(SessionDescription { kind, sdp: value.field("sdp")?.text()? })
+}
 
-    /// One of the viewer's candidates, for the streamer.
-    pub fn candidate(candidate: &'a IceCandidate) -> Sent<'a> {
-        Sent { kind: "candidate", answer: None, candidate: Some(candidate), target: Some(Target::Streamer) }
+fn ice_candidate<J: Json>(value: &J) -> Option<IceCandidate> {
+    let sdp_m_line_index = match value.field("sdpMLineIndex") {
+        Some(n) => Some(n.number().filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u16::MAX)).contains(n))? as u16),
+        None => None,
+    };
+    Some(IceCandidate {
+        candidate: value.field("candidate")?.text()?,
+        sdp_mid: optional_text(value, "sdpMid")?,
+        sdp_m_line_index,
+        username_fragment: optional_text(value, "usernameFragment")?,
+    })
+}
+
+fn target<J: Json>(value: &J) -> Option<Target> {
+    match value.text()?.as_str() {
+        "viewer" => Some(Target::Viewer),
+        "streamer" => Some(Target::Streamer),
+        _ => None,
     }
+}
+
+/// A JSON value the starter writes: built into the browser's object, then `JSON.stringify`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Out<'a> {
+    Text(&'a str),
+    Number(u16),
+    /// Fields in order; an absent optional field is left out, as the player's messages do.
+    Object(Vec<(&'static str, Out<'a>)>),
+}
+
+/// The viewer's `answer` to the streamer's offer, as [`crate::protocol::ClientMessage`] writes
+/// it (no `viewerId`: the server fills in the sender's).
+pub fn answer(answer: &SessionDescription) -> Out<'_> {
+    let kind = match answer.kind {
+        SdpType::Offer => "offer",
+        SdpType::Answer => "answer",
+        SdpType::Pranswer => "pranswer",
+        SdpType::Rollback => "rollback",
+    };
+    let description = Out::Object(vec![("type", Out::Text(kind)), ("sdp", Out::Text(&answer.sdp))]);
+    Out::Object(vec![("type", Out::Text("answer")), ("answer", description)])
+}
+
+/// One of the viewer's candidates, for the streamer.
+pub fn candidate(c: &IceCandidate) -> Out<'_> {
+    let mut fields = vec![("candidate", Out::Text(&c.candidate))];
+    if let Some(mid) = &c.sdp_mid {
+        fields.push(("sdpMid", Out::Text(mid)));
+    }
+    if let Some(index) = c.sdp_m_line_index {
+        fields.push(("sdpMLineIndex", Out::Number(index)));
+    }
+    if let Some(ufrag) = &c.username_fragment {
+        fields.push(("usernameFragment", Out::Text(ufrag)));
+    }
+    Out::Object(vec![
+        ("type", Out::Text("candidate")),
+        ("candidate", Out::Object(fields)),
+        ("target", Out::Text("streamer")),
+    ])
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::protocol::{ClientMessage, ErrorCode, SdpType, ServerMessage, ViewerId, ViewerReport};
+    use crate::protocol::{ClientMessage, ErrorCode, ServerMessage, ViewerId, ViewerReport};
+    use serde_json::Value;
+
+    impl Json for Value {
+        fn field(&self, key: &str) -> Option<Value> {
+            self.get(key).filter(|v| !v.is_null()).cloned()
+        }
+        fn text(&self) -> Option<String> {
+            self.as_str().map(str::to_owned)
+        }
+        fn number(&self) -> Option<f64> {
+            self.as_f64()
+        }
+        fn elements(&self) -> Option<Vec<Value>> {
+            self.as_array().cloned()
+        }
+    }
 
     /// A message's text as the starter reads it (serde_json here; the browser's JSON there).
     pub(crate) fn read(text: &str) -> Seen {
-        serde_json::from_str::<Fields>(text).map_or(Seen::Other, Fields::seen)
+        serde_json::from_str::<Value>(text).map_or(Seen::Other, |v| seen(&v))
     }
 
     /// The messages after which everything is the player's.
@@ -95,21 +177,33 @@ pub(crate) mod tests {
         ]
     }
 
-    fn write(sent: &Sent) -> String {
-        serde_json::to_string(sent).unwrap()
+    fn json(out: &Out) -> Value {
+        match out {
+            Out::Text(t) => Value::from(*t),
+            Out::Number(n) => Value::from(*n),
+            Out::Object(fields) => fields.iter().map(|(k, v)| ((*k).to_owned(), json(v))).collect(),
+        }
+    }
+
+    fn written(msg: &ClientMessage) -> Value {
+        serde_json::from_str(&msg.to_json()).unwrap()
     }
 
     fn sdp(kind: SdpType) -> SessionDescription {
         SessionDescription { kind, sdp: "v=0\r\no=- 42 2 IN IP4 127.0.0.1\r\n".into() }
     }
 
-    fn candidate() -> IceCandidate {
+    fn candidate_with(sdp_mid: Option<&str>, index: Option<u16>, ufrag: Option<&str>) -> IceCandidate {
         IceCandidate {
             candidate: "candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host".into(),
-            sdp_mid: Some("0".into()),
-            sdp_m_line_index: Some(0),
-            username_fragment: Some("u".into()),
+            sdp_mid: sdp_mid.map(Into::into),
+            sdp_m_line_index: index,
+            username_fragment: ufrag.map(Into::into),
         }
+    }
+
+    fn full_candidate() -> IceCandidate {
+        candidate_with(Some("0"), Some(0), Some("u"))
     }
 
     fn id() -> ViewerId {
@@ -119,14 +213,26 @@ pub(crate) mod tests {
     #[test]
     fn it_reads_what_the_server_writes() {
         let turn = IceServer { urls: vec!["turn:t".into()], username: Some("u".into()), credential: Some("c".into()) };
-        let welcome =
-            ServerMessage::Welcome { viewer_id: id(), ice_servers: vec![turn.clone()], resume_token: "r".into() };
-        assert_eq!(read(&welcome.to_json()), Seen::Welcome(vec![turn]));
-        let offer = ServerMessage::Offer { offer: sdp(SdpType::Offer), viewer_id: id() };
-        assert_eq!(read(&offer.to_json()), Seen::Offer(sdp(SdpType::Offer)));
+        let stun = IceServer { urls: vec!["stun:a".into(), "stun:b".into()], username: None, credential: None };
+        let welcome = ServerMessage::Welcome {
+            viewer_id: id(),
+            ice_servers: vec![turn.clone(), stun.clone()],
+            resume_token: "r".into(),
+        };
+        assert_eq!(read(&welcome.to_json()), Seen::Welcome(vec![turn, stun]));
+        let none = ServerMessage::Welcome { viewer_id: id(), ice_servers: vec![], resume_token: "r".into() };
+        assert_eq!(read(&none.to_json()), Seen::Welcome(vec![]));
+        for kind in [SdpType::Offer, SdpType::Answer, SdpType::Pranswer, SdpType::Rollback] {
+            let offer = ServerMessage::Offer { offer: sdp(kind), viewer_id: id() };
+            assert_eq!(read(&offer.to_json()), Seen::Offer(sdp(kind)));
+        }
+        let candidates =
+            [full_candidate(), candidate_with(None, None, None), candidate_with(Some("1"), Some(65535), None)];
         for target in [Target::Viewer, Target::Streamer] {
-            let c = ServerMessage::Candidate { candidate: candidate(), target, viewer_id: id() };
-            assert_eq!(read(&c.to_json()), Seen::Candidate(candidate(), target));
+            for candidate in &candidates {
+                let c = ServerMessage::Candidate { candidate: candidate.clone(), target, viewer_id: id() };
+                assert_eq!(read(&c.to_json()), Seen::Candidate(candidate.clone(), target));
+            }
         }
         for msg in ends() {
             assert_eq!(read(&msg.to_json()), Seen::Ends, "{msg:?}");
@@ -151,19 +257,45 @@ pub(crate) mod tests {
             "",
             "[]",
             "{}",
+            "7",
+            r#"{"type":7}"#,
             r#"{"type":"offer"}"#,
             r#"{"type":"offer","offer":7}"#,
+            r#"{"type":"offer","offer":{"type":"offer"}}"#,
+            r#"{"type":"offer","offer":{"type":"final","sdp":"v=0"}}"#,
             r#"{"type":"candidate","candidate":{"candidate":"c"}}"#,
+            r#"{"type":"candidate","candidate":{"candidate":"c"},"target":"everyone"}"#,
+            r#"{"type":"candidate","candidate":{"candidate":"c","sdpMLineIndex":-1},"target":"viewer"}"#,
+            r#"{"type":"candidate","candidate":{"candidate":"c","sdpMLineIndex":0.5},"target":"viewer"}"#,
+            r#"{"type":"candidate","candidate":{"candidate":"c","sdpMLineIndex":65536},"target":"viewer"}"#,
+            r#"{"type":"candidate","candidate":{"candidate":"c","sdpMid":0},"target":"viewer"}"#,
+            r#"{"type":"welcome","iceServers":{}}"#,
+            r#"{"type":"welcome","iceServers":[{"urls":"stun:a"}]}"#,
+            r#"{"type":"welcome","iceServers":[{"urls":["stun:a"],"username":1}]}"#,
         ] {
             assert_eq!(read(text), Seen::Other, "{text}");
         }
     }
 
     #[test]
+    fn null_fields_read_as_absent_ones_as_serde_reads_them() {
+        let text = r#"{"type":"candidate","candidate":{"candidate":"c","sdpMid":null,"sdpMLineIndex":null},"target":"viewer"}"#;
+        let expected =
+            IceCandidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: None, username_fragment: None };
+        assert_eq!(read(text), Seen::Candidate(expected, Target::Viewer));
+        assert_eq!(read(r#"{"type":"welcome","iceServers":null}"#), Seen::Welcome(vec![]));
+    }
+
+    #[test]
     fn it_writes_what_the_client_messages_write() {
-        let answer = ClientMessage::Answer { answer: sdp(SdpType::Answer), viewer_id: None };
-        assert_eq!(write(&Sent::answer(&sdp(SdpType::Answer))), answer.to_json());
-        let c = ClientMessage::Candidate { candidate: candidate(), target: Target::Streamer, viewer_id: None };
-        assert_eq!(write(&Sent::candidate(&candidate())), c.to_json());
+        for kind in [SdpType::Offer, SdpType::Answer, SdpType::Pranswer, SdpType::Rollback] {
+            let expected = written(&ClientMessage::Answer { answer: sdp(kind), viewer_id: None });
+            assert_eq!(json(&answer(&sdp(kind))), expected);
+        }
+        for c in [full_candidate(), candidate_with(None, None, None), candidate_with(Some("1"), Some(3), None)] {
+            let expected =
+                written(&ClientMessage::Candidate { candidate: c.clone(), target: Target::Streamer, viewer_id: None });
+            assert_eq!(json(&candidate(&c)), expected);
+        }
     }
 }

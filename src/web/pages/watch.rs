@@ -2,18 +2,11 @@
 
 use crate::web::components::stats_overlay::StatsOverlay;
 use crate::web::components::status_badge::StatusBadge;
+use crate::web::player_element::PLAYER_ELEMENT_ID;
 use crate::web::status::StreamStatus;
 use crate::web::view_state::{PlayerCommands, PlayerView};
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// The `id` of the page's `<video>`: the watch page's starter shows the stream in it before the
-/// page hydrates (`browser::starter`).
-pub const PLAYER_ELEMENT_ID: &str = "player";
-
-/// Set on the page's `<video>` by the starter once its stream plays: until the page hydrates,
-/// the stylesheet then hides the "Connecting" overlay over it (style/main.css).
-pub const STARTED_ATTRIBUTE: &str = "data-started";
 
 #[component]
 pub fn WatchPage() -> impl IntoView {
