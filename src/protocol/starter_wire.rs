@@ -69,13 +69,7 @@ fn ice_server<J: Json>(value: &J) -> Option<IceServer> {
 }
 
 fn session_description<J: Json>(value: &J) -> Option<SessionDescription> {
-    let kind = match value.field("type")?.text()?.as_str() {
-        "offer" => SdpType::Offer,
-        "answer" => SdpType::Answer,
-        "pranswer" => SdpType::Pranswer,
-        "rollback" => SdpType::Rollback,
-        _ => return None,
-    };
+    let kind = SdpType::from_name(&value.field("type")?.text()?)?;
     Some(SessionDescription { kind, sdp: value.field("sdp")?.text()? })
 }
 
@@ -112,13 +106,7 @@ pub enum Out<'a> {
 /// The viewer's `answer` to the streamer's offer, as [`crate::protocol::ClientMessage`] writes
 /// it (no `viewerId`: the server fills in the sender's).
 pub fn answer(answer: &SessionDescription) -> Out<'_> {
-    let kind = match answer.kind {
-        SdpType::Offer => "offer",
-        SdpType::Answer => "answer",
-        SdpType::Pranswer => "pranswer",
-        SdpType::Rollback => "rollback",
-    };
-    let description = Out::Object(vec![("type", Out::Text(kind)), ("sdp", Out::Text(&answer.sdp))]);
+    let description = Out::Object(vec![("type", Out::Text(answer.kind.as_str())), ("sdp", Out::Text(&answer.sdp))]);
     Out::Object(vec![("type", Out::Text("answer")), ("answer", description)])
 }
 
@@ -222,7 +210,7 @@ pub(crate) mod tests {
         assert_eq!(read(&welcome.to_json()), Seen::Welcome(vec![turn, stun]));
         let none = ServerMessage::Welcome { viewer_id: id(), ice_servers: vec![], resume_token: "r".into() };
         assert_eq!(read(&none.to_json()), Seen::Welcome(vec![]));
-        for kind in [SdpType::Offer, SdpType::Answer, SdpType::Pranswer, SdpType::Rollback] {
+        for kind in SdpType::ALL {
             let offer = ServerMessage::Offer { offer: sdp(kind), viewer_id: id() };
             assert_eq!(read(&offer.to_json()), Seen::Offer(sdp(kind)));
         }
@@ -288,7 +276,7 @@ pub(crate) mod tests {
 
     #[test]
     fn it_writes_what_the_client_messages_write() {
-        for kind in [SdpType::Offer, SdpType::Answer, SdpType::Pranswer, SdpType::Rollback] {
+        for kind in SdpType::ALL {
             let expected = written(&ClientMessage::Answer { answer: sdp(kind), viewer_id: None });
             assert_eq!(json(&answer(&sdp(kind))), expected);
         }

@@ -11,6 +11,25 @@ pub enum SdpType {
     Rollback,
 }
 
+impl SdpType {
+    pub const ALL: [SdpType; 4] = [SdpType::Offer, SdpType::Answer, SdpType::Pranswer, SdpType::Rollback];
+
+    /// The name browsers (and serde, above) give it: `RTCSdpType`'s value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SdpType::Offer => "offer",
+            SdpType::Answer => "answer",
+            SdpType::Pranswer => "pranswer",
+            SdpType::Rollback => "rollback",
+        }
+    }
+
+    /// The type named `name`, as [`SdpType::as_str`] writes it.
+    pub fn from_name(name: &str) -> Option<SdpType> {
+        SdpType::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+}
+
 /// `RTCSessionDescriptionInit` as browsers serialize it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionDescription {
@@ -76,6 +95,16 @@ pub struct IceServer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_sdp_type_is_named_as_serde_names_it_and_read_back_by_that_name() {
+        for kind in SdpType::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+            assert_eq!(SdpType::from_name(kind.as_str()), Some(kind));
+        }
+        assert_eq!(SdpType::from_name("Offer"), None);
+        assert_eq!(SdpType::from_name(""), None);
+    }
 
     #[test]
     fn the_session_id_tells_a_renegotiation_from_a_new_connection() {
