@@ -45,9 +45,10 @@ pub fn start_watching() -> js_sys::Promise {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn start_first_connection(
     early: wasm_bindgen::JsValue,
-    on_connected: js_sys::Function,
+    render: js_sys::Function,
+    hold_render: js_sys::Function,
 ) -> Result<js_sys::Promise, wasm_bindgen::JsValue> {
-    browser::starter::start(&early, on_connected)
+    browser::starter::start(&early, render, hold_render)
 }
 
 #[cfg(feature = "hydrate")]

@@ -44,16 +44,20 @@ struct Starter {
     failed: Cell<bool>,
     /// Resolves the promise [`start`] returned.
     settle: RefCell<Option<Function>>,
-    /// The loader's, called once the connection is up: the page renders then.
-    on_connected: RefCell<Option<Function>>,
+    /// The loader's `hold`, called once an offer is taken: the page's first render then waits
+    /// for this connection (the loader's 150 ms timer otherwise fell mid-answer on a cold page).
+    hold_render: Function,
+    /// The loader's `render`, called once the connection is up or failed: the page renders then.
+    render: RefCell<Option<Function>>,
 }
 
-/// Starts on the loader's `{socket, inbox}`; calls `on_connected` once the connection is up.
+/// Starts on the loader's `{socket, inbox}`; calls `hold_render` once it takes an offer and
+/// `render` once that connection is up or failed.
 /// Resolves once the player may load without holding up the first frame (its compile and the
 /// page's hydration take the main thread for tens of ms, which the video's first frame waits
 /// behind): the video plays (or the browser refused to play it), the connection failed, or
 /// there is nothing for the starter to do.
-pub fn start(early: &JsValue, on_connected: Function) -> Result<Promise, JsValue> {
+pub fn start(early: &JsValue, render: Function, hold_render: Function) -> Result<Promise, JsValue> {
     let socket: WebSocket = Reflect::get(early, &"socket".into())?.dyn_into()?;
     let inbox: Array = Reflect::get(early, &"inbox".into())?.dyn_into()?;
     let mut settle = None;
@@ -69,7 +73,8 @@ pub fn start(early: &JsValue, on_connected: Function) -> Result<Promise, JsValue
         connected: Cell::new(false),
         failed: Cell::new(false),
         settle: RefCell::new(settle),
-        on_connected: RefCell::new(Some(on_connected)),
+        hold_render,
+        render: RefCell::new(Some(render)),
     });
     let kept: Vec<String> = this.inbox.iter().filter_map(|m| m.as_string()).collect();
     this.inbox.set_length(0);
@@ -115,6 +120,7 @@ impl Starter {
 
     fn answer(self: &Rc<Self>, text: String, offer: &SessionDescription, ice_servers: &[IceServer]) {
         self.taken.borrow_mut().push(text);
+        let _ = self.hold_render.call0(&JsValue::NULL);
         let peer = match Peer::new(ice_servers) {
             Ok(peer) => Rc::new(peer),
             Err(_) => return self.give_up(),
@@ -139,16 +145,16 @@ impl Starter {
             match state {
                 PeerState::Connected => {
                     this.connected.set(true);
-                    let on_connected = this.on_connected.borrow_mut().take();
-                    if let Some(f) = on_connected {
-                        let _ = f.call0(&JsValue::NULL);
-                    }
+                    this.render();
                     let stream = this.stream.borrow_mut().take();
                     if let Some(stream) = stream {
                         this.show(stream);
                     }
                 }
-                PeerState::Failed => this.settle(),
+                PeerState::Failed => {
+                    this.render();
+                    this.settle();
+                }
                 _ => {}
             }
         });
@@ -173,11 +179,20 @@ impl Starter {
     /// Answering failed: the offer and its candidates go back to the player, in order.
     fn give_up(&self) {
         self.failed.set(true);
+        self.render();
         handover::withdraw();
         for text in self.taken.borrow_mut().drain(..) {
             self.inbox.push(&JsValue::from_str(&text));
         }
         self.settle();
+    }
+
+    /// Lets the page render (once).
+    fn render(&self) {
+        let render = self.render.borrow_mut().take();
+        if let Some(f) = render {
+            let _ = f.call0(&JsValue::NULL);
+        }
     }
 
     fn settle(&self) {

@@ -7,17 +7,26 @@
 // starts the wasm: playback first, then the page hydrates, once. With a starter (`[js, wasm]`, a
 // release build's small second wasm: browser/starter.rs) the starter answers the first offer,
 // and the player's wasm is fetched only once the starter's video plays: it takes it over.
-((js, wasm, starter, socketGlobal, socketPath, join, firstRenderWaitMs) => {
+((js, wasm, starter, socketGlobal, socketPath, join, firstRenderWaitMs, renderHoldMs) => {
 	// The page's text is first laid out and painted once playback has connected, or after
 	// `firstRenderWaitMs` at the latest: on a cold page that first render (tens of ms of the
 	// main thread, most of it font lookups) otherwise came just as the wasm's bytes arrived, and
 	// the compile, the socket's messages and the answer waited behind it (README, issue 14). Until
 	// then `data-starting` on <html> keeps <body> unrendered (style/main.css); the page's
 	// background paints as before. Without scripts the attribute is never set.
+	// Once the starter has taken an offer in time, the render waits for its connection instead,
+	// `renderHoldMs` at most: at `firstRenderWaitMs` it fell mid-answer on a cold page, tens of
+	// ms of the main thread that the answer and ICE waited behind (README, issue 14).
 	const root = document.documentElement;
 	const render = () => root.removeAttribute("data-starting");
 	root.setAttribute("data-starting", "");
-	setTimeout(render, firstRenderWaitMs);
+	let held = false;
+	setTimeout(() => held || render(), firstRenderWaitMs);
+	const hold = () => {
+		if (held || !root.hasAttribute("data-starting")) return;
+		held = true;
+		setTimeout(render, renderHoldMs);
+	};
 	let early = null;
 	try {
 		const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -36,7 +45,7 @@
 	const patience = new Promise((done) => setTimeout(done, 500));
 	const started = starter && early
 		? Promise.all([import(starter[0]), WebAssembly.compileStreaming(fetch(starter[1]))])
-			.then(([mod, compiled]) => mod.default({ module_or_path: compiled }).then(() => mod.start_first_connection(early, render)))
+			.then(([mod, compiled]) => mod.default({ module_or_path: compiled }).then(() => mod.start_first_connection(early, render, hold)))
 			.catch((e) => console.warn("OnAir: the player connects instead of the starter", e))
 		: Promise.resolve();
 	Promise.race([started, patience]).then(() => {

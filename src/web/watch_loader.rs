@@ -9,7 +9,8 @@
 //! by the socket's URL), for the player to adopt with what the server answered meanwhile
 //! ([`EARLY_SOCKET_GLOBAL`]), and starts the wasm the same way Leptos's loader does, so the
 //! page still hydrates exactly once. It also holds the page's first render until playback has
-//! connected, [`FIRST_RENDER_WAIT_MS`] at most. The other pages keep Leptos's loader.
+//! connected, [`FIRST_RENDER_WAIT_MS`] at most, or [`FIRST_RENDER_HOLD_MS`] once the starter has
+//! taken an offer before that. The other pages keep Leptos's loader.
 
 use crate::protocol::{joined_socket_path, url_join};
 use crate::web::routes::endpoint;
@@ -38,6 +39,10 @@ pub const STARTER_NAME: &str = "starter";
 /// above the time a cold page on loopback takes to connect (README, issue 14); on a slower link
 /// the render then comes while the wasm still downloads, when the main thread is idle.
 const FIRST_RENDER_WAIT_MS: u32 = 150;
+
+/// How long the starter may hold the first render once it has taken an offer (the loader's
+/// `renderHoldMs`): the page renders once that connection is up, failed, or after this.
+const FIRST_RENDER_HOLD_MS: u32 = 500;
 
 /// The names of the front end's JS glue and wasm in the site's `pkg/` folder.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,7 +95,7 @@ impl FrontEndFiles {
             None => "null".to_owned(),
         };
         format!(
-            "{}({}, {}, {starter}, {}, {}, {}, {FIRST_RENDER_WAIT_MS});",
+            "{}({}, {}, {starter}, {}, {}, {}, {FIRST_RENDER_WAIT_MS}, {FIRST_RENDER_HOLD_MS});",
             LOADER_JS.trim_end(),
             js_string(&format!("/{pkg_dir}/{}", self.js)),
             js_string(&format!("/{pkg_dir}/{}", self.wasm)),
@@ -172,7 +177,7 @@ mod tests {
         assert!(script.starts_with("// The watch page's loader"), "{script}");
         assert!(
             script.ends_with(
-                r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", null, "__onairEarlySocket", "/ws?join=viewer", "{\"type\":\"viewer\"}", 150);"#
+                r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", null, "__onairEarlySocket", "/ws?join=viewer", "{\"type\":\"viewer\"}", 150, 500);"#
             ),
             "{script}"
         );
