@@ -6,7 +6,7 @@
 
 import { createRequire } from "node:module";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -26,14 +26,23 @@ export function launchArgs() {
 
 /**
  * A headless Chromium with the tests' flags. `fakeFps` replaces the fake camera's default
- * (640×480 at 20 fps) by the same picture at that frame rate.
+ * (640×480 at 20 fps) by the same picture at that frame rate; `cpus` (taskset's list, e.g.
+ * "0") keeps all its processes on those CPUs.
  */
-export async function launchBrowser({ fakeFps } = {}) {
+export async function launchBrowser({ fakeFps, cpus } = {}) {
   let args = launchArgs();
   if (fakeFps) {
     args = args.map((a) => (a === "--use-fake-device-for-media-stream" ? `${a}=fps=${fakeFps}` : a));
   }
-  return chromium.launch({ executablePath: env("CHROMIUM_PATH", "/usr/bin/chromium"), headless: true, args });
+  let executablePath = env("CHROMIUM_PATH", "/usr/bin/chromium");
+  if (cpus !== undefined) {
+    // Playwright starts the executable it is given: a script that starts Chromium pinned.
+    const dir = mkdtempSync(path.join(tmpdir(), "pinned-chromium-"));
+    const script = path.join(dir, "chromium");
+    writeFileSync(script, `#!/bin/sh\nexec taskset -c ${cpus} ${executablePath} "$@"\n`, { mode: 0o755 });
+    executablePath = script;
+  }
+  return chromium.launch({ executablePath, headless: true, args });
 }
 
 async function waitHttp(url, child, log) {

@@ -50,6 +50,12 @@
 //   BENCH_BASELINE_BIN / BENCH_BASELINE_SITE   another OnAir build (its binary, with the
 //                                  hash.txt beside it, and its site folder), run beside this
 //                                  one in every round: a before and after in one run
+//   BENCH_SPLIT=""                 where the streamer page runs: "" in the viewers' Chromium,
+//                                  sharing its processes and the machine's cores; "browsers"
+//                                  in a Chromium of its own; "cores" in a Chromium of its own
+//                                  on CPU 0, the viewers' on CPU 1 (the servers unpinned): as
+//                                  on two devices, a streamer's and a viewer's, whose work
+//                                  does not slow each other's
 //   BENCH_NETWORK=""               the viewers' link, "MBIT/RTT", e.g. "10/40": 10 Mbit/s
 //                                  each way and 40 ms more per round trip, by Chromium's
 //                                  network emulation (HTTP and WebSocket; WebRTC's UDP is
@@ -67,6 +73,8 @@ const relayModes = env("BENCH_RELAY", "off on").split(/\s+/).filter(Boolean);
 const rounds = Number(env("BENCH_ROUNDS", 1));
 const cacheModes = env("BENCH_CACHE", "cold warm").split(/\s+/).filter(Boolean);
 const network = env("BENCH_NETWORK", "");
+const split = env("BENCH_SPLIT", "");
+if (!["", "browsers", "cores"].includes(split)) throw new Error(`BENCH_SPLIT: "", "browsers" or "cores", not ${split}`);
 const baseline = env("BENCH_BASELINE_BIN", "") && { bin: env("BENCH_BASELINE_BIN"), site: env("BENCH_BASELINE_SITE", "") };
 if (baseline && !baseline.site) throw new Error("BENCH_BASELINE_BIN needs BENCH_BASELINE_SITE: the baseline build's site folder");
 
@@ -137,10 +145,11 @@ const segment = (t, from, to) => {
 // same server (the cleared cache mode's first visit, from another origin).
 async function scenario(label, start, live, watchPath, smallPath) {
   const server = await start();
-  const browser = await launchBrowser();
+  const browser = await launchBrowser(split === "cores" ? { cpus: "1" } : {});
+  const studioBrowser = split ? await launchBrowser(split === "cores" ? { cpus: "0" } : {}) : browser;
   const open = [];
   try {
-    const streamer = await newClient(browser);
+    const streamer = await newClient(studioBrowser);
     await live(streamer.page, server);
     if (server.relay === "on") await waitUpload(streamer.page);
     await joinTimings(streamer.page); // the preview shows the camera: capture is running
@@ -186,12 +195,13 @@ async function scenario(label, start, live, watchPath, smallPath) {
   } finally {
     for (const v of open) await v.context.close();
     await browser.close();
+    if (studioBrowser !== browser) await studioBrowser.close();
     await server.stop();
   }
 }
 
 try {
-  console.log(`== join to first frame: ${viewers} viewers each${rounds > 1 ? ` per round, ${rounds} rounds` : ""}, OnAir with --relay ${relayModes.join(", ")}${baseline ? ` beside ${baseline.bin}` : ""}${network ? `, viewers' link ${network} (Mbit/s / ms added RTT)` : ""}; ${machine()}`);
+  console.log(`== join to first frame: ${viewers} viewers each${rounds > 1 ? ` per round, ${rounds} rounds` : ""}, OnAir with --relay ${relayModes.join(", ")}${baseline ? ` beside ${baseline.bin}` : ""}${network ? `, viewers' link ${network} (Mbit/s / ms added RTT)` : ""}${split ? `, streamer page apart (${split})` : ""}; ${machine()}`);
   // Rounds alternate the servers, so that a machine whose load changes meets them alike.
   const runs = relayModes.flatMap((relay) => [
     ...(baseline ? [{ label: `OnAir baseline --relay ${relay}`, relay, build: baseline, rows: [] }] : []),
