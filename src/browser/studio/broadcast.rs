@@ -8,6 +8,7 @@ use crate::browser::rtc::whip;
 use crate::browser::studio::dashboard::{self, Sampler};
 use crate::browser::studio::no_relay_route::NoRelayRoute;
 use crate::browser::studio::rules::{StudioAction, StudioEvent, StudioRules};
+use crate::browser::studio::spare::Spare;
 use crate::browser::studio::upload::Upload;
 use crate::protocol::{ClientMessage, IceServer, ViewerId};
 use crate::web::status::BroadcastStatus;
@@ -55,6 +56,8 @@ pub struct Broadcast {
     no_relay_route: RefCell<NoRelayRoute>,
     /// The connection of every viewer the rules keep.
     peers: RefCell<HashMap<ViewerId, Rc<Peer>>>,
+    /// The next viewer's connection, made ahead.
+    spare: Spare,
     sampler: RefCell<Sampler>,
     ticker: Cell<Option<IntervalHandle>>,
     /// Keeps the current video track's `ended` handler alive.
@@ -75,6 +78,7 @@ impl Broadcast {
             rules: RefCell::new(StudioRules::default()),
             no_relay_route: RefCell::new(NoRelayRoute::default()),
             peers: RefCell::new(HashMap::new()),
+            spare: Spare::default(),
             sampler: RefCell::new(Sampler::default()),
             ticker: Cell::new(None),
             on_track_ended: RefCell::new(None),
@@ -161,7 +165,7 @@ impl Broadcast {
 
     async fn send_video(self: &Rc<Self>, track: MediaStreamTrack) {
         track.set_enabled(self.view.controls.camera_on.get_untracked());
-        let peers: Vec<Rc<Peer>> = self.peers.borrow().values().cloned().collect();
+        let peers: Vec<Rc<Peer>> = self.peers.borrow().values().cloned().chain(self.spare.peer()).collect();
         for peer in peers {
             if let Err(e) = peer.replace_track(&track).await {
                 web_sys::console::warn_1(&format!("OnAir: a viewer kept the previous picture: {e}").into());
@@ -254,6 +258,20 @@ impl Broadcast {
             StudioAction::Connect { viewer, name, ice_servers } => self.connect(viewer, name, &ice_servers),
             StudioAction::Disconnect { viewer } => self.disconnect(&viewer),
             StudioAction::DisconnectAll => self.disconnect_all(),
+            StudioAction::PrepareSpare { ice_servers, after_ms } => {
+                let (weak, ticket) = (Rc::downgrade(self), self.spare.ticket());
+                let prepare = move || {
+                    if let Some(this) = weak.upgrade() {
+                        this.spare.prepare(ticket, &this.stream, &ice_servers);
+                    }
+                };
+                if after_ms == 0 {
+                    spawn_local(async move { prepare() });
+                } else {
+                    set_timeout(prepare, std::time::Duration::from_millis(after_ms.into()));
+                }
+            }
+            StudioAction::DropSpare => self.spare.clear(),
             StudioAction::ApplyAnswer { viewer, answer } => {
                 if let Some(peer) = self.peer(&viewer) {
                     spawn_local(async move {
@@ -402,8 +420,14 @@ impl Broadcast {
 
     /// A peer connection and a row for a viewer, and the offer that starts the connection.
     fn connect(self: &Rc<Self>, viewer_id: ViewerId, name: Option<String>, ice_servers: &[IceServer]) {
-        let peer = match Peer::new(ice_servers) {
-            Ok(p) => Rc::new(p),
+        let made = self.spare.take(ice_servers).map(Ok).unwrap_or_else(|| {
+            Peer::new(ice_servers).map(|p| {
+                p.add_stream(&self.stream);
+                Rc::new(p)
+            })
+        });
+        let peer = match made {
+            Ok(p) => p,
             Err(e) => {
                 web_sys::console::error_1(&format!("OnAir: cannot create a peer connection: {e}").into());
                 self.handle(StudioEvent::ConnectFailed { viewer: viewer_id });
@@ -425,7 +449,6 @@ impl Broadcast {
                 this.handle(StudioEvent::LocalCandidate { viewer: id.clone(), candidate });
             }
         });
-        peer.add_stream(&self.stream);
         let offer = peer.create_offer();
         self.peers.borrow_mut().insert(viewer_id.clone(), peer.clone());
         let this = self.clone();
@@ -468,6 +491,7 @@ impl Broadcast {
         for (_, peer) in self.peers.borrow_mut().drain() {
             peer.close();
         }
+        self.spare.clear();
         self.sampler.borrow_mut().clear();
         let rows = self.view.viewers.try_update(std::mem::take).unwrap_or_default();
         for row in rows {

@@ -13,6 +13,8 @@ pub mod monitor;
 pub mod monitor_rules;
 pub mod no_relay_route;
 pub mod rules;
+#[cfg(feature = "hydrate")]
+mod spare;
 pub mod stream_key;
 #[cfg(feature = "hydrate")]
 mod upload;

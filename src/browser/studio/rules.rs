@@ -82,8 +82,17 @@ pub enum StudioAction {
     Disconnect {
         viewer: ViewerId,
     },
-    /// Close every peer connection and empty the table.
+    /// Close every peer connection (the spare's too) and empty the table.
     DisconnectAll,
+    /// Make a peer connection for the next joining viewer ahead of its join, sending the
+    /// stream, after `after_ms` (0: right after the current browser event handler): `Connect`
+    /// then takes it if it was made with its ICE servers (`spare.rs`).
+    PrepareSpare {
+        ice_servers: Vec<IceServer>,
+        after_ms: u32,
+    },
+    /// Close the spare connection: the live goes through the relay.
+    DropSpare,
     ApplyAnswer {
         viewer: ViewerId,
         answer: SessionDescription,
@@ -174,6 +183,10 @@ pub enum Check {
 /// its old connection anyway (it closes it itself once the relay's frames decode).
 pub const RELAY_MOVE_GRACE_MS: u32 = 15_000;
 
+/// How long after a viewer's offer the next spare connection is made: its set-up then stays
+/// off the answer, the candidates and the DTLS handshake of the viewer that just joined.
+pub const SPARE_AFTER_OFFER_MS: u32 = 1_000;
+
 /// The capacity estimate the server last received.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 enum CapacityReport {
@@ -238,6 +251,8 @@ pub struct StudioRules {
     relay: bool,
     /// The upload connection to the relay, once there is one.
     upload: Option<PeerState>,
+    /// A spare connection is made or asked for (`Connect` takes it).
+    spare: bool,
 }
 
 fn upload_works(state: PeerState) -> bool {
@@ -305,7 +320,9 @@ impl StudioRules {
                 }
             }
             StudioEvent::OfferMade { viewer, offer } => {
-                vec![A::Send(ClientMessage::Offer { offer, viewer_id: viewer })]
+                let mut out = vec![A::Send(ClientMessage::Offer { offer, viewer_id: viewer })];
+                out.extend(self.spare(SPARE_AFTER_OFFER_MS));
+                out
             }
             StudioEvent::LocalCandidate { viewer, candidate } => {
                 vec![A::Send(ClientMessage::Candidate { candidate, target: Target::Viewer, viewer_id: Some(viewer) })]
@@ -342,6 +359,7 @@ impl StudioRules {
                 self.viewers.clear();
                 self.relay = false;
                 self.upload = None;
+                self.spare = false;
                 vec![A::DisconnectAll]
             }
         }
@@ -354,7 +372,9 @@ impl StudioRules {
                 // The server announces every viewer again right after this; connections that
                 // still work are kept (media never went through the server).
                 self.ice_servers = ice_servers;
-                vec![A::ShowLive]
+                let mut out = vec![A::ShowLive];
+                out.extend(self.spare(0));
+                out
             }
             ServerMessage::UseRelay { reason } => self.use_relay(reason),
             ServerMessage::NewViewer { viewer_id, name } if self.relay => self.add_relay_viewer(viewer_id, name),
@@ -397,7 +417,18 @@ impl StudioRules {
         let mut out = self.drop_viewer(viewer.clone());
         self.viewers.insert(viewer.clone(), Viewer { state: PeerState::New, ice_restarted: false, via_relay: false });
         out.push(StudioAction::Connect { viewer, name, ice_servers: self.ice_servers.clone() });
+        self.spare = false;
         out
+    }
+
+    /// A spare connection for the next viewer, unless one is made or the live goes through
+    /// the relay (no peer-to-peer viewer joins it).
+    fn spare(&mut self, after_ms: u32) -> Option<StudioAction> {
+        if self.spare || self.relay {
+            return None;
+        }
+        self.spare = true;
+        Some(StudioAction::PrepareSpare { ice_servers: self.ice_servers.clone(), after_ms })
     }
 
     /// The live goes through the relay from now on: publish to it once; viewers connected
@@ -406,6 +437,9 @@ impl StudioRules {
     fn use_relay(&mut self, reason: String) -> Vec<StudioAction> {
         self.relay = true;
         let mut out = vec![StudioAction::ShowRelay { reason }];
+        if std::mem::take(&mut self.spare) {
+            out.push(StudioAction::DropSpare);
+        }
         // The server says it again when this studio registers again (its socket dropped):
         // an upload that still works is kept, so viewers see no new keyframe wait.
         if self.upload.is_some_and(upload_works) {
@@ -501,13 +535,43 @@ mod tests {
         assert_eq!(rules.handle(StudioEvent::SignalingOpened), vec![StudioAction::Send(ClientMessage::Streamer)]);
         let servers = vec![IceServer { urls: vec!["stun:x".into()], username: None, credential: None }];
         let ready = StudioEvent::Server(ServerMessage::StreamerReady { ice_servers: servers.clone() });
-        assert_eq!(rules.handle(ready), vec![StudioAction::ShowLive]);
+        assert_eq!(
+            rules.handle(ready),
+            vec![StudioAction::ShowLive, StudioAction::PrepareSpare { ice_servers: servers.clone(), after_ms: 0 }]
+        );
         assert_eq!(rules.handle(StudioEvent::SignalingClosed), vec![StudioAction::ShowReconnecting]);
         // New connections use the ICE servers the server handed out.
         assert_eq!(
             rules.handle(joined("a")),
             vec![StudioAction::Connect { viewer: id("a"), name: Some("a".into()), ice_servers: servers }]
         );
+    }
+
+    #[test]
+    fn a_spare_connection_waits_for_the_next_viewer_one_at_a_time_and_never_on_a_relayed_live() {
+        let mut rules = StudioRules::default();
+        let ready = || StudioEvent::Server(ServerMessage::StreamerReady { ice_servers: Vec::new() });
+        let spare = |after_ms| StudioAction::PrepareSpare { ice_servers: Vec::new(), after_ms };
+        let offered = |rules: &mut StudioRules, name: &str| {
+            rules.handle(StudioEvent::OfferMade { viewer: id(name), offer: offer("o") }).split_off(1)
+        };
+        // Made as the live starts, once (registering again keeps it).
+        assert_eq!(rules.handle(ready()), vec![StudioAction::ShowLive, spare(0)]);
+        assert_eq!(rules.handle(ready()), vec![StudioAction::ShowLive]);
+        // A joining viewer takes it; the next is made a while after that viewer's offer.
+        rules.handle(joined("a"));
+        rules.handle(joined("b"));
+        assert_eq!(offered(&mut rules, "a"), vec![spare(SPARE_AFTER_OFFER_MS)]);
+        assert_eq!(offered(&mut rules, "b"), vec![]);
+        // The live moves to the relay: the spare goes, and none is made again.
+        let to_relay = rules.handle(StudioEvent::Server(ServerMessage::UseRelay { reason: "r".into() }));
+        assert!(to_relay.contains(&StudioAction::DropSpare), "{to_relay:?}");
+        assert_eq!(rules.handle(ready()), vec![StudioAction::ShowLive]);
+        // The next live starts peer to peer again, with a spare of its own.
+        rules.handle(StudioEvent::Ending);
+        assert_eq!(rules.handle(ready()), vec![StudioAction::ShowLive, spare(0)]);
+        rules.handle(StudioEvent::Ending);
+        assert_eq!(rules.handle(ready()), vec![StudioAction::ShowLive, spare(0)], "a live that ended has none left");
     }
 
     #[test]
@@ -519,7 +583,10 @@ mod tests {
         );
         assert_eq!(
             rules.handle(StudioEvent::OfferMade { viewer: id("a"), offer: offer("o") }),
-            vec![StudioAction::Send(ClientMessage::Offer { offer: offer("o"), viewer_id: id("a") })]
+            vec![
+                StudioAction::Send(ClientMessage::Offer { offer: offer("o"), viewer_id: id("a") }),
+                StudioAction::PrepareSpare { ice_servers: Vec::new(), after_ms: SPARE_AFTER_OFFER_MS },
+            ]
         );
         let candidate =
             IceCandidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: None, username_fragment: None };
@@ -566,8 +633,8 @@ mod tests {
         );
         assert_eq!(check(&mut rules, "a", Check::Failed), vec![StudioAction::RestartIce { viewer: id("a") }]);
         assert_eq!(
-            rules.handle(StudioEvent::OfferMade { viewer: id("a"), offer: offer("restart") }),
-            vec![StudioAction::Send(ClientMessage::Offer { offer: offer("restart"), viewer_id: id("a") })]
+            rules.handle(StudioEvent::OfferMade { viewer: id("a"), offer: offer("restart") })[0],
+            StudioAction::Send(ClientMessage::Offer { offer: offer("restart"), viewer_id: id("a") })
         );
         state(&mut rules, "a", PeerState::Connecting);
         state(&mut rules, "a", PeerState::Failed);
