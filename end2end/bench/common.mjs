@@ -35,14 +35,20 @@ export async function launchBrowser({ fakeFps, cpus } = {}) {
     args = args.map((a) => (a === "--use-fake-device-for-media-stream" ? `${a}=fps=${fakeFps}` : a));
   }
   let executablePath = env("CHROMIUM_PATH", "/usr/bin/chromium");
+  let dir = null;
   if (cpus !== undefined) {
-    // Playwright starts the executable it is given: a script that starts Chromium pinned.
-    const dir = mkdtempSync(path.join(tmpdir(), "pinned-chromium-"));
+    // Playwright starts the executable it is given: a script that starts Chromium pinned
+    // (`exec`: once started, Chromium no longer needs it).
+    dir = mkdtempSync(path.join(tmpdir(), "pinned-chromium-"));
     const script = path.join(dir, "chromium");
     writeFileSync(script, `#!/bin/sh\nexec taskset -c ${cpus} ${executablePath} "$@"\n`, { mode: 0o755 });
     executablePath = script;
   }
-  return chromium.launch({ executablePath, headless: true, args });
+  try {
+    return await chromium.launch({ executablePath, headless: true, args });
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function waitHttp(url, child, log) {

@@ -208,94 +208,97 @@ test("(release) once the starter has taken an offer, the page renders when its c
   // public: its socket to 127.0.0.1 would be refused (local network access), so not here.
   const args = (launchOptions.args ?? []).map((a) => (a.startsWith("--disable-features=") ? `${a},LocalNetworkAccessChecks` : a));
   const browser = await chromium.launch({ ...launchOptions, args });
-  const admin = await newPage(browser);
-  await signIn(admin.page);
-  await goLive(admin.page);
+  try {
+    const admin = await newPage(browser);
+    await signIn(admin.page);
+    await goLive(admin.page);
 
-  const viewer = await newPage(browser);
-  const answerDelayMs = 3000;
-  await viewer.context.addInitScript((answerDelayMs: number) => {
-    const w = window as any;
-    // The viewer's answer is held back on its way out, with whatever the page sends after it:
-    // the connection comes up long after the offer was taken.
-    const send = WebSocket.prototype.send;
-    let held: Promise<void> | null = null;
-    WebSocket.prototype.send = function (data) {
-      if (!held && /"type"\s*:\s*"answer"/.test(String(data))) held = new Promise((ok) => setTimeout(ok, answerDelayMs));
-      if (!held) return send.call(this, data);
-      held.then(() => send.call(this, data));
-    };
-    // The document has no root element yet: watched from the document down.
-    new MutationObserver(() => {
-      if (document.documentElement.hasAttribute("data-starting")) w.__startingAt ??= performance.now();
-      else if (w.__startingAt !== undefined) w.__renderedAt ??= performance.now();
-    }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-starting"] });
-    const Socket = w.WebSocket;
-    w.WebSocket = class extends Socket {
-      constructor(...args: ConstructorParameters<typeof WebSocket>) {
-        super(...args);
-        this.addEventListener("message", (e: MessageEvent) => {
-          if (/"type"\s*:\s*"offer"/.test(String(e.data))) w.__offerAt ??= performance.now();
-        });
-      }
-    };
-    // Registered before the starter's own handler: stamped before it lets the page render.
-    const Pc = w.RTCPeerConnection;
-    w.RTCPeerConnection = class extends Pc {
-      constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
-        super(...args);
-        this.addEventListener("connectionstatechange", () => {
-          if (this.connectionState === "connected") w.__connectedAt ??= performance.now();
-        });
-      }
-    };
-  }, answerDelayMs);
-  // The loader's waits, rewritten in the page: `firstRenderWaitMs`, `renderHoldMs`.
-  let waits = "";
-  await viewer.page.route(/\/watch$/, async (route) => {
-    const response = await route.fetch();
-    const html = await response.text();
-    const body = html.replace(/, \d+, \d+\);<\/script>/, `, ${waits});</script>`);
-    expect(body, "the loader's call ends with its two waits").not.toBe(html);
-    const headers = { ...response.headers() };
-    delete headers["content-encoding"];
-    delete headers["content-length"];
-    await route.fulfill({ response, headers, body });
-  });
-  // The player's wasm is held back, or the page would render when it hydrates (the loader's
-  // patience, 500 ms, runs out while the connection is held up).
-  let release: () => void = () => {};
-  const playerHeld = new Promise<void>((ok) => (release = ok));
-  await viewer.page.route(/\/pkg\/onair\.[\w-]+\.wasm$/, async (route) => {
-    await playerHeld;
-    await route.continue().catch(() => {}); // the first page's request ended with its page
-  });
-  const seen = async () => {
-    await viewer.page.waitForFunction(() => (window as any).__connectedAt !== undefined, null, { timeout: answerDelayMs + 15_000 });
-    await expectPlaying(viewer.page);
-    return viewer.page.evaluate(() => {
+    const viewer = await newPage(browser);
+    const answerDelayMs = 3000;
+    await viewer.context.addInitScript((answerDelayMs: number) => {
       const w = window as any;
-      return { offerAt: w.__offerAt, renderedAt: w.__renderedAt, connectedAt: w.__connectedAt };
+      // The viewer's answer is held back on its way out, with whatever the page sends after it:
+      // the connection comes up long after the offer was taken.
+      const send = WebSocket.prototype.send;
+      let held: Promise<void> | null = null;
+      WebSocket.prototype.send = function (data) {
+        if (!held && /"type"\s*:\s*"answer"/.test(String(data))) held = new Promise((ok) => setTimeout(ok, answerDelayMs));
+        if (!held) return send.call(this, data);
+        held.then(() => send.call(this, data));
+      };
+      // The document has no root element yet: watched from the document down.
+      new MutationObserver(() => {
+        if (document.documentElement.hasAttribute("data-starting")) w.__startingAt ??= performance.now();
+        else if (w.__startingAt !== undefined) w.__renderedAt ??= performance.now();
+      }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-starting"] });
+      const Socket = w.WebSocket;
+      w.WebSocket = class extends Socket {
+        constructor(...args: ConstructorParameters<typeof WebSocket>) {
+          super(...args);
+          this.addEventListener("message", (e: MessageEvent) => {
+            if (/"type"\s*:\s*"offer"/.test(String(e.data))) w.__offerAt ??= performance.now();
+          });
+        }
+      };
+      // Registered before the starter's own handler: stamped before it lets the page render.
+      const Pc = w.RTCPeerConnection;
+      w.RTCPeerConnection = class extends Pc {
+        constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
+          super(...args);
+          this.addEventListener("connectionstatechange", () => {
+            if (this.connectionState === "connected") w.__connectedAt ??= performance.now();
+          });
+        }
+      };
+    }, answerDelayMs);
+    // The loader's waits, rewritten in the page: `firstRenderWaitMs`, `renderHoldMs`.
+    let waits = "";
+    await viewer.page.route(/\/watch$/, async (route) => {
+      const response = await route.fetch();
+      const html = await response.text();
+      const body = html.replace(/, \d+, \d+\);<\/script>/, `, ${waits});</script>`);
+      expect(body, "the loader's call ends with its two waits").not.toBe(html);
+      const headers = { ...response.headers() };
+      delete headers["content-encoding"];
+      delete headers["content-length"];
+      await route.fulfill({ response, headers, body });
     });
-  };
+    // The player's wasm is held back, or the page would render when it hydrates (the loader's
+    // patience, 500 ms, runs out while the connection is held up).
+    let release: () => void = () => {};
+    const playerHeld = new Promise<void>((ok) => (release = ok));
+    await viewer.page.route(/\/pkg\/onair\.[\w-]+\.wasm$/, async (route) => {
+      await playerHeld;
+      await route.continue().catch(() => {}); // the first page's request ended with its page
+    });
+    const seen = async () => {
+      await viewer.page.waitForFunction(() => (window as any).__connectedAt !== undefined, null, { timeout: answerDelayMs + 15_000 });
+      await expectPlaying(viewer.page);
+      return viewer.page.evaluate(() => {
+        const w = window as any;
+        return { offerAt: w.__offerAt, renderedAt: w.__renderedAt, connectedAt: w.__connectedAt };
+      });
+    };
 
-  // The loader's timer (2 s) comes while the connection is held up: the page waits for the connection.
-  waits = "2000, 10000";
-  await viewer.page.goto("/watch");
-  const held = await seen();
-  expect(held.connectedAt, JSON.stringify(held)).toBeGreaterThan(held.offerAt + answerDelayMs);
-  expect(held.renderedAt, JSON.stringify(held)).toBeGreaterThanOrEqual(held.connectedAt);
+    // The loader's timer (2 s) comes while the connection is held up: the page waits for the connection.
+    waits = "2000, 10000";
+    await viewer.page.goto("/watch");
+    const held = await seen();
+    expect(held.connectedAt, JSON.stringify(held)).toBeGreaterThan(held.offerAt + answerDelayMs);
+    expect(held.renderedAt, JSON.stringify(held)).toBeGreaterThanOrEqual(held.connectedAt);
 
-  // The hold has a limit (here 300 ms after the offer was taken): the page renders then,
-  // before the connection is up and before the loader's timer.
-  waits = "2000, 300";
-  await viewer.page.reload();
-  const limited = await seen();
-  expect(limited.renderedAt, JSON.stringify(limited)).toBeGreaterThanOrEqual(limited.offerAt + 299);
-  expect(limited.renderedAt, JSON.stringify(limited)).toBeLessThan(limited.connectedAt);
-  expect(limited.renderedAt, JSON.stringify(limited)).toBeLessThan(1999);
-  release();
-  await browser.close();
+    // The hold has a limit (here 300 ms after the offer was taken): the page renders then,
+    // before the connection is up and before the loader's timer.
+    waits = "2000, 300";
+    await viewer.page.reload();
+    const limited = await seen();
+    expect(limited.renderedAt, JSON.stringify(limited)).toBeGreaterThanOrEqual(limited.offerAt + 299);
+    expect(limited.renderedAt, JSON.stringify(limited)).toBeLessThan(limited.connectedAt);
+    expect(limited.renderedAt, JSON.stringify(limited)).toBeLessThan(1999);
+    release();
+  } finally {
+    await browser.close();
+  }
 });
 
 test("the watch page renders its text before playback connects when the wasm is late, and never stays blank", async ({ page }) => {
