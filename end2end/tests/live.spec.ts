@@ -115,6 +115,40 @@ test("a viewer whose page starts late answers first, then adds the candidates th
       if (typeof data === "string" && /"type"\s*:\s*"answer"/.test(data)) calls.push("answer sent");
       return send.call(this, data);
     };
+    // The studio's offer carries its candidates (its spare connection gathered them ahead):
+    // here they are taken out of it and come as messages of their own right after it, as
+    // from a studio that trickles them.
+    const made = new WeakSet<Event>();
+    const Socket = window.WebSocket;
+    (window as any).WebSocket = class extends Socket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        this.addEventListener("message", (e: MessageEvent) => {
+          const msg = typeof e.data === "string" && !made.has(e) ? JSON.parse(e.data) : null;
+          if (msg?.type !== "offer") return;
+          e.stopImmediatePropagation();
+          const candidates: { candidate: string; sdpMLineIndex: number }[] = [];
+          let section = -1;
+          const sdp = msg.offer.sdp
+            .split("\r\n")
+            .filter((line: string) => {
+              if (line.startsWith("m=")) section++;
+              if (!line.startsWith("a=candidate:")) return true;
+              candidates.push({ candidate: line.slice(2), sdpMLineIndex: section });
+              return false;
+            })
+            .join("\r\n");
+          const deliver = (data: object) => {
+            const event = new MessageEvent("message", { data: JSON.stringify(data) });
+            made.add(event);
+            this.dispatchEvent(event);
+          };
+          (window as any).__candidatesInOffer = candidates.length;
+          deliver({ ...msg, offer: { ...msg.offer, sdp } });
+          for (const candidate of candidates) deliver({ type: "candidate", candidate, target: "viewer", viewerId: msg.viewerId });
+        });
+      }
+    };
   });
   // The wasm comes a second late: the studio's offer and its candidates are all in by the
   // time the player runs.
@@ -125,6 +159,7 @@ test("a viewer whose page starts late answers first, then adds the candidates th
   await viewer.page.goto("/watch");
   await expectPlaying(viewer.page);
   const calls: string[] = await viewer.page.evaluate(() => (window as any).__rtcCalls);
+  expect(await viewer.page.evaluate(() => (window as any).__candidatesInOffer), "the offer had candidates").toBeGreaterThan(0);
   expect(calls, "candidates came before the offer was answered").toContain("addIceCandidate");
   expect(calls.indexOf("createAnswer"), calls.join(", ")).toBeLessThan(calls.indexOf("addIceCandidate"));
   expect(calls.indexOf("answer sent"), calls.join(", ")).toBeGreaterThan(calls.indexOf("createAnswer"));

@@ -165,6 +165,14 @@ impl Peer {
         async move { apply_local(&pc, created.await?, SdpType::Offer).await }
     }
 
+    /// The local description if it is an offer, as it stands now: it carries every candidate
+    /// gathered so far, so an offer made well ahead (the studio's spare connection) goes out
+    /// with its candidates in it.
+    pub fn local_offer(&self) -> Option<SessionDescription> {
+        let desc = self.pc.local_description().filter(|d| d.type_() == RtcSdpType::Offer)?;
+        Some(SessionDescription { kind: SdpType::Offer, sdp: desc.sdp() })
+    }
+
     /// An offer with fresh ICE credentials, to find a new path on the same connection
     /// after the network changed; the media keeps its state.
     pub async fn restart_ice(&self) -> Result<SessionDescription, RtcError> {

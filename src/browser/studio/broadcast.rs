@@ -8,7 +8,7 @@ use crate::browser::rtc::whip;
 use crate::browser::studio::dashboard::{self, Sampler};
 use crate::browser::studio::no_relay_route::NoRelayRoute;
 use crate::browser::studio::rules::{StudioAction, StudioEvent, StudioRules};
-use crate::browser::studio::spare::Spare;
+use crate::browser::studio::spare::{OfferFuture, Spare};
 use crate::browser::studio::upload::Upload;
 use crate::protocol::{ClientMessage, IceServer, ViewerId};
 use crate::web::status::BroadcastStatus;
@@ -420,14 +420,16 @@ impl Broadcast {
 
     /// A peer connection and a row for a viewer, and the offer that starts the connection.
     fn connect(self: &Rc<Self>, viewer_id: ViewerId, name: Option<String>, ice_servers: &[IceServer]) {
-        let made = self.spare.take(ice_servers).map(Ok).unwrap_or_else(|| {
-            Peer::new(ice_servers).map(|p| {
+        let made = match self.spare.take(ice_servers) {
+            Some(taken) => Ok(taken),
+            None => Peer::new(ice_servers).map(|p| {
                 p.add_stream(&self.stream);
-                Rc::new(p)
-            })
-        });
-        let peer = match made {
-            Ok(p) => p,
+                let offer: OfferFuture = Box::pin(p.create_offer());
+                (Rc::new(p), offer)
+            }),
+        };
+        let (peer, offer) = match made {
+            Ok(made) => made,
             Err(e) => {
                 web_sys::console::error_1(&format!("OnAir: cannot create a peer connection: {e}").into());
                 self.handle(StudioEvent::ConnectFailed { viewer: viewer_id });
@@ -449,7 +451,6 @@ impl Broadcast {
                 this.handle(StudioEvent::LocalCandidate { viewer: id.clone(), candidate });
             }
         });
-        let offer = peer.create_offer();
         self.peers.borrow_mut().insert(viewer_id.clone(), peer.clone());
         let this = self.clone();
         spawn_local(async move {
