@@ -187,6 +187,11 @@ pub const RELAY_MOVE_GRACE_MS: u32 = 15_000;
 /// off the answer, the candidates and the DTLS handshake of the viewer that just joined.
 pub const SPARE_AFTER_OFFER_MS: u32 = 1_000;
 
+/// How long a spare connection waits for a viewer before a new one replaces it: its offer
+/// carries the candidates gathered when it was made, which a changed network (another Wi-Fi,
+/// a VPN) leaves stale; the ICE restart would then find a path, but later.
+pub const SPARE_RENEW_AFTER_S: u32 = 60;
+
 /// The capacity estimate the server last received.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 enum CapacityReport {
@@ -253,6 +258,8 @@ pub struct StudioRules {
     upload: Option<PeerState>,
     /// A spare connection is made or asked for (`Connect` takes it).
     spare: bool,
+    /// Seconds since the spare was asked for.
+    spare_age_s: u32,
 }
 
 fn upload_works(state: PeerState) -> bool {
@@ -328,10 +335,13 @@ impl StudioRules {
                 vec![A::Send(ClientMessage::Candidate { candidate, target: Target::Viewer, viewer_id: Some(viewer) })]
             }
             StudioEvent::RemoveClicked { viewer } => vec![A::Send(ClientMessage::RemoveViewer { viewer_id: viewer })],
-            StudioEvent::SecondTick if self.sampling => Vec::new(),
             StudioEvent::SecondTick => {
-                self.sampling = true;
-                vec![A::SampleViewers]
+                let mut out = self.age_spare();
+                if !self.sampling {
+                    self.sampling = true;
+                    out.push(A::SampleViewers);
+                }
+                out
             }
             StudioEvent::Sampled { capacity } => {
                 self.sampling = false;
@@ -428,7 +438,23 @@ impl StudioRules {
             return None;
         }
         self.spare = true;
+        self.spare_age_s = 0;
         Some(StudioAction::PrepareSpare { ice_servers: self.ice_servers.clone(), after_ms })
+    }
+
+    /// A second more for the spare; one that waited [`SPARE_RENEW_AFTER_S`] is replaced.
+    fn age_spare(&mut self) -> Vec<StudioAction> {
+        if !self.spare {
+            return Vec::new();
+        }
+        self.spare_age_s += 1;
+        if self.spare_age_s < SPARE_RENEW_AFTER_S {
+            return Vec::new();
+        }
+        self.spare = false;
+        let mut out = vec![StudioAction::DropSpare];
+        out.extend(self.spare(0));
+        out
     }
 
     /// The live goes through the relay from now on: publish to it once; viewers connected
@@ -572,6 +598,37 @@ mod tests {
         assert_eq!(rules.handle(ready()), vec![StudioAction::ShowLive, spare(0)]);
         rules.handle(StudioEvent::Ending);
         assert_eq!(rules.handle(ready()), vec![StudioAction::ShowLive, spare(0)], "a live that ended has none left");
+    }
+
+    #[test]
+    fn a_spare_that_waited_a_minute_is_made_anew_and_one_taken_is_not() {
+        let mut rules = live_with(&[]);
+        let tick = |rules: &mut StudioRules| {
+            let out = rules.handle(StudioEvent::SecondTick);
+            rules.handle(StudioEvent::Sampled { capacity: None });
+            out.into_iter().filter(|a| *a != StudioAction::SampleViewers).collect::<Vec<_>>()
+        };
+        for _ in 1..SPARE_RENEW_AFTER_S {
+            assert_eq!(tick(&mut rules), vec![]);
+        }
+        let renew = vec![StudioAction::DropSpare, StudioAction::PrepareSpare { ice_servers: Vec::new(), after_ms: 0 }];
+        assert_eq!(tick(&mut rules), renew);
+        // While a sampling round is under way too.
+        rules.handle(StudioEvent::SecondTick);
+        for _ in 2..SPARE_RENEW_AFTER_S {
+            assert_eq!(rules.handle(StudioEvent::SecondTick), vec![]);
+        }
+        assert_eq!(rules.handle(StudioEvent::SecondTick), renew);
+        // A viewer took it: nothing to renew until the next is asked for, which counts anew.
+        rules.handle(joined("a"));
+        for _ in 0..2 * SPARE_RENEW_AFTER_S {
+            assert_eq!(tick(&mut rules), vec![]);
+        }
+        rules.handle(StudioEvent::OfferMade { viewer: id("a"), offer: offer("o") });
+        for _ in 1..SPARE_RENEW_AFTER_S {
+            assert_eq!(tick(&mut rules), vec![]);
+        }
+        assert_eq!(tick(&mut rules), renew);
     }
 
     #[test]
