@@ -31,6 +31,12 @@ pub fn first_join() -> String {
 
 const LOADER_JS: &str = include_str!("watch_loader.js");
 
+/// [`LOADER_JS`] without its whole-line comments, which explain the source to its readers:
+/// every viewer's page carried them, more than half of the script's bytes.
+fn loader_code() -> String {
+    LOADER_JS.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
+}
+
 /// The starter's files' name in the site's `pkg/` folder, before their hashes.
 pub const STARTER_NAME: &str = "starter";
 
@@ -96,7 +102,7 @@ impl FrontEndFiles {
         };
         format!(
             "{}({}, {}, {starter}, {}, {}, {}, {FIRST_RENDER_WAIT_MS}, {FIRST_RENDER_HOLD_MS});",
-            LOADER_JS.trim_end(),
+            loader_code().trim_end(),
             js_string(&format!("/{pkg_dir}/{}", self.js)),
             js_string(&format!("/{pkg_dir}/{}", self.wasm)),
             js_string(EARLY_SOCKET_GLOBAL),
@@ -174,7 +180,8 @@ mod tests {
     fn the_script_calls_the_loader_with_the_files_the_socket_global_the_path_the_join_and_the_render_wait() {
         let files = FrontEndFiles::new("onair", Some("js: J\nwasm: W\n"));
         let script = files.script("pkg");
-        assert!(script.starts_with("// The watch page's loader"), "{script}");
+        assert!(script.starts_with("((js, wasm, starter,"), "{script}");
+        assert!(!script.contains("README"), "the comments stay in the source: {script}");
         assert!(
             script.ends_with(
                 r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", null, "__onairEarlySocket", "/ws?join=viewer", "{\"type\":\"viewer\"}", 150, 500);"#
