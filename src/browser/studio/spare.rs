@@ -22,7 +22,9 @@ use web_sys::MediaStream;
 struct Made {
     ice_servers: Vec<IceServer>,
     peer: Rc<Peer>,
-    /// Settles once the offer is the connection's local description (or could not be).
+    /// Resolves once the offer is the connection's local description, with nothing, or with
+    /// the browser's words if it could not be. It never rejects: a spare closed before its
+    /// offer was set must not leave a rejection that nothing handles.
     offered: Promise,
 }
 
@@ -51,7 +53,7 @@ impl Spare {
             peer.add_stream(stream);
             let offer = peer.create_offer();
             let offered = future_to_promise(async move {
-                offer.await.map(|_| JsValue::UNDEFINED).map_err(|e| JsValue::from_str(&e.0))
+                Ok(offer.await.err().map_or(JsValue::UNDEFINED, |e| JsValue::from_str(&e.0)))
             });
             Made { ice_servers: ice_servers.to_vec(), peer: Rc::new(peer), offered }
         });
@@ -69,7 +71,9 @@ impl Spare {
         }
         let (peer, offered) = (made.peer.clone(), JsFuture::from(made.offered));
         let offer = async move {
-            offered.await.map_err(RtcError::from)?;
+            if let Some(words) = offered.await.ok().and_then(|outcome| outcome.as_string()) {
+                return Err(RtcError(words));
+            }
             made.peer.local_offer().ok_or_else(|| RtcError("the spare connection lost its offer".into()))
         };
         Some((peer, Box::pin(offer)))
