@@ -148,7 +148,8 @@ export async function startReference(port = Number(env("BENCH_NODE_BROWSER_PORT"
  * (sent), useRelay (received), whepPost / whepAnswer (the WHEP `POST` sent / its response
  * arrived), pc (created), track, iceConnected, connected, decoded (the first frame of the
  * remote video track, seen by a probe <video> of the script's own: when the stream became
- * playable, whatever the page does with it), srcObject (set on a <video>),
+ * playable, whatever the page does with it), received (that frame's last packet arrived: its
+ * `receiveTime`), srcObject (set on a <video>),
  * loadedmetadata, playing, firstFrame (the first requestVideoFrameCallback on the page's
  * own player: a decoded frame handed to the compositor). A streamer page also logs each
  * `newViewer` received, `offer` sent, `answer` received and answer applied (its
@@ -175,6 +176,7 @@ export function instrument() {
     video.__benchWatched = true; // not the page's player: no srcObject/firstFrame marks
     video.requestVideoFrameCallback((now, meta) => {
       mark("decoded", Math.min(now, meta.presentationTime ?? now));
+      if (meta.receiveTime) mark("received", meta.receiveTime);
       video.srcObject = null;
       video.remove();
     });

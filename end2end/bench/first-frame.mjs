@@ -117,6 +117,7 @@ const steps = [
   ["answer", (t) => t.marks.answer],
   ["ice", (t) => t.marks.iceConnected],
   ["connected", (t) => t.marks.connected],
+  ["received", (t) => t.marks.received],
   ["decoded", (t) => t.marks.decoded],
   ["firstFrame", (t) => t.marks.firstFrame],
   ["playing", (t) => t.marks.playing],
@@ -134,6 +135,8 @@ const segments = [
   ["answer / WHEP response → ICE connected", "exchanged", "iceConnected"],
   ["ICE → connected (DTLS)", "iceConnected", "connected"],
   ["connected → decoded (keyframe wait)", "connected", "decoded"],
+  ["connected → received (the keyframe's last packet)", "connected", "received"],
+  ["received → decoded (decode, and the page's main thread)", "received", "decoded"],
   ["decoded → first frame (the player shows it)", "decoded", "firstFrame"],
 ];
 const segment = (t, from, to) => {
