@@ -256,10 +256,8 @@ pub struct StudioRules {
     relay: bool,
     /// The upload connection to the relay, once there is one.
     upload: Option<PeerState>,
-    /// A spare connection is made or asked for (`Connect` takes it).
-    spare: bool,
-    /// Seconds since the spare was asked for.
-    spare_age_s: u32,
+    /// Seconds since a spare connection was asked for, while there is one (`Connect` takes it).
+    spare_age_s: Option<u32>,
 }
 
 fn upload_works(state: PeerState) -> bool {
@@ -369,7 +367,7 @@ impl StudioRules {
                 self.viewers.clear();
                 self.relay = false;
                 self.upload = None;
-                self.spare = false;
+                self.spare_age_s = None;
                 vec![A::DisconnectAll]
             }
         }
@@ -427,31 +425,30 @@ impl StudioRules {
         let mut out = self.drop_viewer(viewer.clone());
         self.viewers.insert(viewer.clone(), Viewer { state: PeerState::New, ice_restarted: false, via_relay: false });
         out.push(StudioAction::Connect { viewer, name, ice_servers: self.ice_servers.clone() });
-        self.spare = false;
+        self.spare_age_s = None;
         out
     }
 
     /// A spare connection for the next viewer, unless one is made or the live goes through
     /// the relay (no peer-to-peer viewer joins it).
     fn spare(&mut self, after_ms: u32) -> Option<StudioAction> {
-        if self.spare || self.relay {
+        if self.spare_age_s.is_some() || self.relay {
             return None;
         }
-        self.spare = true;
-        self.spare_age_s = 0;
+        self.spare_age_s = Some(0);
         Some(StudioAction::PrepareSpare { ice_servers: self.ice_servers.clone(), after_ms })
     }
 
     /// A second more for the spare; one that waited [`SPARE_RENEW_AFTER_S`] is replaced.
     fn age_spare(&mut self) -> Vec<StudioAction> {
-        if !self.spare {
+        let Some(age) = self.spare_age_s.as_mut() else {
+            return Vec::new();
+        };
+        *age += 1;
+        if *age < SPARE_RENEW_AFTER_S {
             return Vec::new();
         }
-        self.spare_age_s += 1;
-        if self.spare_age_s < SPARE_RENEW_AFTER_S {
-            return Vec::new();
-        }
-        self.spare = false;
+        self.spare_age_s = None;
         let mut out = vec![StudioAction::DropSpare];
         out.extend(self.spare(0));
         out
@@ -463,7 +460,7 @@ impl StudioRules {
     fn use_relay(&mut self, reason: String) -> Vec<StudioAction> {
         self.relay = true;
         let mut out = vec![StudioAction::ShowRelay { reason }];
-        if std::mem::take(&mut self.spare) {
+        if self.spare_age_s.take().is_some() {
             out.push(StudioAction::DropSpare);
         }
         // The server says it again when this studio registers again (its socket dropped):
