@@ -286,20 +286,21 @@ test("(release) once the starter has taken an offer, the page renders when its c
         }
       };
     }, answerDelayMs);
-    // The loader's waits, rewritten in the page: `firstRenderWaitMs`, `renderHoldMs`.
+    // The loader's waits, rewritten in the page: `firstRenderWaitMs`, `renderHoldMs` (before
+    // `playerPatienceMs`, kept).
     let waits = "";
     await viewer.page.route(/\/watch$/, async (route) => {
       const response = await route.fetch();
       const html = await response.text();
-      const body = html.replace(/, \d+, \d+\);<\/script>/, `, ${waits});</script>`);
-      expect(body, "the loader's call ends with its two waits").not.toBe(html);
+      const body = html.replace(/, \d+, \d+(, \d+\);<\/script>)/, `, ${waits}$1`);
+      expect(body, "the loader's call ends with its three waits").not.toBe(html);
       const headers = { ...response.headers() };
       delete headers["content-encoding"];
       delete headers["content-length"];
       await route.fulfill({ response, headers, body });
     });
     // The player's wasm is held back, or the page would render when it hydrates (the loader's
-    // patience, 500 ms, runs out while the connection is held up).
+    // patience, `playerPatienceMs`, runs out while the connection is held up).
     let release: () => void = () => {};
     const playerHeld = new Promise<void>((ok) => (release = ok));
     await viewer.page.route(/\/pkg\/onair\.[\w-]+\.wasm$/, async (route) => {

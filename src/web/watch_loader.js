@@ -7,7 +7,7 @@
 // starts the wasm: playback first, then the page hydrates, once. With a starter (`[js, wasm]`, a
 // release build's small second wasm: browser/starter.rs) the starter answers the first offer,
 // and the player's wasm is fetched only once the starter's video plays: it takes it over.
-((js, wasm, starter, socketGlobal, socketPath, join, firstRenderWaitMs, renderHoldMs) => {
+((js, wasm, starter, socketGlobal, socketPath, join, firstRenderWaitMs, renderHoldMs, playerPatienceMs) => {
 	// The page's text is first laid out and painted once playback has connected, or after
 	// `firstRenderWaitMs` at the latest: on a cold page that first render (tens of ms of the
 	// main thread, most of it font lookups) otherwise came just as the wasm's bytes arrived, and
@@ -40,9 +40,9 @@
 		console.warn("OnAir: the early signaling socket did not open; the player opens its own", e);
 	}
 	// The player's wasm waits until the starter's video plays (or its connection failed, or
-	// there was nothing to connect to), 500 ms at most. The page renders once it has connected.
-	// The starter's wasm compiles while its glue loads.
-	const patience = new Promise((done) => setTimeout(done, 500));
+	// there was nothing to connect to), `playerPatienceMs` at most. The page renders once it has
+	// connected. The starter's wasm compiles while its glue loads.
+	const patience = new Promise((done) => setTimeout(done, playerPatienceMs));
 	const started = starter && early
 		? Promise.all([import(starter[0]), WebAssembly.compileStreaming(fetch(starter[1]))])
 			.then(([mod, compiled]) => mod.default({ module_or_path: compiled }).then(() => mod.start_first_connection(early, render, hold)))
@@ -62,7 +62,8 @@
 		// Playback starts as soon as the wasm is ready; the page hydrates once playback has
 		// connected (hydrating holds the main thread for tens of ms, which every step of the
 		// answer and every candidate would wait behind), or once the wasm is ready when this
-		// loader ran 500 ms ago or more; in a task of its own. The page then takes playback over.
+		// loader ran `playerPatienceMs` ago or more; in a task of its own. The page then takes
+		// playback over.
 		import(js).then((mod) => mod.default({ module_or_path: compiled }).then(() => {
 			// Should the early start fail, the page still hydrates and its player starts then.
 			const watching = Promise.resolve()

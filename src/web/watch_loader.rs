@@ -15,6 +15,7 @@
 use crate::protocol::{joined_socket_path, url_join};
 use crate::web::routes::endpoint;
 use leptos::prelude::*;
+use std::sync::OnceLock;
 
 /// The `window` property where the loader leaves `{socket, sent, inbox}`: the socket it
 /// opened, the join its URL made (see [`first_join`]) and the server's messages
@@ -32,9 +33,12 @@ pub fn first_join() -> String {
 const LOADER_JS: &str = include_str!("watch_loader.js");
 
 /// [`LOADER_JS`] without its whole-line comments, which explain the source to its readers:
-/// every viewer's page carried them, more than half of the script's bytes.
-fn loader_code() -> String {
-    LOADER_JS.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
+/// every viewer's page carried them, more than half of the script's bytes. Stripped once.
+fn loader_code() -> &'static str {
+    static CODE: OnceLock<String> = OnceLock::new();
+    CODE.get_or_init(|| {
+        LOADER_JS.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
+    })
 }
 
 /// The starter's files' name in the site's `pkg/` folder, before their hashes.
@@ -49,6 +53,11 @@ const FIRST_RENDER_WAIT_MS: u32 = 150;
 /// How long the starter may hold the first render once it has taken an offer (the loader's
 /// `renderHoldMs`): the page renders once that connection is up, failed, or after this.
 const FIRST_RENDER_HOLD_MS: u32 = 500;
+
+/// How long the player's wasm waits for the starter's video to play before it is fetched
+/// anyway (the loader's `playerPatienceMs`): its download, compile and the page's hydration
+/// otherwise take the main thread and the network while the first frame is on its way.
+const PLAYER_PATIENCE_MS: u32 = 500;
 
 /// The names of the front end's JS glue and wasm in the site's `pkg/` folder.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,7 +110,7 @@ impl FrontEndFiles {
             None => "null".to_owned(),
         };
         format!(
-            "{}({}, {}, {starter}, {}, {}, {}, {FIRST_RENDER_WAIT_MS}, {FIRST_RENDER_HOLD_MS});",
+            "{}({}, {}, {starter}, {}, {}, {}, {FIRST_RENDER_WAIT_MS}, {FIRST_RENDER_HOLD_MS}, {PLAYER_PATIENCE_MS});",
             loader_code().trim_end(),
             js_string(&format!("/{pkg_dir}/{}", self.js)),
             js_string(&format!("/{pkg_dir}/{}", self.wasm)),
@@ -184,7 +193,7 @@ mod tests {
         assert!(!script.contains("README"), "the comments stay in the source: {script}");
         assert!(
             script.ends_with(
-                r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", null, "__onairEarlySocket", "/ws?join=viewer", "{\"type\":\"viewer\"}", 150, 500);"#
+                r#"})("/pkg/onair.J.js", "/pkg/onair.W.wasm", null, "__onairEarlySocket", "/ws?join=viewer", "{\"type\":\"viewer\"}", 150, 500, 500);"#
             ),
             "{script}"
         );
