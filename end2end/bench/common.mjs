@@ -153,7 +153,10 @@ export async function startReference(port = Number(env("BENCH_NODE_BROWSER_PORT"
  * loadedmetadata, playing, firstFrame (the first requestVideoFrameCallback on the page's
  * own player: a decoded frame handed to the compositor). A streamer page also logs each
  * `newViewer` received, `offer` sent, `answer` received and answer applied (its
- * `setRemoteDescription` resolved) in `window.__bench.events`.
+ * `setRemoteDescription` resolved) in `window.__bench.events`. Every occurrence of a step
+ * (socket created and open, each message in and out by type, peer connection created, local
+ * candidate, ICE and DTLS connected) also goes to `window.__benchStep(name)` if a later init
+ * script defines it (trace-join.mjs stamps each join's steps that way).
  */
 export function instrument() {
   // marks: first time of each step; events: every newViewer received, offer sent, answer
@@ -163,6 +166,7 @@ export function instrument() {
     if (!(name in bench.marks)) bench.marks[name] = t;
   };
   const peers = (window.__benchPeers = []);
+  const step = (name) => window.__benchStep?.(name);
 
   // The first frame of the first remote video track, on a video element the page does not
   // know about (outside <body>, which the page hydrates), so that the time the stream
@@ -188,18 +192,25 @@ export function instrument() {
   const NativePc = window.RTCPeerConnection;
   window.RTCPeerConnection = class extends NativePc {
     constructor(config) {
+      step("pc:call");
       super(config);
+      step("pc:done");
       peers.push(this);
       mark("pc");
       this.addEventListener("track", (e) => {
         mark("track");
         if (e.track.kind === "video") probe(e.track);
       });
+      this.addEventListener("icecandidate", (e) => e.candidate && step("localCandidate"));
       this.addEventListener("iceconnectionstatechange", () => {
-        if (this.iceConnectionState === "connected") mark("iceConnected");
+        if (this.iceConnectionState !== "connected") return;
+        mark("iceConnected");
+        step("iceConnected");
       });
       this.addEventListener("connectionstatechange", () => {
-        if (this.connectionState === "connected") mark("connected");
+        if (this.connectionState !== "connected") return;
+        mark("connected");
+        step("connected");
       });
     }
     setRemoteDescription(desc, ...rest) {
@@ -217,17 +228,23 @@ export function instrument() {
   const NativeWs = window.WebSocket;
   window.WebSocket = class extends NativeWs {
     constructor(...args) {
+      step("wsCreate");
       super(...args);
       mark("wsCreate");
-      this.addEventListener("open", () => mark("wsOpen"));
+      this.addEventListener("open", () => {
+        mark("wsOpen");
+        step("wsOpen");
+      });
       this.addEventListener("message", (e) => {
         const t = type(e.data);
+        if (t) step(`in:${t}`);
         if (t === "welcome" || t === "offer" || t === "useRelay") mark(t);
         if (t === "newViewer" || t === "answer") bench.events.push({ type: t, t: performance.now() });
       });
     }
     send(data) {
       const t = type(data);
+      if (t) step(`out:${t}`);
       if (t === "answer") mark("answer");
       if (t === "offer") bench.events.push({ type: t, t: performance.now() });
       return super.send(data);

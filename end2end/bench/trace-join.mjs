@@ -29,7 +29,10 @@ const categories = [
   "webrtc", "v8.wasm", "disabled-by-default-v8.compile",
 ];
 
-/** Runs in every page after common.mjs's instrument(): stamps each step of a join. */
+/**
+ * Runs in every page after common.mjs's instrument(): stamps each step of a join, the ones
+ * instrument() reports (`window.__benchStep`) and the WebRTC calls, called and resolved.
+ */
 function stamp() {
   const mark = (name) => performance.mark(`J:${name}`);
   const once = new Set();
@@ -61,35 +64,8 @@ function stamp() {
     first("addIceCandidate:first");
     return nativeAdd.apply(this, args);
   };
-  const Pc = window.RTCPeerConnection;
-  window.RTCPeerConnection = class extends Pc {
-    constructor(...args) {
-      first("pc:call");
-      super(...args);
-      first("pc:done");
-      this.addEventListener("icecandidate", (e) => e.candidate && first("localCandidate"));
-      this.addEventListener("iceconnectionstatechange", () => this.iceConnectionState === "connected" && first("iceConnected"));
-      this.addEventListener("connectionstatechange", () => this.connectionState === "connected" && first("connected"));
-    }
-  };
-  const kind = (data) => (typeof data === "string" ? data.match(/"type"\s*:\s*"([A-Za-z]+)"/)?.[1] : null);
-  const Ws = window.WebSocket;
-  window.WebSocket = class extends Ws {
-    constructor(...args) {
-      first("wsCreate");
-      super(...args);
-      this.addEventListener("open", () => first("wsOpen"));
-      this.addEventListener("message", (e) => {
-        const k = kind(e.data);
-        if (k) first(`in:${k}`);
-      });
-    }
-    send(data) {
-      const k = kind(data);
-      if (k) first(`out:${k}`);
-      return super.send(data);
-    }
-  };
+  // The socket's and the connections' steps come from common.mjs's instrument().
+  window.__benchStep = first;
 }
 
 // The intervals reported, by the marks that bound them (absent marks skip the row).
