@@ -43,7 +43,8 @@
 //                                  cold (a fresh context), cleared (a used context, its
 //                                  cache emptied) or warm (this page visited before)
 //   BENCH_ROUNDS=1                 runs of every server in turn (viewers pooled per server;
-//                                  more rounds even out a machine whose load changes)
+//                                  more rounds even out a machine whose load changes; as
+//                                  many rounds as servers let each run first once)
 //   BENCH_KEEP_VIEWERS=0
 //   BENCH_ONAIR_BROWSER_PORT=9494  BENCH_NODE_BROWSER_PORT=9495
 //   CHROMIUM_PATH=/usr/bin/chromium  BENCH_ONAIR_BIN / BENCH_SITE_ROOT (see common.mjs)
@@ -205,14 +206,15 @@ async function scenario(label, start, live, watchPath, smallPath) {
 
 try {
   console.log(`== join to first frame: ${viewers} viewers each${rounds > 1 ? ` per round, ${rounds} rounds` : ""}, OnAir with --relay ${relayModes.join(", ")}${baseline ? ` beside ${baseline.bin}` : ""}${network ? `, viewers' link ${network} (Mbit/s / ms added RTT)` : ""}${split ? `, streamer page apart (${split})` : ""}; ${machine()}`);
-  // Rounds alternate the servers, so that a machine whose load changes meets them alike.
+  // Rounds alternate the servers, so that a machine whose load changes meets them alike, each
+  // round starting one server further on, so that no build always runs first or last.
   const runs = relayModes.flatMap((relay) => [
     ...(baseline ? [{ label: `OnAir baseline --relay ${relay}`, relay, build: baseline, rows: [] }] : []),
     { label: `OnAir --relay ${relay}`, relay, rows: [] },
   ]);
   if (env("BENCH_PLAIN", "1") === "1") runs.push({ label: "plain JS", rows: [] });
   for (let round = 0; round < rounds; round++) {
-    for (const r of runs) {
+    for (const r of [...runs.slice(round % runs.length), ...runs.slice(0, round % runs.length)]) {
       const rows = r.relay
         ? await scenario(r.label, () => startOnAir({ relay: r.relay, build: r.build }), goLiveOnAir, "/watch", "/readyz")
         : await scenario(r.label, startReference, goLivePlain, "/watch.html", "/");
